@@ -1,22 +1,71 @@
 package cms
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
-// CONTRACT STUB: the signatures below are the agreed API; the cluster helper replaces the bodies.
+// ErrUnknownNode is returned when an action names a node that is not configured.
+var ErrUnknownNode = errors.New("unknown CMS node")
+
+// defaultDetailConcurrency bounds detail reads per node when its config names no cap; it
+// matches the Node's own default so the cluster never queues more work than the node admits.
+const defaultDetailConcurrency = 8
 
 // Cluster is every configured call bridge, queried concurrently and seen as one.
-type Cluster struct{ nodes []*Node }
+type Cluster struct {
+	nodes  []*Node
+	byName map[string]*Node
 
-func NewCluster(nodes []*Node) *Cluster { return &Cluster{nodes: nodes} }
+	// flights coalesces identical in-flight reads (Meetings, Roster): a burst of Refresh
+	// clicks costs one fan-out, not one per click.
+	flights coalescer
+
+	mu        sync.Mutex
+	bridgeIDs map[string]string // node name -> its own /callBridges id, once learnt
+}
+
+// NewCluster returns the cluster of these nodes, in this order (the order of every listing).
+func NewCluster(nodes []*Node) *Cluster {
+	c := &Cluster{
+		nodes:     nodes,
+		byName:    make(map[string]*Node, len(nodes)),
+		bridgeIDs: make(map[string]string),
+	}
+	for _, n := range nodes {
+		if _, dup := c.byName[n.Name()]; !dup {
+			c.byName[n.Name()] = n
+		}
+	}
+	return c
+}
 
 // Nodes returns the nodes in configuration order.
 func (c *Cluster) Nodes() []*Node { return c.nodes }
 
 // Node returns the node of that name.
-func (c *Cluster) Node(name string) (*Node, bool) { return nil, false }
+func (c *Cluster) Node(name string) (*Node, bool) {
+	n, ok := c.byName[name]
+	return n, ok
+}
+
+// node is Node with an error that tells the operator which names are valid.
+func (c *Cluster) node(name string) (*Node, error) {
+	if n, ok := c.byName[name]; ok {
+		return n, nil
+	}
+	names := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		names[i] = n.Name()
+	}
+	return nil, fmt.Errorf("%w %q (configured: %s)", ErrUnknownNode, name, strings.Join(names, ", "))
+}
 
 // Meeting is one meeting across the cluster: every call instance sharing a callCorrelator.
 type Meeting struct {
@@ -34,7 +83,25 @@ type CallInstance struct {
 }
 
 // NodeNames lists the nodes hosting the meeting.
-func (m Meeting) NodeNames() []string { return nil }
+func (m Meeting) NodeNames() []string {
+	names := make([]string, 0, len(m.Instances))
+	for _, in := range m.Instances {
+		if !slices.Contains(names, in.Node) {
+			names = append(names, in.Node)
+		}
+	}
+	return names
+}
+
+// Instance returns the meeting's call instance on that node.
+func (m Meeting) Instance(node string) (CallInstance, bool) {
+	for _, in := range m.Instances {
+		if in.Node == node {
+			return in, true
+		}
+	}
+	return CallInstance{}, false
+}
 
 // MeetingList is Meetings' result: what could be read, and which nodes could not be.
 type MeetingList struct {
@@ -42,8 +109,168 @@ type MeetingList struct {
 	Failed   []NodeError
 }
 
+// nodeResult is one node's share of a fan-out: whatever was read, and why it is incomplete.
+type nodeResult[T any] struct {
+	items []T
+	err   error
+}
+
+// fanOut runs fn on every node concurrently and returns the results in node order. A failing
+// node never cancels its siblings: partial results are the point.
+func fanOut[T any](ctx context.Context, nodes []*Node, fn func(context.Context, *Node) ([]T, error)) []nodeResult[T] {
+	out := make([]nodeResult[T], len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() {
+			items, err := fn(ctx, n)
+			out[i] = nodeResult[T]{items: items, err: err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// failedNodes turns every fan-out error into a NodeError, in node order.
+func failedNodes[T any](nodes []*Node, res []nodeResult[T]) []NodeError {
+	var failed []NodeError
+	for i, r := range res {
+		if r.err != nil {
+			failed = append(failed, NodeError{Node: nodes[i].Name(), Err: r.err})
+		}
+	}
+	return failed
+}
+
+// everyNodeFailed returns one NodeError per node carrying err (the caller gave up waiting).
+func everyNodeFailed(nodes []*Node, err error) []NodeError {
+	failed := make([]NodeError, len(nodes))
+	for i, n := range nodes {
+		failed[i] = NodeError{Node: n.Name(), Err: err}
+	}
+	return failed
+}
+
 // Meetings lists every active meeting across the cluster.
-func (c *Cluster) Meetings(ctx context.Context) MeetingList { return MeetingList{} }
+func (c *Cluster) Meetings(ctx context.Context) MeetingList {
+	v, err := c.flights.do(ctx, "meetings", func(ctx context.Context) any {
+		return c.readMeetings(ctx)
+	})
+	if err != nil {
+		return MeetingList{Failed: everyNodeFailed(c.nodes, err)}
+	}
+	return v.(MeetingList)
+}
+
+func (c *Cluster) readMeetings(ctx context.Context) MeetingList {
+	res := fanOut(ctx, c.nodes, nodeCalls)
+	return MeetingList{Meetings: mergeMeetings(c.nodes, res), Failed: failedNodes(c.nodes, res)}
+}
+
+// nodeCalls reads every call on n with its detail. Detail reads start while the list is still
+// being read, bounded by the node's own concurrency cap. A call that ended between list and
+// detail is skipped; a detail that failed otherwise keeps the list's data (so the meeting still
+// shows) and the node is reported as failed.
+func nodeCalls(ctx context.Context, n *Node) ([]CallDetail, error) {
+	calls, err := n.Calls(ctx)
+	if len(calls) == 0 {
+		return nil, err
+	}
+	details := make([]CallDetail, len(calls))
+	gone := make([]bool, len(calls))
+	errs := make([]error, len(calls))
+	forEachBounded(detailLimit(n), len(calls), func(i int) {
+		d, derr := n.Call(ctx, calls[i].ID)
+		switch {
+		case derr == nil:
+			details[i] = d
+		case errors.Is(derr, ErrNotFound):
+			gone[i] = true
+		default:
+			details[i] = CallDetail{Call: calls[i]}
+			errs[i] = derr
+		}
+	})
+	out := make([]CallDetail, 0, len(calls))
+	for i := range details {
+		if !gone[i] {
+			out = append(out, details[i])
+		}
+	}
+	return out, firstError(err, errs)
+}
+
+// forEachBounded calls fn(i) for i in [0,n) with at most limit calls in flight.
+func forEachBounded(limit, n int, fn func(i int)) {
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
+}
+
+// detailLimit is how many detail reads the cluster keeps in flight on n: the node's own cap,
+// so the cluster does not pile goroutines behind the node's semaphore.
+func detailLimit(n *Node) int {
+	if n.cfg.MaxConcurrency > 0 {
+		return n.cfg.MaxConcurrency
+	}
+	return defaultDetailConcurrency
+}
+
+// firstError returns first if set, else the first non-nil error of errs.
+func firstError(first error, errs []error) error {
+	if first != nil {
+		return first
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeMeetings merges call instances by callCorrelator, in node order.
+func mergeMeetings(nodes []*Node, res []nodeResult[CallDetail]) []Meeting {
+	byKey := make(map[string]*Meeting)
+	var order []string
+	for i, r := range res {
+		for _, call := range r.items {
+			key := cmp.Or(call.CallCorrelator, call.ID)
+			m, ok := byKey[key]
+			if !ok {
+				m = &Meeting{Correlator: key}
+				byKey[key] = m
+				order = append(order, key)
+			}
+			m.Instances = append(m.Instances, CallInstance{Node: nodes[i].Name(), Call: call})
+			m.Participants += call.NumParticipantsLocal
+			m.DurationSeconds = max(m.DurationSeconds, call.DurationSeconds)
+			if m.Name == "" {
+				m.Name = call.Name
+			}
+		}
+	}
+	out := make([]Meeting, len(order))
+	for i, key := range order {
+		out[i] = *byKey[key]
+	}
+	slices.SortFunc(out, func(a, b Meeting) int {
+		return cmp.Or(compareNames(a.Name, b.Name), cmp.Compare(a.Correlator, b.Correlator))
+	})
+	return out
+}
+
+// compareNames orders names as people read them (case-insensitively), with a byte-wise
+// tie-break so the order is total and stable across refreshes.
+func compareNames(a, b string) int {
+	return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
+}
 
 // RosterEntry is one participant leg with the node that hosts it.
 type RosterEntry struct {
@@ -59,48 +286,151 @@ type Roster struct {
 }
 
 // Roster reads the meeting's legs (with detail) on every node hosting it.
-func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster { return Roster{} }
-
-// ResolveMeeting finds the meeting a user named: a callCorrelator, a node-local call id, a
-// unique prefix (≥4 chars) of either, or a unique case-insensitive substring of the name.
-// Errors: *AmbiguousError (lists candidates), *UnknownRefError (Is ErrNotFound).
-func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, error) {
-	return Meeting{}, nil
+func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster {
+	key := rosterKey(m)
+	v, err := c.flights.do(ctx, key, func(ctx context.Context) any {
+		return c.readRoster(ctx, m)
+	})
+	if err != nil {
+		failed := make([]NodeError, 0, len(m.Instances))
+		for _, name := range m.NodeNames() {
+			failed = append(failed, NodeError{Node: name, Err: err})
+		}
+		return Roster{Meeting: m, Failed: failed}
+	}
+	r := v.(Roster)
+	r.Meeting = m
+	return r
 }
 
-// LegRef locates a call leg: the node hosting it and its call.
-type LegRef struct {
-	Node   string
-	LegID  string
-	CallID string
-	Name   string
+// rosterKey identifies a roster read by the call instances it covers, so two callers holding
+// different snapshots of one meeting do not share a read of the wrong calls.
+func rosterKey(m Meeting) string {
+	var b strings.Builder
+	b.WriteString("roster\x00")
+	b.WriteString(m.Correlator)
+	for _, in := range m.Instances {
+		b.WriteString("\x00" + in.Node + "/" + in.Call.ID)
+	}
+	return b.String()
 }
 
-// ResolveLeg finds a participant leg by id or unique id prefix (≥4 chars) on any node.
-func (c *Cluster) ResolveLeg(ctx context.Context, ref string) (LegRef, error) { return LegRef{}, nil }
+func (c *Cluster) readRoster(ctx context.Context, m Meeting) Roster {
+	res := make([]nodeResult[RosterEntry], len(m.Instances))
+	var wg sync.WaitGroup
+	for i, in := range m.Instances {
+		n, err := c.node(in.Node)
+		if err != nil {
+			res[i].err = err
+			continue
+		}
+		wg.Go(func() {
+			legs, err := instanceLegs(ctx, n, in.Call.ID)
+			res[i] = nodeResult[RosterEntry]{items: legs, err: err}
+		})
+	}
+	wg.Wait()
+	r := Roster{Meeting: m}
+	for i, x := range res {
+		r.Legs = append(r.Legs, x.items...)
+		if x.err != nil {
+			r.Failed = append(r.Failed, NodeError{Node: m.Instances[i].Node, Err: x.err})
+		}
+	}
+	slices.SortFunc(r.Legs, func(a, b RosterEntry) int {
+		return cmp.Or(compareNames(a.Leg.Name, b.Leg.Name), cmp.Compare(a.Leg.ID, b.Leg.ID))
+	})
+	return r
+}
+
+// instanceLegs reads one call instance's participant legs with detail on its node.
+func instanceLegs(ctx context.Context, n *Node, callID string) ([]RosterEntry, error) {
+	legs, err := n.CallLegs(ctx, callID)
+	if errors.Is(err, ErrCallNotFound) {
+		return nil, nil // the instance ended since the meeting was listed: nobody is left there
+	}
+	if len(legs) == 0 {
+		return nil, err
+	}
+	details := make([]*CallLegDetail, len(legs))
+	errs := make([]error, len(legs))
+	forEachBounded(detailLimit(n), len(legs), func(i int) {
+		d, derr := n.CallLeg(ctx, legs[i].ID)
+		switch {
+		case derr == nil:
+			if !d.IsDistributionLink() {
+				details[i] = &d
+			}
+		case errors.Is(derr, ErrCallLegNotFound):
+			// The participant hung up between list and detail.
+		default:
+			errs[i] = derr
+		}
+	})
+	out := make([]RosterEntry, 0, len(legs))
+	for _, d := range details {
+		if d != nil {
+			out = append(out, RosterEntry{Node: n.Name(), Leg: *d})
+		}
+	}
+	return out, firstError(err, errs)
+}
 
 // Leg reads one leg's detail from its node.
 func (c *Cluster) Leg(ctx context.Context, node, legID string) (CallLegDetail, error) {
-	return CallLegDetail{}, nil
+	n, err := c.node(node)
+	if err != nil {
+		return CallLegDetail{}, err
+	}
+	d, err := n.CallLeg(ctx, legID)
+	if err != nil {
+		return CallLegDetail{}, NodeError{Node: node, Err: err}
+	}
+	return d, nil
 }
 
-// Leg actions, always sent to the named node (the one hosting the leg).
-func (c *Cluster) UpdateLeg(ctx context.Context, node, legID string, u LegUpdate) error { return nil }
-func (c *Cluster) DeleteLeg(ctx context.Context, node, legID string) error              { return nil }
+// onNode runs a single action on the named node and ties its error to that node.
+func (c *Cluster) onNode(node string, fn func(*Node) error) error {
+	n, err := c.node(node)
+	if err != nil {
+		return err
+	}
+	if err := fn(n); err != nil {
+		return NodeError{Node: node, Err: err}
+	}
+	return nil
+}
+
+// UpdateLeg changes a leg on the node hosting it (the only node that knows the leg).
+func (c *Cluster) UpdateLeg(ctx context.Context, node, legID string, u LegUpdate) error {
+	return c.onNode(node, func(n *Node) error { return n.UpdateCallLeg(ctx, legID, u) })
+}
+
+// DeleteLeg disconnects a leg on the node hosting it.
+func (c *Cluster) DeleteLeg(ctx context.Context, node, legID string) error {
+	return c.onNode(node, func(n *Node) error { return n.DeleteCallLeg(ctx, legID) })
+}
+
+// AddLeg dials remoteParty out from the named node into its instance callID; it returns the
+// new leg id (hosted by that node).
 func (c *Cluster) AddLeg(ctx context.Context, node, callID, remoteParty string) (string, error) {
-	return "", nil
-}
-func (c *Cluster) UpdateCall(ctx context.Context, node, callID string, u CallUpdate) error {
-	return nil
-}
-func (c *Cluster) UpdateParticipant(ctx context.Context, node, participantID string, u ParticipantUpdate) error {
-	return nil
+	var id string
+	err := c.onNode(node, func(n *Node) (err error) {
+		id, err = n.AddCallLeg(ctx, callID, remoteParty)
+		return err
+	})
+	return id, err
 }
 
-// ParticipantOfLeg finds the participant owning a leg through the documented endpoints
-// (GET /calls/<id>/participants, GET /participants/<id>/callLegs).
-func (c *Cluster) ParticipantOfLeg(ctx context.Context, node, callID, legID string) (string, error) {
-	return "", nil
+// UpdateCall changes one call instance; CMS applies call settings per node.
+func (c *Cluster) UpdateCall(ctx context.Context, node, callID string, u CallUpdate) error {
+	return c.onNode(node, func(n *Node) error { return n.UpdateCall(ctx, callID, u) })
+}
+
+// UpdateParticipant changes a participant on the node hosting it (others refuse with
+// participantCannotBeModified).
+func (c *Cluster) UpdateParticipant(ctx context.Context, node, participantID string, u ParticipantUpdate) error {
+	return c.onNode(node, func(n *Node) error { return n.UpdateParticipant(ctx, participantID, u) })
 }
 
 // NodeStatus is one node's health as seen by Status.
@@ -112,4 +442,82 @@ type NodeStatus struct {
 }
 
 // Status reads GET /system/status on every node concurrently.
-func (c *Cluster) Status(ctx context.Context) []NodeStatus { return nil }
+func (c *Cluster) Status(ctx context.Context) []NodeStatus {
+	out := make([]NodeStatus, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() {
+			start := time.Now()
+			st, err := n.SystemStatus(ctx)
+			out[i] = NodeStatus{Node: n.Name(), Status: st, Latency: time.Since(start), Err: err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// coalescer shares one in-flight read among every caller asking for the same key. Unlike
+// singleflight, the shared work runs on its own context and is cancelled only when its last
+// waiter gives up, so one impatient caller cannot fail the read for the others. Nothing is
+// kept once the read finishes: this is coalescing, not caching.
+type coalescer struct {
+	mu      sync.Mutex
+	flights map[string]*flight
+}
+
+type flight struct {
+	done    chan struct{}
+	val     any
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// do returns fn's result for key, running fn at most once for concurrent callers. It returns
+// ctx.Err() if ctx ends first.
+func (g *coalescer) do(ctx context.Context, key string, fn func(context.Context) any) (any, error) {
+	g.mu.Lock()
+	if g.flights == nil {
+		g.flights = make(map[string]*flight)
+	}
+	f, ok := g.flights[key]
+	if !ok {
+		// Keep ctx's values (loggers, request ids) but not its cancellation: the work belongs
+		// to every waiter.
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		g.flights[key] = f
+		go g.run(fctx, key, f, fn)
+	}
+	f.waiters++
+	g.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.val, nil
+	case <-ctx.Done():
+		g.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			f.cancel()
+			g.forget(key, f)
+		}
+		g.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (g *coalescer) run(ctx context.Context, key string, f *flight, fn func(context.Context) any) {
+	defer f.cancel()
+	f.val = fn(ctx)
+	g.mu.Lock()
+	g.forget(key, f)
+	g.mu.Unlock()
+	close(f.done)
+}
+
+// forget removes f from the table unless a newer flight already took its key; g.mu is held.
+func (g *coalescer) forget(key string, f *flight) {
+	if g.flights[key] == f {
+		delete(g.flights, key)
+	}
+}

@@ -75,9 +75,18 @@ func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, erro
 	if len(c.nodes) > 0 && len(list.Failed) == len(c.nodes) {
 		return Meeting{}, &AllNodesFailedError{Failed: list.Failed}
 	}
+	m, err := pickMeeting(list.Meetings, ref)
+	if errors.Is(err, ErrNotFound) {
+		return Meeting{}, notFound("meeting", ref, list.Failed, len(c.nodes))
+	}
+	return m, err
+}
+
+// pickMeeting applies the match tiers to ms; the first tier with a hit decides.
+func pickMeeting(ms []Meeting, ref string) (Meeting, error) {
 	for _, match := range meetingMatchers(ref) {
 		var hits []Meeting
-		for _, m := range list.Meetings {
+		for _, m := range ms {
 			if match(m) {
 				hits = append(hits, m)
 			}
@@ -91,7 +100,7 @@ func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, erro
 			return Meeting{}, &AmbiguousError{Kind: "meeting", Ref: ref, Candidates: meetingCandidates(hits)}
 		}
 	}
-	return Meeting{}, notFound("meeting", ref, list.Failed, len(c.nodes))
+	return Meeting{}, &UnknownRefError{Kind: "meeting", Ref: ref}
 }
 
 // meetingMatchers are the match tiers, strongest first; the first tier with a hit decides.

@@ -3,9 +3,17 @@
 // never echoing a secret. Only main imports it.
 package config
 
-import "time"
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
 
-// CONTRACT STUB: the config helper implements Load and validation.
+	// Embedded zone data: CRON_TZ=Europe/Oslo must work in a scratch/distroless image that
+	// ships no /usr/share/zoneinfo.
+	_ "time/tzdata"
+)
 
 // Secret is a credential that never prints: String, MarshalJSON and LogValue return "<secret>".
 type Secret string
@@ -20,25 +28,51 @@ const (
 	ModeDemo
 )
 
+func (m Mode) String() string {
+	switch m {
+	case ModeRun:
+		return "run"
+	case ModeExec:
+		return "exec"
+	case ModeSim:
+		return "sim"
+	case ModeDemo:
+		return "demo"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
 // Node is one configured CMS call bridge.
 type Node struct {
 	Name     string
-	URL      string
+	URL      string // scheme://host[:port], no path, no trailing slash (cms adds /api/v1)
 	Username string
 	Password Secret
 }
 
 // Report is one scheduled report: a cron spec (5 fields, descriptors, CRON_TZ= prefix) and a channel.
 type Report struct {
-	Spec    string
-	Channel string
+	Spec    string // accepted by cron.ParseStandard, e.g. "CRON_TZ=Europe/Oslo 0 8 * * 1-5"
+	Channel string // channel id (C…/G…) or #name
 }
+
+// Defaults applied when a variable is unset.
+const (
+	DefaultSlackAPIURL    = "https://slack.com/api/"
+	DefaultSimNodes       = 3
+	MaxSimNodes           = 24
+	DefaultCMSTimeout     = 10 * time.Second
+	DefaultCMSConcurrency = 8
+	MaxCMSConcurrency     = 64
+	DefaultHTTPAddr       = "127.0.0.1:9090"
+	DefaultLogLevel       = "info"
+)
 
 // Config is everything NFMM reads from its environment (design.md's configuration contract).
 type Config struct {
 	SlackBotToken      Secret
 	SlackAppToken      Secret
-	SlackAPIURL        string
+	SlackAPIURL        string // always ends in "/"
 	Nodes              []Node // empty when SimNodes > 0
 	SimNodes           int    // CMS_NODES=sim (3) or sim:N
 	CAFile             string
@@ -48,14 +82,96 @@ type Config struct {
 	Operators          []string
 	Viewers            []string
 	Channels           []string
-	Reports            []Report
-	ReportQuiet        bool // stay silent when there are no calls
+	Reports            []Report // nil when ReportsDisabled
+	ReportQuiet        bool     // stay silent when there are no calls
+	ReportsDisabled    bool     // NFMM_REPORTS=off: this replica runs no scheduler
 	AuditChannel       string
-	HTTPAddr           string
-	LogLevel           string
+	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
+	LogLevel           string // debug, info, warn or error
+
+	// Warnings are non-fatal findings (e.g. a stripped /api/v1 path) for main to log at start-up.
+	Warnings []string
 }
 
 // Load reads the configuration for mode from getenv (os.Getenv after .env was loaded).
+//
+// Per-node credential overrides naming an unknown node (CMS_CB9_PASSWORD without a node cb9)
+// are found by listing the process environment's variable names; their values still come from
+// getenv. Use LoadEnviron to supply the whole environment explicitly (tests).
 func Load(getenv func(string) string, mode Mode) (Config, error) {
-	return Config{SimNodes: 3, HTTPAddr: "127.0.0.1:9090"}, nil
+	var names []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if getenv(name) != "" {
+			names = append(names, name)
+		}
+	}
+	return load(getenv, names, mode)
+}
+
+// LoadEnviron is Load over an explicit environment in os.Environ's "KEY=value" form; later
+// entries win, as in exec.Cmd.Env.
+func LoadEnviron(environ []string, mode Mode) (Config, error) {
+	env := make(map[string]string, len(environ))
+	names := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := env[k]; !seen {
+			names = append(names, k)
+		}
+		env[k] = v
+	}
+	return load(func(k string) string { return env[k] }, names, mode)
+}
+
+func load(getenv func(string) string, names []string, mode Mode) (Config, error) {
+	l := &loader{get: getenv, names: names, mode: mode}
+	l.slack()
+	l.cms()
+	l.policy()
+	l.reports()
+	l.operations()
+	l.cfg.Warnings = l.warnings
+	if len(l.problems) > 0 {
+		return l.cfg, &Error{Problems: l.problems}
+	}
+	return l.cfg, nil
+}
+
+// loader accumulates the configuration and every problem found while reading it.
+type loader struct {
+	get      func(string) string
+	names    []string
+	mode     Mode
+	cfg      Config
+	problems []*Problem
+	warnings []string
+	nodesBad bool // CMS_NODES had a problem
+}
+
+func (l *loader) env(name string) string { return strings.TrimSpace(l.get(name)) }
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.problems = append(l.problems, &Problem{Var: name, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) failErr(name string, err error, format string, args ...any) {
+	l.problems = append(l.problems, &Problem{Var: name, Msg: fmt.Sprintf(format, args...), Err: err})
+}
+
+func (l *loader) warn(format string, args ...any) {
+	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
+}
+
+// SlogLevel maps LogLevel to a slog.Level (info when unset).
+func (c Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// String describes the effective configuration for a start-up log or `nfmm version -v`; the
+// secrets show as set/unset only.
+func (c Config) String() string {
+	var b strings.Builder
+	for _, a := range c.attrs() {
+		fmt.Fprintf(&b, "%s=%s\n", a.Key, a.Value.Resolve())
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// LogValue logs the effective configuration as a group, secrets redacted.
+func (c Config) LogValue() slog.Value { return slog.GroupValue(c.attrs()...) }
+
+func (c Config) attrs() []slog.Attr {
+	return []slog.Attr{
+		slog.String("slack_bot_token", setOrUnset(c.SlackBotToken)),
+		slog.String("slack_app_token", setOrUnset(c.SlackAppToken)),
+		slog.String("slack_api_url", c.SlackAPIURL),
+		slog.String("cms_nodes", c.nodesText()),
+		slog.String("cms_ca_file", c.CAFile),
+		slog.Bool("cms_insecure_skip_verify", c.InsecureSkipVerify),
+		slog.Duration("cms_timeout", c.CMSTimeout),
+		slog.Int("cms_concurrency", c.CMSConcurrency),
+		slog.String("operators", strings.Join(c.Operators, ",")),
+		slog.String("viewers", strings.Join(c.Viewers, ",")),
+		slog.String("channels", strings.Join(c.Channels, ",")),
+		slog.String("reports", c.reportsText()),
+		slog.Bool("report_quiet", c.ReportQuiet),
+		slog.String("audit_channel", c.AuditChannel),
+		slog.String("http_addr", orOff(c.HTTPAddr)),
+		slog.String("log_level", c.LogLevel),
+	}
+}
+
+func (c Config) nodesText() string {
+	if c.SimNodes > 0 {
+		return fmt.Sprintf("sim:%d", c.SimNodes)
+	}
+	parts := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		// The user name is not a secret, and seeing which account each node uses helps
+		// diagnose 401s; the password only shows as set/unset.
+		parts[i] = fmt.Sprintf("%s=%s(user %s, password %s)", n.Name, n.URL, n.Username, setOrUnset(n.Password))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (c Config) reportsText() string {
+	if c.ReportsDisabled {
+		return "off"
+	}
+	parts := make([]string, len(c.Reports))
+	for i, r := range c.Reports {
+		parts[i] = r.Spec + " > " + r.Channel
+	}
+	return strings.Join(parts, "; ")
+}
+
+func setOrUnset(s Secret) string {
+	if s.IsSet() {
+		return "<set>"
+	}
+	return "<unset>"
+}
+
+func orOff(s string) string {
+	if s == "" {
+		return "off"
+	}
+	return s
+}

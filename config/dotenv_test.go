@@ -1,0 +1,93 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadDotEnv(t *testing.T) {
+	tests := []struct {
+		name     string
+		content  string // "" = no file
+		perm     os.FileMode
+		preset   map[string]string // real environment before loading
+		want     map[string]string // environment after loading
+		warnings int
+		errWant  string // substring of the error; "" = no error
+	}{
+		{name: "missing file is fine", want: map[string]string{"NFMM_T_A": ""}},
+		{
+			name:    "file values are used, real environment wins",
+			content: "NFMM_T_A=from-file\nexport NFMM_T_B=\"quoted value\"\n# comment\nNFMM_T_C=file\n",
+			perm:    0o600,
+			preset:  map[string]string{"NFMM_T_C": "real"},
+			want:    map[string]string{"NFMM_T_A": "from-file", "NFMM_T_B": "quoted value", "NFMM_T_C": "real"},
+		},
+		{
+			name:    "an empty real variable still wins",
+			content: "NFMM_T_A=file\n",
+			perm:    0o600,
+			preset:  map[string]string{"NFMM_T_A": ""},
+			want:    map[string]string{"NFMM_T_A": ""},
+		},
+		{
+			name:     "world-readable file warns",
+			content:  "NFMM_T_A=x\n",
+			perm:     0o644,
+			want:     map[string]string{"NFMM_T_A": "x"},
+			warnings: 1,
+		},
+		{
+			name:    "syntax error names the line, not the content",
+			content: "NFMM_T_A=ok\nSLACK_BOT_TOKEN=\"xoxb-SECRET-unterminated\n",
+			perm:    0o600,
+			errWant: "syntax error near line 2 (check quoting)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"NFMM_T_A", "NFMM_T_B", "NFMM_T_C", "SLACK_BOT_TOKEN"} {
+				t.Setenv(k, "") // registers restoration
+				os.Unsetenv(k)
+			}
+			for k, v := range tt.preset {
+				t.Setenv(k, v)
+			}
+			path := filepath.Join(t.TempDir(), ".env")
+			if tt.content != "" {
+				if err := os.WriteFile(path, []byte(tt.content), tt.perm); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, tt.perm); err != nil { // umask-proof
+					t.Fatal(err)
+				}
+			}
+			warnings, err := LoadDotEnv(path)
+			if tt.errWant != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errWant) {
+					t.Fatalf("err = %v, want %q", err, tt.errWant)
+				}
+				assertNoSecret(t, err.Error())
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadDotEnv: %v", err)
+			}
+			if len(warnings) != tt.warnings {
+				t.Errorf("warnings = %q, want %d", warnings, tt.warnings)
+			}
+			for _, w := range warnings {
+				if !strings.Contains(w, "chmod 600") {
+					t.Errorf("warning %q does not say how to fix it", w)
+				}
+			}
+			for k, want := range tt.want {
+				if got := os.Getenv(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}

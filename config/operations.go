@@ -1,0 +1,46 @@
+package config
+
+import (
+	"net"
+	"strings"
+)
+
+func (l *loader) operations() {
+	l.cfg.HTTPAddr = l.httpAddr()
+	l.cfg.LogLevel = DefaultLogLevel
+	switch v := strings.ToLower(l.env("NFMM_LOG_LEVEL")); v {
+	case "":
+	case "debug", "info", "warn", "error":
+		l.cfg.LogLevel = v
+	case "warning":
+		l.cfg.LogLevel = "warn"
+	default:
+		l.fail("NFMM_LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
+	}
+}
+
+// httpAddr reads NFMM_HTTP_ADDR; "off" disables the operations endpoint (unset = the default,
+// since an empty variable cannot be told apart from an unset one through getenv).
+func (l *loader) httpAddr() string {
+	const name = "NFMM_HTTP_ADDR"
+	v := l.env(name)
+	switch strings.ToLower(v) {
+	case "":
+		return DefaultHTTPAddr
+	case "off":
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		l.fail(name, "%q is not host:port (e.g. 127.0.0.1:9090, or off)", v)
+		return ""
+	}
+	if !validPort(port) {
+		l.fail(name, "%q has an invalid port (1-65535)", v)
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		l.warn("NFMM_HTTP_ADDR=%s listens on every interface; /healthz and /metrics have no authentication", v)
+	}
+	return v
+}

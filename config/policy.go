@@ -1,0 +1,53 @@
+package config
+
+import "regexp"
+
+// Slack ids are upper-case alphanumerics whose first letter gives the kind:
+// https://api.slack.com/changelog/2016-08-11-user-id-format-changes
+var (
+	principalRE   = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`) // users U…/W…, user groups S…
+	channelIDRE   = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+	channelNameRE = regexp.MustCompile(`^#[a-z0-9][a-z0-9_-]{0,79}$`)
+)
+
+func (l *loader) policy() {
+	l.cfg.Operators = l.principals("NFMM_OPERATORS")
+	l.cfg.Viewers = l.principals("NFMM_VIEWERS")
+	if len(l.cfg.Operators) == 0 {
+		l.warn("NFMM_OPERATORS is empty: nobody may change calls (read-only bot)")
+	}
+	for _, op := range l.cfg.Operators {
+		if op == "*" {
+			l.warn("NFMM_OPERATORS=*: everyone in the allowed channels may change calls")
+		}
+	}
+	for _, c := range l.list("NFMM_CHANNELS") {
+		if !channelIDRE.MatchString(c) {
+			l.fail("NFMM_CHANNELS", "%q is not a channel id (C…, G… or D…; in Slack: channel details → About → Channel ID)", c)
+			continue
+		}
+		l.cfg.Channels = append(l.cfg.Channels, c)
+	}
+	l.cfg.AuditChannel = l.channel("NFMM_AUDIT_CHANNEL", l.env("NFMM_AUDIT_CHANNEL"))
+}
+
+func (l *loader) principals(name string) []string {
+	var out []string
+	for _, p := range l.list(name) {
+		if p != "*" && !principalRE.MatchString(p) {
+			l.fail(name, "%q is not a Slack user id (U…/W…), user-group id (S…) or * (profile → ⋮ → Copy member ID)", p)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// channel validates a channel a message is posted to: an id, or #name for a public channel.
+func (l *loader) channel(name, v string) string {
+	if v == "" || channelIDRE.MatchString(v) || channelNameRE.MatchString(v) {
+		return v
+	}
+	l.fail(name, "%q is not a channel id (C…/G…) or #channel-name", v)
+	return ""
+}

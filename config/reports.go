@@ -1,0 +1,105 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// reports reads NFMM_REPORT_SCHEDULE: entries separated by ';', each
+//
+//	[CRON_TZ=Zone ]SPEC [> CHANNEL]
+//
+// where SPEC is anything cron.ParseStandard accepts (5 fields or @daily-style descriptors).
+// '>' and ';' never occur in a cron spec, so the split is unambiguous; an entry without
+// "> CHANNEL" goes to NFMM_REPORT_CHANNEL.
+func (l *loader) reports() {
+	const name = "NFMM_REPORT_SCHEDULE"
+	l.cfg.ReportQuiet = l.boolean("NFMM_REPORT_QUIET", false)
+	enabled := l.boolean("NFMM_REPORTS", true)
+	raw := l.env("NFMM_REPORT_CHANNEL")
+	def := l.channel("NFMM_REPORT_CHANNEL", raw)
+	defBad := raw != "" && def == "" // already reported; don't blame every entry again
+	schedule := l.env(name)
+	if schedule == "" {
+		if def != "" {
+			l.warn("NFMM_REPORT_CHANNEL is set but NFMM_REPORT_SCHEDULE is empty: no reports")
+		}
+		return
+	}
+	var reports []Report
+	for i, entry := range strings.Split(schedule, ";") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		if r, ok := l.reportEntry(name, i+1, entry, def, defBad); ok {
+			reports = append(reports, r)
+		}
+	}
+	if !enabled {
+		l.cfg.ReportsDisabled = true
+		return // still validated above, so switching it back on cannot surprise
+	}
+	l.cfg.Reports = reports
+}
+
+func (l *loader) reportEntry(name string, i int, entry, def string, defBad bool) (Report, bool) {
+	spec, channel, hasChannel := strings.Cut(entry, ">")
+	spec, channel = strings.TrimSpace(spec), strings.TrimSpace(channel)
+	if !hasChannel {
+		channel = def
+	}
+	spec, err := parseSpec(spec)
+	if err != nil {
+		l.failErr(name, err, "entry %d %q: %v", i, entry, err)
+		return Report{}, false
+	}
+	switch {
+	case channel == "" && hasChannel:
+		l.fail(name, "entry %d %q: nothing after '>' (want a channel id or #name)", i, entry)
+		return Report{}, false
+	case channel == "" && defBad:
+		return Report{}, false
+	case channel == "":
+		l.fail(name, "entry %d %q has no channel: append \"> C0123ABCD\" or set NFMM_REPORT_CHANNEL", i, entry)
+		return Report{}, false
+	case hasChannel && !channelIDRE.MatchString(channel) && !channelNameRE.MatchString(channel):
+		l.fail(name, "entry %d %q: %q is not a channel id (C…/G…) or #channel-name", i, entry, channel)
+		return Report{}, false
+	}
+	return Report{Spec: spec, Channel: channel}, true
+}
+
+// parseSpec validates spec with cron.ParseStandard and returns it normalised. The time zone
+// prefix is checked here first because robfig/cron v3.0.1 panics on "CRON_TZ=Zone" without a
+// following space, and to give a clearer message for unknown zones.
+func parseSpec(spec string) (normalised string, err error) {
+	if spec == "" {
+		return "", fmt.Errorf("empty cron spec")
+	}
+	fields := strings.Fields(spec)
+	if tz, ok := strings.CutPrefix(fields[0], "CRON_TZ="); ok || strings.HasPrefix(fields[0], "TZ=") {
+		if !ok {
+			tz = strings.TrimPrefix(fields[0], "TZ=")
+		}
+		if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+			return "", fmt.Errorf("unknown time zone %q (use an IANA name such as Europe/Oslo)", tz)
+		}
+		if len(fields) == 1 {
+			return "", fmt.Errorf("CRON_TZ=%s is not followed by a schedule", tz)
+		}
+		fields[0] = "CRON_TZ=" + tz
+	}
+	normalised = strings.Join(fields, " ")
+	defer func() {
+		if r := recover(); r != nil { // belt and braces: bad input must never crash start-up
+			err = fmt.Errorf("invalid cron spec")
+		}
+	}()
+	if _, err := cron.ParseStandard(normalised); err != nil {
+		return "", err
+	}
+	return normalised, nil
+}

@@ -1,6 +1,11 @@
 package cms
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
 
 // Sentinel errors that callers test with errors.Is. An *APIError matches the sentinel of its
 // failureDetails reason; every "…DoesNotExist" reason also matches ErrNotFound.
@@ -58,3 +63,95 @@ func (e *UnknownRefError) Error() string        { return "no " + e.Kind + " matc
 func (e *UnknownRefError) Is(target error) bool { return target == ErrNotFound }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// APIError is CMS answering with <failureDetails> (or an error status without one). Reason is
+// the failureDetails child element name, e.g. callLegDoesNotExist; "" when CMS gave no body.
+type APIError struct {
+	Node       string
+	Method     string
+	Path       string
+	Status     int
+	Reason     string
+	Parameter  string // parameterError's parameter attribute
+	ParamError string // parameterError's error attribute, e.g. invalidValue
+}
+
+func (e *APIError) Error() string {
+	reason := e.Reason
+	if reason == "" {
+		reason = "no failure details"
+	}
+	if e.Parameter != "" || e.ParamError != "" {
+		reason += " (parameter " + quote(e.Parameter) + ": " + e.ParamError + ")"
+	}
+	return "cms node " + quote(e.Node) + ": " + e.Method + " " + e.Path + ": " + reason +
+		" (HTTP " + strconv.Itoa(e.Status) + ")"
+}
+
+// Is maps the failure reason to the package sentinels, so callers never compare reason strings.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return strings.HasSuffix(e.Reason, "DoesNotExist") ||
+			e.Reason == "unrecognizedObject" || e.Reason == "unrecognisedObject" ||
+			(e.Reason == "" && e.Status == http.StatusNotFound)
+	case ErrCallNotFound:
+		return e.Reason == "callDoesNotExist"
+	case ErrCallLegNotFound:
+		return e.Reason == "callLegDoesNotExist"
+	case ErrParticipantNotFound:
+		return e.Reason == "participantDoesNotExist"
+	case ErrParameter:
+		return e.Reason == "parameterError"
+	case ErrParticipantCannotBeModified:
+		return e.Reason == "participantCannotBeModified" || e.Reason == "participantCannotBeDeleted"
+	case ErrCallLegCannotBeDeleted:
+		return e.Reason == "callLegCannotBeDeleted"
+	case ErrParticipantLimitReached:
+		return e.Reason == "participantLimitReached" || e.Reason == "tenantParticipantLimitReached"
+	}
+	return false
+}
+
+// AuthError is HTTP 401 or 403 from a node: its credentials were rejected.
+type AuthError struct {
+	Node   string
+	Method string
+	Path   string
+	Status int
+}
+
+func (e *AuthError) Error() string {
+	return "cms node " + quote(e.Node) + ": " + e.Method + " " + e.Path +
+		": credentials rejected (HTTP " + strconv.Itoa(e.Status) + ")"
+}
+
+func (e *AuthError) Is(target error) bool { return target == ErrAuth }
+
+// TransportError is a node that could not be reached or answered unusably: a network error, a
+// timeout, 502/503/504 after retries, or a body that is not the XML we expect.
+type TransportError struct {
+	Node   string
+	Method string
+	Path   string
+	Status int // 0 when no HTTP response arrived
+	Err    error
+
+	retryable bool // network error or busy status: worth another attempt for idempotent methods
+}
+
+func (e *TransportError) Error() string {
+	s := "cms node " + quote(e.Node) + ": " + e.Method + " " + e.Path + ": "
+	if e.Status != 0 {
+		s += "HTTP " + strconv.Itoa(e.Status) + ": "
+	}
+	return s + e.Err.Error()
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is reports ErrUnavailable for every transport failure except a malformed body, which is the
+// node misbehaving rather than being away (that one matches ErrMalformedResponse via Unwrap).
+func (e *TransportError) Is(target error) bool {
+	return target == ErrUnavailable && !errors.Is(e.Err, ErrMalformedResponse)
+}

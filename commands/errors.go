@@ -1,5 +1,14 @@
 package commands
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
 // Error kinds every operation returns; each message is safe to show the user. The terminal maps
 // *UsageError to exit 2 and every other error to exit 1.
 //
@@ -10,3 +19,180 @@ package commands
 //   - *CMSError{Msg, Err}: CMS refused or could not be reached; Msg is user-safe, Err for logs.
 //
 // UserMessage(err) returns the user-safe text of any error (a generic sentence for unknown ones).
+
+// Usage error codes: a stable, machine-readable reason (the JSON output carries it).
+const (
+	CodeUnknownCommand = "unknown_command"
+	CodeMissingArg     = "missing_argument"
+	CodeExtraArg       = "extra_argument"
+	CodeInvalidLayout  = "invalid_layout"
+	CodeInvalidURI     = "invalid_uri"
+	CodeInvalidID      = "invalid_id"
+	CodeInvalidText    = "invalid_text"
+	CodeInvalidMedia   = "invalid_media"
+	CodeInvalidNode    = "invalid_node"
+	CodeSyntax         = "syntax"
+)
+
+// UsageError is bad input; no CMS request was sent.
+type UsageError struct {
+	Code  string // one of the Code* constants
+	Msg   string
+	Usage string // the command's usage line, when one applies
+}
+
+func (e *UsageError) Error() string {
+	if e.Usage == "" {
+		return e.Msg
+	}
+	return e.Msg + " (usage: " + e.Usage + ")"
+}
+
+// RefError is an unknown or ambiguous meeting or participant reference.
+type RefError struct {
+	Kind       string // "meeting" or "participant"
+	Ref        string
+	Ambiguous  bool
+	Candidates []string
+	Err        error // the cms error it came from, if any
+}
+
+func (e *RefError) Error() string {
+	if !e.Ambiguous {
+		return fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
+	}
+	const shown = 10
+	c := e.Candidates
+	more := ""
+	if len(c) > shown {
+		more = fmt.Sprintf(" and %d more", len(c)-shown)
+		c = c[:shown]
+	}
+	return fmt.Sprintf("%q matches more than one %s: %s%s. Be more specific.",
+		e.Ref, e.Kind, strings.Join(c, ", "), more)
+}
+
+func (e *RefError) Unwrap() error { return e.Err }
+
+// DeniedError is a policy refusal.
+type DeniedError struct {
+	Op  Op
+	Msg string
+}
+
+func (e *DeniedError) Error() string { return e.Msg }
+
+// CMSError is CMS refusing or not answering; Msg is user-safe, Err holds the detail for logs.
+type CMSError struct {
+	Node string
+	Msg  string
+	Err  error
+}
+
+func (e *CMSError) Error() string { return e.Msg }
+func (e *CMSError) Unwrap() error { return e.Err }
+
+// UserMessage returns the user-safe text of any error.
+func UserMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var (
+		ue *UsageError
+		re *RefError
+		de *DeniedError
+		ce *CMSError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return ue.Error()
+	case errors.As(err, &re):
+		return re.Error()
+	case errors.As(err, &de):
+		return de.Msg
+	case errors.As(err, &ce):
+		return ce.Msg
+	case errors.Is(err, context.Canceled):
+		return "The request was cancelled."
+	}
+	if ref := refError(err); ref != nil {
+		return ref.Error()
+	}
+	if errors.Is(err, cms.ErrAuth) || errors.Is(err, cms.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return cmsError("", err).Msg
+	}
+	return "Something went wrong; see the NFMM log."
+}
+
+// refError converts the cluster's reference errors into *RefError, or returns nil.
+func refError(err error) *RefError {
+	var amb *cms.AmbiguousError
+	if errors.As(err, &amb) {
+		return &RefError{Kind: amb.Kind, Ref: amb.Ref, Ambiguous: true, Candidates: amb.Candidates, Err: err}
+	}
+	var unk *cms.UnknownRefError
+	if errors.As(err, &unk) {
+		return &RefError{Kind: unk.Kind, Ref: unk.Ref, Err: err}
+	}
+	return nil
+}
+
+// cmsError turns any error from the cluster into a user-safe *CMSError naming the node. The raw
+// error (which may hold URLs) stays in Err for the log only.
+func cmsError(node string, err error) *CMSError {
+	var ne cms.NodeError
+	if errors.As(err, &ne) && ne.Node != "" {
+		node = ne.Node
+	}
+	on := ""
+	where := "CMS"
+	if node != "" {
+		on = " on " + node
+		where = node
+	}
+	var msg string
+	switch {
+	case errors.Is(err, cms.ErrAuth):
+		msg = "CMS rejected NFMM's credentials" + on + "."
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = where + " did not answer in time."
+	case errors.Is(err, cms.ErrMalformedResponse):
+		msg = where + " sent an answer NFMM could not read."
+	case errors.Is(err, cms.ErrUnavailable):
+		msg = where + " could not be reached."
+	case errors.Is(err, cms.ErrCallLegNotFound):
+		msg = "That participant has left the meeting" + on + "."
+	case errors.Is(err, cms.ErrCallNotFound):
+		msg = "That meeting has ended" + on + "."
+	case errors.Is(err, cms.ErrParticipantLimitReached):
+		msg = "The meeting is full" + on + "."
+	case errors.Is(err, cms.ErrCallLegCannotBeDeleted):
+		msg = "CMS" + on + " would not disconnect that participant."
+	case errors.Is(err, cms.ErrParticipantCannotBeModified):
+		msg = "CMS" + on + " would not change that participant."
+	case errors.Is(err, cms.ErrParameter):
+		msg = "CMS" + on + " refused the request as invalid."
+	case errors.Is(err, cms.ErrNotFound):
+		msg = "CMS" + on + " no longer knows that object."
+	default:
+		msg = "CMS" + on + " refused the request."
+	}
+	return &CMSError{Node: node, Msg: msg, Err: err}
+}
+
+// wrapErr maps a cluster error to the error kinds above.
+func wrapErr(node string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ref := refError(err); ref != nil {
+		return ref
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return cmsError(node, err)
+}
+
+// reason is the user-safe sentence for a per-leg or per-node failure.
+func reason(node string, err error) string { return cmsError(node, err).Msg }

@@ -1,5 +1,7 @@
 package commands
 
+import "slices"
+
 // Role is what an actor may do.
 type Role int
 
@@ -9,6 +11,18 @@ const (
 	RoleOperator             // reads and changes calls
 )
 
+// String returns "none", "viewer" or "operator".
+func (r Role) String() string {
+	switch r {
+	case RoleViewer:
+		return "viewer"
+	case RoleOperator:
+		return "operator"
+	default:
+		return "none"
+	}
+}
+
 // Policy is who may do what, where (design.md: NFMM_OPERATORS, NFMM_VIEWERS, NFMM_CHANNELS).
 // An entry "*" means everyone. Empty Viewers means everyone may look; empty Operators means
 // nobody may change calls; empty Channels means every channel.
@@ -16,4 +30,80 @@ type Policy struct {
 	Operators []string // user ids or user-group ids
 	Viewers   []string
 	Channels  []string
+}
+
+// RoleOf returns the actor's role. The terminal is a local operator and skips the channel check.
+func (p Policy) RoleOf(a Actor) Role {
+	if a.Local {
+		return RoleOperator
+	}
+	if len(p.Channels) > 0 && !slices.Contains(p.Channels, "*") && !slices.Contains(p.Channels, a.ChannelID) {
+		return RoleNone
+	}
+	if matches(p.Operators, a) {
+		return RoleOperator
+	}
+	if len(p.Viewers) == 0 || matches(p.Viewers, a) {
+		return RoleViewer
+	}
+	return RoleNone
+}
+
+func matches(list []string, a Actor) bool {
+	for _, id := range list {
+		if id == "*" || (id != "" && (id == a.UserID || slices.Contains(a.Groups, id))) {
+			return true
+		}
+	}
+	return false
+}
+
+// needs returns the role an operation requires.
+func needs(op Op) Role {
+	if op.Changes() {
+		return RoleOperator
+	}
+	if op == OpHelp {
+		return RoleNone
+	}
+	return RoleViewer
+}
+
+// Changes reports whether the operation changes call state (and is therefore audited).
+func (op Op) Changes() bool {
+	switch op {
+	case OpAdd, OpPresenter, OpLayout, OpMute, OpUnmute, OpDisconnect:
+		return true
+	}
+	return false
+}
+
+// Allowed returns nil when the actor may run op, or a *DeniedError saying how to get access.
+func (p Policy) Allowed(a Actor, op Op) error {
+	role := p.RoleOf(a)
+	if role >= needs(op) {
+		return nil
+	}
+	return &DeniedError{Op: op, Msg: p.denial(a, role)}
+}
+
+func (p Policy) denial(a Actor, role Role) string {
+	switch {
+	case role == RoleNone && len(p.Channels) > 0 && !slices.Contains(p.Channels, a.ChannelID):
+		return "NFMM does not answer in this channel; the channels it serves are set by NFMM_CHANNELS."
+	case role == RoleNone:
+		return "You may not use NFMM; ask an admin to add your Slack user id (" + a.UserID + ") to NFMM_VIEWERS."
+	case len(p.Operators) == 0:
+		return "Nobody may change calls yet: set NFMM_OPERATORS=U123,… (Slack user or user-group ids, * for everyone) and restart NFMM."
+	default:
+		return "Only NFMM operators may change calls; ask an admin to add your Slack user id (" + a.UserID + ") to NFMM_OPERATORS."
+	}
+}
+
+// setupNote explains how to enable changes when no operator is configured; "" otherwise.
+func (p Policy) setupNote() string {
+	if len(p.Operators) > 0 {
+		return ""
+	}
+	return "Nobody may change calls yet: set NFMM_OPERATORS=U123,… (Slack user or user-group ids, * for everyone)."
 }

@@ -1,0 +1,171 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
+func onOff(b bool) string {
+	if b {
+		return "muted"
+	}
+	return "unmuted"
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "(default)"
+	}
+	return s
+}
+
+// legAction is the common frame of single-leg actions: resolve, read the before state, act.
+func (s *Service) legAction(ctx context.Context, c Command) (cms.LegRef, cms.CallLegDetail, *ActionResult, error) {
+	lr, d, err := s.findLeg(ctx, c.Participant, c.Node)
+	if err != nil {
+		return lr, d, nil, err
+	}
+	name := d.Name
+	if name == "" {
+		name = d.RemoteParty
+	}
+	r := &ActionResult{
+		Op: c.Op, Meeting: s.meetingOfCall(ctx, lr.Node, d.Call),
+		Participant: name, LegID: lr.LegID, Node: lr.Node,
+	}
+	return lr, d, r, nil
+}
+
+func (s *Service) mute(ctx context.Context, c Command) (*ActionResult, error) {
+	lr, d, r, err := s.legAction(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	want := c.Op == OpMute
+	var u cms.LegUpdate
+	var changed, same []string
+	media := mediaOrDefault(c.Media)
+	if media == MediaAudio || media == MediaBoth {
+		if d.Config.RxAudioMute != want {
+			u.RxAudioMute = cms.Set(want)
+			changed = append(changed, "audio")
+			r.Changes = append(r.Changes, Change{Subject: r.Participant, Field: "audio", Before: onOff(!want), After: onOff(want)})
+		} else {
+			same = append(same, "audio")
+		}
+	}
+	if media == MediaVideo || media == MediaBoth {
+		if d.Config.RxVideoMute != want {
+			u.RxVideoMute = cms.Set(want)
+			changed = append(changed, "video")
+			r.Changes = append(r.Changes, Change{Subject: r.Participant, Field: "video", Before: onOff(!want), After: onOff(want)})
+		} else {
+			same = append(same, "video")
+		}
+	}
+	verb := "Muted"
+	if !want {
+		verb = "Unmuted"
+	}
+	if len(changed) == 0 {
+		r.Summary = fmt.Sprintf("%s is already %s (%s) on %s.", r.Participant, onOff(want), joinAnd(same), lr.Node)
+		return r, nil
+	}
+	if err := s.cluster.UpdateLeg(ctx, lr.Node, lr.LegID, u); err != nil {
+		return nil, s.legErr(c.Participant, lr.Node, err)
+	}
+	r.Updated = 1
+	r.Summary = fmt.Sprintf("%s %s of %s (%s).", verb, joinAnd(changed), r.Participant, lr.Node)
+	if len(same) > 0 {
+		r.Summary += fmt.Sprintf(" %s was already %s.", capitalize(joinAnd(same)), onOff(want))
+	}
+	return r, nil
+}
+
+// legErr maps a failed leg action: a leg that vanished is an unknown participant.
+func (s *Service) legErr(ref, node string, err error) error {
+	if errors.Is(err, cms.ErrCallLegNotFound) {
+		return &RefError{Kind: "participant", Ref: ref, Err: err}
+	}
+	return wrapErr(node, err)
+}
+
+func (s *Service) layout(ctx context.Context, c Command) (*ActionResult, error) {
+	layout, err := canonicalLayout(c.Layout)
+	if err != nil {
+		return nil, err
+	}
+	lr, d, r, err := s.legAction(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cluster.UpdateLeg(ctx, lr.Node, lr.LegID, cms.LegUpdate{ChosenLayout: cms.Set(layout)}); err != nil {
+		return nil, s.legErr(c.Participant, lr.Node, err)
+	}
+	r.Updated = 1
+	r.Changes = []Change{{Subject: r.Participant, Field: "layout", Before: orDefault(d.Config.ChosenLayout), After: layout}}
+	r.Summary = fmt.Sprintf("Set the layout of %s to %s (%s).", r.Participant, layout, lr.Node)
+	return r, nil
+}
+
+func (s *Service) disconnect(ctx context.Context, c Command) (*ActionResult, error) {
+	lr, d, r, err := s.legAction(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cluster.DeleteLeg(ctx, lr.Node, lr.LegID); err != nil {
+		return nil, s.legErr(c.Participant, lr.Node, err)
+	}
+	r.Updated = 1
+	r.Changes = []Change{{Subject: r.Participant, Field: "participant", Before: orDefault(d.Status.State), After: "disconnected"}}
+	r.Summary = fmt.Sprintf("Disconnected %s (%s).", r.Participant, lr.Node)
+	return r, nil
+}
+
+// add dials out from the hinted node when it hosts the meeting, else from the first instance.
+func (s *Service) add(ctx context.Context, c Command) (*ActionResult, error) {
+	m, err := s.resolveMeeting(ctx, c.Meeting)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Instances) == 0 {
+		return nil, &RefError{Kind: "meeting", Ref: c.Meeting}
+	}
+	inst := m.Instances[0]
+	for _, in := range m.Instances {
+		if c.Node != "" && in.Node == c.Node {
+			inst = in
+		}
+	}
+	leg, err := s.cluster.AddLeg(ctx, inst.Node, inst.Call.ID, c.URI)
+	if err != nil {
+		return nil, wrapErr(inst.Node, err)
+	}
+	return &ActionResult{
+		Op: OpAdd, Meeting: summarize(m), Participant: c.URI, LegID: leg, Node: inst.Node,
+		Summary: fmt.Sprintf("Dialling %s into %s from %s.", c.URI, m.Name, inst.Node),
+		Changes: []Change{{Subject: c.URI, Field: "participant", Before: "absent", After: "dialling"}},
+		Updated: 1,
+	}, nil
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return items[0] + " and " + joinAnd(items[1:])
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,315 @@
+package commands
+
+import "strings"
+
+// spec describes one command of the grammar for help and usage messages.
+type spec struct {
+	op      Op
+	usage   string
+	summary string
+}
+
+// grammar is the shared text grammar of `/cms <text>` and `nfmm exec <text>`, in help order.
+var grammar = []spec{
+	{OpHelp, "help [command]", "what NFMM can do for you"},
+	{OpCalls, "calls [filter]", "active meetings across the cluster"},
+	{OpCall, "call <meeting>", "one meeting's participants on every node"},
+	{OpParticipant, "participant <participant>", "one participant's state and media statistics"},
+	{OpStatus, "status", "every node: reachable, version, uptime, active call legs, latency"},
+	{OpReport, "report", "a summary: totals, largest meetings, poor media, unreachable nodes"},
+	{OpAdd, "add <meeting> <uri>", "dial a SIP URI, user@domain or number into the meeting"},
+	{OpPresenter, "presenter <meeting> <participant>|off", "presenter mode: everyone else muted, speaker-only layout"},
+	{OpLayout, "layout <participant> <layout>", "set one participant's layout"},
+	{OpMute, "mute <participant> [audio|video|both]", "stop others hearing (audio, the default) or seeing a participant"},
+	{OpUnmute, "unmute <participant> [audio|video|both]", "undo mute"},
+	{OpDisconnect, "disconnect <participant>", "hang up a participant"},
+}
+
+func specOf(op Op) (spec, bool) {
+	for _, s := range grammar {
+		if s.op == op {
+			return s, true
+		}
+	}
+	return spec{}, false
+}
+
+func usageOf(op Op) string {
+	s, _ := specOf(op)
+	return s.usage
+}
+
+// parserOf returns the argument parser of an operation.
+func parserOf(op Op) func(c *Command, args []string) error {
+	switch op {
+	case OpHelp:
+		return parseHelp
+	case OpCalls:
+		return parseCalls
+	case OpCall:
+		return parseCall
+	case OpParticipant, OpDisconnect:
+		return parseParticipant
+	case OpAdd:
+		return parseAdd
+	case OpPresenter:
+		return parsePresenter
+	case OpLayout:
+		return parseLayout
+	case OpMute, OpUnmute:
+		return parseMute
+	}
+	return parseNone
+}
+
+// Parse turns command text into a Command. It checks the grammar and the shape of every
+// argument; it never talks to CMS. Empty text is help; a trailing word "public" sets Public.
+func Parse(text string) (Command, error) {
+	words, err := tokenize(text)
+	if err != nil {
+		return Command{}, err
+	}
+	var c Command
+	if n := len(words); n > 0 && strings.EqualFold(words[n-1], "public") {
+		c.Public = true
+		words = words[:n-1]
+	}
+	if len(words) == 0 {
+		c.Op = OpHelp
+		return c, nil
+	}
+	name := strings.ToLower(words[0])
+	s, ok := specOf(Op(name))
+	if !ok {
+		return Command{}, unknownCommand(words[0])
+	}
+	c.Op = s.op
+	if err := parserOf(s.op)(&c, words[1:]); err != nil {
+		return Command{}, err
+	}
+	return c, nil
+}
+
+func unknownCommand(word string) error {
+	names := make([]string, len(grammar))
+	for i, s := range grammar {
+		names[i] = string(s.op)
+	}
+	msg := "Unknown command " + printable(word) + "."
+	if best := suggest(strings.ToLower(word), names); best != "" {
+		msg += " Did you mean `" + best + "`?"
+	}
+	return &UsageError{Code: CodeUnknownCommand, Msg: msg + " Try `help`."}
+}
+
+// suggest returns the candidate closest to word (a prefix counts as one edit), or "" when
+// none is within two edits.
+func suggest(word string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		d := editDistance(word, c)
+		if len(word) >= 2 && strings.HasPrefix(c, word) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance; inputs are short command words.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 32 {
+		return 99 // a long word is not a typo of a command
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// tokenize splits on white space; double quotes (straight or the curly ones phones type)
+// group words.
+func tokenize(text string) ([]string, error) {
+	var (
+		words   []string
+		cur     strings.Builder
+		inQuote bool
+		started bool
+	)
+	for _, r := range text {
+		switch {
+		case r == '"' || r == '“' || r == '”':
+			inQuote = !inQuote
+			started = true
+		case !inQuote && (r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0'):
+			if started {
+				words = append(words, cur.String())
+				cur.Reset()
+				started = false
+			}
+		default:
+			cur.WriteRune(r)
+			started = true
+		}
+	}
+	if inQuote {
+		return nil, &UsageError{Code: CodeSyntax, Msg: "A quote is not closed."}
+	}
+	if started {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+func extra(op Op, args []string) error {
+	return usageErr(CodeExtraArg, usageOf(op), "Too many arguments: %s is not expected.", printable(strings.Join(args, " ")))
+}
+
+func parseNone(c *Command, args []string) error {
+	if len(args) > 0 {
+		return extra(c.Op, args)
+	}
+	return nil
+}
+
+func parseHelp(c *Command, args []string) error {
+	if len(args) > 1 {
+		return extra(c.Op, args[1:])
+	}
+	if len(args) == 1 {
+		topic := strings.ToLower(args[0])
+		if _, ok := specOf(Op(topic)); !ok {
+			return unknownCommand(args[0])
+		}
+		c.Topic = topic
+	}
+	return nil
+}
+
+func parseCalls(c *Command, args []string) error {
+	c.Filter = strings.Join(args, " ")
+	if c.Filter == "" {
+		return nil
+	}
+	return checkText("filter", c.Filter, usageOf(OpCalls))
+}
+
+// parseCall takes every word as the meeting, so `call board review` works without quotes.
+func parseCall(c *Command, args []string) error {
+	c.Meeting = strings.Join(args, " ")
+	return checkText("meeting", c.Meeting, usageOf(c.Op))
+}
+
+func parseParticipant(c *Command, args []string) error {
+	if len(args) > 1 {
+		return extra(c.Op, args[1:])
+	}
+	if len(args) == 1 {
+		c.Participant = args[0]
+	}
+	return checkLegRef(c.Participant, usageOf(c.Op))
+}
+
+// parseAdd: the last word is the address, the words before it the meeting.
+func parseAdd(c *Command, args []string) error {
+	u := usageOf(OpAdd)
+	switch len(args) {
+	case 0:
+		return checkText("meeting", "", u)
+	case 1:
+		if err := checkURI(args[0]); err == nil {
+			return checkText("meeting", "", u)
+		}
+		return checkURI("")
+	}
+	c.Meeting = strings.Join(args[:len(args)-1], " ")
+	c.URI = args[len(args)-1]
+	if err := checkText("meeting", c.Meeting, u); err != nil {
+		return err
+	}
+	return checkURI(c.URI)
+}
+
+// parsePresenter: the last word is the presenter (or "off"), the words before it the meeting.
+func parsePresenter(c *Command, args []string) error {
+	u := usageOf(OpPresenter)
+	if len(args) < 2 {
+		if len(args) == 0 {
+			return checkText("meeting", "", u)
+		}
+		return usageErr(CodeMissingArg, u, "Who presents? Give a participant (leg id or part of the name), or `off`.")
+	}
+	c.Meeting = strings.Join(args[:len(args)-1], " ")
+	last := args[len(args)-1]
+	if strings.EqualFold(last, presenterOff) {
+		c.Off = true
+	} else {
+		c.Participant = last
+	}
+	return checkPresenter(*c)
+}
+
+func parseLayout(c *Command, args []string) error {
+	u := usageOf(OpLayout)
+	if len(args) > 2 {
+		return extra(c.Op, args[2:])
+	}
+	if len(args) > 0 {
+		c.Participant = args[0]
+	}
+	if err := checkLegRef(c.Participant, u); err != nil {
+		return err
+	}
+	l := ""
+	if len(args) > 1 {
+		l = args[1]
+	}
+	layout, err := canonicalLayout(l)
+	c.Layout = layout
+	return err
+}
+
+func parseMute(c *Command, args []string) error {
+	if len(args) > 2 {
+		return extra(c.Op, args[2:])
+	}
+	if len(args) > 0 {
+		c.Participant = args[0]
+	}
+	c.Media = MediaAudio
+	if len(args) == 2 {
+		c.Media = Media(strings.ToLower(args[1]))
+	}
+	if err := checkLegRef(c.Participant, usageOf(c.Op)); err != nil {
+		return err
+	}
+	return checkMedia(c.Op, c.Media)
+}
+
+func checkMedia(op Op, m Media) error {
+	switch m {
+	case MediaAudio, MediaVideo, MediaBoth:
+		return nil
+	}
+	msg := printable(string(m)) + " is not audio, video or both."
+	if best := suggest(string(m), []string{"audio", "video", "both"}); best != "" {
+		msg += " Did you mean `" + best + "`?"
+	}
+	return &UsageError{Code: CodeInvalidMedia, Msg: msg, Usage: usageOf(op)}
+}

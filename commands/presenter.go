@@ -1,0 +1,261 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
+// presenterImportance is the participant importance presenter mode gives the presenter: CMS
+// shows the most important participant in speakerOnly, and 100 dominates any hand-set value
+// we have seen in practice (operators use small numbers like 1-10).
+const presenterImportance = 100
+
+// legOutcome is what happened to one leg during a bulk update.
+type legOutcome struct {
+	err error
+}
+
+// presenter turns presenter mode on or off for every participant leg of the meeting on every
+// node. Legs that left meanwhile are reported in Gone, other failures in Failed; running it
+// twice is harmless because every update sets absolute values.
+func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, error) {
+	m, err := s.resolveMeeting(ctx, c.Meeting)
+	if err != nil {
+		return nil, err
+	}
+	ro := s.cluster.Roster(ctx, m)
+	if len(ro.Legs) == 0 && len(ro.Failed) > 0 {
+		return nil, wrapErr(ro.Failed[0].Node, ro.Failed[0])
+	}
+	r := &ActionResult{Op: OpPresenter, Meeting: summarize(m)}
+	var pres *cms.RosterEntry
+	if !c.Off {
+		if pres, err = pickPresenter(ro.Legs, c.Participant, c.Node); err != nil {
+			return nil, err
+		}
+		r.Participant, r.LegID, r.Node = displayName(pres.Leg), pres.Leg.ID, pres.Node
+	}
+	for _, f := range ro.Failed {
+		r.Failed = append(r.Failed, LegFailure{Node: f.Node, Reason: "legs not read: " + reason(f.Node, f.Err)})
+	}
+	s.presenterLegs(ctx, ro.Legs, pres, r)
+	s.joinAudioMute(ctx, m, !c.Off, r)
+	s.importance(ctx, m, pres, r)
+	r.Summary = presenterSummary(r, c.Off, len(ro.Legs))
+	return r, nil
+}
+
+func displayName(l cms.CallLegDetail) string {
+	if l.Name != "" {
+		return l.Name
+	}
+	return l.RemoteParty
+}
+
+// pickPresenter finds the presenter in the roster: a leg id or unique prefix (on the hinted node
+// when there is a hint), else a unique case-insensitive substring of the name.
+func pickPresenter(legs []cms.RosterEntry, ref, hint string) (*cms.RosterEntry, error) {
+	var byID, byName []int
+	low := strings.ToLower(ref)
+	for i, e := range legs {
+		if hint != "" && e.Node != hint {
+			continue
+		}
+		id := strings.ToLower(e.Leg.ID)
+		if id == low {
+			return &legs[i], nil
+		}
+		if len(ref) >= minIDPrefix && idPattern.MatchString(ref) && strings.HasPrefix(id, low) {
+			byID = append(byID, i)
+		}
+		if strings.Contains(strings.ToLower(displayName(e.Leg)), low) {
+			byName = append(byName, i)
+		}
+	}
+	pick := byID
+	if len(pick) == 0 {
+		pick = byName
+	}
+	if len(pick) == 1 {
+		return &legs[pick[0]], nil
+	}
+	cands := pick
+	if len(pick) == 0 {
+		cands = make([]int, len(legs))
+		for i := range legs {
+			cands[i] = i
+		}
+	}
+	names := make([]string, 0, len(cands))
+	for _, i := range cands {
+		names = append(names, fmt.Sprintf("%s (%s)", displayName(legs[i].Leg), shortID(legs[i].Leg.ID)))
+	}
+	return nil, &RefError{Kind: "participant", Ref: ref, Ambiguous: len(pick) > 1, Candidates: names}
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// presenterLegs updates every leg concurrently, at most s.perNode at a time per node.
+func (s *Service) presenterLegs(ctx context.Context, legs []cms.RosterEntry, pres *cms.RosterEntry, r *ActionResult) {
+	out := make([]legOutcome, len(legs))
+	byNode := map[string][]int{}
+	for i, e := range legs {
+		byNode[e.Node] = append(byNode[e.Node], i)
+	}
+	var wg sync.WaitGroup
+	for _, idx := range byNode {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.updateNodeLegs(ctx, legs, idx, pres, out)
+		}()
+	}
+	wg.Wait()
+	for i, e := range legs {
+		name := displayName(e.Leg)
+		switch err := out[i].err; {
+		case errors.Is(err, cms.ErrCallLegNotFound):
+			r.Gone = append(r.Gone, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: "left the meeting"})
+		case err != nil:
+			r.Failed = append(r.Failed, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: reason(e.Node, err)})
+		default:
+			r.Updated++
+			r.Changes = append(r.Changes, legChanges(e, pres)...)
+		}
+	}
+}
+
+// updateNodeLegs updates the legs idx of one node, s.perNode at a time; each goroutine writes
+// only its own out[i].
+func (s *Service) updateNodeLegs(ctx context.Context, legs []cms.RosterEntry, idx []int, pres *cms.RosterEntry, out []legOutcome) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, s.perNode)
+	for _, i := range idx {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			e := legs[i]
+			out[i].err = s.cluster.UpdateLeg(ctx, e.Node, e.Leg.ID, presenterUpdate(e, pres))
+		}()
+	}
+	wg.Wait()
+}
+
+// presenterUpdate is the absolute state of one leg: presenter mode on when pres is not nil.
+func presenterUpdate(e cms.RosterEntry, pres *cms.RosterEntry) cms.LegUpdate {
+	if pres == nil {
+		return cms.LegUpdate{ChosenLayout: cms.Unset[string](), RxAudioMute: cms.Set(false)}
+	}
+	isPres := e.Node == pres.Node && e.Leg.ID == pres.Leg.ID
+	return cms.LegUpdate{ChosenLayout: cms.Set("speakerOnly"), RxAudioMute: cms.Set(!isPres)}
+}
+
+func legChanges(e cms.RosterEntry, pres *cms.RosterEntry) []Change {
+	u := presenterUpdate(e, pres)
+	name := displayName(e.Leg)
+	var ch []Change
+	if muted, _ := u.RxAudioMute.Value(); muted != e.Leg.Config.RxAudioMute {
+		ch = append(ch, Change{Subject: name, Field: "audio", Before: onOff(!muted), After: onOff(muted)})
+	}
+	layout, _ := u.ChosenLayout.Value()
+	if layout != e.Leg.Config.ChosenLayout {
+		ch = append(ch, Change{Subject: name, Field: "layout", Before: orDefault(e.Leg.Config.ChosenLayout), After: orDefault(layout)})
+	}
+	return ch
+}
+
+// joinAudioMute sets (on) or unsets (off) joinAudioMuteOverride on every call instance, so
+// people who join later are muted too.
+func (s *Service) joinAudioMute(ctx context.Context, m cms.Meeting, on bool, r *ActionResult) {
+	u := cms.CallUpdate{JoinAudioMuteOverride: cms.Unset[bool]()}
+	after := "unset"
+	if on {
+		u.JoinAudioMuteOverride, after = cms.Set(true), "on"
+	}
+	for _, in := range m.Instances {
+		err := s.cluster.UpdateCall(ctx, in.Node, in.Call.ID, u)
+		switch {
+		case errors.Is(err, cms.ErrCallNotFound):
+			continue // the instance ended: nobody left to join it
+		case err != nil:
+			r.Failed = append(r.Failed, LegFailure{Node: in.Node, Name: m.Name,
+				Reason: "mute-on-join not changed: " + reason(in.Node, err)})
+			continue
+		}
+		before := "unset"
+		if v := in.Call.JoinAudioMuteOverride; v != nil {
+			before = map[bool]string{true: "on", false: "off"}[*v]
+		}
+		if before != after {
+			r.Changes = append(r.Changes, Change{Subject: m.Name + " (" + in.Node + ")", Field: "joinAudioMute", Before: before, After: after})
+		}
+	}
+}
+
+// importance gives the presenter's participant presenterImportance and unsets it on every other
+// participant that has one (all of them when pres is nil).
+func (s *Service) importance(ctx context.Context, m cms.Meeting, pres *cms.RosterEntry, r *ActionResult) {
+	presID := ""
+	if pres != nil {
+		id, err := s.cluster.ParticipantOfLeg(ctx, pres.Node, pres.Leg.Call, pres.Leg.ID)
+		if err == nil {
+			err = s.cluster.UpdateParticipant(ctx, pres.Node, id, cms.ParticipantUpdate{Importance: cms.Set(presenterImportance)})
+		}
+		if err != nil {
+			r.Failed = append(r.Failed, LegFailure{LegID: pres.Leg.ID, Name: r.Participant, Node: pres.Node,
+				Reason: "importance not set: " + reason(pres.Node, err)})
+		} else {
+			presID = id
+			r.Changes = append(r.Changes, Change{Subject: r.Participant, Field: "importance", Before: "-", After: fmt.Sprint(presenterImportance)})
+		}
+	}
+	for _, in := range m.Instances {
+		n, ok := s.cluster.Node(in.Node)
+		if !ok || n == nil {
+			continue
+		}
+		ps, err := n.CallParticipants(ctx, in.Call.ID, "")
+		if err != nil {
+			r.Failed = append(r.Failed, LegFailure{Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)})
+			continue
+		}
+		for _, p := range ps {
+			if p.CallBridge != "" || p.Importance == nil || p.ID == presID {
+				continue // remote participants are cleared by their own node
+			}
+			err := s.cluster.UpdateParticipant(ctx, in.Node, p.ID, cms.ParticipantUpdate{Importance: cms.Unset[int]()})
+			if err != nil && !errors.Is(err, cms.ErrNotFound) {
+				r.Failed = append(r.Failed, LegFailure{Name: p.Name, Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)})
+			}
+		}
+	}
+}
+
+func presenterSummary(r *ActionResult, off bool, legs int) string {
+	var b strings.Builder
+	if off {
+		fmt.Fprintf(&b, "Presenter mode off for %s", r.Meeting.Name)
+	} else {
+		fmt.Fprintf(&b, "Presenter mode on for %s: %s presents", r.Meeting.Name, r.Participant)
+	}
+	fmt.Fprintf(&b, "; %d of %d legs updated", r.Updated, legs)
+	if len(r.Gone) > 0 {
+		fmt.Fprintf(&b, ", %d left meanwhile", len(r.Gone))
+	}
+	if len(r.Failed) > 0 {
+		fmt.Fprintf(&b, ", %d failed", len(r.Failed))
+	}
+	b.WriteString(".")
+	return b.String()
+}

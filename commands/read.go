@@ -1,0 +1,190 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+func summarize(m cms.Meeting) MeetingSummary {
+	return MeetingSummary{
+		Correlator:   m.Correlator,
+		Name:         m.Name,
+		Participants: m.Participants,
+		Nodes:        m.NodeNames(),
+		Duration:     seconds(m.DurationSeconds),
+	}
+}
+
+func failures(errs []cms.NodeError) []NodeFailure {
+	var out []NodeFailure
+	for _, e := range errs {
+		out = append(out, NodeFailure{Node: e.Node, Reason: reason(e.Node, e.Err)})
+	}
+	return out
+}
+
+func (s *Service) calls(ctx context.Context, filter string) *CallsResult {
+	list := s.cluster.Meetings(ctx)
+	r := &CallsResult{Filter: filter, Nodes: s.nodeNames(), Unreachable: failures(list.Failed), AsOf: s.now()}
+	f := strings.ToLower(filter)
+	for _, m := range list.Meetings {
+		if f != "" && !strings.Contains(strings.ToLower(m.Name), f) && !strings.HasPrefix(strings.ToLower(m.Correlator), f) {
+			continue
+		}
+		r.Meetings = append(r.Meetings, summarize(m))
+		r.TotalParticipants += m.Participants
+	}
+	return r
+}
+
+func (s *Service) resolveMeeting(ctx context.Context, ref string) (cms.Meeting, error) {
+	m, err := s.cluster.ResolveMeeting(ctx, ref)
+	if err != nil {
+		return cms.Meeting{}, wrapErr("", err)
+	}
+	return m, nil
+}
+
+func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
+	name := l.Name
+	if name == "" {
+		name = l.RemoteParty
+	}
+	layout := l.Status.Layout
+	if layout == "" {
+		layout = l.Config.ChosenLayout
+	}
+	return ParticipantRow{
+		LegID: l.ID, Node: node, CallID: l.Call, Name: name, Address: l.RemoteParty,
+		Direction: l.Direction, State: l.Status.State,
+		AudioMuted: l.Config.RxAudioMute, VideoMuted: l.Config.RxVideoMute,
+		Layout: layout, Duration: seconds(l.Status.DurationSeconds),
+	}
+}
+
+func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {
+	m, err := s.resolveMeeting(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	ro := s.cluster.Roster(ctx, m)
+	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(ro.Failed), AsOf: s.now()}
+	if r.Meeting.Correlator == "" {
+		r.Meeting = summarize(m)
+	}
+	for _, e := range ro.Legs {
+		r.Participants = append(r.Participants, rowOf(e.Node, e.Leg))
+	}
+	return r, nil
+}
+
+// findLeg resolves a participant reference to its leg and node. A node hint (from a button) is
+// tried first but verified by reading the leg there; anything else goes through the cluster.
+func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegRef, cms.CallLegDetail, error) {
+	if hint != "" {
+		d, err := s.cluster.Leg(ctx, hint, ref)
+		if err == nil && !d.IsDistributionLink() && strings.EqualFold(d.ID, ref) {
+			return cms.LegRef{Node: hint, LegID: d.ID, CallID: d.Call, Name: d.Name}, d, nil
+		}
+	}
+	lr, err := s.cluster.ResolveLeg(ctx, ref)
+	if err != nil {
+		return cms.LegRef{}, cms.CallLegDetail{}, wrapErr("", err)
+	}
+	d, err := s.cluster.Leg(ctx, lr.Node, lr.LegID)
+	if err != nil {
+		if errors.Is(err, cms.ErrCallLegNotFound) {
+			return cms.LegRef{}, cms.CallLegDetail{}, &RefError{Kind: "participant", Ref: ref, Err: err}
+		}
+		return cms.LegRef{}, cms.CallLegDetail{}, wrapErr(lr.Node, err)
+	}
+	if lr.CallID == "" {
+		lr.CallID = d.Call
+	}
+	return lr, d, nil
+}
+
+// meetingOfCall finds the meeting a call instance belongs to, best effort: a failure leaves a
+// summary holding only the call id, because the operation itself does not depend on it.
+func (s *Service) meetingOfCall(ctx context.Context, node, callID string) MeetingSummary {
+	if callID == "" {
+		return MeetingSummary{}
+	}
+	m, err := s.cluster.ResolveMeeting(ctx, callID)
+	if err != nil {
+		return MeetingSummary{Correlator: callID, Nodes: []string{node}}
+	}
+	return summarize(m)
+}
+
+func (s *Service) participant(ctx context.Context, c Command) (*ParticipantResult, error) {
+	lr, d, err := s.findLeg(ctx, c.Participant, c.Node)
+	if err != nil {
+		return nil, err
+	}
+	st := d.Status
+	return &ParticipantResult{
+		Participant:  rowOf(lr.Node, d),
+		Meeting:      s.meetingOfCall(ctx, lr.Node, d.Call),
+		ChosenLayout: d.Config.ChosenLayout,
+		TxAudioMuted: d.Config.TxAudioMute,
+		TxVideoMuted: d.Config.TxVideoMute,
+		Encrypted:    st.EncryptedMedia && !st.UnencryptedMedia,
+		CipherSuite:  st.CipherSuite,
+		RxAudio:      st.RxAudio,
+		TxAudio:      st.TxAudio,
+		RxVideo:      st.RxVideo,
+		TxVideo:      st.TxVideo,
+		Alarms:       d.Alarms,
+		AsOf:         s.now(),
+	}, nil
+}
+
+func (s *Service) status(ctx context.Context) *StatusResult {
+	r := &StatusResult{AsOf: s.now()}
+	for _, n := range s.cluster.Status(ctx) {
+		h := NodeHealth{Node: n.Node, Reachable: n.Err == nil, Latency: n.Latency}
+		if n.Err != nil {
+			h.Error = reason(n.Node, n.Err)
+		} else {
+			h.Version = n.Status.SoftwareVersion
+			h.Uptime = time.Duration(n.Status.UptimeSeconds) * time.Second
+			h.ActiveLegs = n.Status.CallLegsActive
+		}
+		r.Nodes = append(r.Nodes, h)
+	}
+	return r
+}
+
+func (s *Service) help(a Actor, topic string) *HelpResult {
+	role := s.policy.RoleOf(a)
+	r := &HelpResult{Topic: topic, Role: role, Note: s.policy.setupNote()}
+	for _, sp := range grammar {
+		if topic != "" && string(sp.op) != topic {
+			continue
+		}
+		if role < needs(sp.op) {
+			continue
+		}
+		r.Entries = append(r.Entries, HelpEntry{
+			Name: string(sp.op), Usage: sp.usage, Summary: sp.summary, Operator: needs(sp.op) == RoleOperator,
+		})
+	}
+	switch {
+	case role == RoleNone:
+		r.Note = s.policy.denial(a, role)
+	case role == RoleViewer && len(s.policy.Operators) > 0:
+		r.Note = "You may look; only NFMM operators (NFMM_OPERATORS) may change calls."
+	case topic != "" && len(r.Entries) == 0:
+		r.Note = s.policy.denial(a, role)
+	}
+	r.Entries = slices.Clip(r.Entries)
+	return r
+}

@@ -1,0 +1,241 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
+// Cluster is what commands needs of *cms.Cluster (and what test fakes implement).
+type Cluster interface {
+	Nodes() []*cms.Node
+	Node(name string) (*cms.Node, bool)
+	Meetings(ctx context.Context) cms.MeetingList
+	Roster(ctx context.Context, m cms.Meeting) cms.Roster
+	ResolveMeeting(ctx context.Context, ref string) (cms.Meeting, error)
+	ResolveLeg(ctx context.Context, ref string) (cms.LegRef, error)
+	Leg(ctx context.Context, node, legID string) (cms.CallLegDetail, error)
+	UpdateLeg(ctx context.Context, node, legID string, u cms.LegUpdate) error
+	DeleteLeg(ctx context.Context, node, legID string) error
+	AddLeg(ctx context.Context, node, callID, remoteParty string) (string, error)
+	UpdateCall(ctx context.Context, node, callID string, u cms.CallUpdate) error
+	UpdateParticipant(ctx context.Context, node, participantID string, u cms.ParticipantUpdate) error
+	ParticipantOfLeg(ctx context.Context, node, callID, legID string) (string, error)
+	Status(ctx context.Context) []cms.NodeStatus
+}
+
+var _ Cluster = (*cms.Cluster)(nil)
+
+// Config wires a Service.
+type Config struct {
+	Cluster Cluster
+	Policy  Policy
+	// Audit receives one record per state-changing operation (use a JSON handler); nil discards.
+	Audit *slog.Logger
+	// Logger receives operational logs, including raw CMS errors; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for durations and AsOf; nil means time.Now.
+	Now func() time.Time
+	// LegConcurrency bounds concurrent leg updates per node in presenter mode; default 4.
+	LegConcurrency int
+	// ReportRosters bounds how many meeting rosters the report reads for media quality;
+	// default 20 (the largest meetings first).
+	ReportRosters int
+}
+
+// Service runs NFMM's operations. It is safe for concurrent use.
+type Service struct {
+	cluster Cluster
+	policy  Policy
+	audit   *slog.Logger
+	log     *slog.Logger
+	now     func() time.Time
+	perNode int
+	rosters int
+}
+
+// New returns a Service; missing optional fields get their defaults.
+func New(cfg Config) *Service {
+	s := &Service{
+		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
+		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters,
+	}
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if s.audit == nil {
+		s.audit = discard
+	}
+	if s.log == nil {
+		s.log = discard
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.perNode <= 0 {
+		s.perNode = 4
+	}
+	if s.rosters <= 0 {
+		s.rosters = 20
+	}
+	return s
+}
+
+// RoleOf returns what the actor may do (the bot hides controls accordingly).
+func (s *Service) RoleOf(a Actor) Role { return s.policy.RoleOf(a) }
+
+// Allowed returns nil when the actor may run op, else a *DeniedError.
+func (s *Service) Allowed(a Actor, op Op) error { return s.policy.Allowed(a, op) }
+
+// Run parses text and executes it.
+func (s *Service) Run(ctx context.Context, a Actor, text string) (Result, error) {
+	c, err := Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return s.Execute(ctx, a, c)
+}
+
+// Execute checks the policy, validates the command (buttons build Commands directly, so this is
+// repeated here), runs it and audits it when it changes state.
+func (s *Service) Execute(ctx context.Context, a Actor, c Command) (Result, error) {
+	if err := s.policy.Allowed(a, c.Op); err != nil {
+		if c.Op.Changes() {
+			s.record(ctx, a, c, nil, err)
+		}
+		return nil, err
+	}
+	if err := s.validate(c); err != nil {
+		if c.Op.Changes() {
+			s.record(ctx, a, c, nil, err)
+		}
+		return nil, err
+	}
+	if c.Op == OpHelp {
+		return s.help(a, c.Topic), nil
+	}
+	if !c.Op.Changes() {
+		r, err := s.read(ctx, c)
+		s.logErr(ctx, c, err)
+		return r, err
+	}
+	r, err := s.act(ctx, c)
+	s.logErr(ctx, c, err)
+	s.record(ctx, a, c, r, err)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Service) read(ctx context.Context, c Command) (Result, error) {
+	switch c.Op {
+	case OpCalls:
+		return s.calls(ctx, c.Filter), nil
+	case OpCall:
+		return s.roster(ctx, c.Meeting)
+	case OpParticipant:
+		return s.participant(ctx, c)
+	case OpStatus:
+		return s.status(ctx), nil
+	case OpReport:
+		return s.report(ctx), nil
+	}
+	return nil, unknownCommand(string(c.Op))
+}
+
+func (s *Service) act(ctx context.Context, c Command) (*ActionResult, error) {
+	switch c.Op {
+	case OpAdd:
+		return s.add(ctx, c)
+	case OpPresenter:
+		return s.presenter(ctx, c)
+	case OpLayout:
+		return s.layout(ctx, c)
+	case OpMute, OpUnmute:
+		return s.mute(ctx, c)
+	case OpDisconnect:
+		return s.disconnect(ctx, c)
+	}
+	return nil, unknownCommand(string(c.Op))
+}
+
+// validate checks a Command's fields the way Parse does, for Commands built by buttons.
+func (s *Service) validate(c Command) error {
+	if _, ok := specOf(c.Op); !ok {
+		return unknownCommand(string(c.Op))
+	}
+	if err := checkNode(c.Node, s.nodeNames()); err != nil {
+		return err
+	}
+	u := usageOf(c.Op)
+	switch c.Op {
+	case OpCalls:
+		if c.Filter != "" {
+			return checkText("filter", c.Filter, u)
+		}
+	case OpCall:
+		return checkText("meeting", c.Meeting, u)
+	case OpParticipant, OpDisconnect:
+		return checkLegRef(c.Participant, u)
+	case OpAdd:
+		if err := checkText("meeting", c.Meeting, u); err != nil {
+			return err
+		}
+		return checkURI(c.URI)
+	case OpPresenter:
+		return checkPresenter(c)
+	case OpLayout:
+		if err := checkLegRef(c.Participant, u); err != nil {
+			return err
+		}
+		_, err := canonicalLayout(c.Layout)
+		return err
+	case OpMute, OpUnmute:
+		if err := checkLegRef(c.Participant, u); err != nil {
+			return err
+		}
+		return checkMedia(c.Op, mediaOrDefault(c.Media))
+	}
+	return nil
+}
+
+func checkPresenter(c Command) error {
+	u := usageOf(OpPresenter)
+	if err := checkText("meeting", c.Meeting, u); err != nil {
+		return err
+	}
+	if c.Off {
+		return nil
+	}
+	if c.Participant == "" {
+		return usageErr(CodeMissingArg, u, "Who presents? Give a participant (leg id or part of the name), or `off`.")
+	}
+	return checkText("participant", c.Participant, u)
+}
+
+func mediaOrDefault(m Media) Media {
+	if m == "" {
+		return MediaAudio
+	}
+	return m
+}
+
+func (s *Service) nodeNames() []string {
+	nodes := s.cluster.Nodes()
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		names = append(names, n.Name())
+	}
+	return names
+}
+
+// logErr logs the raw error of a failed operation; only the log sees it, never the user.
+func (s *Service) logErr(ctx context.Context, c Command, err error) {
+	if err == nil {
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "operation failed", slog.String("op", string(c.Op)),
+		slog.String("user_message", UserMessage(err)), slog.String("error", err.Error()))
+}

@@ -166,34 +166,82 @@ func (c *Cluster) readMeetings(ctx context.Context) MeetingList {
 	return MeetingList{Meetings: mergeMeetings(c.nodes, res), Failed: failedNodes(c.nodes, res)}
 }
 
-// nodeCalls reads every call on n with its detail. Detail reads start while the list is still
-// being read, bounded by the node's own concurrency cap. A call that ended between list and
-// detail is skipped; a detail that failed otherwise keeps the list's data (so the meeting still
-// shows) and the node is reported as failed.
+// nodeCalls reads every call on n with its detail. A call that ended between list and detail
+// is skipped; a detail that failed otherwise keeps the list's data (so the meeting still shows)
+// and the node is reported as failed.
 func nodeCalls(ctx context.Context, n *Node) ([]CallDetail, error) {
-	calls, err := n.Calls(ctx)
-	if len(calls) == 0 {
-		return nil, err
-	}
-	details := make([]CallDetail, len(calls))
-	gone := make([]bool, len(calls))
-	errs := make([]error, len(calls))
-	forEachBounded(detailLimit(n), len(calls), func(i int) {
-		d, derr := n.Call(ctx, calls[i].ID)
+	detail := func(ctx context.Context, c Call) (CallDetail, bool, error) {
+		d, err := n.Call(ctx, c.ID)
 		switch {
-		case derr == nil:
-			details[i] = d
-		case errors.Is(derr, ErrNotFound):
-			gone[i] = true
+		case err == nil:
+			return d, true, nil
+		case errors.Is(err, ErrNotFound):
+			return CallDetail{}, false, nil
 		default:
-			details[i] = CallDetail{Call: calls[i]}
-			errs[i] = derr
+			return CallDetail{Call: c}, true, err
 		}
-	})
-	out := make([]CallDetail, 0, len(calls))
-	for i := range details {
-		if !gone[i] {
-			out = append(out, details[i])
+	}
+	return listWithDetail(ctx, n, decodeCalls, func(c Call) string { return c.ID }, detail, "calls")
+}
+
+// listWithDetail lists the collection at segs on n and reads each item's detail as soon as the
+// page holding it arrives, rather than after the last page: on a big node the detail reads
+// then overlap the paging, which is most of the critical path. detail reports whether to keep
+// the item; its errors are collected, never fatal. The result follows list order.
+func listWithDetail[T, D any](ctx context.Context, n *Node, decode pageDecoder[T], id func(T) string,
+	detail func(context.Context, T) (D, bool, error), segs ...string) ([]D, error) {
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		seen    []string // ids in the order their pages arrived
+		started = make(map[string]bool)
+		results = make(map[string]D)
+		errs    []error
+	)
+	sem := make(chan struct{}, detailLimit(n))
+	read := func(item T) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		d, keep, err := detail(ctx, item)
+		mu.Lock()
+		defer mu.Unlock()
+		if keep {
+			results[id(item)] = d
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The decoder runs once per page as it arrives; pages may overlap, so each id starts once.
+	streaming := func(body []byte) (int, []T, error) {
+		total, items, err := decode(body)
+		if err != nil {
+			return total, items, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, it := range items {
+			if k := id(it); !started[k] {
+				started[k] = true
+				seen = append(seen, k)
+				wg.Go(func() { read(it) })
+			}
+		}
+		return total, items, nil
+	}
+	items, err := fetchAll(ctx, n, nil, streaming, id, segs...)
+	wg.Wait()
+	order := seen
+	if err == nil {
+		order = make([]string, len(items))
+		for i, it := range items {
+			order[i] = id(it)
+		}
+	}
+	out := make([]D, 0, len(results))
+	for _, k := range order {
+		if d, ok := results[k]; ok {
+			out = append(out, d)
 		}
 	}
 	return out, firstError(err, errs)
@@ -345,35 +393,26 @@ func (c *Cluster) readRoster(ctx context.Context, m Meeting) Roster {
 
 // instanceLegs reads one call instance's participant legs with detail on its node.
 func instanceLegs(ctx context.Context, n *Node, callID string) ([]RosterEntry, error) {
-	legs, err := n.CallLegs(ctx, callID)
-	if errors.Is(err, ErrCallNotFound) {
-		return nil, nil // the instance ended since the meeting was listed: nobody is left there
+	if strings.TrimSpace(callID) == "" {
+		return nil, fmt.Errorf("call instance without an id: %w", ErrParameter)
 	}
-	if len(legs) == 0 {
-		return nil, err
-	}
-	details := make([]*CallLegDetail, len(legs))
-	errs := make([]error, len(legs))
-	forEachBounded(detailLimit(n), len(legs), func(i int) {
-		d, derr := n.CallLeg(ctx, legs[i].ID)
+	detail := func(ctx context.Context, l CallLeg) (RosterEntry, bool, error) {
+		d, err := n.CallLeg(ctx, l.ID)
 		switch {
-		case derr == nil:
-			if !d.IsDistributionLink() {
-				details[i] = &d
-			}
-		case errors.Is(derr, ErrCallLegNotFound):
-			// The participant hung up between list and detail.
+		case err == nil:
+			return RosterEntry{Node: n.Name(), Leg: d}, !d.IsDistributionLink(), nil
+		case errors.Is(err, ErrCallLegNotFound):
+			return RosterEntry{}, false, nil // the participant hung up between list and detail
 		default:
-			errs[i] = derr
-		}
-	})
-	out := make([]RosterEntry, 0, len(legs))
-	for _, d := range details {
-		if d != nil {
-			out = append(out, RosterEntry{Node: n.Name(), Leg: *d})
+			return RosterEntry{}, false, err
 		}
 	}
-	return out, firstError(err, errs)
+	legs, err := listWithDetail(ctx, n, decodeCallLegs, func(l CallLeg) string { return l.ID }, detail,
+		"calls", callID, "callLegs")
+	if errors.Is(err, ErrCallNotFound) {
+		return legs, nil // the instance ended since the meeting was listed: nobody is left there
+	}
+	return legs, err
 }
 
 // Leg reads one leg's detail from its node.

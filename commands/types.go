@@ -68,130 +68,130 @@ type (
 
 // MeetingSummary is one meeting across the cluster.
 type MeetingSummary struct {
-	Correlator   string
-	Name         string
-	Participants int
-	Nodes        []string
-	Duration     time.Duration
+	Correlator   string        `json:"correlator"`
+	Name         string        `json:"name"`
+	Participants int           `json:"participants"`
+	Nodes        []string      `json:"nodes"`
+	Duration     time.Duration `json:"-"`
 }
 
 // NodeFailure names a node that could not be read or acted on, with a user-safe reason.
 type NodeFailure struct {
-	Node   string
-	Reason string
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
 }
 
 // CallsResult is `calls [filter]`.
 type CallsResult struct {
-	Filter            string
-	Meetings          []MeetingSummary
-	TotalParticipants int
-	Nodes             []string // every configured node
-	Unreachable       []NodeFailure
-	AsOf              time.Time
+	Filter            string           `json:"filter"`
+	Meetings          []MeetingSummary `json:"meetings"`
+	TotalParticipants int              `json:"total_participants"`
+	Nodes             []string         `json:"nodes"` // every configured node
+	Unreachable       []NodeFailure    `json:"unreachable"`
+	AsOf              time.Time        `json:"as_of"`
 }
 
 // ParticipantRow is one participant leg in a roster.
 type ParticipantRow struct {
-	LegID      string
-	Node       string
-	CallID     string
-	Name       string
-	Address    string
-	Direction  string
-	State      string
-	AudioMuted bool // rxAudioMute: others do not hear them
-	VideoMuted bool // rxVideoMute: others do not see them
-	Layout     string
-	Duration   time.Duration
+	LegID      string        `json:"leg_id"`
+	Node       string        `json:"node"`
+	CallID     string        `json:"call_id"`
+	Name       string        `json:"name"`
+	Address    string        `json:"address"`
+	Direction  string        `json:"direction"`
+	State      string        `json:"state"`
+	AudioMuted bool          `json:"audio_muted"` // rxAudioMute: others do not hear them
+	VideoMuted bool          `json:"video_muted"` // rxVideoMute: others do not see them
+	Layout     string        `json:"layout"`
+	Duration   time.Duration `json:"-"`
 }
 
 // RosterResult is `call <meeting>`.
 type RosterResult struct {
-	Meeting      MeetingSummary
-	Participants []ParticipantRow
-	Unreachable  []NodeFailure
-	AsOf         time.Time
+	Meeting      MeetingSummary   `json:"meeting"`
+	Participants []ParticipantRow `json:"participants"`
+	Unreachable  []NodeFailure    `json:"unreachable"`
+	AsOf         time.Time        `json:"as_of"`
 }
 
 // ParticipantResult is `participant <participant>`.
 type ParticipantResult struct {
-	Participant  ParticipantRow
-	Meeting      MeetingSummary
-	ChosenLayout string
-	TxAudioMuted bool
-	TxVideoMuted bool
-	Encrypted    bool
-	CipherSuite  string
-	RxAudio      *AudioStats
-	TxAudio      *AudioStats
-	RxVideo      []VideoStats
-	TxVideo      []VideoStats
-	Alarms       []string
-	AsOf         time.Time
+	Participant  ParticipantRow `json:"participant"`
+	Meeting      MeetingSummary `json:"meeting"`
+	ChosenLayout string         `json:"chosen_layout"`
+	TxAudioMuted bool           `json:"tx_audio_muted"`
+	TxVideoMuted bool           `json:"tx_video_muted"`
+	Encrypted    bool           `json:"encrypted"`
+	CipherSuite  string         `json:"cipher_suite"`
+	RxAudio      *AudioStats    `json:"-"`
+	TxAudio      *AudioStats    `json:"-"`
+	RxVideo      []VideoStats   `json:"-"`
+	TxVideo      []VideoStats   `json:"-"`
+	Alarms       []string       `json:"alarms"`
+	AsOf         time.Time      `json:"as_of"`
 }
 
 // Change is one before → after of a state-changing operation.
 type Change struct {
-	Subject string // participant or meeting name
-	Field   string // "audio", "video", "layout", "joinAudioMute", …
-	Before  string
-	After   string
+	Subject string `json:"subject"` // participant or meeting name
+	Field   string `json:"field"`   // "audio", "video", "layout", "joinAudioMute", …
+	Before  string `json:"before"`
+	After   string `json:"after"`
 }
 
 // LegFailure names one leg an operation could not change, and why (user-safe).
 type LegFailure struct {
-	LegID  string
-	Name   string
-	Node   string
-	Reason string
+	LegID  string `json:"leg_id"`
+	Name   string `json:"name"`
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
 }
 
 // ActionResult is any state-changing operation (add, presenter, layout, mute, unmute, disconnect).
 type ActionResult struct {
-	Op          Op
-	Meeting     MeetingSummary // the meeting acted on, when known
-	Participant string         // the participant acted on (name), when one
-	LegID       string         // the leg acted on, or the new leg for add
-	Node        string         // the node that hosted the action, when one
-	Summary     string         // one line: "Muted audio of Alice (cb2)"
-	Changes     []Change
-	Updated     int          // legs changed
-	Gone        []LegFailure // legs that left meanwhile: not an error of the command
-	Failed      []LegFailure // legs that could not be changed
+	Op          Op             `json:"op"`
+	Meeting     MeetingSummary `json:"meeting"`     // the meeting acted on, when known
+	Participant string         `json:"participant"` // the participant acted on (name), when one
+	LegID       string         `json:"leg_id"`      // the leg acted on, or the new leg for add
+	Node        string         `json:"node"`        // the node that hosted the action, when one
+	Summary     string         `json:"summary"`     // one line: "Muted audio of Alice (cb2)"
+	Changes     []Change       `json:"changes"`
+	Updated     int            `json:"updated"` // legs changed
+	Gone        []LegFailure   `json:"gone"`    // legs that left meanwhile: not an error of the command
+	Failed      []LegFailure   `json:"failed"`  // legs that could not be changed
 }
 
 // NodeHealth is one node in `status`.
 type NodeHealth struct {
-	Node       string
-	Reachable  bool
-	Version    string
-	Uptime     time.Duration
-	ActiveLegs int
-	Latency    time.Duration
-	Error      string // user-safe
+	Node       string        `json:"node"`
+	Reachable  bool          `json:"reachable"`
+	Version    string        `json:"version"`
+	Uptime     time.Duration `json:"-"`
+	ActiveLegs int           `json:"active_legs"`
+	Latency    time.Duration `json:"-"`
+	Error      string        `json:"error"` // user-safe
 }
 
 // StatusResult is `status`.
 type StatusResult struct {
-	Nodes []NodeHealth
-	AsOf  time.Time
+	Nodes []NodeHealth `json:"nodes"`
+	AsOf  time.Time    `json:"as_of"`
 }
 
 // HelpEntry is one command in help.
 type HelpEntry struct {
-	Name     string
-	Usage    string
-	Summary  string
-	Operator bool // needs the operator role
+	Name     string `json:"name"`
+	Usage    string `json:"usage"`
+	Summary  string `json:"summary"`
+	Operator bool   `json:"operator"` // needs the operator role
 }
 
 // HelpResult is `help [command]`: only what the actor may run.
 type HelpResult struct {
-	Topic   string
-	Entries []HelpEntry
-	Role    Role
-	Note    string // e.g. how to configure operators when none are
+	Topic   string      `json:"topic"`
+	Entries []HelpEntry `json:"entries"`
+	Role    Role        `json:"role"`
+	Note    string      `json:"note"` // e.g. how to configure operators when none are
 }
 
 func (*CallsResult) isResult()       {}

@@ -1,0 +1,209 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// FormatText writes a result as terminal text: aligned tables, short durations (1h04m),
+// ✓/✗ for mute state. It is the readable counterpart of MarshalResult.
+func FormatText(w io.Writer, r Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	switch r := r.(type) {
+	case *CallsResult:
+		textCalls(tw, r)
+	case *RosterResult:
+		textRoster(tw, r)
+	case *ParticipantResult:
+		textParticipant(tw, r)
+	case *ActionResult:
+		textAction(tw, r)
+	case *StatusResult:
+		textStatus(tw, r.Nodes)
+	case *ReportResult:
+		textReport(tw, r)
+	case *HelpResult:
+		textHelp(tw, r)
+	default:
+		return fmt.Errorf("commands: no text form for %T", r)
+	}
+	return tw.Flush()
+}
+
+// FormatDuration is a short human duration: 45s, 12m, 1h04m, 3d02h.
+func FormatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// cell keeps untrusted names from breaking the table: tabs/newlines become spaces, long
+// names are cut.
+func cell(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:39]) + "…"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func mark(muted bool) string {
+	if muted {
+		return "✗ muted"
+	}
+	return "✓"
+}
+
+func textUnreachable(w io.Writer, fs []NodeFailure) {
+	for _, f := range fs {
+		fmt.Fprintf(w, "! %s: %s\n", f.Node, f.Reason)
+	}
+}
+
+func textCalls(w io.Writer, r *CallsResult) {
+	if len(r.Meetings) == 0 {
+		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter)+".")
+	} else {
+		fmt.Fprintln(w, "MEETING\tPARTICIPANTS\tNODES\tDURATION\tID")
+		for _, m := range r.Meetings {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
+				FormatDuration(m.Duration), shortID(m.Correlator))
+		}
+		fmt.Fprintf(w, "\n%d meetings, %d participants%s\n", len(r.Meetings), r.TotalParticipants, ifFilter(r.Filter))
+	}
+	textUnreachable(w, r.Unreachable)
+}
+
+func ifFilter(f string) string {
+	if f == "" {
+		return ""
+	}
+	return fmt.Sprintf(" matching %q", f)
+}
+
+func textRoster(w io.Writer, r *RosterResult) {
+	m := r.Meeting
+	fmt.Fprintf(w, "%s  (%s; %d participants on %s; %s)\n\n", cell(m.Name), m.Correlator, len(r.Participants),
+		strings.Join(m.Nodes, ","), FormatDuration(m.Duration))
+	fmt.Fprintln(w, "NAME\tADDRESS\tNODE\tAUDIO\tVIDEO\tLAYOUT\tDURATION\tLEG")
+	for _, p := range r.Participants {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(p.Name), cell(p.Address), p.Node,
+			mark(p.AudioMuted), mark(p.VideoMuted), cell(p.Layout), FormatDuration(p.Duration), shortID(p.LegID))
+	}
+	textUnreachable(w, r.Unreachable)
+}
+
+func textParticipant(w io.Writer, r *ParticipantResult) {
+	p := r.Participant
+	enc := "no"
+	if r.Encrypted {
+		enc = "yes " + r.CipherSuite
+	}
+	rows := [][2]string{
+		{"Name", cell(p.Name)}, {"Address", cell(p.Address)}, {"Meeting", cell(r.Meeting.Name)},
+		{"Node", p.Node}, {"Leg", p.LegID}, {"Direction", cell(p.Direction)}, {"State", cell(p.State)},
+		{"Duration", FormatDuration(p.Duration)}, {"Encrypted", enc},
+		{"Layout", cell(p.Layout) + " (chosen: " + orDefault(r.ChosenLayout) + ")"},
+		{"Heard by others", mark(p.AudioMuted)}, {"Seen by others", mark(p.VideoMuted)},
+		{"Hears the meeting", mark(r.TxAudioMuted)}, {"Sees the meeting", mark(r.TxVideoMuted)},
+	}
+	if len(r.Alarms) > 0 {
+		rows = append(rows, [2]string{"Alarms", strings.Join(r.Alarms, ", ")})
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+	}
+	fmt.Fprintln(w, "\nSTREAM\tCODEC\tBITRATE\tLOSS\tJITTER\tRESOLUTION")
+	audio := func(name string, a *AudioStats) {
+		if a != nil {
+			fmt.Fprintf(w, "%s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t-\n", name, cell(a.Codec), a.BitRate/1000, a.PacketLossPercentage, a.Jitter)
+		}
+	}
+	video := func(name string, vs []VideoStats) {
+		for _, v := range vs {
+			fmt.Fprintf(w, "%s %s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t%dx%d@%.0f\n", name, cell(v.Role), cell(v.Codec),
+				v.BitRate/1000, v.PacketLossPercentage, v.Jitter, v.Width, v.Height, v.FrameRate)
+		}
+	}
+	audio("rx audio", r.RxAudio)
+	audio("tx audio", r.TxAudio)
+	video("rx video", r.RxVideo)
+	video("tx video", r.TxVideo)
+}
+
+func textAction(w io.Writer, r *ActionResult) {
+	fmt.Fprintln(w, r.Summary)
+	if r.Op == OpAdd && r.LegID != "" {
+		fmt.Fprintf(w, "New leg: %s\n", r.LegID)
+	}
+	if len(r.Changes) > 0 {
+		fmt.Fprintln(w, "\nWHO\tWHAT\tBEFORE\t\tAFTER")
+		for _, c := range r.Changes {
+			fmt.Fprintf(w, "%s\t%s\t%s\t→\t%s\n", cell(c.Subject), c.Field, cell(c.Before), cell(c.After))
+		}
+	}
+	for _, g := range r.Gone {
+		fmt.Fprintf(w, "- %s (%s, %s): %s\n", cell(g.Name), shortID(g.LegID), g.Node, g.Reason)
+	}
+	for _, f := range r.Failed {
+		fmt.Fprintf(w, "✗ %s (%s, %s): %s\n", cell(f.Name), shortID(f.LegID), f.Node, f.Reason)
+	}
+}
+
+func textStatus(w io.Writer, nodes []NodeHealth) {
+	fmt.Fprintln(w, "NODE\tREACHABLE\tVERSION\tUPTIME\tLEGS\tLATENCY")
+	for _, n := range nodes {
+		if !n.Reachable {
+			fmt.Fprintf(w, "%s\t✗ %s\t-\t-\t-\t-\n", n.Node, n.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t✓\t%s\t%s\t%d\t%d ms\n", n.Node, cell(n.Version), FormatDuration(n.Uptime),
+			n.ActiveLegs, n.Latency.Milliseconds())
+	}
+}
+
+func textReport(w io.Writer, r *ReportResult) {
+	fmt.Fprintf(w, "%d meetings, %d participants\n\n", r.Meetings, r.Participants)
+	textStatus(w, r.Nodes)
+	if len(r.Largest) > 0 {
+		fmt.Fprintln(w, "\nLARGEST MEETINGS\tPARTICIPANTS\tNODES\tDURATION")
+		for _, m := range r.Largest {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","), FormatDuration(m.Duration))
+		}
+	}
+	fmt.Fprintf(w, "\nPoor media (loss > %.0f%% or jitter > %d ms): %d streams\n", PoorLossPercent, PoorJitterMs, len(r.PoorMedia))
+	for _, p := range r.PoorMedia {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\n", cell(p.Participant), cell(p.Meeting), p.Node, p.Stream, p.LossPercent, p.JitterMs)
+	}
+	if r.RostersSkipped > 0 {
+		fmt.Fprintf(w, "(media of %d smaller meetings not checked)\n", r.RostersSkipped)
+	}
+	textUnreachable(w, r.Unreachable)
+}
+
+func textHelp(w io.Writer, r *HelpResult) {
+	for _, e := range r.Entries {
+		fmt.Fprintf(w, "%s\t%s\n", e.Usage, e.Summary)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(w, "\n%s\n", r.Note)
+	}
+}

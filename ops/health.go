@@ -1,0 +1,95 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// HealthReport is what the program knows about its connections, produced on every probe.
+type HealthReport struct {
+	Slack SlackHealth
+	Nodes []NodeHealth
+}
+
+// SlackHealth is the socket-mode connection state.
+type SlackHealth struct {
+	Connected bool `json:"connected"`
+}
+
+// NodeHealth is one call bridge's reachability; Error is a short human-readable reason
+// (never a credential).
+type NodeHealth struct {
+	Name      string `json:"name"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Health statuses. degraded still answers 200: the bot is useful while one bridge is down,
+// and restarting it would not bring the bridge back.
+const (
+	StatusOK       = "ok"
+	StatusDegraded = "degraded"
+	StatusDown     = "down"
+)
+
+// healthBody is the /healthz JSON.
+type healthBody struct {
+	Status  string       `json:"status"`
+	Reasons []string     `json:"reasons,omitempty"`
+	Slack   SlackHealth  `json:"slack"`
+	Nodes   []NodeHealth `json:"nodes"`
+}
+
+// evaluate applies the rule: healthy = Slack connected and at least one node reachable.
+func evaluate(r HealthReport) (healthBody, int) {
+	b := healthBody{Status: StatusOK, Slack: r.Slack, Nodes: r.Nodes}
+	if b.Nodes == nil {
+		b.Nodes = []NodeHealth{}
+	}
+	reachable := 0
+	for _, n := range r.Nodes {
+		if n.Reachable {
+			reachable++
+		} else {
+			b.Reasons = append(b.Reasons, "node "+n.Name+" unreachable")
+		}
+	}
+	down := false
+	if !r.Slack.Connected {
+		down = true
+		b.Reasons = append([]string{"Slack socket not connected"}, b.Reasons...)
+	}
+	if reachable == 0 {
+		down = true
+		b.Reasons = append(b.Reasons, "no CMS node reachable")
+	}
+	switch {
+	case down:
+		b.Status = StatusDown
+		return b, http.StatusServiceUnavailable
+	case reachable < len(r.Nodes):
+		b.Status = StatusDegraded
+	}
+	return b, http.StatusOK
+}
+
+// healthTimeout bounds one probe: kubelet's default probe timeout is 1 s, but a slow answer
+// is better than none for humans with curl; the health func should use cached state anyway.
+const healthTimeout = 5 * time.Second
+
+func healthHandler(health func(context.Context) HealthReport, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		body, code := evaluate(health(ctx))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		if err := json.NewEncoder(w).Encode(body); err != nil {
+			logger.DebugContext(ctx, "writing /healthz", "err", err)
+		}
+	}
+}

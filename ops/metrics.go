@@ -1,0 +1,109 @@
+package ops
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds NFMM's collectors. A nil *Metrics is valid and records nothing, so callers
+// (and tests) need no metrics wiring.
+type Metrics struct {
+	commands   *prometheus.CounterVec
+	cms        *prometheus.HistogramVec
+	acks       prometheus.Histogram
+	reconnects prometheus.Counter
+	reports    *prometheus.CounterVec
+}
+
+// NewRegistry returns a registry with the Go runtime and process collectors, ready for NewMetrics.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// NewMetrics creates NFMM's collectors and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfmm_commands_total",
+			Help: "Commands handled, by operation and outcome (ok, denied, error, …).",
+		}, []string{"op", "outcome"}),
+		cms: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "nfmm_cms_request_duration_seconds",
+			Help: "CMS API request latency by node, HTTP method and status code (\"error\" for transport failures).",
+			// CMS answers in milliseconds when healthy; the tail matters up to CMS_TIMEOUT.
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"node", "method", "code"}),
+		acks: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "nfmm_slack_ack_duration_seconds",
+			Help: "Time from receiving a Slack envelope to acknowledging it; Slack retries after 3 s.",
+			// Slack's 3 s deadline: https://api.slack.com/apis/socket-mode#acknowledge
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5},
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nfmm_slack_reconnects_total",
+			Help: "Socket-mode reconnections.",
+		}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfmm_report_runs_total",
+			Help: "Scheduled report runs by outcome (posted, quiet, error).",
+		}, []string{"outcome"}),
+	}
+	for _, c := range []prometheus.Collector{m.commands, m.cms, m.acks, m.reconnects, m.reports} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Command counts one handled command.
+func (m *Metrics) Command(op, outcome string) {
+	if m != nil {
+		m.commands.WithLabelValues(op, outcome).Inc()
+	}
+}
+
+// CMSRequest records one CMS API request; status 0 means a transport error.
+func (m *Metrics) CMSRequest(node, method string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	code := "error"
+	if status > 0 {
+		code = strconv.Itoa(status)
+	}
+	m.cms.WithLabelValues(node, method, code).Observe(d.Seconds())
+}
+
+// ObserveCMS adapts CMSRequest to cms.NodeConfig.Observe. The request path is deliberately
+// not a label: it carries call and leg ids, which would explode the series count.
+func (m *Metrics) ObserveCMS(st cms.RequestStat) {
+	m.CMSRequest(st.Node, st.Method, st.Status, st.Duration)
+}
+
+// Ack records how long a Slack envelope waited for its acknowledgement.
+func (m *Metrics) Ack(d time.Duration) {
+	if m != nil {
+		m.acks.Observe(d.Seconds())
+	}
+}
+
+// Reconnect counts one socket-mode reconnection.
+func (m *Metrics) Reconnect() {
+	if m != nil {
+		m.reconnects.Inc()
+	}
+}
+
+// ReportRun counts one scheduled report run.
+func (m *Metrics) ReportRun(outcome string) {
+	if m != nil {
+		m.reports.WithLabelValues(outcome).Inc()
+	}
+}

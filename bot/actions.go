@@ -3,7 +3,9 @@ package bot
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Action ids of the interactive elements NFMM posts (block_actions action_id). Values carry ids
@@ -58,4 +60,81 @@ func decodeLegRef(s string) (legRef, error) {
 		return legRef{}, errBadRef
 	}
 	return legRef{Correlator: parts[0], Node: parts[1], LegID: parts[2]}, nil
+}
+
+// valid reports whether r survives its own encode/decode, i.e. whether a control may carry it.
+// CMS could report ids we would later reject; such rows get no controls rather than broken ones.
+func (r legRef) valid() bool {
+	got, err := decodeLegRef(r.encode())
+	return err == nil && got == r
+}
+
+// pageRef is what a "Next"/"Previous" button carries.
+type pageRef struct {
+	Kind   string // "calls" or "roster"
+	Page   int
+	Filter string // calls filter, or the roster's correlator
+}
+
+// Page refs are small: a kind, a page number and a filter a person typed.
+const (
+	maxPage         = 9999
+	maxFilterLen    = 100
+	pageKindCalls   = "calls"
+	pageKindRoster  = "roster"
+	pageRefSep      = "|"
+	pageRefMaxBytes = 16 + maxFilterLen*4
+)
+
+func (p pageRef) encode() string {
+	return p.Kind + pageRefSep + strconv.Itoa(p.Page) + pageRefSep + p.Filter
+}
+
+// decodePageRef parses an untrusted button value.
+func decodePageRef(s string) (pageRef, error) {
+	if len(s) > pageRefMaxBytes {
+		return pageRef{}, errBadRef
+	}
+	parts := strings.Split(s, pageRefSep)
+	if len(parts) != 3 {
+		return pageRef{}, errBadRef
+	}
+	page, err := strconv.Atoi(parts[1])
+	if err != nil || page < 0 || page > maxPage || parts[1] != strconv.Itoa(page) {
+		return pageRef{}, errBadRef
+	}
+	p := pageRef{Kind: parts[0], Page: page, Filter: parts[2]}
+	switch p.Kind {
+	case pageKindCalls:
+		if !validFilter(p.Filter) {
+			return pageRef{}, errBadRef
+		}
+	case pageKindRoster:
+		if !idPattern.MatchString(p.Filter) {
+			return pageRef{}, errBadRef
+		}
+	default:
+		return pageRef{}, errBadRef
+	}
+	return p, nil
+}
+
+// validFilter accepts what a person plausibly types as a calls filter: short, printable, and
+// free of mrkdwn control characters (the filter is echoed back in messages).
+func validFilter(f string) bool {
+	if textLen(f) > maxFilterLen {
+		return false
+	}
+	for _, r := range f {
+		if unicode.IsControl(r) || strings.ContainsRune("<>&|`", r) || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// valid reports whether p survives its own encode/decode.
+func (p pageRef) valid() bool {
+	got, err := decodePageRef(p.encode())
+	return err == nil && got == p
 }

@@ -1,13 +1,13 @@
 package bot
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
 )
-
-// CONTRACT STUB: the renderer owner replaces the bodies; the handlers code against these.
 
 // message is a rendered Slack message: Text is the notification/fallback text.
 type message struct {
@@ -24,37 +24,733 @@ type renderOpts struct {
 	Location *time.Location // for the note's clock time; nil = UTC
 }
 
+// Page sizes keep every page under maxMessageBlocks with room for the header, the unreachable
+// nodes, the pager, the controls, the freshness line and a note.
+const (
+	callsPerPage  = 40 // one block per meeting
+	rosterPerPage = 20 // two blocks per participant for operators
+	maxListed     = 10 // changes, failures and gone legs listed before "and N more"
+	maxStatusRows = 40 // nodes in status
+	maxHelpRows   = 40 // help entries
+)
+
 // render turns any commands.Result into a message within Slack's limits (long lists page).
-func render(r commands.Result, o renderOpts) message { return message{Text: "not implemented"} }
+func render(r commands.Result, o renderOpts) message {
+	var m message
+	switch r := r.(type) {
+	case *commands.CallsResult:
+		m = renderCalls(r, o)
+	case *commands.RosterResult:
+		m = renderRoster(r, o)
+	case *commands.ParticipantResult:
+		m = renderParticipant(r, o)
+	case *commands.ActionResult:
+		m = renderAction(r, o)
+	case *commands.StatusResult:
+		m = renderStatus(r, o)
+	case *commands.HelpResult:
+		m = renderHelp(r, o)
+	default:
+		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
+	}
+	return withNote(m, o.Note)
+}
 
 // renderError renders a user-safe error (commands.UserMessage) for an ephemeral reply.
-func renderError(err error) message { return message{Text: commands.UserMessage(err)} }
-
-// pageRef is what a "Next"/"Previous" button carries.
-type pageRef struct {
-	Kind   string // "calls" or "roster"
-	Page   int
-	Filter string // calls filter, or the roster's correlator
+func renderError(err error) message {
+	msg := commands.UserMessage(err)
+	if msg == "" {
+		msg = "Something went wrong."
+	}
+	text := "⚠️ " + escapeTrunc(msg, maxSectionText-4)
+	return message{Text: truncate(text, maxTopText), Blocks: []slack.Block{textSection(text)}}
 }
 
-func (p pageRef) encode() string              { return "" }
-func decodePageRef(s string) (pageRef, error) { return pageRef{}, errBadRef }
-
-// addModal is the "Add participant" modal for a meeting.
-func addModal(correlator, meetingName string) slack.ModalViewRequest { return slack.ModalViewRequest{} }
-
-// presenterModal lets the operator choose the presenter from the roster.
-func presenterModal(r *commands.RosterResult) slack.ModalViewRequest { return slack.ModalViewRequest{} }
-
-// parseAddSubmission reads the add modal's state: the URI, or per-block errors to show.
-func parseAddSubmission(v slack.View) (correlator, uri string, errs map[string]string) {
-	return "", "", nil
+// withNote puts the note (mrkdwn composed by the handler, e.g. "<@U123> muted Alice · 14:02")
+// right under the header, where the person who acted looks first.
+func withNote(m message, note string) message {
+	if strings.TrimSpace(note) == "" {
+		return m
+	}
+	nb := slack.NewContextBlock("", md(clean(note), maxContextText))
+	at := 0
+	if len(m.Blocks) > 0 {
+		if _, ok := m.Blocks[0].(*slack.HeaderBlock); ok {
+			at = 1
+		}
+	}
+	blocks := make([]slack.Block, 0, len(m.Blocks)+1)
+	blocks = append(blocks, m.Blocks[:at]...)
+	blocks = append(blocks, nb)
+	m.Blocks = append(blocks, m.Blocks[at:]...)
+	return m
 }
 
-// parsePresenterSubmission reads the presenter modal's state.
-func parsePresenterSubmission(v slack.View) (correlator, legID string, errs map[string]string) {
-	return "", "", nil
+// textSection is a section of already-escaped mrkdwn.
+func textSection(s string) *slack.SectionBlock {
+	return slack.NewSectionBlock(md(s, maxSectionText), nil, nil)
 }
 
-// checkLimits reports every Block Kit limit a message breaks (slack.md §3.1); nil when valid.
-func checkLimits(m message) []error { return nil }
+func header(s string) *slack.HeaderBlock {
+	return slack.NewHeaderBlock(plain(s, maxHeaderText))
+}
+
+// button builds a button; label is fixed or untrusted text, value an id the handler re-checks.
+func button(actionID, label, value string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, value, plain(label, maxButtonText))
+}
+
+// clampPage returns the page to show and the page count for n items.
+func clampPage(page, n, per int) (int, int) {
+	pages := (n + per - 1) / per
+	if pages == 0 {
+		pages = 1
+	}
+	return min(max(page, 0), pages-1), pages
+}
+
+// freshness is the "as of 14:02:03" line, with optional extra parts.
+func freshness(asOf time.Time, o renderOpts, extra ...string) *slack.ContextBlock {
+	if asOf.IsZero() {
+		asOf = o.Now
+	}
+	parts := make([]string, 0, len(extra)+1)
+	if !asOf.IsZero() {
+		parts = append(parts, "as of "+clock(asOf, o.Location))
+	}
+	parts = append(parts, extra...)
+	if len(parts) == 0 {
+		parts = append(parts, "as of now")
+	}
+	return slack.NewContextBlock("", md(strings.Join(parts, " · "), maxContextText))
+}
+
+// unreachableBlock names the nodes that did not answer: partial results must say so.
+func unreachableBlock(fails []commands.NodeFailure) slack.Block {
+	if len(fails) == 0 {
+		return nil
+	}
+	n := min(len(fails), maxContextElems)
+	if len(fails) > maxContextElems {
+		n = maxContextElems - 1
+	}
+	els := make([]slack.MixedElement, 0, maxContextElems)
+	for _, f := range fails[:n] {
+		reason := f.Reason
+		if reason == "" {
+			reason = "unreachable"
+		}
+		els = append(els, plain("⚠️ "+f.Node+": "+reason, 300))
+	}
+	if rest := len(fails) - n; rest > 0 {
+		els = append(els, plain(fmt.Sprintf("⚠️ and %d more nodes unreachable", rest), 300))
+	}
+	return slack.NewContextBlock("", els...)
+}
+
+// pagerBlocks renders "Page 2 of 6" with a Previous button and an actions row holding Next and
+// the extra controls. Previous and Next share actPage, so they live in different blocks
+// (action_id must be unique within a block).
+func pagerBlocks(ref pageRef, page, pages, total, per int, noun string, extra ...slack.BlockElement) []slack.Block {
+	var out []slack.Block
+	canPage := pages > 1 && ref.valid()
+	if pages > 1 {
+		lo, hi := page*per+1, min((page+1)*per, total)
+		text := fmt.Sprintf("Page %d of %d · %s %d–%d of %d", page+1, pages, noun, lo, hi, total)
+		var acc *slack.Accessory
+		if canPage && page > 0 {
+			prev := ref
+			prev.Page = page - 1
+			acc = slack.NewAccessory(button(actPage, "◀ Previous", prev.encode()))
+		}
+		out = append(out, slack.NewSectionBlock(md(text, maxSectionText), nil, acc, slack.SectionBlockOptionBlockID("nfmm_pager")))
+	}
+	var els []slack.BlockElement
+	if canPage && page < pages-1 {
+		next := ref
+		next.Page = page + 1
+		els = append(els, button(actPage, "Next ▶", next.encode()))
+	}
+	els = append(els, extra...)
+	if len(els) > 0 {
+		out = append(out, slack.NewActionBlock("nfmm_controls", els...))
+	}
+	return out
+}
+
+// joinNodes lists node names for a header or a line.
+func joinNodes(nodes []string) string {
+	return strings.Join(nodes, ", ")
+}
+
+// meetingName is the display name of a meeting; CMS allows unnamed calls.
+func meetingName(m commands.MeetingSummary) string {
+	if strings.TrimSpace(m.Name) == "" {
+		return "(unnamed meeting)"
+	}
+	return m.Name
+}
+
+// renderCalls is the active-meetings list.
+func renderCalls(r *commands.CallsResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.CallsResult{}
+	}
+	total := len(r.Meetings)
+	page, pages := clampPage(o.Page, total, callsPerPage)
+	summary := plural(total, "meeting", "meetings") + " · " + plural(r.TotalParticipants, "participant", "participants")
+	title := summary
+	if len(r.Nodes) > 0 {
+		title += " · " + joinNodes(r.Nodes)
+	}
+	blocks := []slack.Block{header(title)}
+	if ub := unreachableBlock(r.Unreachable); ub != nil {
+		blocks = append(blocks, ub)
+	}
+	if total == 0 {
+		msg := "No active meetings."
+		if r.Filter != "" {
+			msg = "No active meetings match “" + escapeTrunc(r.Filter, 200) + "”."
+		}
+		blocks = append(blocks, textSection(msg))
+	}
+	lo, hi := page*callsPerPage, min((page+1)*callsPerPage, total)
+	for _, m := range r.Meetings[lo:hi] {
+		blocks = append(blocks, meetingSection(m))
+	}
+	refresh := strings.TrimSpace("calls " + r.Filter)
+	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindCalls, Filter: r.Filter}, page, pages, total,
+		callsPerPage, "meetings", button(actRun, "Refresh", truncate(refresh, maxButtonValue)))...)
+	var extra []string
+	if r.Filter != "" {
+		extra = append(extra, "filter “"+escapeTrunc(r.Filter, 200)+"”")
+	}
+	blocks = append(blocks, freshness(r.AsOf, o, extra...))
+	return message{Text: "Active meetings: " + summary, Blocks: blocks}
+}
+
+// meetingSection is one meeting of the calls list with its Participants button.
+func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
+	line := plural(m.Participants, "participant", "participants")
+	if len(m.Nodes) > 0 {
+		line += " · " + escapeTrunc(joinNodes(m.Nodes), 500)
+	}
+	line += " · " + fmtDuration(m.Duration)
+	text := bold(meetingName(m), 500) + "\n" + line
+	var acc *slack.Accessory
+	if idPattern.MatchString(m.Correlator) {
+		acc = slack.NewAccessory(button(actParticipants, "Participants", m.Correlator))
+	}
+	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)
+}
+
+// renderRoster is one meeting's participants with their controls.
+func renderRoster(r *commands.RosterResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.RosterResult{}
+	}
+	op := o.Role >= commands.RoleOperator
+	rows := uniqueRows(r.Meeting.Correlator, r.Participants)
+	total := len(rows)
+	page, pages := clampPage(o.Page, total, rosterPerPage)
+	name := meetingName(r.Meeting)
+	title := name + " · " + plural(total, "participant", "participants")
+	if len(r.Meeting.Nodes) > 0 {
+		title += " on " + joinNodes(r.Meeting.Nodes)
+	}
+	blocks := []slack.Block{header(title)}
+	if ub := unreachableBlock(r.Unreachable); ub != nil {
+		blocks = append(blocks, ub)
+	}
+	if total == 0 {
+		blocks = append(blocks, textSection("Nobody is in this meeting right now."))
+	}
+	lo, hi := page*rosterPerPage, min((page+1)*rosterPerPage, total)
+	for _, p := range rows[lo:hi] {
+		blocks = append(blocks, participantBlocks(p, r.Meeting, op)...)
+	}
+	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindRoster, Filter: r.Meeting.Correlator}, page, pages,
+		total, rosterPerPage, "participants", meetingControls(r.Meeting.Correlator, op)...)...)
+	blocks = append(blocks, freshness(r.AsOf, o))
+	return message{Text: escapeTrunc(name, 200) + ": " + plural(total, "participant", "participants"), Blocks: blocks}
+}
+
+// uniqueRows drops repeated legs: a repeated block_id would make Slack reject the message.
+func uniqueRows(correlator string, rows []commands.ParticipantRow) []commands.ParticipantRow {
+	seen := make(map[legRef]bool, len(rows))
+	out := make([]commands.ParticipantRow, 0, len(rows))
+	for _, p := range rows {
+		ref := legRef{Correlator: correlator, Node: p.Node, LegID: p.LegID}
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// meetingControls are the meeting-wide buttons; viewers only refresh.
+func meetingControls(correlator string, op bool) []slack.BlockElement {
+	if !idPattern.MatchString(correlator) {
+		return nil
+	}
+	refresh := button(actRefresh, "Refresh", correlator)
+	if !op {
+		return []slack.BlockElement{refresh}
+	}
+	return []slack.BlockElement{
+		button(actAdd, "Add participant", correlator).WithStyle(slack.StylePrimary),
+		button(actPresenterOn, "Presenter mode on", correlator),
+		button(actPresenterOff, "Presenter mode off", correlator),
+		refresh,
+	}
+}
+
+// participantLine is the mrkdwn description of one participant.
+func participantLine(p commands.ParticipantRow) string {
+	name := p.Name
+	if strings.TrimSpace(name) == "" {
+		name = p.Address
+	}
+	first := bold(name, 400)
+	if p.Address != "" && p.Address != name {
+		first += " · " + escapeTrunc(p.Address, 400)
+	}
+	if p.Node != "" {
+		first += " · " + escapeTrunc(p.Node, 100)
+	}
+	parts := []string{audioState(p.AudioMuted), videoState(p.VideoMuted)}
+	if p.Layout != "" {
+		parts = append(parts, "layout "+escapeTrunc(p.Layout, 100))
+	}
+	if p.State != "" && p.State != "connected" {
+		parts = append(parts, escapeTrunc(p.State, 50))
+	}
+	parts = append(parts, fmtDuration(p.Duration))
+	return first + "\n" + strings.Join(parts, " · ")
+}
+
+func audioState(muted bool) string {
+	if muted {
+		return "🔇 muted"
+	}
+	return "🎤 live"
+}
+
+func videoState(muted bool) string {
+	if muted {
+		return "🚫 video off"
+	}
+	return "📷 video on"
+}
+
+// participantBlocks is one roster row: a section, plus an actions block for operators whose
+// block_id is the leg reference the layout menu reports back.
+func participantBlocks(p commands.ParticipantRow, m commands.MeetingSummary, op bool) []slack.Block {
+	ref := legRef{Correlator: m.Correlator, Node: p.Node, LegID: p.LegID}
+	text := md(participantLine(p), maxSectionText)
+	if !ref.valid() {
+		return []slack.Block{slack.NewSectionBlock(text, nil, nil)}
+	}
+	details := button(actDetails, "Details", ref.encode())
+	if !op {
+		return []slack.Block{slack.NewSectionBlock(text, nil, slack.NewAccessory(details))}
+	}
+	v := ref.encode()
+	audio := button(actMuteAudio, "🔇 Mute audio", v)
+	if p.AudioMuted {
+		audio = button(actUnmuteAudio, "🎤 Unmute audio", v)
+	}
+	video := button(actMuteVideo, "🚫 Stop video", v)
+	if p.VideoMuted {
+		video = button(actUnmuteVideo, "📷 Start video", v)
+	}
+	return []slack.Block{
+		slack.NewSectionBlock(text, nil, nil),
+		slack.NewActionBlock(v, audio, video, layoutSelect(p.Layout), details, disconnectButton(p, m, v)),
+	}
+}
+
+// layoutNames are CMS's 13 layouts (cms.Layouts; commands validates against the same list).
+func layoutNames() []string {
+	return []string{
+		"allEqual", "speakerOnly", "telepresence", "stacked",
+		"allEqualQuarters", "allEqualNinths", "allEqualSixteenths", "allEqualTwentyFifths",
+		"onePlusFive", "onePlusSeven", "onePlusNine", "automatic", "onePlusN",
+	}
+}
+
+func layoutSelect(current string) *slack.SelectBlockElement {
+	names := layoutNames()
+	opts := make([]*slack.OptionBlockObject, 0, len(names))
+	var initial *slack.OptionBlockObject
+	for _, l := range names {
+		o := slack.NewOptionBlockObject(l, plain(l, maxOptionText), nil)
+		opts = append(opts, o)
+		if l == current {
+			initial = o
+		}
+	}
+	s := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Layout", maxPlaceholder), actLayout, opts...)
+	if initial != nil {
+		s.WithInitialOption(initial)
+	}
+	return s
+}
+
+func disconnectButton(p commands.ParticipantRow, m commands.MeetingSummary, value string) *slack.ButtonBlockElement {
+	name := p.Name
+	if strings.TrimSpace(name) == "" {
+		name = p.Address
+	}
+	text := "Disconnect " + truncate(clean(name), 120) + " from " + truncate(clean(meetingName(m)), 120) + "?"
+	confirm := slack.NewConfirmationBlockObject(
+		plain("Disconnect participant?", maxConfirmTitle),
+		plain(text, maxConfirmText),
+		plain("Disconnect", maxConfirmButton),
+		plain("Cancel", maxConfirmButton),
+	).WithStyle(slack.StyleDanger)
+	return button(actDisconnect, "Disconnect", value).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+}
+
+// renderParticipant is one participant's detail: state, media statistics, alarms.
+func renderParticipant(r *commands.ParticipantResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.ParticipantResult{}
+	}
+	p := r.Participant
+	name := p.Name
+	if strings.TrimSpace(name) == "" {
+		name = p.Address
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "Participant"
+	}
+	blocks := []slack.Block{
+		header(name),
+		slack.NewSectionBlock(nil, fieldList(participantFields(r)), nil),
+	}
+	if media := mediaFields(r); len(media) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(media), nil))
+	}
+	if len(r.Alarms) > 0 {
+		blocks = append(blocks, textSection("⚠️ *Alarms:* "+escapeTrunc(strings.Join(alarmNames(r.Alarms), ", "), 2000)))
+	}
+	var els []slack.BlockElement
+	if idPattern.MatchString(r.Meeting.Correlator) {
+		els = append(els, button(actParticipants, "◀ Back to roster", r.Meeting.Correlator))
+	}
+	if ref := (legRef{Correlator: r.Meeting.Correlator, Node: p.Node, LegID: p.LegID}); ref.valid() {
+		els = append(els, button(actDetails, "Refresh", ref.encode()))
+	}
+	if len(els) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("nfmm_controls", els...))
+	}
+	blocks = append(blocks, freshness(r.AsOf, o))
+	return message{Text: escapeTrunc(name, 200) + " in " + escapeTrunc(meetingName(r.Meeting), 200), Blocks: blocks}
+}
+
+// field is one "*Label*\nvalue" section field; value is already escaped.
+type field struct{ label, value string }
+
+// fieldList renders at most maxFields fields within their length limit.
+func fieldList(fs []field) []*slack.TextBlockObject {
+	out := make([]*slack.TextBlockObject, 0, min(len(fs), maxFields))
+	for _, f := range fs[:min(len(fs), maxFields)] {
+		v := f.value
+		if v == "" {
+			v = "–"
+		}
+		out = append(out, md("*"+f.label+"*\n"+v, maxFieldText))
+	}
+	return out
+}
+
+func participantFields(r *commands.ParticipantResult) []field {
+	p := r.Participant
+	state := escapeTrunc(p.State, 100)
+	if d := fmtDuration(p.Duration); state != "" {
+		state += " · " + d
+	} else {
+		state = d
+	}
+	layout := escapeTrunc(p.Layout, 100)
+	if r.ChosenLayout != "" && r.ChosenLayout != p.Layout {
+		layout = escapeTrunc(r.ChosenLayout, 100) + " (showing " + layout + ")"
+	}
+	return []field{
+		{"Meeting", escapeTrunc(meetingName(r.Meeting), 500)},
+		{"Node", escapeTrunc(p.Node, 100)},
+		{"Address", escapeTrunc(p.Address, 500)},
+		{"State", state},
+		{"Direction", escapeTrunc(p.Direction, 50)},
+		{"Layout", layout},
+		{"Audio", audioState(p.AudioMuted) + muteSuffix(r.TxAudioMuted, "hears nothing")},
+		{"Video", videoState(p.VideoMuted) + muteSuffix(r.TxVideoMuted, "sees nothing")},
+		{"Encryption", encryption(r)},
+	}
+}
+
+func muteSuffix(muted bool, what string) string {
+	if muted {
+		return " · " + what
+	}
+	return ""
+}
+
+func encryption(r *commands.ParticipantResult) string {
+	if !r.Encrypted {
+		return "🔓 unencrypted"
+	}
+	if r.CipherSuite == "" {
+		return "🔒 encrypted"
+	}
+	return "🔒 " + escapeTrunc(r.CipherSuite, 200)
+}
+
+// mediaFields are the rx/tx audio and video statistics, one field per stream.
+func mediaFields(r *commands.ParticipantResult) []field {
+	var fs []field
+	if r.RxAudio != nil {
+		fs = append(fs, field{"Audio in (rx)", audioStats(*r.RxAudio)})
+	}
+	if r.TxAudio != nil {
+		fs = append(fs, field{"Audio out (tx)", audioStats(*r.TxAudio)})
+	}
+	for _, v := range r.RxVideo {
+		fs = append(fs, field{"Video in (rx" + videoRole(v.Role) + ")", videoStats(v)})
+	}
+	for _, v := range r.TxVideo {
+		fs = append(fs, field{"Video out (tx" + videoRole(v.Role) + ")", videoStats(v)})
+	}
+	return fs
+}
+
+func videoRole(role string) string {
+	if role == "" {
+		return ""
+	}
+	return ", " + escapeTrunc(role, 30)
+}
+
+func audioStats(a commands.AudioStats) string {
+	parts := []string{codec(a.Codec), kbps(a.BitRate), loss(a.PacketLossPercentage), fmt.Sprintf("jitter %d ms", a.Jitter)}
+	if a.RoundTripTime > 0 {
+		parts = append(parts, fmt.Sprintf("RTT %d ms", a.RoundTripTime))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func videoStats(v commands.VideoStats) string {
+	parts := []string{codec(v.Codec)}
+	if v.Width > 0 && v.Height > 0 {
+		parts = append(parts, fmt.Sprintf("%d×%d", v.Width, v.Height))
+	}
+	parts = append(parts, fmt.Sprintf("%.0f fps", v.FrameRate), kbps(v.BitRate), loss(v.PacketLossPercentage),
+		fmt.Sprintf("jitter %d ms", v.Jitter))
+	if v.RoundTripTime > 0 {
+		parts = append(parts, fmt.Sprintf("RTT %d ms", v.RoundTripTime))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func codec(c string) string {
+	if c == "" {
+		return "unknown codec"
+	}
+	return escapeTrunc(c, 50)
+}
+
+func kbps(bitsPerSecond int) string { return fmt.Sprintf("%d kbps", bitsPerSecond/1000) }
+
+func loss(pct float64) string { return fmt.Sprintf("loss %.1f %%", pct) }
+
+// alarmNames turns CMS alarm element names into words.
+func alarmNames(alarms []string) []string {
+	known := map[string]string{
+		"packetLoss":        "packet loss",
+		"excessiveJitter":   "excessive jitter",
+		"highRoundTripTime": "high round-trip time",
+	}
+	out := make([]string, 0, len(alarms))
+	for _, a := range alarms[:min(len(alarms), maxListed)] {
+		if w, ok := known[a]; ok {
+			a = w
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// renderAction is the outcome of a state-changing operation.
+func renderAction(r *commands.ActionResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.ActionResult{}
+	}
+	icon := "✅"
+	switch {
+	case len(r.Failed) > 0 && r.Updated == 0:
+		icon = "❌"
+	case len(r.Failed) > 0:
+		icon = "⚠️"
+	}
+	summary := r.Summary
+	if summary == "" {
+		summary = "Done."
+	}
+	text := icon + " " + escapeTrunc(summary, 1000)
+	blocks := []slack.Block{textSection(text)}
+	if len(r.Changes) > 0 {
+		blocks = append(blocks, textSection(changeLines(r.Changes)))
+	}
+	if len(r.Failed) > 0 {
+		blocks = append(blocks, textSection("*Could not change:*\n"+legLines(r.Failed)))
+	}
+	if len(r.Gone) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", md("Left meanwhile:\n"+legLines(r.Gone), maxContextText)))
+	}
+	if idPattern.MatchString(r.Meeting.Correlator) {
+		blocks = append(blocks, slack.NewActionBlock("nfmm_controls",
+			button(actParticipants, "Participants", r.Meeting.Correlator)))
+	}
+	return message{Text: truncate(text, maxTopText), Blocks: blocks}
+}
+
+// changeLines lists before → after, capped with "and N more".
+func changeLines(cs []commands.Change) string {
+	lines := make([]string, 0, maxListed+1)
+	for _, c := range cs[:min(len(cs), maxListed)] {
+		lines = append(lines, "• "+bold(c.Subject, 150)+" "+escapeTrunc(c.Field, 50)+": "+
+			escapeTrunc(c.Before, 50)+" → "+escapeTrunc(c.After, 50))
+	}
+	if rest := len(cs) - maxListed; rest > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more", rest))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// legLines names legs with their node and reason, capped with "and N more".
+func legLines(ls []commands.LegFailure) string {
+	lines := make([]string, 0, maxListed+1)
+	for _, l := range ls[:min(len(ls), maxListed)] {
+		name := l.Name
+		if strings.TrimSpace(name) == "" {
+			name = l.LegID
+		}
+		line := "• " + bold(name, 150)
+		if l.Node != "" {
+			line += " (" + escapeTrunc(l.Node, 50) + ")"
+		}
+		if l.Reason != "" {
+			line += ": " + escapeTrunc(l.Reason, 150)
+		}
+		lines = append(lines, line)
+	}
+	if rest := len(ls) - maxListed; rest > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more", rest))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// renderStatus is the health of every node.
+func renderStatus(r *commands.StatusResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.StatusResult{}
+	}
+	up := 0
+	for _, n := range r.Nodes {
+		if n.Reachable {
+			up++
+		}
+	}
+	title := fmt.Sprintf("Cluster status · %d of %d nodes reachable", up, len(r.Nodes))
+	blocks := []slack.Block{header(title)}
+	if len(r.Nodes) == 0 {
+		blocks = append(blocks, textSection("No nodes are configured."))
+	}
+	for _, n := range r.Nodes[:min(len(r.Nodes), maxStatusRows)] {
+		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(nodeFields(n)), nil))
+	}
+	if rest := len(r.Nodes) - maxStatusRows; rest > 0 {
+		blocks = append(blocks, textSection(fmt.Sprintf("and %d more nodes", rest)))
+	}
+	blocks = append(blocks, slack.NewActionBlock("nfmm_controls", button(actRun, "Refresh", "status")))
+	blocks = append(blocks, freshness(r.AsOf, o))
+	return message{Text: title, Blocks: blocks}
+}
+
+func nodeFields(n commands.NodeHealth) []field {
+	mark := "✅ reachable"
+	if !n.Reachable {
+		mark = "❌ unreachable"
+	}
+	fs := []field{{escapeTrunc(n.Node, 100), mark}}
+	if n.Reachable {
+		fs = append(fs,
+			field{"Version", escapeTrunc(n.Version, 100)},
+			field{"Uptime", fmtDuration(n.Uptime)},
+			field{"Active legs", fmt.Sprint(n.ActiveLegs)},
+			field{"Latency", fmt.Sprintf("%d ms", n.Latency.Milliseconds())})
+	}
+	if n.Error != "" {
+		fs = append(fs, field{"Error", escapeTrunc(n.Error, 500)})
+	}
+	return fs
+}
+
+// renderHelp is interactive help: what the actor may run, with Run buttons for commands that
+// need no argument.
+func renderHelp(r *commands.HelpResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.HelpResult{}
+	}
+	role := r.Role
+	if role == commands.RoleNone {
+		role = o.Role
+	}
+	title := "NFMM help"
+	if r.Topic != "" {
+		title += ": " + r.Topic
+	}
+	blocks := []slack.Block{header(title)}
+	shown := 0
+	for _, e := range r.Entries {
+		if e.Operator && role < commands.RoleOperator {
+			continue
+		}
+		if shown == maxHelpRows {
+			break
+		}
+		shown++
+		blocks = append(blocks, helpSection(e))
+	}
+	if shown == 0 {
+		blocks = append(blocks, textSection("There is nothing you may run here."))
+	}
+	if r.Note != "" {
+		blocks = append(blocks, slack.NewContextBlock("", md(escapeTrunc(r.Note, 2000), maxContextText)))
+	}
+	return message{Text: escapeTrunc(title, 200), Blocks: blocks}
+}
+
+func helpSection(e commands.HelpEntry) *slack.SectionBlock {
+	usage := strings.ReplaceAll(e.Usage, "`", "'")
+	text := bold(e.Name, 100)
+	if usage != "" {
+		text += "  `" + escapeTrunc(usage, 500) + "`"
+	}
+	if e.Summary != "" {
+		text += "\n" + escapeTrunc(e.Summary, 1000)
+	}
+	var acc *slack.Accessory
+	if runnable(e) {
+		acc = slack.NewAccessory(button(actRun, "Run "+e.Name, e.Name))
+	}
+	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)
+}
+
+// runnable reports whether a help entry can run with no argument (its usage has no <required>).
+func runnable(e commands.HelpEntry) bool {
+	return e.Name != "" && !strings.Contains(e.Usage, "<") && len(e.Name) <= 50 && !strings.ContainsAny(e.Name, " |")
+}

@@ -1,0 +1,265 @@
+package cmssim
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// layouts are the 13 values of Cisco's "Layouts" enum (cms-api.md §4.7); CMS compares them
+// case-sensitively, so "AllEqual" is a parameterError.
+var layouts = []string{
+	"allEqual", "speakerOnly", "telepresence", "stacked",
+	"allEqualQuarters", "allEqualNinths", "allEqualSixteenths", "allEqualTwentyFifths",
+	"onePlusFive", "onePlusSeven", "onePlusNine", "automatic", "onePlusN",
+}
+
+// muteParams are the PUT-able leg flags in the order of the leg's mutes array.
+var muteParams = [4]string{"rxAudioMute", "txAudioMute", "rxVideoMute", "txVideoMute"}
+
+// form parses a PUT/POST body (application/x-www-form-urlencoded); values in the query string
+// are accepted too, body first, as some clients put them there.
+func form(r *http.Request) (map[string][]string, *response) {
+	if err := r.ParseForm(); err != nil {
+		resp := fail(http.StatusBadRequest, "invalidOperation")
+		return nil, &resp
+	}
+	return r.Form, nil
+}
+
+// param returns a form value and whether the parameter was sent at all.
+func param(f map[string][]string, name string) (string, bool) {
+	v, ok := f[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return strings.TrimSpace(v[0]), true
+}
+
+// parseTri reads a boolean parameter. Only "true" and "false" are accepted (Cisco documents
+// booleans as those literals; the undocumented on/off some clients send is a parameterError
+// here); an empty value unsets. present is false when the parameter was omitted.
+func parseTri(f map[string][]string, name string) (t tri, present bool, bad *response) {
+	v, present := param(f, name)
+	switch {
+	case !present:
+		return triUnset, false, nil
+	case v == "":
+		return triUnset, true, nil
+	case v == "true":
+		return triTrue, true, nil
+	case v == "false":
+		return triFalse, true, nil
+	}
+	resp := badParam(name)
+	return triUnset, true, &resp
+}
+
+// legChanges is a validated PUT /callLegs (or POST callLegs) parameter set.
+type legChanges struct {
+	mutes     [4]tri
+	setMute   [4]bool
+	layout    string
+	setLayout bool
+}
+
+func parseLegChanges(f map[string][]string) (legChanges, *response) {
+	var ch legChanges
+	for i, name := range muteParams {
+		t, present, bad := parseTri(f, name)
+		if bad != nil {
+			return ch, bad
+		}
+		ch.mutes[i], ch.setMute[i] = t, present
+	}
+	if v, present := param(f, "chosenLayout"); present {
+		if v != "" && !slices.Contains(layouts, v) {
+			resp := badParam("chosenLayout")
+			return ch, &resp
+		}
+		ch.layout, ch.setLayout = v, true
+	}
+	return ch, nil
+}
+
+func (ch legChanges) apply(l *leg) {
+	for i := range ch.mutes {
+		if ch.setMute[i] {
+			l.mutes[i] = ch.mutes[i]
+		}
+	}
+	if ch.setLayout {
+		l.chosenLayout = ch.layout
+	}
+}
+
+// localLeg returns the leg with id if this node hosts it.
+func (ns *nodeServer) localLeg(id string) *leg {
+	if l := ns.sim.state.legs[id]; l != nil && l.c.node == ns.node {
+		return l
+	}
+	return nil
+}
+
+func putCallLeg(ns *nodeServer, r *http.Request, ids []string) response {
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	l := ns.localLeg(ids[0])
+	if l == nil {
+		return fail(http.StatusBadRequest, "callLegDoesNotExist")
+	}
+	ch, bad := parseLegChanges(f)
+	if bad != nil {
+		return *bad
+	}
+	ch.apply(l) // parameters CMS has but the emulator does not model are ignored, as unknown ones
+	return okXML(nil)
+}
+
+// deleteCallLeg disconnects a leg. A distribution link belongs to the cluster, not to an
+// operator, so the emulator refuses it with callLegCannotBeDeleted.
+func deleteCallLeg(ns *nodeServer, _ *http.Request, ids []string) response {
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	l := ns.localLeg(ids[0])
+	if l == nil {
+		return fail(http.StatusBadRequest, "callLegDoesNotExist")
+	}
+	if l.p == nil {
+		return fail(http.StatusBadRequest, "callLegCannotBeDeleted")
+	}
+	st.removeLeg(l)
+	return okXML(nil)
+}
+
+// postCallLeg dials out from this node: 200, empty body, Location: /api/v1/callLegs/<id>.
+func postCallLeg(ns *nodeServer, r *http.Request, ids []string) response {
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c := ns.localCall(ids[0])
+	if c == nil {
+		return fail(http.StatusBadRequest, "callDoesNotExist")
+	}
+	remote, _ := param(f, "remoteParty")
+	if remote == "" {
+		return badParam("remoteParty")
+	}
+	ch, bad := parseLegChanges(f)
+	if bad != nil {
+		return *bad
+	}
+	l := st.join(c.m, ns.node, ParticipantSpec{Name: remote, URI: remote, Outgoing: true}, st.now())
+	ch.apply(l)
+	return response{status: http.StatusOK, location: "/api/v1/callLegs/" + l.id}
+}
+
+func putParticipant(ns *nodeServer, r *http.Request, ids []string) response {
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p, _ := ns.visibleParticipant(ids[0])
+	if p == nil {
+		return fail(http.StatusBadRequest, participantDoesNotExist)
+	}
+	if p.owner != ns.node {
+		return fail(http.StatusBadRequest, "participantCannotBeModified")
+	}
+	v, present := param(f, "importance")
+	switch {
+	case !present:
+	case v == "":
+		p.importance = nil
+	default:
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			return badParam("importance")
+		}
+		i := int(n)
+		p.importance = &i
+	}
+	return okXML(nil)
+}
+
+func deleteParticipant(ns *nodeServer, _ *http.Request, ids []string) response {
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p, _ := ns.visibleParticipant(ids[0])
+	if p == nil {
+		return fail(http.StatusBadRequest, participantDoesNotExist)
+	}
+	if p.owner != ns.node {
+		return fail(http.StatusBadRequest, "participantCannotBeDeleted")
+	}
+	for _, l := range slices.Clone(p.legs) {
+		st.removeLeg(l)
+	}
+	return okXML(nil)
+}
+
+// putCall changes one call instance; CMS does not document propagation to the other
+// instances of a distributed meeting, so the emulator keeps it per instance.
+func putCall(ns *nodeServer, r *http.Request, ids []string) response {
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c := ns.localCall(ids[0])
+	if c == nil {
+		return fail(http.StatusBadRequest, "callDoesNotExist")
+	}
+	join, joinSet, bad := parseTri(f, "joinAudioMuteOverride")
+	if bad != nil {
+		return *bad
+	}
+	locked, lockedSet, bad := parseTri(f, "locked")
+	if bad != nil {
+		return *bad
+	}
+	if joinSet {
+		c.joinMute = triPtr(join)
+	}
+	if lockedSet {
+		c.locked = locked.bool()
+	}
+	return okXML(nil)
+}
+
+// deleteCall ends this node's instance: its local participants are disconnected.
+func deleteCall(ns *nodeServer, _ *http.Request, ids []string) response {
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c := ns.localCall(ids[0])
+	if c == nil {
+		return fail(http.StatusBadRequest, "callDoesNotExist")
+	}
+	for _, l := range slices.Clone(c.legs) {
+		if l.p != nil {
+			st.removeLeg(l)
+		}
+	}
+	if st.calls[c.id] != nil {
+		st.dropInstance(c)
+	}
+	return okXML(nil)
+}

@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/nfmm/nfmm/commands"
+)
+
+// interaction is where a request came from and how to answer it.
+type interaction struct {
+	actor       commands.Actor
+	responseURL string // the envelope's response_url (empty for modal submissions without one)
+	channel     string
+	messageTS   string // the message a click came from
+	ephemeral   bool   // that message is ephemeral: only response_url can change it
+	triggerID   string
+}
+
+// job is one unit of work for the pool.
+type job struct {
+	kind string // for logs and metrics: "slash_command", "nfmm_mute_audio", …
+	ia   interaction
+	run  func(ctx context.Context)
+}
+
+// enqueue hands a job to a worker; the read loop has already acked, so waiting here only delays
+// the next envelope's ack, never this one's.
+func (b *Bot) enqueue(ctx context.Context, q chan job, j job) {
+	select {
+	case q <- j:
+	case <-ctx.Done():
+		b.log.Info("shutting down: dropped a request after its ack", "kind", j.kind, "user", j.ia.actor.UserID)
+	}
+}
+
+func (b *Bot) worker(ctx context.Context, q <-chan job) {
+	for j := range q {
+		b.runJob(ctx, j)
+	}
+}
+
+// runJob runs one job with a bound and recovers a panic so that one bad request never takes the
+// bot down: the stack goes to the log, the user hears "internal error".
+func (b *Bot) runJob(ctx context.Context, j job) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.JobTimeout)
+	defer cancel()
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		b.log.Error("handler panicked", "kind", j.kind, "user", j.ia.actor.UserID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		b.metrics.Command(j.kind, "panic")
+		b.tellSafely(ctx, j.ia, message{Text: "⚠️ Internal error: NFMM could not handle that request. The details are in the NFMM log."})
+	}()
+	j.run(ctx)
+}
+
+// tellSafely is tell for the panic path: a second panic there must not escape the worker.
+func (b *Bot) tellSafely(ctx context.Context, ia interaction, m message) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("could not report a panic to the user", "panic", fmt.Sprint(r))
+		}
+	}()
+	b.tell(ctx, ia, m)
+}
+
+// maxCommandText bounds what we hand to the parser; Slack caps slash text far below this anyway.
+const maxCommandText = 4000
+
+// onSlash answers `/cms <text>`: blank asks for help, a trailing `public` posts to the channel.
+func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
+	text = strings.TrimSpace(text)
+	if len(text) > maxCommandText {
+		text = text[:maxCommandText]
+	}
+	public := wantsPublic(text)
+	var (
+		res commands.Result
+		err error
+		op  = opName(text)
+	)
+	if op == string(commands.OpHelp) && (text == "" || strings.EqualFold(text, "public")) {
+		res, err = b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp, Public: public})
+	} else {
+		res, err = b.svc.Run(ctx, ia.actor, text)
+	}
+	b.metrics.Command(op, outcome(err))
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		return
+	}
+	m := render(res, b.opts(ia.actor, 0, ""))
+	if public {
+		b.respond(ctx, ia, m, respondInChannel)
+		return
+	}
+	b.respond(ctx, ia, m, respondEphemeral)
+}
+
+// replyError answers a failed request privately; a usage error also gets the interactive help.
+func (b *Bot) replyError(ctx context.Context, ia interaction, err error) {
+	b.log.Info("request refused or failed", "user", ia.actor.UserID, "channel", ia.actor.ChannelID, "err", err)
+	m := renderError(err)
+	if isUsage(err) {
+		if help, herr := b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp}); herr == nil {
+			h := render(help, b.opts(ia.actor, 0, ""))
+			if len(m.Blocks)+len(h.Blocks) <= maxMessageBlocks {
+				m.Blocks = append(m.Blocks, h.Blocks...)
+			}
+		}
+	}
+	b.tell(ctx, ia, m)
+}
+
+func (b *Bot) opts(a commands.Actor, page int, note string) renderOpts {
+	return renderOpts{Page: page, Role: b.svc.RoleOf(a), Note: note, Now: b.cfg.Now(), Location: b.cfg.Location}
+}
+
+// wantsPublic reports a trailing word "public" (the grammar ignores it; the bot decides).
+func wantsPublic(text string) bool {
+	f := strings.Fields(text)
+	return len(f) > 0 && strings.EqualFold(f[len(f)-1], "public")
+}
+
+// knownOps bounds the metric label set: arbitrary user words never become label values.
+var knownOps = map[string]bool{
+	"help": true, "calls": true, "call": true, "participant": true, "add": true, "presenter": true,
+	"layout": true, "mute": true, "unmute": true, "disconnect": true, "status": true, "report": true,
+}
+
+// opName is the operation a command text names, for metrics and logs.
+func opName(text string) string {
+	f := strings.Fields(strings.ToLower(text))
+	if len(f) == 0 || f[0] == "public" {
+		return string(commands.OpHelp)
+	}
+	if knownOps[f[0]] {
+		return f[0]
+	}
+	return "unknown"
+}
+
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case isDenied(err):
+		return "denied"
+	case isUsage(err):
+		return "usage"
+	default:
+		return "error"
+	}
+}
+
+func isUsage(err error) bool {
+	var u *commands.UsageError
+	return errors.As(err, &u)
+}
+
+func isDenied(err error) bool {
+	var d *commands.DeniedError
+	return errors.As(err, &d)
+}

@@ -1,0 +1,300 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/nfmm/nfmm/commands"
+	"github.com/slack-go/slack"
+)
+
+// actionHandler handles one clicked element. Values in act are untrusted: decode, then let
+// commands re-check the policy and re-resolve the ids.
+type actionHandler func(ctx context.Context, ia interaction, act slack.BlockAction)
+
+// staleButton is the answer to a value that does not decode (tampered, or from an old version).
+var staleButton = message{Text: "⚠️ That button is no longer valid. Run the command again for fresh controls."}
+
+func (b *Bot) actionHandlers() map[string]actionHandler {
+	return map[string]actionHandler{
+		actParticipants: b.onParticipants,
+		actRefresh:      b.onRefresh,
+		actPage:         b.onPage,
+		actRun:          b.onRun,
+		actMuteAudio:    b.legAction(commands.OpMute, commands.MediaAudio),
+		actUnmuteAudio:  b.legAction(commands.OpUnmute, commands.MediaAudio),
+		actMuteVideo:    b.legAction(commands.OpMute, commands.MediaVideo),
+		actUnmuteVideo:  b.legAction(commands.OpUnmute, commands.MediaVideo),
+		actDisconnect:   b.legAction(commands.OpDisconnect, ""),
+		actDetails:      b.onDetails,
+		actLayout:       b.onLayout,
+		actPresenterOff: b.onPresenterOff,
+		actAdd:          b.onAdd,
+		actPresenterOn:  b.onPresenterOn,
+	}
+}
+
+// blockActionJob turns one clicked element into a job and picks its queue: clicks that open a
+// modal go to the urgent pool because their trigger_id expires 3 s after the click.
+func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction) (job, chan job) {
+	ia := interaction{
+		actor:       commands.Actor{UserID: cb.User.ID, ChannelID: firstNonEmpty(cb.Channel.ID, cb.Container.ChannelID)},
+		responseURL: cb.ResponseURL,
+		channel:     firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID),
+		messageTS:   firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp),
+		ephemeral:   cb.Container.IsEphemeral,
+		triggerID:   cb.TriggerID,
+	}
+	h, ok := b.actions[act.ActionID]
+	if !ok {
+		return job{kind: "unknown_action", ia: ia, run: func(context.Context) {
+			b.log.Warn("click on an unknown action", "action_id", truncate(act.ActionID, 64), "user", ia.actor.UserID)
+		}}, b.jobs
+	}
+	q := b.jobs
+	if act.ActionID == actAdd || act.ActionID == actPresenterOn {
+		q = b.urgent
+	}
+	return job{kind: act.ActionID, ia: ia, run: func(ctx context.Context) { h(ctx, ia, act) }}, q
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// decodeCorrelator accepts a correlator carried by a button (a CMS UUID).
+func decodeCorrelator(s string) (string, bool) {
+	if !idPattern.MatchString(s) {
+		return "", false
+	}
+	return s, true
+}
+
+// navigate shows a new view of something (roster, details): in place when the click came from
+// the actor's own ephemeral message, else as a new ephemeral message so a shared channel
+// message is not changed for everyone by one person's browsing.
+func (b *Bot) navigate(ctx context.Context, ia interaction, m message) {
+	if ia.ephemeral {
+		b.replace(ctx, ia, m)
+		return
+	}
+	b.tell(ctx, ia, m)
+}
+
+func (b *Bot) onParticipants(ctx context.Context, ia interaction, act slack.BlockAction) {
+	corr, ok := decodeCorrelator(act.Value)
+	if !ok {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	m, err := b.rosterMessage(ctx, ia.actor, corr, "", "")
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		return
+	}
+	b.navigate(ctx, ia, m)
+}
+
+func (b *Bot) onRefresh(ctx context.Context, ia interaction, act slack.BlockAction) {
+	corr, ok := decodeCorrelator(act.Value)
+	if !ok {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	b.refreshRoster(ctx, ia, corr, "", "")
+}
+
+func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction) {
+	p, err := decodePageRef(act.Value)
+	if err != nil {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	var cmd commands.Command
+	switch p.Kind {
+	case "calls":
+		cmd = commands.Command{Op: commands.OpCalls, Filter: p.Filter}
+	case "roster":
+		cmd = commands.Command{Op: commands.OpCall, Meeting: p.Filter}
+	default:
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	res, err := b.svc.Execute(ctx, ia.actor, cmd)
+	b.metrics.Command(string(cmd.Op), outcome(err))
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		return
+	}
+	b.replace(ctx, ia, render(res, b.opts(ia.actor, p.Page, "")))
+}
+
+// onRun runs the command text a help/status button carries, like a typed command.
+func (b *Bot) onRun(ctx context.Context, ia interaction, act slack.BlockAction) {
+	text := strings.TrimSpace(act.Value)
+	if text == "" || len(text) > 200 {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	res, err := b.svc.Run(ctx, ia.actor, text)
+	b.metrics.Command(opName(text), outcome(err))
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		return
+	}
+	b.navigate(ctx, ia, render(res, b.opts(ia.actor, 0, "")))
+}
+
+// legAction handles a participant button whose value is a legRef.
+func (b *Bot) legAction(op commands.Op, media commands.Media) actionHandler {
+	return func(ctx context.Context, ia interaction, act slack.BlockAction) {
+		ref, err := decodeLegRef(act.Value)
+		if err != nil {
+			b.tell(ctx, ia, staleButton)
+			return
+		}
+		cmd := commands.Command{Op: op, Participant: ref.LegID, Node: ref.Node, Media: media}
+		b.actOnRoster(ctx, ia, ref.Correlator, cmd)
+	}
+}
+
+func (b *Bot) onLayout(ctx context.Context, ia interaction, act slack.BlockAction) {
+	ref, err := decodeLegRef(act.BlockID)
+	layout := act.SelectedOption.Value
+	if err != nil || layout == "" || len(layout) > 64 {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	cmd := commands.Command{Op: commands.OpLayout, Participant: ref.LegID, Node: ref.Node, Layout: layout}
+	b.actOnRoster(ctx, ia, ref.Correlator, cmd)
+}
+
+func (b *Bot) onDetails(ctx context.Context, ia interaction, act slack.BlockAction) {
+	ref, err := decodeLegRef(act.Value)
+	if err != nil {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	cmd := commands.Command{Op: commands.OpParticipant, Participant: ref.LegID, Node: ref.Node}
+	res, err := b.svc.Execute(ctx, ia.actor, cmd)
+	b.metrics.Command(string(cmd.Op), outcome(err))
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		if !isDenied(err) {
+			// Most likely the participant left: show the roster as it is now.
+			b.refreshRoster(ctx, ia, ref.Correlator, "", "")
+		}
+		return
+	}
+	b.navigate(ctx, ia, render(res, b.opts(ia.actor, 0, "")))
+}
+
+func (b *Bot) onPresenterOff(ctx context.Context, ia interaction, act slack.BlockAction) {
+	corr, ok := decodeCorrelator(act.Value)
+	if !ok {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	b.actOnRoster(ctx, ia, corr, commands.Command{Op: commands.OpPresenter, Meeting: corr, Off: true})
+}
+
+// actOnRoster runs a state-changing command from a roster control, then shows the roster as it
+// is now, with a note saying who did what. Problems go privately to the actor.
+func (b *Bot) actOnRoster(ctx context.Context, ia interaction, corr string, cmd commands.Command) {
+	// Execute checks the policy for this user now (and audits a refusal); nothing is trusted
+	// from the message the button sat in.
+	res, err := b.svc.Execute(ctx, ia.actor, cmd)
+	b.metrics.Command(string(cmd.Op), outcome(err))
+	if err != nil {
+		b.replyError(ctx, ia, err)
+		if !isDenied(err) {
+			b.refreshRoster(ctx, ia, corr, "", cmd.Participant)
+		}
+		return
+	}
+	ar, _ := res.(*commands.ActionResult)
+	b.refreshRoster(ctx, ia, corr, b.note(ia.actor, cmd, ar), cmd.Participant)
+	if ar != nil && (len(ar.Failed) > 0 || len(ar.Gone) > 0) {
+		b.tell(ctx, ia, render(ar, b.opts(ia.actor, 0, "")))
+	}
+}
+
+// refreshRoster re-reads the meeting and replaces the roster message, on the page that shows
+// focusLeg when one is given.
+func (b *Bot) refreshRoster(ctx context.Context, ia interaction, corr, note, focusLeg string) {
+	m, err := b.rosterMessage(ctx, ia.actor, corr, note, focusLeg)
+	if err != nil {
+		// The meeting ended or CMS is unreachable: say so in place of the stale roster.
+		m = renderError(err)
+	}
+	b.replace(ctx, ia, m)
+}
+
+// maxPagesSearched bounds the search for a leg's page (a 1000-leg roster is ~20 pages).
+const maxPagesSearched = 40
+
+func (b *Bot) rosterMessage(ctx context.Context, a commands.Actor, corr, note, focusLeg string) (message, error) {
+	res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpCall, Meeting: corr})
+	b.metrics.Command(string(commands.OpCall), outcome(err))
+	if err != nil {
+		return message{}, err
+	}
+	o := b.opts(a, 0, note)
+	first := render(res, o)
+	if focusLeg == "" || blocksMention(first, focusLeg) {
+		return first, nil
+	}
+	// The renderer owns the page size, so find the page that carries the leg's controls.
+	for p := 1; p < maxPagesSearched; p++ {
+		o.Page = p
+		m := render(res, o)
+		if blocksMention(m, focusLeg) {
+			return m, nil
+		}
+	}
+	return first, nil
+}
+
+func blocksMention(m message, s string) bool {
+	raw, err := json.Marshal(m.Blocks)
+	return err == nil && strings.Contains(string(raw), s)
+}
+
+// note is the context line after an action: "<@U123> muted Alice · 14:02".
+func (b *Bot) note(a commands.Actor, cmd commands.Command, ar *commands.ActionResult) string {
+	who := "someone"
+	if ar != nil && ar.Participant != "" {
+		who = escapeMrkdwn(truncate(ar.Participant, 80))
+	}
+	var what string
+	switch {
+	case cmd.Op == commands.OpMute && cmd.Media == commands.MediaVideo:
+		what = "stopped the video of " + who
+	case cmd.Op == commands.OpUnmute && cmd.Media == commands.MediaVideo:
+		what = "restored the video of " + who
+	case cmd.Op == commands.OpMute:
+		what = "muted " + who
+	case cmd.Op == commands.OpUnmute:
+		what = "unmuted " + who
+	case cmd.Op == commands.OpDisconnect:
+		what = "disconnected " + who
+	case cmd.Op == commands.OpLayout:
+		what = fmt.Sprintf("set the layout of %s to %s", who, escapeMrkdwn(cmd.Layout))
+	case cmd.Op == commands.OpAdd:
+		what = "added " + escapeMrkdwn(truncate(cmd.URI, 80))
+	case cmd.Op == commands.OpPresenter && cmd.Off:
+		what = "turned presenter mode off"
+	case cmd.Op == commands.OpPresenter:
+		what = "made " + who + " the presenter"
+	default:
+		what = "changed " + who
+	}
+	return fmt.Sprintf("<@%s> %s · %s", a.UserID, what, b.cfg.Now().In(b.cfg.Location).Format("15:04"))
+}

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/nfmm/nfmm/commands"
+	"github.com/slack-go/slack"
+)
+
+// origin is what a modal's private_metadata carries: the meeting and where the click came from,
+// so the outcome lands where the user was (the roster message, or privately in that channel).
+// Slack returns private_metadata exactly as we set it; users cannot edit it.
+type origin struct {
+	Correlator  string `json:"c"`
+	Channel     string `json:"ch,omitempty"`
+	MessageTS   string `json:"ts,omitempty"`
+	ResponseURL string `json:"u,omitempty"` // the click's response_url: valid 30 min, 5 uses
+	Ephemeral   bool   `json:"e,omitempty"`
+}
+
+func (o origin) encode() string {
+	raw, err := json.Marshal(o)
+	if err != nil || len(raw) > maxPrivateMeta {
+		// An absurdly long response_url: keep only what must survive.
+		raw, _ = json.Marshal(origin{Correlator: o.Correlator, Channel: o.Channel})
+	}
+	return string(raw)
+}
+
+func decodeOrigin(s string) (origin, error) {
+	var o origin
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
+		return origin{}, errBadRef
+	}
+	if _, ok := decodeCorrelator(o.Correlator); !ok {
+		return origin{}, errBadRef
+	}
+	return o, nil
+}
+
+func (o origin) interaction(user string) interaction {
+	return interaction{
+		actor:       commands.Actor{UserID: user, ChannelID: o.Channel},
+		responseURL: o.ResponseURL,
+		channel:     o.Channel,
+		messageTS:   o.MessageTS,
+		ephemeral:   o.Ephemeral,
+	}
+}
+
+func originOf(ia interaction, corr string) origin {
+	return origin{Correlator: corr, Channel: ia.channel, MessageTS: ia.messageTS, ResponseURL: ia.responseURL, Ephemeral: ia.ephemeral}
+}
+
+// onAdd opens the add-participant modal at once: the trigger_id dies 3 s after the click.
+func (b *Bot) onAdd(ctx context.Context, ia interaction, act slack.BlockAction) {
+	corr, ok := decodeCorrelator(act.Value)
+	if !ok {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	if b.refused(ctx, ia, commands.Command{Op: commands.OpAdd, Meeting: corr}) {
+		return
+	}
+	v := addModal(corr, "")
+	v.PrivateMetadata = originOf(ia, corr).encode()
+	if _, err := b.api.OpenViewContext(ctx, ia.triggerID, v); err != nil {
+		b.log.Error("views.open failed", "view", viewAdd, "err", err)
+		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
+	}
+}
+
+// refused checks the policy before a modal opens, so a viewer never sees a form they may not
+// submit. A refusal goes through Execute so that it is audited like any other.
+func (b *Bot) refused(ctx context.Context, ia interaction, cmd commands.Command) bool {
+	if b.svc.Allowed(ia.actor, cmd.Op) == nil {
+		return false
+	}
+	_, err := b.svc.Execute(ctx, ia.actor, cmd)
+	if err == nil {
+		// The policy changed between the two checks; the form is harmless, submission re-checks.
+		return false
+	}
+	b.metrics.Command(string(cmd.Op), outcome(err))
+	b.replyError(ctx, ia, err)
+	return true
+}
+
+// presenterLoadTimeout bounds the roster read behind the presenter modal's loading view.
+const presenterLoadTimeout = 10 * time.Second
+
+// onPresenterOn opens a "loading" modal at once, reads the roster, then fills the modal in: the
+// trigger_id cannot wait for CMS.
+func (b *Bot) onPresenterOn(ctx context.Context, ia interaction, act slack.BlockAction) {
+	corr, ok := decodeCorrelator(act.Value)
+	if !ok {
+		b.tell(ctx, ia, staleButton)
+		return
+	}
+	if b.refused(ctx, ia, commands.Command{Op: commands.OpPresenter, Meeting: corr}) {
+		return
+	}
+	resp, err := b.api.OpenViewContext(ctx, ia.triggerID, loadingModal("Presenter mode", "Reading the participants…"))
+	if err != nil {
+		b.log.Error("views.open failed", "view", viewPresenter, "err", err)
+		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, presenterLoadTimeout)
+	defer cancel()
+	res, err := b.svc.Execute(rctx, ia.actor, commands.Command{Op: commands.OpCall, Meeting: corr})
+	b.metrics.Command(string(commands.OpCall), outcome(err))
+	var v slack.ModalViewRequest
+	roster, isRoster := res.(*commands.RosterResult)
+	switch {
+	case err != nil:
+		v = loadingModal("Presenter mode", "⚠️ "+escapeTrunc(commands.UserMessage(err), maxSectionText-4))
+	case !isRoster:
+		v = loadingModal("Presenter mode", "⚠️ Could not read the participants.")
+	default:
+		v = presenterModal(roster)
+		v.PrivateMetadata = originOf(ia, corr).encode()
+	}
+	if _, err := b.api.UpdateViewContext(ctx, v, "", "", resp.View.ID); err != nil {
+		b.log.Error("views.update failed", "view", viewPresenter, "err", err)
+	}
+}
+
+// loadingModal is a modal without inputs: a placeholder while CMS answers, or an error.
+func loadingModal(title, text string) slack.ModalViewRequest {
+	return slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: "nfmm_loading",
+		Title:      slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
+		Close:      slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
+		}},
+	}
+}
+
+// viewSubmission validates a modal synchronously (it runs in the read loop, so it does no I/O)
+// and returns the ack payload plus the work to run when the input is valid.
+func (b *Bot) viewSubmission(cb slack.InteractionCallback) (any, *job) {
+	o, err := decodeOrigin(cb.View.PrivateMetadata)
+	if err != nil {
+		b.log.Warn("modal submission with unreadable metadata", "callback_id", truncate(cb.View.CallbackID, 64))
+		return nil, nil
+	}
+	v := cb.View
+	v.PrivateMetadata = o.Correlator // the renderer's parsers expect the bare correlator
+	ia := o.interaction(cb.User.ID)
+	var cmd commands.Command
+	switch cb.View.CallbackID {
+	case viewAdd:
+		corr, uri, errs := parseAddSubmission(v)
+		if len(errs) > 0 {
+			return errorsResponse(errs), nil
+		}
+		cmd = commands.Command{Op: commands.OpAdd, Meeting: corr, URI: uri}
+	case viewPresenter:
+		corr, legID, errs := parsePresenterSubmission(v)
+		if len(errs) > 0 {
+			return errorsResponse(errs), nil
+		}
+		cmd = commands.Command{Op: commands.OpPresenter, Meeting: corr, Participant: legID}
+	default:
+		return nil, nil
+	}
+	return nil, &job{kind: cb.View.CallbackID, ia: ia, run: func(ctx context.Context) {
+		b.actOnRoster(ctx, ia, o.Correlator, cmd)
+	}}
+}
+
+func errorsResponse(errs map[string]string) *slack.ViewSubmissionResponse {
+	return &slack.ViewSubmissionResponse{ResponseAction: slack.RAErrors, Errors: errs}
+}

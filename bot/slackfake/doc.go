@@ -1,0 +1,16 @@
+// Package slackfake is a fake Slack on loopback: the Web API methods NFMM uses, response_url
+// endpoints, and a socket-mode websocket. The bot's end-to-end tests, the reliability tests and
+// `nfmm demo` drive it (SlashCommand, ClickAction, SubmitView, Disconnect, Fail, …) and observe
+// it (Calls, Messages, Acks, Subscribe, WaitFor, …).
+//
+// It answers the way slack-go v0.35.0 expects (verified against its source): form-encoded
+// chat.*, users.info, conversations.info and auth.test with the token as a form field; JSON with a
+// Bearer token for views.* and apps.connections.open; response_url bodies as JSON. It enforces the
+// rules real Slack enforces and a bot can get wrong: Block Kit limits (invalid_blocks with
+// json-pointers), trigger_id use within 3 s and only once, response_url at most 5 uses within
+// 30 minutes, token kinds. Everything is instance state: no package-level variables.
+//
+// Deliberate differences from Slack: it is a single workspace (TeamID) with one app (AppID) and
+// one bot user (BotUserID); envelopes sent while no socket is connected are queued and delivered
+// on the next connection; unacked envelopes are only re-sent when a test calls Redeliver.
+package slackfake

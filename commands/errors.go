@@ -140,6 +140,14 @@ func refError(err error) *RefError {
 // cmsError turns any error from the cluster into a user-safe *CMSError naming the node. The raw
 // error (which may hold URLs) stays in Err for the log only.
 func cmsError(node string, err error) *CMSError {
+	var all *cms.AllNodesFailedError
+	if errors.As(err, &all) && len(all.Failed) > 0 {
+		parts := make([]string, len(all.Failed))
+		for i, f := range all.Failed {
+			parts[i] = cmsError(f.Node, f.Err).Msg
+		}
+		return &CMSError{Msg: "No CMS node could be searched: " + strings.Join(parts, " "), Err: err}
+	}
 	var ne cms.NodeError
 	if errors.As(err, &ne) && ne.Node != "" {
 		node = ne.Node

@@ -1,6 +1,9 @@
 package commands
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // spec describes one command of the grammar for help and usage messages.
 type spec struct {
@@ -65,6 +68,9 @@ func parserOf(op Op) func(c *Command, args []string) error {
 // Parse turns command text into a Command. It checks the grammar and the shape of every
 // argument; it never talks to CMS. Empty text is help; a trailing word "public" sets Public.
 func Parse(text string) (Command, error) {
+	if !utf8.ValidString(text) {
+		return Command{}, &UsageError{Code: CodeInvalidText, Msg: "The command must be valid UTF-8 text."}
+	}
 	words, err := tokenize(text)
 	if err != nil {
 		return Command{}, err

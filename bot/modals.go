@@ -19,8 +19,9 @@ const (
 
 // addModal is the "Add participant" modal for a meeting.
 func addModal(correlator, meetingName string) slack.ModalViewRequest {
-	if strings.TrimSpace(meetingName) == "" {
-		meetingName = "(unnamed meeting)"
+	intro := "Dial out and add the answer to the meeting."
+	if strings.TrimSpace(meetingName) != "" {
+		intro = "Dial out from " + bold(meetingName, 500) + "."
 	}
 	input := slack.NewPlainTextInputBlockElement(plain(uriPlaceholder, maxPlaceholder), elemURI)
 	input.MaxLength = maxURILen
@@ -34,7 +35,7 @@ func addModal(correlator, meetingName string) slack.ModalViewRequest {
 		// Only an id travels; the submission re-resolves the meeting and re-checks the policy.
 		PrivateMetadata: truncate(correlator, maxPrivateMeta),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			textSection("Dial out from " + bold(meetingName, 500) + "."),
+			textSection(intro),
 			slack.NewInputBlock(blockURI, plain("Address", maxInputLabel),
 				plain("A SIP URI, an email-style address or a phone number.", maxInputLabel), input),
 		}},

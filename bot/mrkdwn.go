@@ -146,7 +146,8 @@ func bold(s string, max int) string {
 	if max < 3 {
 		return ""
 	}
-	return "*" + escapeTrunc(s, max-2) + "*"
+	// Slack only bolds when the asterisks touch the text.
+	return "*" + escapeTrunc(strings.TrimSpace(clean(s)), max-2) + "*"
 }
 
 // fmtDuration renders a call duration compactly: "45s", "12m", "1h 02m", "3d 4h".

@@ -50,6 +50,8 @@ func render(r commands.Result, o renderOpts) message {
 		m = renderStatus(r, o)
 	case *commands.HelpResult:
 		m = renderHelp(r, o)
+	case *commands.ReportResult:
+		m = renderReport(r, o)
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}
@@ -273,6 +275,20 @@ func renderRoster(r *commands.RosterResult, o renderOpts) message {
 		total, rosterPerPage, "participants", meetingControls(r.Meeting.Correlator, op)...)...)
 	blocks = append(blocks, freshness(r.AsOf, o))
 	return message{Text: escapeTrunc(name, 200) + ": " + plural(total, "participant", "participants"), Blocks: blocks}
+}
+
+// rosterPageOf is the page of r that carries legID's row and controls (0 when absent), so a
+// re-rendered roster can stay where the operator acted.
+func rosterPageOf(r *commands.RosterResult, legID string) int {
+	if r == nil {
+		return 0
+	}
+	for i, p := range uniqueRows(r.Meeting.Correlator, r.Participants) {
+		if p.LegID == legID {
+			return i / rosterPerPage
+		}
+	}
+	return 0
 }
 
 // uniqueRows drops repeated legs: a repeated block_id would make Slack reject the message.
@@ -753,4 +769,61 @@ func helpSection(e commands.HelpEntry) *slack.SectionBlock {
 // runnable reports whether a help entry can run with no argument (its usage has no <required>).
 func runnable(e commands.HelpEntry) bool {
 	return e.Name != "" && !strings.Contains(e.Usage, "<") && len(e.Name) <= 50 && !strings.ContainsAny(e.Name, " |")
+}
+
+// renderReport is the scheduled report: unreachable nodes first (the news), then totals,
+// per-node legs, the largest meetings and poor media.
+func renderReport(r *commands.ReportResult, o renderOpts) message {
+	if r == nil {
+		r = &commands.ReportResult{}
+	}
+	summary := plural(r.Meetings, "meeting", "meetings") + " · " + plural(r.Participants, "participant", "participants")
+	blocks := []slack.Block{header("NFMM report · " + summary)}
+	if ub := unreachableBlock(r.Unreachable); ub != nil {
+		blocks = append(blocks, ub)
+	}
+	nodes := make([]field, 0, len(r.Nodes))
+	for _, n := range r.Nodes {
+		v := "❌ unreachable"
+		if n.Reachable {
+			v = "✅ " + plural(n.ActiveLegs, "leg", "legs")
+		}
+		nodes = append(nodes, field{escapeTrunc(n.Node, 100), v})
+	}
+	for i := 0; i < len(nodes) && i < 3*maxFields; i += maxFields {
+		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(nodes[i:]), nil))
+	}
+	if len(r.Largest) > 0 {
+		blocks = append(blocks, textSection("*Largest meetings*"))
+	}
+	for _, m := range r.Largest[:min(len(r.Largest), maxListed)] {
+		blocks = append(blocks, meetingSection(m))
+	}
+	if len(r.PoorMedia) > 0 {
+		blocks = append(blocks, textSection("*Poor media*\n"+poorMediaLines(r.PoorMedia)))
+	}
+	var extra []string
+	if r.RostersSkipped > 0 {
+		extra = append(extra, fmt.Sprintf("media checked in %d meetings, %d not checked", r.RostersRead, r.RostersSkipped))
+	}
+	blocks = append(blocks, freshness(r.AsOf, o, extra...))
+	text := "NFMM report: " + summary
+	if len(r.Unreachable) > 0 {
+		text += " · " + plural(len(r.Unreachable), "node", "nodes") + " unreachable"
+	}
+	return message{Text: text, Blocks: blocks}
+}
+
+// poorMediaLines lists streams over the thresholds, capped with "and N more".
+func poorMediaLines(ps []commands.PoorMedia) string {
+	lines := make([]string, 0, maxListed+1)
+	for _, p := range ps[:min(len(ps), maxListed)] {
+		lines = append(lines, fmt.Sprintf("• %s in %s (%s) %s: loss %.1f %%, jitter %d ms",
+			bold(p.Participant, 150), bold(p.Meeting, 150), escapeTrunc(p.Node, 50), escapeTrunc(p.Stream, 50),
+			p.LossPercent, p.JitterMs))
+	}
+	if rest := len(ps) - maxListed; rest > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more", rest))
+	}
+	return strings.Join(lines, "\n")
 }

@@ -166,6 +166,19 @@ func helpResult(role commands.Role) *commands.HelpResult {
 	}}
 }
 
+func reportResult() *commands.ReportResult {
+	st := statusResult()
+	return &commands.ReportResult{
+		Meetings: 12, Participants: 143, Nodes: st.Nodes, Largest: meetings(3),
+		PoorMedia: []commands.PoorMedia{
+			{Meeting: "Board meeting", Participant: "Alice", LegID: uuid("1e", 1), Node: "cb2", Stream: "rx audio", LossPercent: 4.5, JitterMs: 12},
+			{Meeting: "Standup", Participant: "Bob", LegID: uuid("1e", 2), Node: "cb1", Stream: "tx video main", LossPercent: 0.5, JitterMs: 80},
+		},
+		Unreachable: []commands.NodeFailure{{Node: "cb3", Reason: "did not answer in time"}},
+		RostersRead: 10, RostersSkipped: 2, AsOf: testAsOf,
+	}
+}
+
 var (
 	opOpts     = renderOpts{Role: commands.RoleOperator, Now: testAsOf}
 	viewerOpts = renderOpts{Role: commands.RoleViewer, Now: testAsOf}
@@ -195,6 +208,7 @@ func TestGolden(t *testing.T) {
 		{"status", render(statusResult(), viewerOpts)},
 		{"help_operator", render(helpResult(commands.RoleOperator), opOpts)},
 		{"help_viewer", render(helpResult(commands.RoleViewer), viewerOpts)},
+		{"report", render(reportResult(), viewerOpts)},
 		{"error", renderError(errors.New("boom"))},
 	}
 	for _, tt := range tests {
@@ -314,7 +328,7 @@ func actionIDs(t *testing.T, m message) map[string]bool {
 
 func TestViewersGetNoOperatorControls(t *testing.T) {
 	allowed := map[string]bool{actDetails: true, actRefresh: true, actPage: true, actParticipants: true, actRun: true}
-	for _, r := range []commands.Result{rosterResult(30), participantResult(), callsResult(3), statusResult()} {
+	for _, r := range []commands.Result{rosterResult(30), participantResult(), callsResult(3), statusResult(), reportResult()} {
 		for id := range actionIDs(t, render(r, viewerOpts)) {
 			if !allowed[id] {
 				t.Errorf("%T: viewer sees %s", r, id)
@@ -420,7 +434,13 @@ func evilResults() []commands.Result {
 	status.Nodes[0].Node, status.Nodes[0].Version, status.Nodes[2].Error = e, e, e
 	help := helpResult(commands.RoleOperator)
 	help.Topic, help.Note, help.Entries[0].Summary, help.Entries[1].Usage = e, e, e, e
-	return []commands.Result{calls, roster, part, act, status, help}
+	report := reportResult()
+	report.Nodes, report.Unreachable, report.Largest = status.Nodes, calls.Unreachable, calls.Meetings
+	report.PoorMedia = append(report.PoorMedia, make([]commands.PoorMedia, 20)...)
+	for i := range report.PoorMedia {
+		report.PoorMedia[i] = commands.PoorMedia{Meeting: e, Participant: e, Node: e, Stream: e, LossPercent: 99}
+	}
+	return []commands.Result{calls, roster, part, act, status, help, report}
 }
 
 // assertInert checks that no mention, link or formatting from untrusted text survives.
@@ -494,7 +514,8 @@ func TestRTLAndEmojiPassThrough(t *testing.T) {
 
 func TestNilAndUnknownResultsRender(t *testing.T) {
 	for _, r := range []commands.Result{nil, (*commands.CallsResult)(nil), (*commands.RosterResult)(nil),
-		(*commands.ParticipantResult)(nil), (*commands.ActionResult)(nil), (*commands.StatusResult)(nil), (*commands.HelpResult)(nil)} {
+		(*commands.ParticipantResult)(nil), (*commands.ActionResult)(nil), (*commands.StatusResult)(nil), (*commands.HelpResult)(nil),
+		(*commands.ReportResult)(nil)} {
 		m := render(r, renderOpts{Page: -3})
 		if errs := checkLimits(m); len(errs) > 0 || m.Text == "" {
 			t.Errorf("%T: text %q, limits %v", r, m.Text, errs)
@@ -511,6 +532,29 @@ func TestActionListsAreCapped(t *testing.T) {
 	for _, want := range []string{"Bob", "left the meeting", "Carol", "did not answer"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func TestRosterPageOf(t *testing.T) {
+	r := rosterResult(120)
+	tests := []struct {
+		leg  string
+		want int
+	}{
+		{r.Participants[0].LegID, 0},
+		{r.Participants[19].LegID, 0},
+		{r.Participants[20].LegID, 1},
+		{r.Participants[119].LegID, 5},
+		{"absent", 0},
+	}
+	for _, tt := range tests {
+		got := rosterPageOf(r, tt.leg)
+		if got != tt.want {
+			t.Errorf("rosterPageOf(%s) = %d, want %d", tt.leg, got, tt.want)
+		}
+		if tt.leg != "absent" && !strings.Contains(string(marshal(t, render(r, withPage(opOpts, got)))), tt.leg) {
+			t.Errorf("page %d does not carry %s", got, tt.leg)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/joho/godotenv"
 )
 
 func TestLoadDotEnv(t *testing.T) {
@@ -89,5 +92,36 @@ func TestLoadDotEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnvExample keeps .env.example loadable: every default in it must pass validation.
+func TestEnvExample(t *testing.T) {
+	data, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	for _, mode := range []Mode{ModeExec, ModeDemo, ModeSim} {
+		c, err := LoadEnviron(env, mode)
+		if err != nil {
+			t.Errorf("mode %s: %v", mode, err)
+		}
+		if c.SimNodes != DefaultSimNodes || c.HTTPAddr != DefaultHTTPAddr {
+			t.Errorf("mode %s: SimNodes=%d HTTPAddr=%q, want the defaults", mode, c.SimNodes, c.HTTPAddr)
+		}
+	}
+	// Run mode: only the two tokens are missing.
+	_, err = LoadEnviron(env, ModeRun)
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 2 {
+		t.Errorf("run mode: %v, want exactly the two token problems", err)
 	}
 }

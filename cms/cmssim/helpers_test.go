@@ -196,3 +196,12 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// values builds a form from key, value pairs.
+func values(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}

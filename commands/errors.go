@@ -59,17 +59,24 @@ type RefError struct {
 
 func (e *RefError) Error() string {
 	if !e.Ambiguous {
-		return fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
+		msg := fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
+		if len(e.Candidates) > 0 {
+			msg += " Candidates: " + listCandidates(e.Candidates) + "."
+		}
+		return msg
 	}
+	return fmt.Sprintf("%q matches more than one %s: %s. Be more specific.", e.Ref, e.Kind, listCandidates(e.Candidates))
+}
+
+// listCandidates shows the first few candidates; a reply listing 300 names helps nobody.
+func listCandidates(c []string) string {
 	const shown = 10
-	c := e.Candidates
 	more := ""
 	if len(c) > shown {
 		more = fmt.Sprintf(" and %d more", len(c)-shown)
 		c = c[:shown]
 	}
-	return fmt.Sprintf("%q matches more than one %s: %s%s. Be more specific.",
-		e.Ref, e.Kind, strings.Join(c, ", "), more)
+	return strings.Join(c, ", ") + more
 }
 
 func (e *RefError) Unwrap() error { return e.Err }

@@ -55,15 +55,17 @@ func TestParse(t *testing.T) {
 
 // TestBadInput runs every kind of bad input through the Service and checks the specific
 // message and that nothing reached CMS.
-func TestBadInput(t *testing.T) {
+type badInput struct {
+	name    string
+	text    string   // run as text, or
+	cmd     *Command // executed directly (button path)
+	code    string   // usage error code
+	contain string   // part of the user message
+}
+
+func badInputs() []badInput {
 	long := strings.Repeat("a", 250) + "@example.com"
-	tests := []struct {
-		name    string
-		text    string   // run as text, or
-		cmd     *Command // executed directly (button path)
-		code    string   // usage error code
-		contain string   // part of the user message
-	}{
+	return []badInput{
 		{name: "unknown command", text: "frobnicate", code: CodeUnknownCommand, contain: "Unknown command"},
 		{name: "typo calls", text: "cals", code: CodeUnknownCommand, contain: "Did you mean `calls`?"},
 		{name: "typo mute", text: "mtue abcd1234", code: CodeUnknownCommand, contain: "Did you mean `mute`?"},
@@ -122,7 +124,10 @@ func TestBadInput(t *testing.T) {
 		{name: "button bad leg id", cmd: &Command{Op: OpDisconnect, Participant: "abcd/../1234"}, code: CodeInvalidID, contain: "hex"},
 		{name: "button bad uri", cmd: &Command{Op: OpAdd, Meeting: "abcd1234", URI: "a b"}, code: CodeInvalidURI, contain: "spaces"},
 	}
-	for _, tt := range tests {
+}
+
+func TestBadInput(t *testing.T) {
+	for _, tt := range badInputs() {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, "cb1", "cb2")
 			s := New(Config{Cluster: f})

@@ -229,7 +229,7 @@ func (h *harness) waitMessage(user, what string, match func(slackfake.Message) b
 // contains matches a message whose text or blocks contain every one of the strings.
 func contains(parts ...string) func(slackfake.Message) bool {
 	return func(m slackfake.Message) bool {
-		all := m.Text + string(m.Blocks)
+		all := m.Text + jsonUnescaper.Replace(string(m.Blocks))
 		for _, p := range parts {
 			if !strings.Contains(all, p) {
 				return false
@@ -238,6 +238,9 @@ func contains(parts ...string) func(slackfake.Message) bool {
 		return true
 	}
 }
+
+// jsonUnescaper undoes encoding/json's HTML-safe escapes so tests can match "<@U…>".
+var jsonUnescaper = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 
 // click clicks an element of a message and waits for the ack.
 func (h *harness) click(user string, m slackfake.Message, actionID, blockID, value string) slackfake.Envelope {

@@ -136,7 +136,7 @@ func TestLoadProblems(t *testing.T) {
 		{"names instead of ids", ModeRun, with("NFMM_OPERATORS=U0123ABCD,@alice", "NFMM_VIEWERS=*,u123", "NFMM_CHANNELS=C0123ABCD,#ops"), []string{
 			`NFMM_OPERATORS: "@alice" is not a Slack user id (U…/W…), user-group id (S…) or * (profile → ⋮ → Copy member ID)`,
 			`NFMM_VIEWERS: "u123" is not a Slack user id (U…/W…), user-group id (S…) or * (profile → ⋮ → Copy member ID)`,
-			`NFMM_CHANNELS: "#ops" is not a channel id (C…, G… or D…; in Slack: channel details → About → Channel ID)`,
+			`NFMM_CHANNELS: "#ops" is not a channel id (C…, G… or D…) or * (in Slack: channel details → About → Channel ID)`,
 		}},
 		{"audit channel", ModeRun, with("NFMM_AUDIT_CHANNEL=ops room"), []string{
 			`NFMM_AUDIT_CHANNEL: "ops room" is not a channel id (C…/G…) or #channel-name`,

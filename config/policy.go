@@ -22,8 +22,8 @@ func (l *loader) policy() {
 		}
 	}
 	for _, c := range l.list("NFMM_CHANNELS") {
-		if !channelIDRE.MatchString(c) {
-			l.fail("NFMM_CHANNELS", "%q is not a channel id (C…, G… or D…; in Slack: channel details → About → Channel ID)", c)
+		if c != "*" && !channelIDRE.MatchString(c) {
+			l.fail("NFMM_CHANNELS", "%q is not a channel id (C…, G… or D…) or * (in Slack: channel details → About → Channel ID)", c)
 			continue
 		}
 		l.cfg.Channels = append(l.cfg.Channels, c)

@@ -63,7 +63,7 @@ func TestViewsOpenTrigger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFake(t)
+			fake := newFrozenFake(t)
 			api := newAPI(fake, testBotToken)
 			env, err := fake.SlashCommand("U1", "C1", "/cms", "add")
 			if err != nil {
@@ -134,7 +134,7 @@ func TestViewsUpdateAndPush(t *testing.T) {
 }
 
 func TestResponseURLLimits(t *testing.T) {
-	fake := newFake(t)
+	fake := newFrozenFake(t)
 	api := newAPI(fake, testBotToken)
 	ctx := waitCtx(t)
 	env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")

@@ -27,10 +27,23 @@ type testBot struct {
 
 func newFake(t *testing.T) *slackfake.Server {
 	t.Helper()
-	return slackfake.NewTest(t, slackfake.Options{
+	return slackfake.NewTest(t, fixtures())
+}
+
+func fixtures() slackfake.Options {
+	return slackfake.Options{
 		Users:    map[string]slackfake.User{"U1": {Name: "alice", RealName: "Alice A", TZ: "Europe/Oslo"}},
 		Channels: map[string]slackfake.Channel{"C1": {Name: "ops"}},
-	})
+	}
+}
+
+// newFrozenFake has a clock that only moves with Advance, for exact expiry boundaries.
+func newFrozenFake(t *testing.T) *slackfake.Server {
+	t.Helper()
+	o := fixtures()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o.Clock = func() time.Time { return start }
+	return slackfake.NewTest(t, o)
 }
 
 func startBot(t *testing.T, fake *slackfake.Server, handle func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event)) *testBot {

@@ -1,0 +1,294 @@
+package slackfake_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// ackAll acks every envelope without a payload.
+func ackAll(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	if evt.Request != nil && evt.Request.EnvelopeID != "" {
+		_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+	}
+}
+
+func TestReconnect(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(*slackfake.Server) error
+	}{
+		{"disconnect message", func(f *slackfake.Server) error { return f.Disconnect("refresh_requested") }},
+		{"dropped TCP connection", (*slackfake.Server).DropConnection},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(t)
+			startBot(t, fake, ackAll)
+			ctx := waitCtx(t)
+			if err := fake.WaitConnected(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.break_(fake); err != nil {
+				t.Fatal(err)
+			}
+			err := fake.WaitFor(ctx, func() bool {
+				return fake.Opens() == 2 && fake.Connects() == 2 && fake.Connections() == 1
+			})
+			if err != nil {
+				t.Fatalf("no reconnect: opens=%d connects=%d live=%d", fake.Opens(), fake.Connects(), fake.Connections())
+			}
+			// The new socket works: an envelope is acked over it.
+			env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")
+			if _, err := fake.WaitAck(ctx, env.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestQueuedUntilConnected(t *testing.T) {
+	fake := newFake(t)
+	env, err := fake.SlashCommand("U1", "C1", "/cms", "calls")
+	if err != nil || !env.SentAt.IsZero() {
+		t.Fatalf("envelope %+v err %v: want queued", env, err)
+	}
+	if err := fake.Disconnect("warning"); err != slackfake.ErrNotConnected {
+		t.Errorf("Disconnect without socket: %v", err)
+	}
+	startBot(t, fake, ackAll)
+	if _, err := fake.WaitAck(waitCtx(t), env.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRedeliver(t *testing.T) {
+	fake := newFake(t)
+	seen := make(chan socketmode.Request, 4)
+	startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+		if evt.Type == socketmode.EventTypeSlashCommand {
+			seen <- *evt.Request
+			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+		}
+	})
+	ctx := waitCtx(t)
+	env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")
+	if first := recv(t, seen); first.RetryAttempt != 0 || first.RetryReason != "" {
+		t.Errorf("first delivery = %+v", first)
+	}
+	if _, err := fake.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.Redeliver(env.ID); err != nil {
+		t.Fatal(err)
+	}
+	again := recv(t, seen)
+	if again.EnvelopeID != env.ID || again.RetryAttempt != 1 || again.RetryReason != "timeout" {
+		t.Errorf("redelivery = %+v", again)
+	}
+	ack, err := fake.WaitAck(ctx, env.ID)
+	if err != nil || ack.RetryAttempt != 1 {
+		t.Errorf("ack of redelivery = %+v, %v", ack, err)
+	}
+	if n := len(fake.Acks()); n != 2 {
+		t.Errorf("%d acks recorded, want 2", n)
+	}
+	if _, err := fake.Redeliver("nope"); err == nil {
+		t.Error("Redeliver(unknown) succeeded")
+	}
+}
+
+// TestSlashAckPayload: a slash command acked with a message payload is posted like Slack does.
+func TestSlashAckPayload(t *testing.T) {
+	tests := []struct {
+		name          string
+		payload       map[string]any
+		wantEphemeral bool
+		wantErr       string
+	}{
+		{"ephemeral by default", map[string]any{"text": "working…"}, true, ""},
+		{"in_channel", map[string]any{"text": "done", "response_type": "in_channel"}, false, ""},
+		{"invalid blocks", map[string]any{"text": "x", "blocks": []any{map[string]any{"type": "header", "text": md("x")}}}, false, "invalid_blocks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(t)
+			startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+				if evt.Type == socketmode.EventTypeSlashCommand {
+					_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, tt.payload)
+				}
+			})
+			ctx := waitCtx(t)
+			env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")
+			ack, err := fake.WaitAck(ctx, env.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ack.Error != tt.wantErr {
+				t.Fatalf("ack error %q (%q), want %q", ack.Error, ack.Errors, tt.wantErr)
+			}
+			msgs := fake.Messages("C1")
+			if tt.wantErr != "" {
+				if len(msgs) != 0 {
+					t.Errorf("invalid ack payload posted: %+v", msgs)
+				}
+				return
+			}
+			if len(msgs) != 1 || msgs[0].Ephemeral != tt.wantEphemeral || msgs[0].Via != "ack" {
+				t.Errorf("messages = %+v", msgs)
+			}
+		})
+	}
+}
+
+func modalWithControls() slack.ModalViewRequest {
+	mv := addModal()
+	layout := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, nil, "layout_select",
+		slack.NewOptionBlockObject("speaker", slack.NewTextBlockObject(slack.PlainTextType, "Speaker", false, false), nil),
+		slack.NewOptionBlockObject("grid", slack.NewTextBlockObject(slack.PlainTextType, "Grid", false, false), nil))
+	mv.Blocks.BlockSet = append(mv.Blocks.BlockSet,
+		slack.NewInputBlock("layout", slack.NewTextBlockObject(slack.PlainTextType, "Layout", false, false), nil, layout),
+		slack.NewActionBlock("tools", slack.NewButtonBlockElement("refresh", "r1", slack.NewTextBlockObject(slack.PlainTextType, "Refresh", false, false))),
+	)
+	mv.PrivateMetadata = "corr-1"
+	mv.NotifyOnClose = true
+	return mv
+}
+
+// TestEphemeralModalFlow: button in an ephemeral → views.open with its trigger → button inside
+// the modal (container view) → submission with errors, then a clean submission closes it.
+func TestEphemeralModalFlow(t *testing.T) {
+	fake := newFake(t)
+	got := make(chan slack.InteractionCallback, 8)
+	submissions := 0
+	startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+		switch evt.Type {
+		case socketmode.EventTypeSlashCommand:
+			cmd := evt.Data.(slack.SlashCommand)
+			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+			_, _ = sm.PostEphemeralContext(ctx, cmd.ChannelID, cmd.UserID, slack.MsgOptionText("open?", false), approvalBlocks())
+		case socketmode.EventTypeInteractive:
+			cb := evt.Data.(slack.InteractionCallback)
+			var payload any
+			if cb.Type == slack.InteractionTypeViewSubmission {
+				if submissions++; submissions == 1 {
+					payload = slack.NewErrorsViewSubmissionResponse(map[string]string{"uri": "bad URI"})
+				}
+			}
+			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, payload)
+			if cb.Type == slack.InteractionTypeBlockActions && cb.Container.Type == "message" {
+				_, _ = sm.OpenViewContext(ctx, cb.TriggerID, modalWithControls())
+			}
+			got <- cb
+		}
+	})
+	ctx := waitCtx(t)
+	if _, err := fake.SlashCommand("U1", "C1", "/cms", "add"); err != nil {
+		t.Fatal(err)
+	}
+	eph, err := fake.WaitMessage(ctx, "C1", func(m slackfake.Message) bool { return m.Ephemeral })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.ClickButton("C1", eph.TS, "approve", "U2"); err != slackfake.ErrNotVisible {
+		t.Errorf("U2 clicked U1's ephemeral: %v", err)
+	}
+	if _, err := fake.ClickButton("C1", eph.TS, "approve", "U1"); err != nil {
+		t.Fatal(err)
+	}
+	if cb := recv(t, got); !cb.Container.IsEphemeral || cb.Container.MessageTs != eph.TS || cb.ResponseURL == "" {
+		t.Errorf("ephemeral click container = %+v", cb.Container)
+	}
+	view, err := fake.WaitView(ctx, "U1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.ClickAction(slackfake.Click{User: "U1", ViewID: view.ID, ActionID: "refresh"}); err != nil {
+		t.Fatal(err)
+	}
+	cb := recv(t, got)
+	if cb.Container.Type != "view" || cb.Container.ViewID != view.ID || cb.View.PrivateMetadata != "corr-1" ||
+		cb.ActionCallback.BlockActions[0].Value != "r1" {
+		t.Errorf("modal click = container %+v view %q", cb.Container, cb.View.ID)
+	}
+	values := map[string]map[string]any{"uri": {"uri_input": "sip:bob@example.com"}, "layout": {"layout_select": "grid"}}
+	if _, err := fake.SubmitView(view.ID, "U1", map[string]map[string]any{"nope": {"x": "y"}}); err == nil {
+		t.Error("SubmitView with an unknown block succeeded")
+	}
+	env, err := fake.SubmitView(view.ID, "U1", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := recv(t, got)
+	st := sub.View.State.Values
+	if sub.Type != slack.InteractionTypeViewSubmission || st["uri"]["uri_input"].Value != "sip:bob@example.com" ||
+		st["layout"]["layout_select"].SelectedOption.Value != "grid" || sub.View.CallbackID != "add" {
+		t.Errorf("submission = %+v state %+v", sub.Type, st)
+	}
+	if _, err := fake.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := fake.View(view.ID); !v.Open || v.Errors["uri"] != "bad URI" {
+		t.Errorf("after errors ack: %+v", v)
+	}
+	env, _ = fake.SubmitView(view.ID, "U1", values)
+	if _, err := fake.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if open := fake.OpenViews("U1"); len(open) != 0 {
+		t.Errorf("view still open after a clean submission: %+v", open)
+	}
+}
+
+func TestStaticSelectAndCloseView(t *testing.T) {
+	fake := newFake(t)
+	got := make(chan slack.InteractionCallback, 4)
+	startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+		ackAll(ctx, sm, evt)
+		if evt.Type == socketmode.EventTypeInteractive {
+			got <- evt.Data.(slack.InteractionCallback)
+		}
+	})
+	ctx := waitCtx(t)
+	api := newAPI(fake, testBotToken)
+	blocks := []any{
+		map[string]any{"type": "section", "block_id": "leg-1", "text": md("leg 1"), "accessory": sel(opt("Speaker", "speaker"), opt("Grid", "grid"))},
+		map[string]any{"type": "section", "block_id": "leg-2", "text": md("leg 2"), "accessory": sel(opt("Speaker", "speaker"), opt("Grid", "grid"))},
+	}
+	raw, _ := json.Marshal(blocks)
+	var bs slack.Blocks
+	if err := json.Unmarshal(raw, &bs); err != nil {
+		t.Fatal(err)
+	}
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionBlocks(bs.BlockSet...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.ClickAction(slackfake.Click{User: "U1", Channel: "C1", MessageTS: ts, BlockID: "leg-2", ActionID: "s", Value: "nope"}); err == nil {
+		t.Error("unknown option accepted")
+	}
+	if _, err := fake.ClickAction(slackfake.Click{User: "U1", Channel: "C1", MessageTS: ts, BlockID: "leg-2", ActionID: "s", Value: "grid"}); err != nil {
+		t.Fatal(err)
+	}
+	a := recv(t, got).ActionCallback.BlockActions[0]
+	if a.BlockID != "leg-2" || a.Type != "static_select" || a.SelectedOption.Value != "grid" || a.SelectedOption.Text.Text != "Grid" {
+		t.Errorf("select action = %+v", a)
+	}
+	env, _ := fake.SlashCommand("U1", "C1", "/cms", "add")
+	resp, err := api.OpenViewContext(ctx, env.TriggerID, modalWithControls())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.CloseView(resp.View.ID, "U1"); err != nil {
+		t.Fatal(err)
+	}
+	for cb := recv(t, got); cb.Type != slack.InteractionTypeViewClosed; cb = recv(t, got) {
+	}
+	if v, _ := fake.View(resp.View.ID); v.Open {
+		t.Error("view still open after CloseView")
+	}
+}

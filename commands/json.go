@@ -9,9 +9,10 @@ import (
 
 // JSON output of `nfmm exec --json` (schema version 1). Every document is one object:
 //
-//	{"kind": "<kind>", "result": {…}}                      on success
-//	{"kind": "error", "error": {"type", "code", "message", "candidates"}}   on failure
+//	{"version": 1, "kind": "<kind>", "result": {…}}                                  on success
+//	{"version": 1, "kind": "error", "error": {"type", "code", "message", "candidates"}}   on failure
 //
+// version changes only when a field is renamed or removed; new fields may appear at any time.
 // kind is the operation: help, calls, call, participant, status, report, or action (add,
 // presenter, layout, mute, unmute, disconnect; result.op names which). Field names are
 // snake_case; lists are always arrays (never null); times are RFC 3339; durations are integer
@@ -38,6 +39,9 @@ import (
 // (unknown_command, missing_argument, extra_argument, invalid_layout, invalid_uri, invalid_id,
 // invalid_text, invalid_media, invalid_node, syntax).
 
+// JSONVersion is the version of the JSON schema documented above.
+const JSONVersion = 1
+
 // Kind names a result in the JSON envelope.
 func Kind(r Result) string {
 	switch r.(type) {
@@ -62,9 +66,10 @@ func Kind(r Result) string {
 // MarshalResult returns the JSON envelope of a result.
 func MarshalResult(r Result) ([]byte, error) {
 	return json.MarshalIndent(struct {
-		Kind   string `json:"kind"`
-		Result any    `json:"result"`
-	}{Kind(r), normalize(reflect.ValueOf(r)).Interface()}, "", "  ")
+		Version int    `json:"version"`
+		Kind    string `json:"kind"`
+		Result  any    `json:"result"`
+	}{JSONVersion, Kind(r), normalize(reflect.ValueOf(r)).Interface()}, "", "  ")
 }
 
 // ErrorDoc is the "error" object of the JSON envelope.
@@ -95,9 +100,10 @@ func MarshalError(err error) ([]byte, error) {
 		d.Type = "cms"
 	}
 	return json.MarshalIndent(struct {
-		Kind  string   `json:"kind"`
-		Error ErrorDoc `json:"error"`
-	}{"error", d}, "", "  ")
+		Version int      `json:"version"`
+		Kind    string   `json:"kind"`
+		Error   ErrorDoc `json:"error"`
+	}{JSONVersion, "error", d}, "", "  ")
 }
 
 // normalize returns a copy of v in which every nil slice is an empty one, so JSON lists are

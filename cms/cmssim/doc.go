@@ -23,4 +23,97 @@
 // Faults (per node, by name): SetLatency(node, d), SetDown(node, bool), Fail503(node, n),
 // SetMalformed(node, bool), SetAuthFailure(node, bool), and hooks OnRequest(func(RequestInfo)).
 // Observability: Requests(node) int, MaxInFlight(node) int, ResetCounters().
+//
+// Additions to the agreed API: Meetings() and Meeting(correlator) list meetings;
+// Participant(id) returns a ParticipantState (owner node, importance, leg ids); Counts() gives
+// meetings, call instances and legs; CertPEM() exports the TLS certificate (for CMS_CA_FILE).
+// Options also take BasePort, Username/Password, PageCaps, GetMissingStatus, Now (a clock for
+// deterministic tests), Logger, and Scale for ScenarioScale. MeetingSpec can backdate a
+// meeting (StartedAgo) and preset JoinAudioMuteOverride/Locked; ParticipantSpec can fix Media
+// (codecs, resolution, loss, jitter, audio-only), Importance and Outgoing.
+//
+// # Endpoints
+//
+// GET calls, calls/<id>, calls/<id>/callLegs, calls/<id>/participants, callLegs, callLegs/<id>,
+// participants, participants/<id>, participants/<id>/callLegs (also participant/<id>/callLegs),
+// system/status, system/configuration/cluster, callBridges, callBridges/<id>, coSpaces,
+// coSpaces/<id>. PUT callLegs/<id> (rxAudioMute, txAudioMute, rxVideoMute, txVideoMute,
+// chosenLayout), PUT participants/<id> (importance), PUT calls/<id> (joinAudioMuteOverride,
+// locked). POST calls/<id>/callLegs (remoteParty required, plus the PUT parameters). DELETE
+// callLegs/<id>, participants/<id>, calls/<id>. Filters: calls coSpaceFilter/filter; callLegs
+// filter/participantFilter/alarms; participants filter/callBridgeFilter; coSpaces filter; any
+// tenantFilter matches nothing (the emulator has no tenants).
+//
+// # Wire behaviour (cms-api.md §1–5)
+//
+//   - Paths match case-insensitively (/api/v1/calllegs = /api/v1/callLegs). Basic auth on
+//     everything; failure is 401, empty body, WWW-Authenticate: Basic realm="acano".
+//   - Bodies are text/xml and start with <?xml version="1.0"?>; element order follows the
+//     cms-api.md samples; unset optional values are omitted.
+//   - Lists: <plural total="N"> with at most one page: 10 items (coSpaces 20) unless
+//     Options.PageCaps says otherwise; offset and limit as CMS (limit never raises the cap);
+//     a non-numeric or negative offset, or limit < 1, is a parameterError.
+//   - POST: 200, empty body, Location: /api/v1/callLegs/<id>. PUT and DELETE: 200, empty body.
+//     PUT semantics: an omitted parameter keeps its value, an empty one unsets it, unknown
+//     parameters are ignored. A request with any invalid parameter changes nothing.
+//   - Errors: <failureDetails><reason /></failureDetails> (self-closing, as CMS). Bad ids in
+//     PUT, DELETE and POST: 400. GET of an id the cluster does not know: 404 (configurable
+//     with GetMissingStatus). GET of a leg hosted by another node: 400 callLegDoesNotExist
+//     (legs are node-local; PUT and DELETE answer the same). Unknown paths: 404
+//     unrecognizedObject; a known path with an unsupported method: 405 invalidOperation.
+//     participantDoesNotExist is an assumption: Cisco documents no reason for a bad
+//     participant id.
+//   - parameterError (parameter="…" error="invalidValue") for a chosenLayout outside the 13
+//     values of Cisco's Layouts enum (case-sensitive), a missing or empty remoteParty, a
+//     non-integer or negative importance, and a boolean that is not literally "true" or
+//     "false". That last one is a deliberate choice: Cisco documents booleans as those
+//     literals; the on/off some clients send is rejected rather than guessed at.
+//
+// # Cluster model
+//
+// A meeting is one coSpace and one call instance per hosting node, all with the same
+// callCorrelator. Each instance has one distributionLink leg (type acano, subType
+// distributionLink) per peer instance; these legs are real node-local legs, so they count in
+// numCallLegs, in /callLegs totals and in system/status callLegsActive. List entries of
+// distribution links carry <subType> too, so a client can drop them without a detail GET
+// (an addition to Cisco's documented list shape). Links cannot be deleted
+// (callLegCannotBeDeleted).
+//
+// Participants are cluster-global: every node hosting an instance of the meeting lists the
+// whole roster (GET /participants and /calls/<id>/participants); entries hosted elsewhere
+// carry <callBridge> (the owner's callBridge id) and no <numCallLegs>; <call> is always the
+// answering node's own instance. A node without an instance does not know the meeting.
+// Participant ids differ from leg ids; map them with /participants/<id>/callLegs (only the
+// owner enumerates the legs; elsewhere the list is empty) or /callLegs?participantFilter=.
+// The leg's status/groupId is its participant id. PUT/DELETE of a participant on a non-owner
+// fail with participantCannotBeModified / participantCannotBeDeleted.
+//
+// When a participant's last leg goes, the participant leaves; when an instance has no local
+// participants left it is torn down with its distribution links; when the last instance goes
+// the meeting ends (the coSpace stays: it is database). A meeting added without participants
+// is an empty call on cb1 with activeWhenEmpty=true, kept up for dial-outs.
+// PUT /calls/<id> applies to that instance only (CMS does not document propagation); a leg
+// joining an instance whose joinAudioMuteOverride is true starts with rxAudioMute=true.
+//
+// # Scenarios and stats
+//
+// ScenarioDemo builds, from Options.Seed, a dozen meetings of 2–40 participants on any number
+// of nodes (one meeting spans all nodes, several span two or three): people on SIP and
+// user@domain addresses, room systems, E.164 phones (audio-only), opus/g722/aac and
+// h264/vp8 at 360p–1080p, some muted legs, chosen layouts and importance, a few legs with
+// packet loss > 3 % or jitter > 40 ms (they raise packetLoss/excessiveJitter alarms).
+// ScenarioScale builds Scale.Meetings meetings holding Scale.Legs participant legs in total
+// (24 × 500 × 5000 takes about 30 ms). Media stats drift smoothly with the time since Start,
+// around each leg's baseline, and stay in realistic ranges; with the same seed and clock the
+// answers are identical.
+//
+// # Faults
+//
+// SetLatency delays requests but ends early when the client gives up or Close runs. SetDown
+// closes new connections on accept and open ones on their next request, without a response.
+// Fail503 answers the next n requests with 503 and an empty body. SetMalformed cuts every
+// XML body in half (status stays 200). SetAuthFailure answers 401 whatever the credentials.
+// OnRequest's hook runs without emulator locks after the latency and before the request is
+// handled, so it may change state (RemoveLeg) mid-request. Requests and MaxInFlight count
+// every request that reached the handler, faults included. Unknown node names are ignored.
 package cmssim

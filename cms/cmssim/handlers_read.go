@@ -372,7 +372,7 @@ func getSystemStatus(ns *nodeServer, _ *http.Request, _ []string) response {
 	defer st.mu.RUnlock()
 	now := st.now()
 	n := ns.node
-	s := systemStatusXML{HostID: n.bridgeID, Version: "3.9.2", Uptime: int64(seconds(now.Sub(st.start))) + 3*86400,
+	s := systemStatusXML{HostID: n.hostID, Version: "3.9.2", Uptime: int64(seconds(now.Sub(st.start))) + 3*86400,
 		CDRTime: now.UTC().Format(time.RFC3339), Activated: true, ClusterEnabled: len(st.nodes) > 1,
 		Active: len(n.legs), MaxActive: n.legsMaxActive, Completed: n.legsCompleted}
 	since := now.Sub(st.start)

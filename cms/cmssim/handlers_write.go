@@ -21,6 +21,10 @@ var muteParams = [4]string{"rxAudioMute", "txAudioMute", "rxVideoMute", "txVideo
 // form parses a PUT/POST body (application/x-www-form-urlencoded); values in the query string
 // are accepted too, body first, as some clients put them there.
 func form(r *http.Request) (map[string][]string, *response) {
+	if r.Header.Get("Content-Type") == "" {
+		// Without a Content-Type net/http would ignore the body; CMS bodies are always forms.
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	if err := r.ParseForm(); err != nil {
 		resp := fail(http.StatusBadRequest, "invalidOperation")
 		return nil, &resp

@@ -31,6 +31,7 @@ type node struct {
 	idx           int
 	name          string
 	bridgeID      string
+	hostID        string
 	url           string
 	calls         []*call
 	legs          []*leg // every leg hosted here, distribution links included
@@ -126,7 +127,7 @@ func newState(opts Options) *state {
 		participants: map[string]*participant{},
 	}
 	for i := range opts.Nodes {
-		st.nodes = append(st.nodes, &node{idx: i, name: fmt.Sprintf("cb%d", i+1), bridgeID: st.newID()})
+		st.nodes = append(st.nodes, &node{idx: i, name: fmt.Sprintf("cb%d", i+1), bridgeID: st.newID(), hostID: st.newID()})
 	}
 	return st
 }

@@ -268,3 +268,22 @@ func TestEmptyMeetingStaysForDialOut(t *testing.T) {
 		t.Errorf("empty call: %v", d)
 	}
 }
+
+func TestPutWithoutContentType(t *testing.T) {
+	s := start(t, Options{Nodes: 1})
+	_, l := oneLeg(t, s, ParticipantSpec{})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.Nodes()[0].URL+"/api/v1/callLegs/"+l.ID,
+		strings.NewReader("rxVideoMute=true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(s.Username, s.Password)
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, _ := s.Leg(l.ID); resp.StatusCode != http.StatusOK || !got.RxVideoMute {
+		t.Errorf("status %d, leg %+v", resp.StatusCode, got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // subscriberBuffer is how many events a subscriber may fall behind before it loses events.
@@ -239,4 +240,33 @@ func (s *Server) WaitView(ctx context.Context, user string, match func(View) boo
 		return false
 	})
 	return got, err
+}
+
+// Snapshot is the whole visible state at one instant (the demo page's initial load).
+type Snapshot struct {
+	Connected bool                 `json:"connected"`
+	Opens     int                  `json:"opens"`
+	Connects  int                  `json:"connects"`
+	Channels  map[string][]Message `json:"channels"`
+	OpenViews map[string][]View    `json:"open_views"` // user -> modal stack, root first
+	Now       time.Time            `json:"now"`
+}
+
+// Snapshot returns the current state of every channel and modal stack.
+func (s *Server) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Connected: s.st.conn != nil, Opens: s.st.opens, Connects: s.st.connects,
+		Channels: map[string][]Message{}, OpenViews: map[string][]View{}, Now: s.nowLocked()}
+	for ch, msgs := range s.st.messages {
+		for _, m := range msgs {
+			snap.Channels[ch] = append(snap.Channels[ch], *m)
+		}
+	}
+	for user, stack := range s.st.stacks {
+		for _, id := range stack {
+			snap.OpenViews[user] = append(snap.OpenViews[user], s.st.views[id].View)
+		}
+	}
+	return snap
 }

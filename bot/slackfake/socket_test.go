@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -290,5 +292,55 @@ func TestStaticSelectAndCloseView(t *testing.T) {
 	}
 	if v, _ := fake.View(resp.View.ID); v.Open {
 		t.Error("view still open after CloseView")
+	}
+}
+
+// TestRawSocketWire checks the frames themselves with a bare gorilla client: hello, PING
+// control frames, single-use tickets, and acks for envelopes the fake never sent.
+func TestRawSocketWire(t *testing.T) {
+	o := fixtures()
+	o.PingInterval = 10 * time.Millisecond
+	fake := slackfake.NewTest(t, o)
+	ctx := waitCtx(t)
+	_, url, err := newAPI(fake, testBotToken).StartSocketModeContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var hello socketmode.Request
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" || hello.ConnectionInfo.AppID != slackfake.AppID {
+		t.Fatalf("hello = %+v, %v", hello, err)
+	}
+	pinged := make(chan struct{}, 1)
+	ws.SetPingHandler(func(string) error {
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	go func() { // control frames are processed while reading
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	recv(t, pinged)
+	if err := ws.WriteJSON(map[string]any{"envelope_id": "made-up"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool { a := fake.Acks(); return len(a) == 1 && a[0].Unknown }); err != nil {
+		t.Errorf("unknown ack not recorded: %+v", fake.Acks())
+	}
+	if _, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil); err == nil {
+		t.Error("ticket accepted twice")
+	}
+	if snap := fake.Snapshot(); !snap.Connected || snap.Opens != 1 || snap.Connects != 1 {
+		t.Errorf("snapshot = %+v", snap)
 	}
 }

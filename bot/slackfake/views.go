@@ -106,10 +106,11 @@ func (s *Server) viewsPush(r *apiRequest) map[string]any {
 		return errResp
 	}
 	t.used = true
-	if _, err := s.pushViewLocked(t.user, doc); err != "" {
-		return slackErr(err)
+	vs, code := s.pushViewLocked(t.user, doc)
+	if code != "" {
+		return slackErr(code)
 	}
-	return viewResponse(s.st.views[s.topViewLocked(t.user)])
+	return viewResponse(vs)
 }
 
 // pushViewLocked puts a new view on top of the user's open modal stack.
@@ -126,14 +127,6 @@ func (s *Server) pushViewLocked(user string, doc map[string]any) (*viewState, st
 	s.st.stacks[user] = append(stack, vs.ID)
 	s.emitViewLocked(EventViewOpened, vs)
 	return vs, ""
-}
-
-func (s *Server) topViewLocked(user string) string {
-	stack := s.st.stacks[user]
-	if len(stack) == 0 {
-		return ""
-	}
-	return stack[len(stack)-1]
 }
 
 func (s *Server) viewsUpdate(r *apiRequest) map[string]any {

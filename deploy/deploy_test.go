@@ -1,0 +1,55 @@
+package deploy
+
+import (
+	"os"
+	"regexp"
+	"testing"
+)
+
+func TestDeployFilesKeepTheirHardening(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // regular expressions, each must match a line
+	}{
+		{"nfmm.service", []string{
+			`^ExecStart=/usr/local/bin/nfmm run$`, `^EnvironmentFile=/etc/nfmm/nfmm.env$`,
+			`^DynamicUser=yes$`, `^NoNewPrivileges=yes$`, `^ProtectSystem=strict$`, `^ProtectHome=yes$`,
+			`^PrivateTmp=yes$`, `^ReadOnlyPaths=/etc/nfmm$`, `^CapabilityBoundingSet=$`,
+			`^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$`, `^Restart=on-failure$`,
+		}},
+		{"slack-app-manifest.yaml", []string{
+			`^  socket_mode_enabled: true$`, `^    is_enabled: true$`, `^    - command: /cms$`,
+			`^      usage_hint: `, `^      - commands\b`, `^      - chat:write\b`,
+		}},
+		{"kubernetes/deployment.yaml", []string{
+			`^  replicas: 1$`, `runAsNonRoot: true`, `readOnlyRootFilesystem: true`,
+			`drop: \["ALL"\]`, `allowPrivilegeEscalation: false`, `livenessProbe:`, `readinessProbe:`,
+			`path: /healthz`, `limits:`, `requests:`,
+		}},
+		{"../Dockerfile", []string{
+			`^FROM golang:1\.26 AS build$`, `CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main\.version=`,
+			`^FROM gcr\.io/distroless/static`, `^USER nonroot`, `^ENTRYPOINT \["/nfmm"\]$`, `^CMD \["run"\]$`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range tt.want {
+				if !regexp.MustCompile(`(?m)` + re).Match(data) {
+					t.Errorf("%s lacks a line matching %q", tt.file, re)
+				}
+			}
+		})
+	}
+	// The manifest must not ask for event or history scopes: NFMM reads only its own command.
+	data, err := os.ReadFile("slack-app-manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^\s*- (\w+:history|\w+:read\.email|admin\S*)`).Find(data); m != nil {
+		t.Errorf("manifest asks for an unneeded scope: %s", m)
+	}
+}

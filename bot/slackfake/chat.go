@@ -29,7 +29,7 @@ func (s *Server) parseContentLocked(text string, blocks any, needContent bool) (
 		return c, slackErr(code)
 	}
 	if present {
-		if errs := validateBlockList(list, "/blocks", maxMessageBlocks, false); len(errs) > 0 {
+		if errs := validateBlockList(list, "/blocks", maxMessageBlocks); len(errs) > 0 {
 			return c, blocksErr(errs)
 		}
 		s.fillBlockIDsLocked(list)

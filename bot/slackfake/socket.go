@@ -250,10 +250,17 @@ func (s *Server) deliver(c *wsConn, id string) Envelope {
 	s.emitLocked(Event{Type: EventEnvelopeSent, Envelope: &out})
 	s.mu.Unlock()
 	if err := c.writeJSON(frame); err != nil {
-		s.log.Warn("envelope write failed; queued", "envelope", id, "err", err)
 		s.mu.Lock()
-		s.st.pending = append(s.st.pending, id)
+		cur := s.st.conn
+		if cur == nil || cur == c {
+			s.st.pending = append(s.st.pending, id)
+			s.mu.Unlock()
+			s.log.Warn("envelope write failed; queued", "envelope", id, "err", err)
+			return out
+		}
 		s.mu.Unlock()
+		// The socket was replaced while we wrote: the new one has already flushed the queue.
+		return s.deliver(cur, id)
 	}
 	return out
 }

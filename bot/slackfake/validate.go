@@ -60,7 +60,7 @@ func ValidateMessage(blocksJSON []byte) []string {
 	if !ok {
 		return []string{"must be an array [json-pointer:/blocks]"}
 	}
-	return validateBlockList(list, "/blocks", maxMessageBlocks, false)
+	return validateBlockList(list, "/blocks", maxMessageBlocks)
 }
 
 // ValidateView checks a modal or Home tab view object (as passed to views.open) and returns
@@ -155,7 +155,7 @@ func (c *checker) list(m map[string]any, key, ptr string, minN, maxN int) []any 
 	return l
 }
 
-func validateBlockList(list []any, ptr string, maxBlocks int, modal bool) []string {
+func validateBlockList(list []any, ptr string, maxBlocks int) []string {
 	c := &checker{}
 	if len(list) > maxBlocks {
 		c.add(ptr, "must be no more than %d items", maxBlocks)
@@ -174,12 +174,12 @@ func validateBlockList(list []any, ptr string, maxBlocks int, modal bool) []stri
 			}
 			seen[id] = true
 		}
-		c.block(m, p, modal)
+		c.block(m, p)
 	}
 	return c.errs
 }
 
-func (c *checker) block(m map[string]any, p string, modal bool) {
+func (c *checker) block(m map[string]any, p string) {
 	typ, _ := m["type"].(string)
 	switch typ {
 	case "section":

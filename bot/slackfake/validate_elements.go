@@ -212,7 +212,7 @@ func validateView(v map[string]any, ptr string) []string {
 	if typ == "modal" && hasInput(blocks) && v["submit"] == nil {
 		c.add(ptr+"/submit", "missing required field: submit (the view has input blocks)")
 	}
-	c.errs = append(c.errs, validateBlockList(blocks, ptr+"/blocks", maxModalBlocks, true)...)
+	c.errs = append(c.errs, validateBlockList(blocks, ptr+"/blocks", maxModalBlocks)...)
 	return c.errs
 }
 

@@ -2,12 +2,167 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 )
 
-// CONTRACT STUB: replaced by the helper that owns `nfmm exec`.
-func cmdExec(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "nfmm exec: not implemented yet")
-	return 1
+const execUsage = `usage: nfmm exec [--json] COMMAND [ARGS…]
+
+Runs one NFMM command against CMS_NODES (from the environment or .env) as a local operator and
+prints the result: readable text, or with --json the versioned JSON document described in
+docs (commands.MarshalResult). Audit records of state changes go to stderr as JSON lines.
+
+Exit status: 0 success, 1 command error (unknown meeting, CMS refused, some legs failed…),
+2 usage or configuration error. Examples:
+
+  nfmm exec calls
+  nfmm exec call "board review"
+  nfmm exec --json participant 9fea4ad1
+  nfmm exec presenter "board review" alice
+  nfmm exec help
+`
+
+// execArgs is the parsed command line of `nfmm exec`.
+type execArgs struct {
+	json bool
+	text string
+}
+
+// parseExecArgs reads --json (anywhere: a meeting is never called that) and -h; any other
+// leading dash word is an unknown flag. It returns an exit code >= 0 when exec must stop.
+func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
+	var a execArgs
+	var words []string
+	for i, arg := range args {
+		switch {
+		case arg == "--json" || arg == "-json":
+			a.json = true
+		case arg == "-h" || arg == "--help" || arg == "-help":
+			fmt.Fprint(stdout, execUsage)
+			return a, 0
+		case arg == "--":
+			words = append(words, args[i+1:]...)
+			a.text = joinWords(words)
+			return a, checkExecText(a, stderr)
+		case len(words) == 0 && strings.HasPrefix(arg, "-"):
+			fmt.Fprintf(stderr, "nfmm exec: unknown flag %q\n\n%s", arg, execUsage)
+			return a, 2
+		default:
+			words = append(words, arg)
+		}
+	}
+	a.text = joinWords(words)
+	return a, checkExecText(a, stderr)
+}
+
+func checkExecText(a execArgs, stderr io.Writer) int {
+	if strings.TrimSpace(a.text) == "" {
+		fmt.Fprintf(stderr, "nfmm exec: which command? Try `nfmm exec help`.\n\n%s", execUsage)
+		return 2
+	}
+	return -1
+}
+
+// joinWords rebuilds command text from shell words, quoting those the shell had quoted so
+// `nfmm exec presenter "board review" "alice smith"` means what it says.
+func joinWords(words []string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		if w == "" || strings.ContainsAny(w, " \t\n\u00a0") {
+			w = `"` + w + `"`
+		}
+		quoted[i] = w
+	}
+	return strings.Join(quoted, " ")
+}
+
+// cmdExec runs `nfmm exec`: one command, printed as text or JSON. It never prompts.
+func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a, code := parseExecArgs(args, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	dotWarnings, err := config.LoadDotEnv(".env")
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", err)
+		return 2
+	}
+	cfg, err := config.Load(os.Getenv, config.ModeExec)
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", err)
+		return 2
+	}
+	// Only warnings by default: the terminal's stderr is for problems, not chatter.
+	level := max(cfg.SlogLevel(), slog.LevelWarn)
+	if cfg.SlogLevel() < slog.LevelInfo {
+		level = cfg.SlogLevel()
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range append(dotWarnings, cfg.Warnings...) {
+		// The terminal is a local operator: "nobody may change calls" does not apply here.
+		if !strings.HasPrefix(w, "NFMM_OPERATORS") {
+			logger.Warn(w)
+		}
+	}
+	cluster, release, err := newCluster(ctx, cfg, logger, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm exec: CMS:", err)
+		return 2
+	}
+	defer release()
+	svc := commands.New(commands.Config{
+		Cluster: cluster,
+		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
+		Audit:   slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "audit"),
+		Logger:  logger,
+	})
+	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
+	return printExec(a.json, r, err, stdout, stderr)
+}
+
+// printExec writes the result or the error and returns the exit code.
+func printExec(asJSON bool, r commands.Result, err error, stdout, stderr io.Writer) int {
+	code := 0
+	var ue *commands.UsageError
+	switch {
+	case errors.As(err, &ue):
+		code = 2
+	case err != nil:
+		code = 1
+	default:
+		if ar, ok := r.(*commands.ActionResult); ok && len(ar.Failed) > 0 {
+			code = 1
+		}
+	}
+	if asJSON {
+		var b []byte
+		var mErr error
+		if err != nil {
+			b, mErr = commands.MarshalError(err)
+		} else {
+			b, mErr = commands.MarshalResult(r)
+		}
+		if mErr != nil {
+			fmt.Fprintln(stderr, "nfmm exec:", mErr)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return code
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", commands.UserMessage(err))
+		return code
+	}
+	if fErr := commands.FormatText(stdout, r); fErr != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", fErr)
+		return 1
+	}
+	return code
 }

@@ -34,6 +34,8 @@ func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResul
 			participant = r.Participant
 		}
 		switch {
+		case c.Op == OpPresenter && len(r.Meeting.Nodes) > 0:
+			nodes = r.Meeting.Nodes
 		case r.Node != "":
 			nodes = []string{r.Node}
 		case len(r.Meeting.Nodes) > 0:

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -65,11 +66,11 @@ func Kind(r Result) string {
 
 // MarshalResult returns the JSON envelope of a result.
 func MarshalResult(r Result) ([]byte, error) {
-	return json.MarshalIndent(struct {
+	return indent(struct {
 		Version int    `json:"version"`
 		Kind    string `json:"kind"`
 		Result  any    `json:"result"`
-	}{JSONVersion, Kind(r), normalize(reflect.ValueOf(r)).Interface()}, "", "  ")
+	}{JSONVersion, Kind(r), normalize(reflect.ValueOf(r)).Interface()})
 }
 
 // ErrorDoc is the "error" object of the JSON envelope.
@@ -99,11 +100,24 @@ func MarshalError(err error) ([]byte, error) {
 	case errors.As(err, &ce):
 		d.Type = "cms"
 	}
-	return json.MarshalIndent(struct {
+	return indent(struct {
 		Version int      `json:"version"`
 		Kind    string   `json:"kind"`
 		Error   ErrorDoc `json:"error"`
-	}{JSONVersion, "error", d}, "", "  ")
+	}{JSONVersion, "error", d})
+}
+
+// indent marshals v indented, without escaping <, > and & (the output is for terminals and
+// scripts, not HTML).
+func indent(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // normalize returns a copy of v in which every nil slice is an empty one, so JSON lists are

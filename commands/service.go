@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -231,11 +232,17 @@ func (s *Service) nodeNames() []string {
 	return names
 }
 
-// logErr logs the raw error of a failed operation; only the log sees it, never the user.
+// logErr logs the raw error of a failed operation; only the log sees it, never the user. CMS
+// failures are warnings; bad references are the user's business and only debug.
 func (s *Service) logErr(ctx context.Context, c Command, err error) {
 	if err == nil {
 		return
 	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "operation failed", slog.String("op", string(c.Op)),
+	level := slog.LevelDebug
+	var ce *CMSError
+	if errors.As(err, &ce) {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, level, "operation failed", slog.String("op", string(c.Op)),
 		slog.String("user_message", UserMessage(err)), slog.String("error", err.Error()))
 }

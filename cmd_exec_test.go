@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func runExec(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = dispatch(context.Background(), append([]string{"exec"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExecExitCodes(t *testing.T) {
+	t.Setenv("CMS_NODES", "sim")
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string // substring of stdout
+		stderr     string // substring of stderr
+		wantNoJSON bool
+	}{
+		{name: "calls", args: []string{"calls"}, code: 0, stdout: "MEETING"},
+		{name: "status", args: []string{"status"}, code: 0, stdout: "cb3"},
+		{name: "help", args: []string{"help"}, code: 0, stdout: "presenter <meeting>"},
+		{name: "quoted meeting", args: []string{"call", "board review"}, code: 0, stdout: "Board review"},
+		{name: "unknown meeting", args: []string{"call", "no such meeting anywhere"}, code: 1, stderr: "No meeting matches"},
+		{name: "unknown participant", args: []string{"mute", "deadbeef"}, code: 1, stderr: "No participant matches"},
+		{name: "unknown command", args: []string{"cals"}, code: 2, stderr: "Did you mean `calls`?"},
+		{name: "bad layout", args: []string{"layout", "abcd1234", "grid"}, code: 2, stderr: "Valid layouts"},
+		{name: "no command", args: nil, code: 2, stderr: "which command"},
+		{name: "unknown flag", args: []string{"--yaml", "calls"}, code: 2, stderr: "unknown flag"},
+		{name: "help flag", args: []string{"-h"}, code: 0, stdout: "Exit status"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runExec(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out, tt.stdout) || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("stdout %q / stderr %q, want %q / %q", out, errOut, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestExecJSON(t *testing.T) {
+	t.Setenv("CMS_NODES", "sim")
+	code, out, errOut := runExec(t, "--json", "calls")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Version int    `json:"version"`
+		Kind    string `json:"kind"`
+		Result  struct {
+			Meetings []struct {
+				Name         string   `json:"name"`
+				Participants int      `json:"participants"`
+				Nodes        []string `json:"nodes"`
+			} `json:"meetings"`
+			Unreachable []any `json:"unreachable"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if doc.Version != 1 || doc.Kind != "calls" || len(doc.Result.Meetings) == 0 || doc.Result.Unreachable == nil {
+		t.Errorf("doc = %+v", doc)
+	}
+
+	code, out, _ = runExec(t, "call", "nothing-like-this", "--json")
+	var e struct {
+		Kind  string `json:"kind"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil || code != 1 || e.Kind != "error" || e.Error.Type != "reference" {
+		t.Errorf("exit %d, error doc %+v (%v)", code, e, err)
+	}
+}
+
+func TestExecAction(t *testing.T) {
+	t.Setenv("CMS_NODES", "sim")
+	// Each exec starts its own emulator; within one run, presenter mode is applied and audited.
+	code, out, errOut := runExec(t, "presenter", "board review", "off")
+	if code != 0 || !strings.Contains(out, "Presenter mode off for Board review") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, `"msg":"audit"`) || !strings.Contains(errOut, `"outcome":"ok"`) || !strings.Contains(errOut, `"actor":"local"`) {
+		t.Errorf("no audit record on stderr: %s", errOut)
+	}
+}
+
+func TestExecConfigError(t *testing.T) {
+	t.Setenv("CMS_NODES", "")
+	if code, _, errOut := runExec(t, "calls"); code != 2 || !strings.Contains(errOut, "CMS_NODES") {
+		t.Errorf("exit %d, stderr %q; want 2 naming CMS_NODES", code, errOut)
+	}
+}
+
+func TestJoinWords(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"calls"}, "calls"},
+		{[]string{"call", "board review"}, `call "board review"`},
+		{[]string{"add", "m", ""}, `add m ""`},
+	}
+	for _, tt := range tests {
+		if got := joinWords(tt.in); got != tt.want {
+			t.Errorf("joinWords(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -156,8 +156,8 @@ func (b *Bot) Connected() bool { return b.connected.Load() }
 
 // Run connects to Slack and serves envelopes until ctx is done; it returns nil on a clean
 // shutdown and an error naming the rejected token when Slack refuses one. On shutdown it stops
-// reading envelopes (Slack redelivers unacked ones), lets in-flight work finish within
-// DrainTimeout, then closes the socket.
+// reading envelopes and closes the socket (Slack redelivers unacked envelopes), then lets
+// in-flight work finish within DrainTimeout.
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.checkBotToken(ctx); err != nil {
 		return err
@@ -179,12 +179,14 @@ func (b *Bot) Run(ctx context.Context) error {
 	go func() { sockErr <- b.sm.RunContext(sockCtx) }()
 
 	err := b.readLoop(ctx, sockErr)
+	// The socket closes with ctx: envelopes Slack sends from now on go unacked and are
+	// redelivered to whichever instance is connected (a rolling restart loses nothing).
+	closeSocket()
+	b.connected.Store(false)
 	// readLoop was the only producer of the queues.
 	close(b.jobs)
 	close(b.urgent)
 	b.drain(&wg, stopWork)
-	closeSocket()
-	b.connected.Store(false)
 	if err == nil {
 		b.log.Info("Slack bot stopped")
 	}

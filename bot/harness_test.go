@@ -37,15 +37,17 @@ type harnessOptions struct {
 }
 
 type harness struct {
-	t     *testing.T
-	sim   *cmssim.Sim
-	fake  *slackfake.Server
-	svc   *commands.Service
-	bot   *Bot
-	audit *syncBuffer
-	logs  *syncBuffer
-	stop  context.CancelFunc
-	done  chan error
+	t        *testing.T
+	sim      *cmssim.Sim
+	fake     *slackfake.Server
+	svc      *commands.Service
+	bot      *Bot
+	audit    *syncBuffer
+	logs     *syncBuffer
+	stop     context.CancelFunc
+	done     chan error
+	stopOnce sync.Once
+	runErr   error
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent slog writers.
@@ -133,20 +135,27 @@ func (h *harness) start() {
 	go func() { h.done <- h.bot.Run(ctx) }()
 	h.t.Cleanup(func() {
 		h.assertAcksInTime()
-		cancel()
-		select {
-		case err := <-h.done:
-			if err != nil {
-				h.t.Errorf("bot.Run returned %v on shutdown, want nil", err)
-			}
-		case <-time.After(waitTimeout):
-			h.t.Errorf("bot.Run did not return within %v of shutdown", waitTimeout)
+		if err := h.shutdown(); err != nil {
+			h.t.Errorf("bot.Run returned %v on shutdown, want nil", err)
 		}
 		if h.t.Failed() {
 			h.t.Logf("bot log:\n%s", h.logs.String())
 		}
 	})
 	h.eventually("the bot connects", h.bot.Connected)
+}
+
+// shutdown cancels the bot's context (SIGTERM in production) and returns what Run returned.
+func (h *harness) shutdown() error {
+	h.stopOnce.Do(func() {
+		h.stop()
+		select {
+		case h.runErr = <-h.done:
+		case <-time.After(waitTimeout):
+			h.runErr = fmt.Errorf("bot.Run did not return within %v of shutdown", waitTimeout)
+		}
+	})
+	return h.runErr
 }
 
 func (h *harness) assertAcksInTime() {

@@ -10,6 +10,9 @@
 // json-pointers), trigger_id use within 3 s and only once, response_url at most 5 uses within
 // 30 minutes, token kinds. Everything is instance state: no package-level variables.
 //
+// The demo serves its page from the same listener (Options.Extra or Handle) and follows the
+// fake with Snapshot (initial state) and Subscribe (a live Event stream, e.g. for SSE).
+//
 // Deliberate differences from Slack: it is a single workspace (TeamID) with one app (AppID) and
 // one bot user (BotUserID); envelopes sent while no socket is connected are queued and delivered
 // on the next connection; unacked envelopes are only re-sent when a test calls Redeliver.

@@ -152,6 +152,7 @@ func (s *Server) handleAck(data []byte) {
 	if env == nil {
 		ack.Unknown = true
 	} else {
+		ack.SentAt = env.SentAt
 		ack.Latency = now.Sub(env.SentAt)
 		ack.RetryAttempt = env.RetryAttempt
 		env.Acked = true

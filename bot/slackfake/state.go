@@ -93,9 +93,10 @@ type Envelope struct {
 type Ack struct {
 	EnvelopeID string          `json:"envelope_id"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
-	// At is the wall-clock arrival; Latency is At minus the latest delivery of the envelope
-	// (monotonic, independent of Options.Clock).
+	// At is the wall-clock arrival, SentAt the latest delivery of the envelope, Latency the
+	// difference (monotonic, independent of Options.Clock).
 	At           time.Time     `json:"at"`
+	SentAt       time.Time     `json:"sent_at"`
 	Latency      time.Duration `json:"latency"`
 	RetryAttempt int           `json:"retry_attempt"`
 	// Unknown is true when no envelope with this id was sent; Error is what Slack would do with

@@ -54,7 +54,8 @@ type RefError struct {
 	Ref        string
 	Ambiguous  bool
 	Candidates []string
-	Err        error // the cms error it came from, if any
+	Unsearched []string // nodes that could not be searched, so "no match" may be wrong
+	Err        error    // the cms error it came from, if any
 }
 
 func (e *RefError) Error() string {
@@ -62,6 +63,9 @@ func (e *RefError) Error() string {
 		msg := fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
 		if len(e.Candidates) > 0 {
 			msg += " Candidates: " + listCandidates(e.Candidates) + "."
+		}
+		if len(e.Unsearched) > 0 {
+			msg += " (Not searched, unreachable: " + strings.Join(e.Unsearched, ", ") + ".)"
 		}
 		return msg
 	}
@@ -139,9 +143,31 @@ func refError(err error) *RefError {
 	}
 	var unk *cms.UnknownRefError
 	if errors.As(err, &unk) {
-		return &RefError{Kind: unk.Kind, Ref: unk.Ref, Err: err}
+		var nodes []string
+		for _, ne := range nodeErrors(err) {
+			nodes = append(nodes, ne.Node)
+		}
+		return &RefError{Kind: unk.Kind, Ref: unk.Ref, Unsearched: nodes, Err: err}
 	}
 	return nil
+}
+
+// nodeErrors collects every cms.NodeError in an error tree (errors.As finds only the first).
+func nodeErrors(err error) []cms.NodeError {
+	var out []cms.NodeError
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case cms.NodeError:
+		return []cms.NodeError{e}
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			out = append(out, nodeErrors(inner)...)
+		}
+	case interface{ Unwrap() error }:
+		out = nodeErrors(e.Unwrap())
+	}
+	return out
 }
 
 // cmsError turns any error from the cluster into a user-safe *CMSError naming the node. The raw

@@ -434,3 +434,21 @@ func TestReport(t *testing.T) {
 		t.Errorf("report nodes = %+v", r.Nodes)
 	}
 }
+
+func TestUnknownMeetingNamesUnsearchedNodes(t *testing.T) {
+	e := newSimEnv(t, 3, Policy{})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: people([]string{"cb1"}, 1)})
+	e.sim.SetDown("cb3", true)
+	_, err := e.svc.Run(context.Background(), e.op, "call elsewhere")
+	var re *RefError
+	if !errors.As(err, &re) || len(re.Unsearched) != 1 || re.Unsearched[0] != "cb3" {
+		t.Fatalf("err = %v, want a RefError naming cb3 as not searched", err)
+	}
+	e.sim.SetDown("cb1", true)
+	e.sim.SetDown("cb2", true)
+	_, err = e.svc.Run(context.Background(), e.op, "call elsewhere")
+	var ce *CMSError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "No CMS node could be searched") || !strings.Contains(ce.Msg, "cb2") {
+		t.Errorf("all nodes down: %v", err)
+	}
+}

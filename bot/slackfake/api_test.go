@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -424,5 +425,37 @@ func TestSubscribe(t *testing.T) {
 	cancel()
 	if _, ok := <-events; ok {
 		t.Error("channel open after cancel")
+	}
+}
+
+// TestConcurrentPosts: parallel callers each get a distinct ts and every post is recorded.
+func TestConcurrentPosts(t *testing.T) {
+	fake := newFake(t)
+	api := newAPI(fake, testBotToken)
+	ctx := waitCtx(t)
+	events, cancel := fake.Subscribe()
+	defer cancel()
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("m"+strconv.Itoa(i), false))
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := recv(t, errs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range fake.Messages("C1") {
+		seen[m.TS] = true
+	}
+	if len(seen) != n || len(fake.Calls("chat.postMessage")) != n {
+		t.Errorf("%d distinct ts, %d calls, want %d", len(seen), len(fake.Calls("chat.postMessage")), n)
+	}
+	if len(events) != 2*n { // message_posted + call per post, nothing dropped
+		t.Errorf("%d events buffered, want %d", len(events), 2*n)
 	}
 }

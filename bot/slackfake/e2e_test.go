@@ -56,32 +56,45 @@ func TestHelloAndAckLatency(t *testing.T) {
 	}
 }
 
+// approvalBot posts a button for every slash command and answers every click by replacing the
+// clicked message through its response_url. It reports what it received and any call error.
+type approvalBot struct {
+	cmds   chan slack.SlashCommand
+	clicks chan slack.InteractionCallback
+	errs   chan error
+}
+
+func newApprovalBot() *approvalBot {
+	return &approvalBot{cmds: make(chan slack.SlashCommand, 1), clicks: make(chan slack.InteractionCallback, 1),
+		errs: make(chan error, 4)}
+}
+
+func (b *approvalBot) handle(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		cmd := evt.Data.(slack.SlashCommand)
+		_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+		b.cmds <- cmd
+		if _, _, err := sm.PostMessageContext(ctx, cmd.ChannelID, slack.MsgOptionText("approve?", false), approvalBlocks()); err != nil {
+			b.errs <- err
+		}
+	case socketmode.EventTypeInteractive:
+		cb := evt.Data.(slack.InteractionCallback)
+		_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+		b.clicks <- cb
+		if _, _, err := sm.PostMessageContext(ctx, "", slack.MsgOptionReplaceOriginal(cb.ResponseURL),
+			slack.MsgOptionText("Approved by <@"+cb.User.ID+">", false)); err != nil {
+			b.errs <- err
+		}
+	}
+}
+
 // TestSlashCommandButtonReplaceOriginal is the main interaction loop: slash command → ack →
 // chat.postMessage with a button → click → block_actions → response_url replace_original.
 func TestSlashCommandButtonReplaceOriginal(t *testing.T) {
 	fake := newFake(t)
-	clicks := make(chan slack.InteractionCallback, 1)
-	cmds := make(chan slack.SlashCommand, 1)
-	errs := make(chan error, 4)
-	startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
-		switch evt.Type {
-		case socketmode.EventTypeSlashCommand:
-			cmd := evt.Data.(slack.SlashCommand)
-			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
-			cmds <- cmd
-			if _, _, err := sm.PostMessageContext(ctx, cmd.ChannelID, slack.MsgOptionText("approve?", false), approvalBlocks()); err != nil {
-				errs <- err
-			}
-		case socketmode.EventTypeInteractive:
-			cb := evt.Data.(slack.InteractionCallback)
-			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
-			clicks <- cb
-			if _, _, err := sm.PostMessageContext(ctx, "", slack.MsgOptionReplaceOriginal(cb.ResponseURL),
-				slack.MsgOptionText("Approved by <@"+cb.User.ID+">", false)); err != nil {
-				errs <- err
-			}
-		}
-	})
+	bot := newApprovalBot()
+	startBot(t, fake, bot.handle)
 	ctx := waitCtx(t)
 	if err := fake.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -90,7 +103,7 @@ func TestSlashCommandButtonReplaceOriginal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := recv(t, cmds)
+	cmd := recv(t, bot.cmds)
 	if cmd.UserName != "alice" || cmd.ChannelName != "ops" || cmd.Text != "deploy api" || cmd.TeamID != slackfake.TeamID ||
 		cmd.APIAppID != slackfake.AppID || cmd.TriggerID != env.TriggerID || cmd.ResponseURL != env.ResponseURL ||
 		!strings.HasPrefix(cmd.ResponseURL, fake.URL()+"/response/") {
@@ -103,7 +116,7 @@ func TestSlashCommandButtonReplaceOriginal(t *testing.T) {
 	if _, err := fake.ClickButton("C1", posted.TS, "approve", "U1"); err != nil {
 		t.Fatal(err)
 	}
-	cb := recv(t, clicks)
+	cb := recv(t, bot.clicks)
 	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) != 1 {
 		t.Fatalf("callback = %+v", cb)
 	}
@@ -126,7 +139,7 @@ func TestSlashCommandButtonReplaceOriginal(t *testing.T) {
 		t.Errorf("channel has %d messages, want 1", n)
 	}
 	select {
-	case err := <-errs:
+	case err := <-bot.errs:
 		t.Errorf("bot call failed: %v", err)
 	default:
 	}

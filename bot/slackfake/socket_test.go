@@ -163,11 +163,11 @@ func modalWithControls() slack.ModalViewRequest {
 
 // TestEphemeralModalFlow: button in an ephemeral → views.open with its trigger → button inside
 // the modal (container view) → submission with errors, then a clean submission closes it.
-func TestEphemeralModalFlow(t *testing.T) {
-	fake := newFake(t)
-	got := make(chan slack.InteractionCallback, 8)
-	submissions := 0
-	startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+// modalBot answers a slash command with an ephemeral button, opens a modal on that button, and
+// rejects the first submission with a field error. Every interaction is reported on got.
+func modalBot(got chan<- slack.InteractionCallback) func(context.Context, *socketmode.Client, socketmode.Event) {
+	submissions := 0 // only the single event goroutine touches it
+	return func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 		switch evt.Type {
 		case socketmode.EventTypeSlashCommand:
 			cmd := evt.Data.(slack.SlashCommand)
@@ -187,7 +187,13 @@ func TestEphemeralModalFlow(t *testing.T) {
 			}
 			got <- cb
 		}
-	})
+	}
+}
+
+func TestEphemeralModalFlow(t *testing.T) {
+	fake := newFake(t)
+	got := make(chan slack.InteractionCallback, 8)
+	startBot(t, fake, modalBot(got))
 	ctx := waitCtx(t)
 	if _, err := fake.SlashCommand("U1", "C1", "/cms", "add"); err != nil {
 		t.Fatal(err)
@@ -217,11 +223,19 @@ func TestEphemeralModalFlow(t *testing.T) {
 		cb.ActionCallback.BlockActions[0].Value != "r1" {
 		t.Errorf("modal click = container %+v view %q", cb.Container, cb.View.ID)
 	}
+	submitTwice(t, fake, view.ID, got)
+}
+
+// submitTwice submits the modal: the first ack reports a field error and keeps it open, the
+// second closes it.
+func submitTwice(t *testing.T, fake *slackfake.Server, viewID string, got <-chan slack.InteractionCallback) {
+	t.Helper()
+	ctx := waitCtx(t)
 	values := map[string]map[string]any{"uri": {"uri_input": "sip:bob@example.com"}, "layout": {"layout_select": "grid"}}
-	if _, err := fake.SubmitView(view.ID, "U1", map[string]map[string]any{"nope": {"x": "y"}}); err == nil {
+	if _, err := fake.SubmitView(viewID, "U1", map[string]map[string]any{"nope": {"x": "y"}}); err == nil {
 		t.Error("SubmitView with an unknown block succeeded")
 	}
-	env, err := fake.SubmitView(view.ID, "U1", values)
+	env, err := fake.SubmitView(viewID, "U1", values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +248,10 @@ func TestEphemeralModalFlow(t *testing.T) {
 	if _, err := fake.WaitAck(ctx, env.ID); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := fake.View(view.ID); !v.Open || v.Errors["uri"] != "bad URI" {
+	if v, _ := fake.View(viewID); !v.Open || v.Errors["uri"] != "bad URI" {
 		t.Errorf("after errors ack: %+v", v)
 	}
-	env, _ = fake.SubmitView(view.ID, "U1", values)
+	env, _ = fake.SubmitView(viewID, "U1", values)
 	if _, err := fake.WaitAck(ctx, env.ID); err != nil {
 		t.Fatal(err)
 	}

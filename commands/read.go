@@ -88,7 +88,8 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 // findLeg resolves a participant reference to its leg and node. A node hint (from a button) is
 // tried first but verified by reading the leg there; anything else goes through the cluster.
 func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegRef, cms.CallLegDetail, error) {
-	if hint != "" {
+	// Buttons carry full ids; a typed prefix cannot be read directly, so skip the hint then.
+	if hint != "" && len(ref) >= 32 {
 		d, err := s.cluster.Leg(ctx, hint, ref)
 		if err == nil && !d.IsDistributionLink() && strings.EqualFold(d.ID, ref) {
 			return cms.LegRef{Node: hint, LegID: d.ID, CallID: d.Call, Name: d.Name}, d, nil

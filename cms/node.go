@@ -528,7 +528,7 @@ func (n *Node) AddCallLeg(ctx context.Context, callID, remoteParty string) (stri
 // lastSegment returns the id at the end of a Location header. CMS samples show stray spaces
 // ("/api/v1/coSpaces/ 70ca…"), so every piece is trimmed.
 func lastSegment(loc string) string {
-	loc = strings.TrimRight(strings.TrimSpace(loc), "/")
+	loc = strings.TrimSpace(loc)
 	if i := strings.IndexAny(loc, "?#"); i >= 0 {
 		loc = loc[:i]
 	}

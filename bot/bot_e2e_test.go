@@ -236,8 +236,11 @@ func TestE2EPresenterOnViaModalAndOff(t *testing.T) {
 			t.Errorf("call on %s still mutes joiners", node)
 		}
 	}
+}
 
-	// Typed, by name.
+func TestE2EPresenterByTyping(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.board()
 	h.slash(testOperator, `presenter "board review" carol`)
 	h.eventually("typed presenter reaches CMS", func() bool {
 		for _, l := range h.sim.Legs(m.Correlator) {

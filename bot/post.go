@@ -165,7 +165,14 @@ func (b *Bot) respond(ctx context.Context, ia interaction, m message, mode respo
 				break
 			}
 		}
-		err = b.viaResponseURL(ctx, ia.responseURL, m, mode)
+		if err = b.viaResponseURL(ctx, ia.responseURL, m, mode); err != nil && ctx.Err() == nil {
+			// The URL may be used up (5 uses, 30 minutes): answer through the Web API instead.
+			b.log.Warn("response_url failed; falling back to the Web API", "err", err)
+			fallback := ia
+			fallback.responseURL = ""
+			b.respond(ctx, fallback, m, mode)
+			return
+		}
 	case mode == respondReplace && ia.channel != "" && ia.messageTS != "" && !ia.ephemeral:
 		err = b.update(ctx, ia.channel, ia.messageTS, m)
 	case mode == respondInChannel && ia.channel != "":

@@ -189,3 +189,14 @@ func TestRunNamesTheRejectedToken(t *testing.T) {
 		})
 	}
 }
+
+func TestE2EUsedUpResponseURLFallsBackToWebAPI(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.board()
+	h.fake.Inject("response_url", slackfake.Fault{N: 1, Status: 404})
+	h.slash(testOperator, "calls")
+	got := h.waitMessage(testOperator, "the calls list", contains("Board review", actParticipants))
+	if got.Via != "chat.postEphemeral" || !got.Ephemeral {
+		t.Fatalf("answer arrived via %s (ephemeral=%v), want chat.postEphemeral", got.Via, got.Ephemeral)
+	}
+}

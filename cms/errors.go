@@ -23,15 +23,17 @@ var (
 	ErrMalformedResponse           = errors.New("malformed response")
 )
 
-// Error types (APIError, AuthError, TransportError) are defined next to the code that produces
-// them, in node.go / wire.go. Their contract:
+// Error types (APIError, AuthError, TransportError) are defined at the end of this file and
+// produced by node.go. Their contract:
 //
 //   - *APIError{Node, Method, Path, Status, Reason, Parameter, ParamError}: CMS answered with
 //     <failureDetails>; Reason is the child element name (callLegDoesNotExist, parameterError…);
 //     Is() maps Reason to the sentinels above.
 //   - *AuthError{Node}: HTTP 401/403; Is(ErrAuth). The message names the node, never a secret.
-//   - *TransportError{Node, Err}: network error, timeout, 503 after retries, malformed XML;
-//     Is(ErrUnavailable) (or ErrMalformedResponse); Unwrap returns Err.
+//   - *TransportError{Node, Err}: network error, timeout, 502/503/504 after retries, malformed
+//     XML; Is(ErrUnavailable), except a malformed body, which matches only
+//     ErrMalformedResponse (through Err); Unwrap returns Err, so context.Canceled and
+//     context.DeadlineExceeded are visible to errors.Is.
 
 // NodeError ties an error to the node that produced it, for partial cluster results.
 type NodeError struct {

@@ -14,8 +14,8 @@ import (
 
 const simPassword = "sim-Secret-42"
 
-// simCluster starts an emulator and returns it with one Node per emulated call bridge.
-func simCluster(t *testing.T, opts cmssim.Options, mod ...func(*NodeConfig)) (*cmssim.Sim, map[string]*Node) {
+// startSimNodes starts an emulator and returns it with one Node per emulated call bridge.
+func startSimNodes(t *testing.T, opts cmssim.Options, mod ...func(*NodeConfig)) (*cmssim.Sim, map[string]*Node) {
 	t.Helper()
 	opts.Password = simPassword
 	sim, err := cmssim.Start(opts)
@@ -40,15 +40,15 @@ func simCluster(t *testing.T, opts cmssim.Options, mod ...func(*NodeConfig)) (*c
 	return sim, nodes
 }
 
-// must(f()).ok(t) unwraps a (value, error) pair, failing the test on error.
-func must[T any](v T, err error) result[T] { return result[T]{v, err} }
+// mustGet(f()).ok(t) unwraps a (value, error) pair, failing the test on error.
+func mustGet[T any](v T, err error) getResult[T] { return getResult[T]{v, err} }
 
-type result[T any] struct {
+type getResult[T any] struct {
 	v   T
 	err error
 }
 
-func (r result[T]) ok(t *testing.T) T {
+func (r getResult[T]) ok(t *testing.T) T {
 	t.Helper()
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -56,8 +56,8 @@ func (r result[T]) ok(t *testing.T) T {
 	return r.v
 }
 
-// boardReview is a meeting on cb1 and cb2 with more legs on cb1 than one page holds.
-func boardReview(sim *cmssim.Sim) cmssim.MeetingInfo {
+// simBoardMeeting is a meeting on cb1 and cb2 with more legs on cb1 than one page holds.
+func simBoardMeeting(sim *cmssim.Sim) cmssim.MeetingInfo {
 	ps := []cmssim.ParticipantSpec{
 		{Name: "Alice", URI: "alice@example.com", Node: "cb1"},
 		{Name: "Bob", URI: "bob@example.com", Node: "cb2", RxAudioMute: true, ChosenLayout: "stacked"},
@@ -68,7 +68,7 @@ func boardReview(sim *cmssim.Sim) cmssim.MeetingInfo {
 	return sim.AddMeeting(cmssim.MeetingSpec{Name: "Board review", Participants: ps})
 }
 
-func legsOn(legs []cmssim.LegState, node string) []string {
+func simLegIDsOn(legs []cmssim.LegState, node string) []string {
 	var out []string
 	for _, l := range legs {
 		if l.Node == node {
@@ -80,23 +80,23 @@ func legsOn(legs []cmssim.LegState, node string) []string {
 }
 
 func TestSimReads(t *testing.T) {
-	sim, nodes := simCluster(t, cmssim.Options{Nodes: 3, TLS: true, Seed: 7})
-	m := boardReview(sim)
+	sim, nodes := startSimNodes(t, cmssim.Options{Nodes: 3, TLS: true, Seed: 7})
+	m := simBoardMeeting(sim)
 	ctx := context.Background()
 	cb1, cb2 := nodes["cb1"], nodes["cb2"]
 	call1 := m.Calls["cb1"]
 
-	calls := must(cb1.Calls(ctx)).ok(t)
+	calls := mustGet(cb1.Calls(ctx)).ok(t)
 	if len(calls) != 1 || calls[0].ID != call1 || calls[0].CallCorrelator != m.Correlator || calls[0].Name != "Board review" {
 		t.Errorf("Calls = %+v", calls)
 	}
-	cd := must(cb1.Call(ctx, call1)).ok(t)
+	cd := mustGet(cb1.Call(ctx, call1)).ok(t)
 	if cd.NumParticipantsLocal != 24 || cd.CallCorrelator != m.Correlator || cd.NumDistributedInstances != 1 {
 		t.Errorf("Call = %+v", cd)
 	}
 
 	// 24 participant legs plus one distribution link: three pages at the emulator's cap of 10.
-	legs := must(cb1.CallLegs(ctx, call1)).ok(t)
+	legs := mustGet(cb1.CallLegs(ctx, call1)).ok(t)
 	var got []string
 	for _, l := range legs {
 		got = append(got, l.ID)
@@ -104,18 +104,18 @@ func TestSimReads(t *testing.T) {
 	if len(legs) != 25 {
 		t.Errorf("CallLegs: %d legs, want 25 (24 + link)", len(legs))
 	}
-	for _, id := range legsOn(m.Legs, "cb1") {
+	for _, id := range simLegIDsOn(m.Legs, "cb1") {
 		if !slices.Contains(got, id) {
 			t.Errorf("CallLegs misses %s", id)
 		}
 	}
-	all := must(cb1.AllCallLegs(ctx)).ok(t)
+	all := mustGet(cb1.AllCallLegs(ctx)).ok(t)
 	if len(all) != len(legs) {
 		t.Errorf("AllCallLegs = %d legs, want %d", len(all), len(legs))
 	}
 
-	bob := legsOn(m.Legs, "cb2")[0]
-	d := must(cb2.CallLeg(ctx, bob)).ok(t)
+	bob := simLegIDsOn(m.Legs, "cb2")[0]
+	d := mustGet(cb2.CallLeg(ctx, bob)).ok(t)
 	if d.Name != "Bob" || d.RemoteParty != "bob@example.com" || !d.Config.RxAudioMute || d.Config.TxAudioMute ||
 		d.Config.ChosenLayout != "stacked" || d.Status.State != "connected" || d.IsDistributionLink() {
 		t.Errorf("CallLeg(Bob) = %+v", d)
@@ -126,17 +126,17 @@ func TestSimReads(t *testing.T) {
 	if _, err := cb1.CallLeg(ctx, "no-such-leg"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing leg: err = %v, want ErrNotFound", err)
 	}
-	checkLinks(t, cb1, legs)
-	checkParticipants(t, sim, nodes, m)
-	checkSystem(t, sim, cb1)
+	checkSimLinks(t, cb1, legs)
+	checkSimParticipants(t, sim, nodes, m)
+	checkSimSystem(t, sim, cb1)
 }
 
-// checkLinks verifies that exactly one cb1 leg of a two-node meeting is a distribution link.
-func checkLinks(t *testing.T, n *Node, legs []CallLeg) {
+// checkSimLinks verifies that exactly one cb1 leg of a two-node meeting is a distribution link.
+func checkSimLinks(t *testing.T, n *Node, legs []CallLeg) {
 	t.Helper()
 	links := 0
 	for _, l := range legs {
-		if must(n.CallLeg(context.Background(), l.ID)).ok(t).IsDistributionLink() {
+		if mustGet(n.CallLeg(context.Background(), l.ID)).ok(t).IsDistributionLink() {
 			links++
 		}
 	}
@@ -145,16 +145,16 @@ func checkLinks(t *testing.T, n *Node, legs []CallLeg) {
 	}
 }
 
-func checkParticipants(t *testing.T, sim *cmssim.Sim, nodes map[string]*Node, m cmssim.MeetingInfo) {
+func checkSimParticipants(t *testing.T, sim *cmssim.Sim, nodes map[string]*Node, m cmssim.MeetingInfo) {
 	t.Helper()
 	ctx := context.Background()
 	cb1 := nodes["cb1"]
-	everyone := must(cb1.CallParticipants(ctx, m.Calls["cb1"], "")).ok(t)
+	everyone := mustGet(cb1.CallParticipants(ctx, m.Calls["cb1"], "")).ok(t)
 	if len(everyone) != 25 {
 		t.Errorf("CallParticipants: %d, want 25", len(everyone))
 	}
 	cb1ID := sim.Nodes()[0].CallBridgeID
-	local := must(cb1.CallParticipants(ctx, m.Calls["cb1"], cb1ID)).ok(t)
+	local := mustGet(cb1.CallParticipants(ctx, m.Calls["cb1"], cb1ID)).ok(t)
 	if len(local) != 24 {
 		t.Errorf("CallParticipants(callBridgeFilter=cb1): %d, want 24", len(local))
 	}
@@ -163,46 +163,46 @@ func checkParticipants(t *testing.T, sim *cmssim.Sim, nodes map[string]*Node, m 
 			t.Errorf("local participant %+v carries a callBridge", p)
 		}
 	}
-	bobLeg, _ := sim.Leg(legsOn(m.Legs, "cb2")[0])
-	p := must(cb1.Participant(ctx, bobLeg.ParticipantID)).ok(t)
+	bobLeg, _ := sim.Leg(simLegIDsOn(m.Legs, "cb2")[0])
+	p := mustGet(cb1.Participant(ctx, bobLeg.ParticipantID)).ok(t)
 	if p.Name != "Bob" || p.CallBridge != sim.Nodes()[1].CallBridgeID {
 		t.Errorf("Participant(Bob) on cb1 = %+v", p)
 	}
-	pl := must(nodes["cb2"].ParticipantCallLegs(ctx, bobLeg.ParticipantID)).ok(t)
+	pl := mustGet(nodes["cb2"].ParticipantCallLegs(ctx, bobLeg.ParticipantID)).ok(t)
 	if len(pl) != 1 || pl[0].ID != bobLeg.ID {
 		t.Errorf("ParticipantCallLegs(Bob) = %+v, want [%s]", pl, bobLeg.ID)
 	}
 }
 
-func checkSystem(t *testing.T, sim *cmssim.Sim, cb1 *Node) {
+func checkSimSystem(t *testing.T, sim *cmssim.Sim, cb1 *Node) {
 	t.Helper()
 	ctx := context.Background()
-	st := must(cb1.SystemStatus(ctx)).ok(t)
+	st := mustGet(cb1.SystemStatus(ctx)).ok(t)
 	if st.SoftwareVersion == "" || st.CallLegsActive != 25 {
 		t.Errorf("SystemStatus = %+v", st)
 	}
-	bridges := must(cb1.CallBridges(ctx)).ok(t)
+	bridges := mustGet(cb1.CallBridges(ctx)).ok(t)
 	if len(bridges) != 3 {
 		t.Fatalf("CallBridges = %+v", bridges)
 	}
 	for i, ni := range sim.Nodes() {
-		b := must(cb1.CallBridge(ctx, bridges[i].ID)).ok(t)
+		b := mustGet(cb1.CallBridge(ctx, bridges[i].ID)).ok(t)
 		if b.ID != ni.CallBridgeID || b.Name != ni.Name || b.Address != ni.URL {
 			t.Errorf("CallBridge %d = %+v, want %+v", i, b, ni)
 		}
 	}
-	if cc := must(cb1.ClusterConfig(ctx)).ok(t); cc.UniqueName != "cb1" {
+	if cc := mustGet(cb1.ClusterConfig(ctx)).ok(t); cc.UniqueName != "cb1" {
 		t.Errorf("ClusterConfig = %+v", cc)
 	}
 }
 
 func TestSimWrites(t *testing.T) {
-	sim, nodes := simCluster(t, cmssim.Options{Nodes: 2, Seed: 3})
-	m := boardReview(sim)
+	sim, nodes := startSimNodes(t, cmssim.Options{Nodes: 2, Seed: 3})
+	m := simBoardMeeting(sim)
 	ctx := context.Background()
 	cb1, cb2 := nodes["cb1"], nodes["cb2"]
-	alice := legsOn(m.Legs, "cb1")[0]
-	bob := legsOn(m.Legs, "cb2")[0]
+	alice := simLegIDsOn(m.Legs, "cb1")[0]
+	bob := simLegIDsOn(m.Legs, "cb2")[0]
 
 	if err := cb2.UpdateCallLeg(ctx, bob, LegUpdate{RxAudioMute: Set(false), TxVideoMute: Set(true),
 		ChosenLayout: Unset[string]()}); err != nil {
@@ -227,7 +227,7 @@ func TestSimWrites(t *testing.T) {
 	if p, _ := sim.Participant(bobLeg.ParticipantID); p.Importance == nil || *p.Importance != 7 {
 		t.Errorf("importance = %v, want 7", p.Importance)
 	}
-	if got := must(cb2.Participant(ctx, bobLeg.ParticipantID)).ok(t); got.Importance == nil || *got.Importance != 7 {
+	if got := mustGet(cb2.Participant(ctx, bobLeg.ParticipantID)).ok(t); got.Importance == nil || *got.Importance != 7 {
 		t.Errorf("Participant importance = %v, want 7", got.Importance)
 	}
 	err = cb1.UpdateParticipant(ctx, bobLeg.ParticipantID, ParticipantUpdate{Importance: Set(1)})
@@ -242,7 +242,7 @@ func TestSimWrites(t *testing.T) {
 	if cs, _ := sim.CallState("cb1", call1); !cs.Locked || cs.JoinAudioMuteOverride == nil || !*cs.JoinAudioMuteOverride {
 		t.Errorf("call state = %+v", cs)
 	}
-	if cd := must(cb1.Call(ctx, call1)).ok(t); !cd.Locked || cd.JoinAudioMuteOverride == nil || !*cd.JoinAudioMuteOverride {
+	if cd := mustGet(cb1.Call(ctx, call1)).ok(t); !cd.Locked || cd.JoinAudioMuteOverride == nil || !*cd.JoinAudioMuteOverride {
 		t.Errorf("Call = %+v", cd)
 	}
 	if err := cb1.UpdateCall(ctx, call1, CallUpdate{JoinAudioMuteOverride: Unset[bool]()}); err != nil {
@@ -252,7 +252,7 @@ func TestSimWrites(t *testing.T) {
 		t.Errorf("joinAudioMuteOverride not unset: %+v", cs)
 	}
 
-	newID := must(cb1.AddCallLeg(ctx, call1, "dave@example.com")).ok(t)
+	newID := mustGet(cb1.AddCallLeg(ctx, call1, "dave@example.com")).ok(t)
 	if l, ok := sim.Leg(newID); !ok || l.Node != "cb1" || l.RemoteParty != "dave@example.com" {
 		t.Errorf("dialled leg = %+v, %v", l, ok)
 	}
@@ -302,8 +302,8 @@ func TestSimFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim, nodes := simCluster(t, cmssim.Options{Nodes: 1})
-			boardReview(sim)
+			sim, nodes := startSimNodes(t, cmssim.Options{Nodes: 1})
+			simBoardMeeting(sim)
 			tt.fault(sim)
 			_, err := nodes["cb1"].AllCallLegs(context.Background())
 			tt.check(t, err)
@@ -316,7 +316,7 @@ func TestSimFaults(t *testing.T) {
 
 // The emulator counts what reaches it: paging a long list never exceeds MaxConcurrency.
 func TestSimConcurrencyBound(t *testing.T) {
-	sim, nodes := simCluster(t, cmssim.Options{Nodes: 1}, func(c *NodeConfig) { c.MaxConcurrency = 3 })
+	sim, nodes := startSimNodes(t, cmssim.Options{Nodes: 1}, func(c *NodeConfig) { c.MaxConcurrency = 3 })
 	ps := make([]cmssim.ParticipantSpec, 120)
 	for i := range ps {
 		ps[i] = cmssim.ParticipantSpec{Name: fmt.Sprintf("P%03d", i)}
@@ -324,7 +324,7 @@ func TestSimConcurrencyBound(t *testing.T) {
 	sim.AddMeeting(cmssim.MeetingSpec{Name: "Town hall", Participants: ps})
 	sim.ResetCounters()
 	sim.SetLatency("cb1", 2*time.Millisecond) // lets requests overlap; the bound is what is asserted
-	legs := must(nodes["cb1"].AllCallLegs(context.Background())).ok(t)
+	legs := mustGet(nodes["cb1"].AllCallLegs(context.Background())).ok(t)
 	if len(legs) != 120 {
 		t.Errorf("%d legs, want 120", len(legs))
 	}
@@ -338,8 +338,8 @@ func TestSimConcurrencyBound(t *testing.T) {
 
 // Cancelling a request mid-flight yields an error without the password (style.md lesson 5).
 func TestSimNoPasswordOnCancel(t *testing.T) {
-	sim, nodes := simCluster(t, cmssim.Options{Nodes: 1})
-	boardReview(sim)
+	sim, nodes := startSimNodes(t, cmssim.Options{Nodes: 1})
+	simBoardMeeting(sim)
 	ctx, cancel := context.WithCancel(context.Background())
 	sim.OnRequest(func(cmssim.RequestInfo) { cancel() })
 	_, err := nodes["cb1"].AllCallLegs(ctx)

@@ -42,17 +42,17 @@ func newTestNode(t *testing.T, h http.Handler, mod ...func(*NodeConfig)) (*Node,
 	return n, srv
 }
 
-// listServer serves /api/v1/callLegs from a mutable list, capping every page at pageCap
+// pagedLegServer serves /api/v1/callLegs from a mutable list, capping every page at pageCap
 // whatever limit says, like CMS.
-type listServer struct {
+type pagedLegServer struct {
 	mu       sync.Mutex
 	ids      []string
 	pageCap  func(offset int) int
-	onPage   func(ls *listServer, offset int) // runs after a page is cut, under mu
+	onPage   func(ls *pagedLegServer, offset int) // runs after a page is cut, under mu
 	requests int
 }
 
-func (ls *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (ls *pagedLegServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.requests++
@@ -75,7 +75,7 @@ func (ls *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, b.String())
 }
 
-func ids(prefix string, from, to int) []string {
+func pageIDs(prefix string, from, to int) []string {
 	var out []string
 	for i := from; i < to; i++ {
 		out = append(out, fmt.Sprintf("%s%03d", prefix, i))
@@ -88,42 +88,42 @@ func TestPaging(t *testing.T) {
 		name    string
 		initial []string
 		pageCap func(int) int
-		onPage  func(ls *listServer, offset int)
+		onPage  func(ls *pagedLegServer, offset int)
 		want    []string
 	}{
-		{"single page", ids("a", 0, 7), func(int) int { return 10 }, nil, ids("a", 0, 7)},
+		{"single page", pageIDs("a", 0, 7), func(int) int { return 10 }, nil, pageIDs("a", 0, 7)},
 		{"empty", nil, func(int) int { return 10 }, nil, nil},
-		{"exact multiple", ids("a", 0, 40), func(int) int { return 10 }, nil, ids("a", 0, 40)},
-		{"cap of 20", ids("a", 0, 45), func(int) int { return 20 }, nil, ids("a", 0, 45)},
-		{"server returns fewer than asked mid-list", ids("a", 0, 35),
+		{"exact multiple", pageIDs("a", 0, 40), func(int) int { return 10 }, nil, pageIDs("a", 0, 40)},
+		{"cap of 20", pageIDs("a", 0, 45), func(int) int { return 20 }, nil, pageIDs("a", 0, 45)},
+		{"server returns fewer than asked mid-list", pageIDs("a", 0, 35),
 			func(off int) int {
 				if off == 10 {
 					return 4
 				}
 				return 10
-			}, nil, ids("a", 0, 35)},
-		{"total grows after the first page", ids("a", 0, 25), func(int) int { return 10 },
-			func(ls *listServer, off int) {
+			}, nil, pageIDs("a", 0, 35)},
+		{"total grows after the first page", pageIDs("a", 0, 25), func(int) int { return 10 },
+			func(ls *pagedLegServer, off int) {
 				if off == 0 {
-					ls.ids = append(ls.ids, ids("b", 0, 13)...)
+					ls.ids = append(ls.ids, pageIDs("b", 0, 13)...)
 				}
-			}, append(ids("a", 0, 25), ids("b", 0, 13)...)},
-		{"items inserted at the front while paging", ids("a", 0, 30), func(int) int { return 10 },
-			func(ls *listServer, off int) {
+			}, append(pageIDs("a", 0, 25), pageIDs("b", 0, 13)...)},
+		{"items inserted at the front while paging", pageIDs("a", 0, 30), func(int) int { return 10 },
+			func(ls *pagedLegServer, off int) {
 				if off == 0 {
 					ls.ids = append([]string{"front"}, ls.ids...)
 				}
-			}, ids("a", 0, 30)}, // an insert before the current offset is invisible to offset paging
-		{"total shrinks", ids("a", 0, 30), func(int) int { return 10 },
-			func(ls *listServer, off int) {
+			}, pageIDs("a", 0, 30)}, // an insert before the current offset is invisible to offset paging
+		{"total shrinks", pageIDs("a", 0, 30), func(int) int { return 10 },
+			func(ls *pagedLegServer, off int) {
 				if off == 0 {
 					ls.ids = ls.ids[:25]
 				}
-			}, ids("a", 0, 25)},
+			}, pageIDs("a", 0, 25)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ls := &listServer{ids: tt.initial, pageCap: tt.pageCap, onPage: tt.onPage}
+			ls := &pagedLegServer{ids: tt.initial, pageCap: tt.pageCap, onPage: tt.onPage}
 			n, _ := newTestNode(t, ls)
 			legs, err := n.AllCallLegs(context.Background())
 			if err != nil {
@@ -149,7 +149,7 @@ func TestPagingRespectsMaxConcurrency(t *testing.T) {
 	var inFlight, peak atomic.Int32
 	reached := make(chan struct{})
 	var once sync.Once
-	ls := &listServer{ids: ids("a", 0, 95), pageCap: func(int) int { return 10 }}
+	ls := &pagedLegServer{ids: pageIDs("a", 0, 95), pageCap: func(int) int { return 10 }}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cur := inFlight.Add(1)
 		defer inFlight.Add(-1)
@@ -249,8 +249,8 @@ func TestAuthErrorNamesNode(t *testing.T) {
 	}
 }
 
-// statusSeq answers the given statuses in order, then 200 with body.
-func statusSeq(body string, statuses ...int) (http.Handler, *atomic.Int32) {
+// statusSequence answers the given statuses in order, then 200 with body.
+func statusSequence(body string, statuses ...int) (http.Handler, *atomic.Int32) {
 	var calls atomic.Int32
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i := int(calls.Add(1)) - 1
@@ -297,7 +297,7 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, calls := statusSeq(body, tt.statuses...)
+			h, calls := statusSequence(body, tt.statuses...)
 			n, _ := newTestNode(t, h)
 			err := tt.op(n)
 			switch {
@@ -459,23 +459,23 @@ func TestParameterErrorDetails(t *testing.T) {
 	}
 }
 
-// recorder captures what the node sent.
-type recorder struct {
+// reqRecorder captures what the node sent.
+type reqRecorder struct {
 	mu   sync.Mutex
-	reqs []recorded
+	reqs []recordedReq
 	loc  string
 }
 
-type recorded struct {
+type recordedReq struct {
 	Method, URI, ContentType string
 	Form                     url.Values
 }
 
-func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rc *reqRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(body))
 	rc.mu.Lock()
-	rc.reqs = append(rc.reqs, recorded{r.Method, r.RequestURI, r.Header.Get("Content-Type"), form})
+	rc.reqs = append(rc.reqs, recordedReq{r.Method, r.RequestURI, r.Header.Get("Content-Type"), form})
 	rc.mu.Unlock()
 	if r.Method == http.MethodPost {
 		w.Header().Set("Location", rc.loc)
@@ -490,55 +490,55 @@ func TestWrites(t *testing.T) {
 	tests := []struct {
 		name string
 		op   func(n *Node) error
-		want []recorded
+		want []recordedReq
 	}{
 		{"mute rx audio", func(n *Node) error {
 			return n.UpdateCallLeg(context.Background(), "l1", LegUpdate{RxAudioMute: Set(true)})
-		}, []recorded{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"rxAudioMute": {"true"}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"rxAudioMute": {"true"}}}}},
 		{"every leg field", func(n *Node) error {
 			return n.UpdateCallLeg(context.Background(), "l1", LegUpdate{RxAudioMute: Set(false),
 				TxAudioMute: Set(true), RxVideoMute: Unset[bool](), TxVideoMute: Set(false), ChosenLayout: Set("stacked")})
-		}, []recorded{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"rxAudioMute": {"false"},
+		}, []recordedReq{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"rxAudioMute": {"false"},
 			"txAudioMute": {"true"}, "rxVideoMute": {""}, "txVideoMute": {"false"}, "chosenLayout": {"stacked"}}}}},
 		{"unset layout", func(n *Node) error {
 			return n.UpdateCallLeg(context.Background(), "l1", LegUpdate{ChosenLayout: Unset[string]()})
-		}, []recorded{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"chosenLayout": {""}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/callLegs/l1", formCT, url.Values{"chosenLayout": {""}}}}},
 		{"empty leg update sends nothing", func(n *Node) error {
 			return n.UpdateCallLeg(context.Background(), "l1", LegUpdate{})
 		}, nil},
 		{"importance", func(n *Node) error {
 			return n.UpdateParticipant(context.Background(), "p1", ParticipantUpdate{Importance: Set(5)})
-		}, []recorded{{"PUT", "/api/v1/participants/p1", formCT, url.Values{"importance": {"5"}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/participants/p1", formCT, url.Values{"importance": {"5"}}}}},
 		{"unset importance", func(n *Node) error {
 			return n.UpdateParticipant(context.Background(), "p1", ParticipantUpdate{Importance: Unset[int]()})
-		}, []recorded{{"PUT", "/api/v1/participants/p1", formCT, url.Values{"importance": {""}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/participants/p1", formCT, url.Values{"importance": {""}}}}},
 		{"empty participant update sends nothing", func(n *Node) error {
 			return n.UpdateParticipant(context.Background(), "p1", ParticipantUpdate{})
 		}, nil},
 		{"lock and join muted", func(n *Node) error {
 			return n.UpdateCall(context.Background(), "c1", CallUpdate{Locked: Set(true), JoinAudioMuteOverride: Set(true)})
-		}, []recorded{{"PUT", "/api/v1/calls/c1", formCT, url.Values{"locked": {"true"}, "joinAudioMuteOverride": {"true"}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/calls/c1", formCT, url.Values{"locked": {"true"}, "joinAudioMuteOverride": {"true"}}}}},
 		{"unset join mute", func(n *Node) error {
 			return n.UpdateCall(context.Background(), "c1", CallUpdate{JoinAudioMuteOverride: Unset[bool]()})
-		}, []recorded{{"PUT", "/api/v1/calls/c1", formCT, url.Values{"joinAudioMuteOverride": {""}}}}},
+		}, []recordedReq{{"PUT", "/api/v1/calls/c1", formCT, url.Values{"joinAudioMuteOverride": {""}}}}},
 		{"empty call update sends nothing", func(n *Node) error {
 			return n.UpdateCall(context.Background(), "c1", CallUpdate{})
 		}, nil},
 		{"delete leg", func(n *Node) error {
 			return n.DeleteCallLeg(context.Background(), "l1")
-		}, []recorded{{"DELETE", "/api/v1/callLegs/l1", "", url.Values{}}}},
+		}, []recordedReq{{"DELETE", "/api/v1/callLegs/l1", "", url.Values{}}}},
 		{"participants without filter", func(n *Node) error {
 			_, err := n.CallParticipants(context.Background(), "c1", "")
 			return err
-		}, []recorded{{"GET", "/api/v1/calls/c1/participants", "", url.Values{}}}},
+		}, []recordedReq{{"GET", "/api/v1/calls/c1/participants", "", url.Values{}}}},
 		{"participants with filter", func(n *Node) error {
 			_, err := n.CallParticipants(context.Background(), "c1", "cb-id-1")
 			return err
-		}, []recorded{{"GET", "/api/v1/calls/c1/participants?callBridgeFilter=cb-id-1", "", url.Values{}}}},
+		}, []recordedReq{{"GET", "/api/v1/calls/c1/participants?callBridgeFilter=cb-id-1", "", url.Values{}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rc := &recorder{}
+			rc := &reqRecorder{}
 			n, _ := newTestNode(t, rc)
 			if err := tt.op(n); err != nil {
 				t.Fatal(err)
@@ -564,13 +564,13 @@ func TestAddCallLegLocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.loc, func(t *testing.T) {
-			rc := &recorder{loc: tt.loc}
+			rc := &reqRecorder{loc: tt.loc}
 			n, _ := newTestNode(t, rc)
 			got, err := n.AddCallLeg(context.Background(), "c1", "desk.ex90@tkratzke.local")
 			if got != tt.want || !errors.Is(err, tt.wantErr) {
 				t.Fatalf("AddCallLeg = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
 			}
-			want := []recorded{{"POST", "/api/v1/calls/c1/callLegs", "application/x-www-form-urlencoded",
+			want := []recordedReq{{"POST", "/api/v1/calls/c1/callLegs", "application/x-www-form-urlencoded",
 				url.Values{"remoteParty": {"desk.ex90@tkratzke.local"}}}}
 			if !reflect.DeepEqual(rc.reqs, want) {
 				t.Errorf("sent %+v", rc.reqs)
@@ -595,7 +595,7 @@ func TestPathEscaping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
-			rc := &recorder{}
+			rc := &reqRecorder{}
 			n, _ := newTestNode(t, rc)
 			_ = n.DeleteCallLeg(context.Background(), tt.id)
 			if len(rc.reqs) != 1 || rc.reqs[0].URI != tt.wantURI {
@@ -610,7 +610,7 @@ func TestPathEscaping(t *testing.T) {
 }
 
 func TestEmptyIDsSendNothing(t *testing.T) {
-	rc := &recorder{}
+	rc := &reqRecorder{}
 	n, _ := newTestNode(t, rc)
 	ctx := context.Background()
 	errs := []error{

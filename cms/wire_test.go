@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func readTestdata(t *testing.T, name string) []byte {
+func readWireSample(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -17,7 +17,7 @@ func readTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
-func ptr[T any](v T) *T { return &v }
+func ptrOf[T any](v T) *T { return &v }
 
 // Every list sample quoted in cms-api.md decodes to the values it shows.
 func TestDecodeLists(t *testing.T) {
@@ -27,34 +27,34 @@ func TestDecodeLists(t *testing.T) {
 		wantTotal int
 		want      any
 	}{
-		{"calls_trace.xml", wrap(decodeCalls), 1, []Call{{
+		{"calls_trace.xml", anyPage(decodeCalls), 1, []Call{{
 			ID: "ce5ee392-7be6-4227-a7ee-b4f16a5fdd16", Name: "Tim Kratzke Acano TMSXE Test Meeting",
 			CoSpace: "458075bc-6def-4052-8ed6-b1192d6e6b35", CallCorrelator: "76331036-6887-4d88-87ea-2a24a2f585d4",
 		}}},
-		{"calls_doc.xml", wrap(decodeCalls), 1, []Call{{
+		{"calls_doc.xml", anyPage(decodeCalls), 1, []Call{{
 			ID: "b393d2cb-60ec-418c-9991-6ef4e72fa47b", Name: "Dev Space",
 			CoSpace: "e647231e-e1db-435b-b96f-9c7a83d488a2", CallCorrelator: "9fea4ad1-953a-4801-b4cd-b9382c43b077",
 		}}},
-		{"calllegs_doc.xml", wrap(decodeCallLegs), 1, []CallLeg{{
+		{"calllegs_doc.xml", anyPage(decodeCallLegs), 1, []CallLeg{{
 			ID: "dbe60866-061d-49b3-8399-e95d6248bc2d", Name: "Bjarne Stroustrup",
 			RemoteParty: "bjarne@ciscolabs.com", OriginalRemoteParty: "bjarne@ciscolabs.com",
 			Call: "b393d2cb-60ec-418c-9991-6ef4e72fa47b",
 		}}},
-		{"calllegs_empty_trace.xml", wrap(decodeCallLegs), 0, []CallLeg{}},
-		{"participants_doc.xml", wrap(decodeParticipants), 1, []Participant{{
+		{"calllegs_empty_trace.xml", anyPage(decodeCallLegs), 0, []CallLeg{}},
+		{"participants_doc.xml", anyPage(decodeParticipants), 1, []Participant{{
 			ID: "dbe60866-061d-49b3-8399-e95d6248bc2d", Name: "Bjarne Stroustrup",
 			Call: "b393d2cb-60ec-418c-9991-6ef4e72fa47b",
 		}}},
-		{"participants_empty_trace.xml", wrap(decodeParticipants), 0, []Participant{}},
-		{"callbridges_trace.xml", wrap(decodeCallBridges), 2, []CallBridge{
+		{"participants_empty_trace.xml", anyPage(decodeParticipants), 0, []Participant{}},
+		{"callbridges_trace.xml", anyPage(decodeCallBridges), 2, []CallBridge{
 			{ID: "0e3758db-b9b8-49df-a74c-55fa05e3e21d", Name: "CallBridge-Core1"},
 			{ID: "cfe31846-ca57-4703-9e11-da3e72a13066", Name: "CallBridge-Core2"},
 		}},
-		{"callbridges_empty_doc.xml", wrap(decodeCallBridges), 0, []CallBridge{}},
+		{"callbridges_empty_doc.xml", anyPage(decodeCallBridges), 0, []CallBridge{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			total, got, err := tt.decode(readTestdata(t, tt.file))
+			total, got, err := tt.decode(readWireSample(t, tt.file))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -68,7 +68,7 @@ func TestDecodeLists(t *testing.T) {
 	}
 }
 
-func wrap[T any](f pageDecoder[T]) func([]byte) (int, any, error) {
+func anyPage[T any](f pageDecoder[T]) func([]byte) (int, any, error) {
 	return func(b []byte) (int, any, error) {
 		n, items, err := f(b)
 		return n, items, err
@@ -146,7 +146,7 @@ func TestDecodeObjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got := tt.conv(t, readTestdata(t, tt.file), tt.root)
+			got := tt.conv(t, readWireSample(t, tt.file), tt.root)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %#v\nwant %#v", got, tt.want)
 			}
@@ -154,7 +154,7 @@ func TestDecodeObjects(t *testing.T) {
 	}
 }
 
-func decodeOK(t *testing.T, body []byte, root string, v any) {
+func decodeSample(t *testing.T, body []byte, root string, v any) {
 	t.Helper()
 	if err := decodeRoot(body, root, v); err != nil {
 		t.Fatalf("decode: %v", err)
@@ -163,37 +163,37 @@ func decodeOK(t *testing.T, body []byte, root string, v any) {
 
 func convCall(t *testing.T, b []byte, root string) any {
 	var x xCall
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return x.detail()
 }
 
 func convLeg(t *testing.T, b []byte, root string) any {
 	var x xCallLeg
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return x.detail()
 }
 
 func convParticipant(t *testing.T, b []byte, root string) any {
 	var x xParticipant
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return x.participant()
 }
 
 func convStatus(t *testing.T, b []byte, root string) any {
 	var x xSystemStatus
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return x.status()
 }
 
 func convBridge(t *testing.T, b []byte, root string) any {
 	var x xCallBridge
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return x.bridge()
 }
 
 func convCluster(t *testing.T, b []byte, root string) any {
 	var x xCluster
-	decodeOK(t, b, root, &x)
+	decodeSample(t, b, root, &x)
 	return ClusterConfig{UniqueName: str(x.UniqueName)}
 }
 
@@ -238,15 +238,15 @@ func TestDecodeTriStates(t *testing.T) {
 	}{
 		{`<x id="a"/>`, nil, nil},
 		{`<x id="a"><joinAudioMuteOverride/><configuration><importance></importance></configuration></x>`, nil, nil},
-		{`<x id="a"><joinAudioMuteOverride>true</joinAudioMuteOverride><configuration><importance>3</importance></configuration></x>`, ptr(true), ptr(3)},
-		{`<x id="a"><joinAudioMuteOverride>false</joinAudioMuteOverride><configuration><importance>0</importance></configuration></x>`, ptr(false), ptr(0)},
+		{`<x id="a"><joinAudioMuteOverride>true</joinAudioMuteOverride><configuration><importance>3</importance></configuration></x>`, ptrOf(true), ptrOf(3)},
+		{`<x id="a"><joinAudioMuteOverride>false</joinAudioMuteOverride><configuration><importance>0</importance></configuration></x>`, ptrOf(false), ptrOf(0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
 			var c xCall
 			var p xParticipant
-			decodeOK(t, []byte(tt.body), "x", &c)
-			decodeOK(t, []byte(tt.body), "x", &p)
+			decodeSample(t, []byte(tt.body), "x", &c)
+			decodeSample(t, []byte(tt.body), "x", &p)
 			if got := c.detail().JoinAudioMuteOverride; !reflect.DeepEqual(got, tt.wantOverride) {
 				t.Errorf("JoinAudioMuteOverride = %v, want %v", got, tt.wantOverride)
 			}
@@ -287,7 +287,7 @@ func TestParseFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, ok := parseFailure(readTestdata(t, tt.file))
+			got, ok := parseFailure(readWireSample(t, tt.file))
 			if !ok || got != tt.want {
 				t.Fatalf("parseFailure = %+v, %v; want %+v", got, ok, tt.want)
 			}

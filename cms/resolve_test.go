@@ -3,8 +3,11 @@ package cms
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
 func meetingFixture() []Meeting {
@@ -108,6 +111,213 @@ func TestLooksLikeFullID(t *testing.T) {
 	for ref, want := range tests {
 		if got := looksLikeFullID(ref); got != want {
 			t.Errorf("looksLikeFullID(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
+func TestResolveMeetingAgainstEmulator(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	retro := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board retro", Participants: []cmssim.ParticipantSpec{{Name: "Yan", Node: "cb3"}}})
+	ctx := t.Context()
+
+	tests := []struct {
+		ref       string
+		want      string   // correlator
+		ambiguous []string // substrings of the candidates
+		errIs     error
+	}{
+		{ref: board.Correlator, want: board.Correlator},
+		{ref: board.Calls["cb2"], want: board.Correlator},
+		{ref: strings.ToUpper(board.Correlator[:6]), want: board.Correlator},
+		{ref: retro.Calls["cb3"][:8], want: retro.Correlator},
+		{ref: "  REVIEW ", want: board.Correlator},
+		{ref: "board", ambiguous: []string{
+			"Board review (" + board.Correlator[:8] + "…) on cb1,cb2,cb3",
+			"Board retro (" + retro.Correlator[:8] + "…) on cb3"}},
+		{ref: "standup", errIs: ErrNotFound},
+		{ref: "", errIs: ErrEmptyRef},
+		{ref: "   ", errIs: ErrEmptyRef},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			got, err := c.ResolveMeeting(ctx, tt.ref)
+			var amb *AmbiguousError
+			switch {
+			case tt.want != "":
+				if err != nil || got.Correlator != tt.want {
+					t.Fatalf("got %s, %v; want %s", got.Correlator, err, tt.want)
+				}
+			case tt.errIs != nil:
+				if !errors.Is(err, tt.errIs) {
+					t.Fatalf("err = %v, want %v", err, tt.errIs)
+				}
+			case errors.As(err, &amb):
+				if !slices.Equal(amb.Candidates, tt.ambiguous) && !slices.Equal(amb.Candidates, []string{tt.ambiguous[1], tt.ambiguous[0]}) {
+					t.Errorf("candidates = %q, want %q", amb.Candidates, tt.ambiguous)
+				}
+			default:
+				t.Fatalf("got %s, %v; want ambiguous", got.Correlator, err)
+			}
+		})
+	}
+}
+
+func TestResolveWithFailedNodes(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	ctx := t.Context()
+
+	sim.SetAuthFailure("cb2", true)
+	if m, err := c.ResolveMeeting(ctx, "board"); err != nil || m.Correlator != board.Correlator {
+		t.Errorf("with cb2 refusing: %s, %v; want the board meeting", m.Correlator, err)
+	}
+	_, err := c.ResolveMeeting(ctx, "nothing")
+	var unk *UnknownRefError
+	if !errors.As(err, &unk) || !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "cb2") {
+		t.Errorf("not found with cb2 down: %v; want *UnknownRefError that mentions cb2", err)
+	}
+
+	for _, n := range []string{"cb1", "cb3"} {
+		sim.SetDown(n, true)
+	}
+	for _, resolve := range []func() error{
+		func() error { _, err := c.ResolveMeeting(ctx, "board"); return err },
+		func() error { _, err := c.ResolveLeg(ctx, board.Legs[0].ID); return err },
+		func() error { _, err := c.ResolveLeg(ctx, board.Legs[0].ID[:6]); return err },
+	} {
+		err := resolve()
+		var all *AllNodesFailedError
+		if !errors.As(err, &all) || len(all.Failed) != 3 || errors.Is(err, ErrNotFound) {
+			t.Errorf("every node failing: %v; want *AllNodesFailedError over 3 nodes, not ErrNotFound", err)
+			continue
+		}
+		if !errors.Is(err, ErrAuth) || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%v should expose the nodes' own errors (auth, unavailable)", err)
+		}
+	}
+}
+
+func TestResolveLeg(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Scenario: cmssim.ScenarioScale,
+		Scale: cmssim.Scale{Nodes: 3, Meetings: 40, Legs: 1500}, Seed: 9}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	ctx := t.Context()
+
+	var carol cmssim.LegState
+	for _, l := range board.Legs {
+		if l.Name == "Carol" {
+			carol = l
+		}
+	}
+	wantCarol := LegRef{Node: "cb3", LegID: carol.ID, CallID: board.Calls["cb3"], Name: "Carol"}
+	for _, ref := range []string{carol.ID, strings.ToUpper(carol.ID), carol.ID[:13], " " + carol.ID[:13] + " "} {
+		if got, err := c.ResolveLeg(ctx, ref); err != nil || got != wantCarol {
+			t.Errorf("ResolveLeg(%q) = %+v, %v; want %+v", ref, got, err, wantCarol)
+		}
+	}
+
+	// With 1500 legs, some 4-character prefixes are shared; find one from the emulator's data.
+	byPrefix := map[string][]cmssim.LegState{}
+	for _, m := range sim.Meetings() {
+		for _, l := range m.Legs {
+			byPrefix[l.ID[:4]] = append(byPrefix[l.ID[:4]], l)
+		}
+	}
+	var shared []cmssim.LegState
+	for _, legs := range byPrefix {
+		if len(legs) > 1 {
+			shared = legs
+			break
+		}
+	}
+	if shared == nil {
+		t.Fatal("no shared 4-char prefix among the emulator's legs; raise Scale.Legs")
+	}
+	_, err := c.ResolveLeg(ctx, shared[0].ID[:4])
+	var amb *AmbiguousError
+	if !errors.As(err, &amb) || amb.Kind != "participant" || len(amb.Candidates) != len(shared) {
+		t.Fatalf("shared prefix: %v; want ambiguity over %d legs", err, len(shared))
+	}
+	for _, l := range shared {
+		want := fmt.Sprintf("(%s…) on %s", l.ID[:8], l.Node)
+		if !slices.ContainsFunc(amb.Candidates, func(c string) bool { return strings.Contains(c, want) }) {
+			t.Errorf("candidates %q lack %q", amb.Candidates, want)
+		}
+	}
+
+	for _, ref := range []string{"ffffffff-ffff-4fff-bfff-ffffffffffff", "zzzz-no-such-leg"} {
+		_, err := c.ResolveLeg(ctx, ref)
+		var unk *UnknownRefError
+		if !errors.As(err, &unk) || unk.Kind != "participant" || !errors.Is(err, ErrNotFound) {
+			t.Errorf("ResolveLeg(%q): %v; want *UnknownRefError", ref, err)
+		}
+	}
+	for _, ref := range []string{"", "  ", "abc"} {
+		if _, err := c.ResolveLeg(ctx, ref); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("ResolveLeg(%q): %v; want a usage error", ref, err)
+		}
+	}
+}
+
+func TestResolveLegIgnoresDistributionLinks(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	ctx := t.Context()
+	participants := map[string]bool{}
+	for _, l := range board.Legs {
+		participants[l.ID] = true
+	}
+	// Every leg a node lists that is not a participant is a distribution link.
+	n, _ := c.Node("cb1")
+	legs, err := n.AllCallLegs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for _, l := range legs {
+		if participants[l.ID] {
+			continue
+		}
+		links++
+		for _, ref := range []string{l.ID, l.ID[:12]} {
+			if got, err := c.ResolveLeg(ctx, ref); !errors.Is(err, ErrNotFound) {
+				t.Errorf("ResolveLeg(link %q) = %+v, %v; want not found", ref, got, err)
+			}
+		}
+	}
+	if links == 0 {
+		t.Fatal("cb1 lists no distribution link for a meeting spread over 3 nodes")
+	}
+}
+
+func TestParticipantOfLeg(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	ctx := t.Context()
+	for _, l := range board.Legs {
+		got, err := c.ParticipantOfLeg(ctx, l.Node, l.CallID, l.ID)
+		if err != nil || got != l.ParticipantID {
+			t.Errorf("%s on %s: got %q, %v; want %s", l.Name, l.Node, got, err, l.ParticipantID)
+		}
+		// The documented fallback alone (no hints) finds the same participant.
+		n, _ := c.Node(l.Node)
+		if got, err := c.scanParticipants(ctx, n, l.CallID, l.ID); err != nil || got != l.ParticipantID {
+			t.Errorf("scan %s on %s: got %q, %v; want %s", l.Name, l.Node, got, err, l.ParticipantID)
+		}
+	}
+	for _, ni := range sim.Nodes() {
+		n, _ := c.Node(ni.Name)
+		if got := c.ownBridgeID(ctx, n); got != ni.CallBridgeID {
+			t.Errorf("%s: own callBridge id %q, want %q", ni.Name, got, ni.CallBridgeID)
+		}
+	}
+	for _, l := range board.Legs {
+		if l.Node == "cb1" {
+			continue
+		}
+		if _, err := c.ParticipantOfLeg(ctx, "cb1", board.Calls["cb1"], l.ID); !errors.Is(err, ErrCallLegNotFound) {
+			t.Errorf("leg on %s asked on cb1: %v; want ErrCallLegNotFound", l.Node, err)
 		}
 	}
 }

@@ -2,12 +2,250 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 )
 
-// CONTRACT STUB: replaced by the helper that owns `nfmm demo`.
-func cmdDemo(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "nfmm demo: not implemented yet")
-	return 1
+// The demo's workspace: one channel and two people, one per role.
+const (
+	demoChannel     = "C0DEMO0001"
+	demoChannelName = "video-ops"
+	demoOperator    = "U0OPERATOR"
+	demoViewer      = "U0VIEWER"
+	demoCommand     = "/cms"
+	// Fake tokens: the fake Slack only checks their prefixes. They guard nothing.
+	demoBotToken = "xoxb-nfmm-demo"
+	demoAppToken = "xapp-nfmm-demo"
+)
+
+// demoOptions configure startDemo.
+type demoOptions struct {
+	Addr   string // the fake Slack and the page; loopback only
+	Nodes  int    // CMS call bridges in the emulator
+	Seed   int64  // the emulator's demo data
+	Logger *slog.Logger
+	Audit  io.Writer // the audit records (JSON lines); nil discards them
+}
+
+// demoRun is a running demo: emulator, fake Slack (with the page) and the real bot.
+type demoRun struct {
+	URL  string
+	Sim  *cmssim.Sim
+	Fake *slackfake.Server
+
+	stop    context.CancelFunc
+	done    chan error
+	running bool // the bot was started, so done will receive its result
+}
+
+// cmdDemo runs `nfmm demo`: everything in one process until Ctrl-C (ctx from main).
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, code := parseDemoFlags(args, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Audit = stderr // every change made from the page is audited, as in production
+	run, err := startDemo(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm demo:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "NFMM demo: open %s in your browser (Ctrl-C to stop)\n", run.URL)
+	fmt.Fprintf(stderr, "nfmm demo: %d emulated call bridges, fake Slack and the bot are running\n", opts.Nodes)
+	select {
+	case <-ctx.Done():
+	case err := <-run.done:
+		// The bot stopped on its own: report it rather than serve a page nobody answers.
+		run.done <- err
+	}
+	if err := run.Close(); err != nil {
+		fmt.Fprintln(stderr, "nfmm demo:", err)
+		return 1
+	}
+	return 0
+}
+
+// parseDemoFlags returns the options, or an exit code >= 0 when the command must stop.
+func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoOptions, int) {
+	fs := flag.NewFlagSet("nfmm demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "where the page and the fake Slack listen (loopback only)")
+	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges, 1-%d", cmssim.MaxNodes))
+	seed := fs.Int64("seed", 1, "seed of the demo meetings")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: nfmm demo [--addr 127.0.0.1:8080] [--nodes 3] [--seed 1]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return demoOptions{}, 0
+		}
+		return demoOptions{}, 2
+	}
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *nodes < 1 || *nodes > cmssim.MaxNodes {
+		problems = append(problems, fmt.Sprintf("--nodes %d: want 1-%d", *nodes, cmssim.MaxNodes))
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "nfmm demo: %s\n", strings.Join(problems, "; "))
+		fs.Usage()
+		return demoOptions{}, 2
+	}
+	return demoOptions{Addr: *addr, Nodes: *nodes, Seed: *seed}, -1
+}
+
+// startDemo starts the emulator, the fake Slack with its page, and the bot wired exactly like
+// `nfmm run` (runBot), pointed at the fake. It returns once the bot's socket is connected.
+func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Audit == nil {
+		o.Audit = io.Discard
+	}
+	if o.Nodes == 0 {
+		o.Nodes = config.DefaultSimNodes
+	}
+	sim, err := cmssim.Start(cmssim.Options{Nodes: o.Nodes, Scenario: cmssim.ScenarioDemo, Seed: o.Seed})
+	if err != nil {
+		return nil, fmt.Errorf("start the CMS emulator: %w", err)
+	}
+	d := &demoRun{Sim: sim, done: make(chan error, 1), stop: func() {}}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	d.Fake, err = slackfake.New(slackfake.Options{
+		Addr:     o.Addr,
+		Logger:   o.Logger,
+		Users:    demoUsers(),
+		Channels: map[string]slackfake.Channel{demoChannel: {Name: demoChannelName}},
+		BotToken: demoBotToken,
+		AppToken: demoAppToken,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the fake Slack: %w", err)
+	}
+	d.URL = d.Fake.URL() + "/"
+	cfg := demoConfig(sim, d.Fake.APIURL())
+	if err := d.Fake.MountUI(demoUI(ctx, cfg, o.Logger)); err != nil {
+		return nil, err
+	}
+	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = stop
+	d.running = true
+	go func() { d.done <- runBot(botCtx, cfg, o.Logger, o.Audit) }()
+	if err := d.waitConnected(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// waitConnected waits for the bot's socket, or for the bot to give up.
+func (d *demoRun) waitConnected(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	connected := make(chan error, 1)
+	go func() { connected <- d.Fake.WaitConnected(ctx) }()
+	select {
+	case err := <-connected:
+		if err != nil {
+			return fmt.Errorf("the bot did not connect to the fake Slack: %w", err)
+		}
+		return nil
+	case err := <-d.done:
+		d.done <- err
+		return fmt.Errorf("the bot stopped before connecting: %v", err)
+	}
+}
+
+// Close stops the bot (letting in-flight work finish), then the fake Slack and the emulator.
+// It returns the bot's error, if it failed.
+func (d *demoRun) Close() error {
+	d.stop()
+	var err error
+	if d.running {
+		select {
+		case err = <-d.done:
+		case <-time.After(15 * time.Second):
+			err = errors.New("the bot did not stop within 15s")
+		}
+	}
+	if d.Fake != nil {
+		d.Fake.Close()
+	}
+	d.Sim.Close()
+	return err
+}
+
+func demoUsers() map[string]slackfake.User {
+	return map[string]slackfake.User{
+		demoOperator: {Name: "olivia", RealName: "Olivia Operator", TZ: "Europe/Oslo"},
+		demoViewer:   {Name: "victor", RealName: "Victor Viewer", TZ: "Europe/Oslo"},
+	}
+}
+
+// demoConfig is the configuration `nfmm run` would load for this demo: the emulator's nodes as
+// ordinary CMS nodes, the fake Slack's API, and the two demo users' roles.
+func demoConfig(sim *cmssim.Sim, apiURL string) config.Config {
+	cfg := config.Config{
+		SlackBotToken:  config.Secret(demoBotToken),
+		SlackAppToken:  config.Secret(demoAppToken),
+		SlackAPIURL:    apiURL,
+		CMSTimeout:     config.DefaultCMSTimeout,
+		CMSConcurrency: config.DefaultCMSConcurrency,
+		Operators:      []string{demoOperator},
+		Viewers:        []string{demoViewer},
+		Channels:       []string{demoChannel},
+		LogLevel:       "warn",
+	}
+	for _, n := range sim.Nodes() {
+		cfg.Nodes = append(cfg.Nodes, config.Node{
+			Name: n.Name, URL: n.URL, Username: sim.Username, Password: config.Secret(sim.Password),
+		})
+	}
+	return cfg
+}
+
+// demoUI describes the page: the channel, who you can act as, and the command list (from the
+// same grammar `help` shows, so it never drifts from the parser).
+func demoUI(ctx context.Context, cfg config.Config, logger *slog.Logger) slackfake.UIOptions {
+	o := slackfake.UIOptions{
+		Channel: demoChannel, ChannelName: demoChannelName, Command: demoCommand, Title: "NFMM demo",
+		Users: []slackfake.UIUser{
+			{ID: demoOperator, Name: "Olivia Operator", Role: "operator"},
+			{ID: demoViewer, Name: "Victor Viewer", Role: "viewer"},
+		},
+	}
+	// help reads no CMS state, but the service wants a cluster (building one does no I/O).
+	cluster, release, err := newCluster(ctx, cfg, logger, nil)
+	if err != nil {
+		return o
+	}
+	defer release()
+	help := commands.New(commands.Config{Cluster: cluster, Logger: logger})
+	res, err := help.Run(ctx, commands.Actor{UserID: "local", Local: true}, "help")
+	if hr, ok := res.(*commands.HelpResult); ok && err == nil {
+		for _, e := range hr.Entries {
+			o.Commands = append(o.Commands, slackfake.UICommand{Usage: e.Usage, Summary: e.Summary, Operator: e.Operator})
+		}
+	}
+	return o
 }

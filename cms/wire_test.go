@@ -356,3 +356,34 @@ func TestAPIErrorIs(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecode: no body a node sends can panic the decoders (run with -fuzz=FuzzDecode).
+func FuzzDecode(f *testing.F) {
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("testdata", e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		decodeCalls(body)
+		decodeCallLegs(body)
+		decodeParticipants(body)
+		decodeCallBridges(body)
+		parseFailure(body)
+		var leg xCallLeg
+		if decodeRoot(body, "callLeg", &leg) == nil {
+			leg.detail()
+		}
+		var call xCall
+		if decodeRoot(body, "call", &call) == nil {
+			call.detail()
+		}
+		lastSegment(string(body))
+	})
+}

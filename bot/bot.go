@@ -55,6 +55,13 @@ type Config struct {
 	JobTimeout   time.Duration // bound on one handler's work; default 2 min
 	PingInterval time.Duration // reconnect when Slack sends no PING for this long; 0 = slack-go's 30 s
 	Now          func() time.Time
+
+	// Scheduled reports (NFMM_REPORT_SCHEDULE): Run starts them and stops them on shutdown. When
+	// Metrics also has ReportRun(outcome) (ops.Metrics does), every run is counted.
+	Reports        []Report
+	ReportQuiet    bool           // post nothing when there are no calls
+	ReportsOff     bool           // NFMM_REPORTS=off on this replica: `/cms schedule` says so
+	ReportLocation *time.Location // zone of specs without CRON_TZ; nil = time.Local (cron's default)
 }
 
 func (c *Config) applyDefaults() {
@@ -111,6 +118,7 @@ type Bot struct {
 	connected atomic.Bool
 	pacer     *pacer
 	actions   map[string]actionHandler
+	sched     *Scheduler // nil when no report is scheduled
 }
 
 // New builds the bot; it does no I/O.
@@ -148,6 +156,9 @@ func New(cfg Config) (*Bot, error) {
 		pacer:   newPacer(cfg.PostInterval),
 	}
 	b.actions = b.actionHandlers()
+	if err := b.newScheduler(); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -173,6 +184,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.worker(workCtx, b.urgent) })
 	}
 
+	b.startScheduler(ctx)
+
 	sockCtx, closeSocket := context.WithCancel(ctx)
 	defer closeSocket()
 	sockErr := make(chan error, 1)
@@ -186,7 +199,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	// readLoop was the only producer of the queues.
 	close(b.jobs)
 	close(b.urgent)
+	schedStopped := b.stopScheduler() // a running report finishes alongside the handlers
 	b.drain(&wg, stopWork)
+	<-schedStopped
 	if err == nil {
 		b.log.Info("Slack bot stopped")
 	}

@@ -85,6 +85,10 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		err error
 		op  = opName(text)
 	)
+	if op == opSchedule { // the bot's own sub-command: schedules live here, not in commands
+		b.onSchedule(ctx, ia, public)
+		return
+	}
 	if op == string(commands.OpHelp) && (text == "" || strings.EqualFold(text, "public")) {
 		res, err = b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp, Public: public})
 	} else {
@@ -132,7 +136,11 @@ func wantsPublic(text string) bool {
 var knownOps = map[string]bool{
 	"help": true, "calls": true, "call": true, "participant": true, "add": true, "presenter": true,
 	"layout": true, "mute": true, "unmute": true, "disconnect": true, "status": true, "report": true,
+	opSchedule: true,
 }
+
+// opSchedule is `/cms schedule`, answered by the bot itself (see onSchedule).
+const opSchedule = "schedule"
 
 // opName is the operation a command text names, for metrics and logs.
 func opName(text string) string {

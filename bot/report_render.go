@@ -78,7 +78,7 @@ func renderSchedules(v scheduleView) message {
 
 func scheduleLine(e ScheduleInfo, now time.Time) string {
 	var b strings.Builder
-	b.WriteString("`" + strings.ReplaceAll(escapeTrunc(e.Spec, 200), "`", "'") + "` → " + channelMention(e.Channel))
+	b.WriteString(codeSpan(e.Spec, 200) + " → " + channelMention(e.Channel))
 	if e.Next.IsZero() {
 		b.WriteString("\nNext run: never")
 	} else {
@@ -99,4 +99,11 @@ func channelMention(ch string) string {
 		return "<#" + ch + ">"
 	}
 	return escapeTrunc(ch, 100)
+}
+
+// codeSpan shows s literally in a code span, which Slack does not format inside, so only its
+// own entities (&, <, >) need escaping; a backtick, which would end the span, becomes '.
+func codeSpan(s string, max int) string {
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'").Replace(clean(s))
+	return "`" + truncate(s, max) + "`"
 }

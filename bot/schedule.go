@@ -345,3 +345,64 @@ func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...)
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }
+
+// newScheduler builds the bot's scheduler from Config.Reports (none: no scheduler).
+func (b *Bot) newScheduler() error {
+	if len(b.cfg.Reports) == 0 {
+		return nil
+	}
+	rm, _ := b.cfg.Metrics.(ReportMetrics)
+	s, err := NewScheduler(SchedulerConfig{
+		Reports: b.cfg.Reports, Quiet: b.cfg.ReportQuiet, Service: b.svc, Logger: b.log, Metrics: rm,
+		Location: b.cfg.ReportLocation, Timeout: b.cfg.JobTimeout, StopTimeout: b.cfg.DrainTimeout, Now: b.cfg.Now,
+	}, b)
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	b.sched = s
+	return nil
+}
+
+// Scheduler is the bot's report scheduler, nil when no report is configured.
+func (b *Bot) Scheduler() *Scheduler { return b.sched }
+
+func (b *Bot) startScheduler(ctx context.Context) {
+	if b.sched == nil {
+		return
+	}
+	if err := b.sched.Start(ctx); err != nil {
+		b.log.Error("report scheduler did not start", "err", err)
+	}
+}
+
+// stopScheduler stops the scheduler in the background; the channel closes when it has.
+func (b *Bot) stopScheduler() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if b.sched != nil {
+			b.sched.Stop()
+		}
+	}()
+	return done
+}
+
+// onSchedule answers `/cms schedule`: the report schedules and their next runs. Anyone who may
+// read reports may see when they run.
+func (b *Bot) onSchedule(ctx context.Context, ia interaction, public bool) {
+	if err := b.svc.Allowed(ia.actor, commands.OpReport); err != nil {
+		b.metrics.Command("schedule", outcome(err))
+		b.replyError(ctx, ia, err)
+		return
+	}
+	v := scheduleView{Quiet: b.cfg.ReportQuiet, Off: b.cfg.ReportsOff, Now: b.cfg.Now()}
+	if b.sched != nil {
+		v.Entries = b.sched.Entries()
+	}
+	b.metrics.Command("schedule", "ok")
+	mode := respondEphemeral
+	if public {
+		mode = respondInChannel
+	}
+	b.respond(ctx, ia, renderSchedules(v), mode)
+}

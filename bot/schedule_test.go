@@ -374,19 +374,110 @@ func TestSchedulerStopsWithContext(t *testing.T) {
 	h.eventually("the scheduler stops", func() bool { return s.RunNow(h.ctx(), 0) == ReportStopped })
 }
 
-// TestSchedulerStartTicks is the one test that lets cron fire: an @every 1s entry must post
-// within the deadline once started.
-func TestSchedulerStartTicks(t *testing.T) {
-	h := schedHarness(t)
+// botMetrics is the bot's Metrics with report runs counted, like ops.Metrics.
+type botMetrics struct {
+	noMetrics
+	countMetrics
+}
+
+// TestBotRunsScheduledReports is the one test that lets cron fire: the bot starts the
+// configured schedules with Run, an @every 1s entry posts within the deadline, and the bot's
+// metrics count the run.
+func TestBotRunsScheduledReports(t *testing.T) {
+	metrics := &botMetrics{}
+	h := newHarness(t, harnessOptions{BotConfig: func(c *Config) {
+		c.Reports = []Report{{Spec: "@every 1s", Channel: reportChannel}}
+		c.Metrics = metrics
+	}})
 	h.board()
-	s := h.scheduler(SchedulerConfig{Reports: []Report{{Spec: "@every 1s", Channel: reportChannel}}})
-	if err := s.Start(h.ctx()); err != nil {
-		t.Fatal(err)
+	if h.bot.Scheduler() == nil || h.bot.Scheduler().Len() != 1 {
+		t.Fatalf("the bot has no scheduler for its one report")
 	}
-	if _, err := h.fake.WaitMessage(h.ctx(), reportChannel, contains("Board review")); err != nil {
+	if _, err := h.fake.WaitMessage(h.ctx(), reportChannel, contains("NFMM report", "Board review")); err != nil {
 		t.Fatalf("no report from the running schedule: %v", err)
 	}
-	s.Stop()
+	h.eventually("the run is counted", func() bool { return metrics.get(string(ReportPosted)) >= 1 })
+	if err := h.shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if got := h.bot.Scheduler().RunNow(h.ctx(), 0); got != ReportStopped {
+		t.Errorf("after the bot stopped, RunNow = %q, want stopped", got)
+	}
+}
+
+func TestSlashSchedule(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  func(*Config)
+		text string
+		want []string
+	}{
+		{
+			name: "two schedules",
+			cfg: func(c *Config) {
+				c.Reports = []Report{
+					{Spec: "CRON_TZ=Europe/Oslo 0 8 * * 1-5", Channel: reportChannel},
+					{Spec: "@hourly", Channel: "#cms-weekly"},
+				}
+				c.ReportQuiet = true
+				c.ReportLocation = time.UTC
+			},
+			text: "schedule",
+			want: []string{"2 schedules", "CRON_TZ=Europe/Oslo 0 8 * * 1-5", "<#" + reportChannel + ">",
+				"Tue 24 Nov 08:00 CET (in 30m)", "@hourly", "#cms-weekly", "Tue 24 Nov 07:00 UTC (in 30m)", "quiet"},
+		},
+		{name: "none", text: "schedule", want: []string{"No reports are scheduled", "NFMM_REPORT_SCHEDULE"}},
+		{name: "off on this replica", cfg: func(c *Config) { c.ReportsOff = true }, text: "SCHEDULE", want: []string{"NFMM_REPORTS=off"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{BotConfig: func(c *Config) {
+				c.Now = fixedNow
+				if tt.cfg != nil {
+					tt.cfg(c)
+				}
+			}})
+			h.slash(testViewer, tt.text)
+			m := h.waitMessage(testViewer, "the schedule list", contains("NFMM scheduled reports"))
+			if !m.Ephemeral {
+				t.Errorf("schedule list is a channel message; want it ephemeral")
+			}
+			for _, w := range tt.want {
+				if !contains(w)(m) {
+					t.Errorf("schedule list lacks %q:\n%s", w, m.Blocks)
+				}
+			}
+		})
+	}
+}
+
+func TestSlashScheduleShowsLastRun(t *testing.T) {
+	h := newHarness(t, harnessOptions{BotConfig: func(c *Config) {
+		c.Reports = []Report{{Spec: "CRON_TZ=UTC 0 8 * * *", Channel: reportChannel}}
+		c.Now = fixedNow
+	}})
+	h.board()
+	h.runNow(h.bot.Scheduler(), ReportPosted)
+	h.slash(testViewer, "schedule public")
+	m := h.waitMessage(testViewer, "the public schedule list", contains("NFMM scheduled reports", "last run Tue 24 Nov 06:30 UTC: posted"))
+	if m.Ephemeral {
+		t.Errorf("`schedule public` answered ephemerally; want a channel message")
+	}
+}
+
+func TestSlashReport(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.board()
+	h.slash(testViewer, "report")
+	m := h.waitMessage(testViewer, "the report", contains("NFMM report", "Board review", actParticipants))
+	if !m.Ephemeral || m.VisibleTo != testViewer {
+		t.Errorf("`report` answered ephemeral=%v to %q; want ephemeral to the viewer", m.Ephemeral, m.VisibleTo)
+	}
+	h.slash(testViewer, "report public")
+	m = h.waitMessage(testOperator, "the public report", contains("NFMM report", "1 meeting", "3 participants"))
+	if m.Ephemeral {
+		t.Errorf("`report public` answered ephemerally; want a channel message")
+	}
 }
 
 // fixedNow is Tuesday 24 Nov 2026 06:30 UTC (07:30 in Oslo).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -550,6 +551,53 @@ func TestStatus(t *testing.T) {
 		// callLegsActive counts distribution links too, so it is at least the participant legs.
 		if st.Status.CallLegsActive < legs[st.Node] {
 			t.Errorf("%s: callLegsActive %d < %d participant legs", st.Node, st.Status.CallLegsActive, legs[st.Node])
+		}
+	}
+}
+
+// TestDetailReadsOverlapPaging holds the later pages of GET /calls until a call detail has been
+// requested: a cluster that waited for every page before reading details would never get there.
+func TestDetailReadsOverlapPaging(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 1}, nil)
+	for i := range 25 { // three pages at the emulator's cap of 10
+		sim.AddMeeting(cmssim.MeetingSpec{Name: fmt.Sprintf("M%02d", i), Participants: []cmssim.ParticipantSpec{{Name: "P"}}})
+	}
+	detailSeen := make(chan struct{})
+	seen := sync.OnceFunc(func() { close(detailSeen) })
+	var heldTooLong atomic.Bool
+	sim.OnRequest(func(ri cmssim.RequestInfo) {
+		segs := strings.Split(strings.Trim(strings.ToLower(ri.Path), "/"), "/") // api v1 calls [id]
+		switch {
+		case len(segs) == 4 && segs[2] == "calls":
+			seen()
+		case len(segs) == 3 && segs[2] == "calls" && ri.Query.Get("offset") != "":
+			select {
+			case <-detailSeen:
+			case <-time.After(5 * time.Second):
+				heldTooLong.Store(true)
+			}
+		}
+	})
+	list := c.Meetings(t.Context())
+	if heldTooLong.Load() {
+		t.Error("no call detail was read before the later pages of /calls")
+	}
+	if len(list.Meetings) != 25 || len(list.Failed) != 0 {
+		t.Errorf("got %d meetings, failed %v; want 25", len(list.Meetings), list.Failed)
+	}
+}
+
+func TestFanOutRespectsNodeConcurrency(t *testing.T) {
+	const limit = 2
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3, Scenario: cmssim.ScenarioDemo, Seed: 5},
+		func(cfg *NodeConfig) { cfg.MaxConcurrency = limit })
+	sim.ResetCounters()
+	for _, m := range c.Meetings(t.Context()).Meetings {
+		c.Roster(t.Context(), m)
+	}
+	for _, ni := range sim.Nodes() {
+		if got := sim.MaxInFlight(ni.Name); got > limit || got == 0 {
+			t.Errorf("%s: %d requests in flight at most, want 1..%d", ni.Name, got, limit)
 		}
 	}
 }

@@ -34,11 +34,11 @@ type Cluster struct {
 // NewCluster returns the cluster of these nodes, in this order (the order of every listing).
 func NewCluster(nodes []*Node) *Cluster {
 	c := &Cluster{
-		nodes:     nodes,
 		byName:    make(map[string]*Node, len(nodes)),
 		bridgeIDs: make(map[string]string),
 	}
-	for _, n := range nodes {
+	c.nodes = slices.DeleteFunc(slices.Clone(nodes), func(n *Node) bool { return n == nil })
+	for _, n := range c.nodes {
 		if _, dup := c.byName[n.Name()]; !dup {
 			c.byName[n.Name()] = n
 		}

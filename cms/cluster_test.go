@@ -396,6 +396,14 @@ func TestLegActionsGoToOwningNodeOnly(t *testing.T) {
 		t.Error("deleted leg still present")
 	}
 
+}
+
+func TestCallAndParticipantActionsGoToTheirNode(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
+	board := sim.AddMeeting(clusterBoardSpec())
+	bob := board.Legs[slices.IndexFunc(board.Legs, func(l cmssim.LegState) bool { return l.Name == "Bob" })]
+	ctx := t.Context()
+
 	if err := c.UpdateCall(ctx, "cb2", board.Calls["cb2"], CallUpdate{Locked: Set(true)}); err != nil {
 		t.Fatal(err)
 	}
@@ -599,5 +607,15 @@ func TestFanOutRespectsNodeConcurrency(t *testing.T) {
 		if got := sim.MaxInFlight(ni.Name); got > limit || got == 0 {
 			t.Errorf("%s: %d requests in flight at most, want 1..%d", ni.Name, got, limit)
 		}
+	}
+}
+
+func TestNewClusterSkipsNilNodes(t *testing.T) {
+	c := NewCluster([]*Node{nil, {cfg: NodeConfig{Name: "cb1"}}, nil})
+	if len(c.Nodes()) != 1 || c.Nodes()[0].Name() != "cb1" {
+		t.Errorf("nodes = %v, want cb1 only", c.Nodes())
+	}
+	if _, ok := c.Node("cb1"); !ok {
+		t.Error("cb1 not found by name")
 	}
 }

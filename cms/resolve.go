@@ -399,6 +399,9 @@ func (c *Cluster) ownBridgeID(ctx context.Context, n *Node) string {
 		}
 	}
 	c.mu.Lock()
+	if c.bridgeIDs == nil {
+		c.bridgeIDs = make(map[string]string)
+	}
 	c.bridgeIDs[n.Name()] = id
 	c.mu.Unlock()
 	return id

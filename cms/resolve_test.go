@@ -199,8 +199,7 @@ func TestResolveWithFailedNodes(t *testing.T) {
 }
 
 func TestResolveLeg(t *testing.T) {
-	sim, c := newSimCluster(t, cmssim.Options{Scenario: cmssim.ScenarioScale,
-		Scale: cmssim.Scale{Nodes: 3, Meetings: 40, Legs: 1500}, Seed: 9}, nil)
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3, Scenario: cmssim.ScenarioDemo, Seed: 9}, nil)
 	board := sim.AddMeeting(clusterBoardSpec())
 	ctx := t.Context()
 
@@ -217,6 +216,12 @@ func TestResolveLeg(t *testing.T) {
 		}
 	}
 
+}
+
+func TestResolveLegAmbiguousPrefix(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Scenario: cmssim.ScenarioScale,
+		Scale: cmssim.Scale{Nodes: 3, Meetings: 40, Legs: 1500}, Seed: 9}, nil)
+	ctx := t.Context()
 	// With 1500 legs, some 4-character prefixes are shared; find one from the emulator's data.
 	byPrefix := map[string][]cmssim.LegState{}
 	for _, m := range sim.Meetings() {

@@ -150,7 +150,9 @@ func everyNodeFailed(nodes []*Node, err error) []NodeError {
 	return failed
 }
 
-// Meetings lists every active meeting across the cluster.
+// Meetings lists every active meeting across the cluster. Concurrent calls share one read
+// (nothing is cached once it finishes); a node that cannot be read is listed in Failed and the
+// rest is returned. If ctx ends first, every node is reported failed with ctx's error.
 func (c *Cluster) Meetings(ctx context.Context) MeetingList {
 	v, err := c.flights.do(ctx, "meetings", func(ctx context.Context) any {
 		return c.readMeetings(ctx)
@@ -333,7 +335,8 @@ type Roster struct {
 	Failed  []NodeError
 }
 
-// Roster reads the meeting's legs (with detail) on every node hosting it.
+// Roster reads the meeting's legs (with detail) on every node hosting it. Concurrent calls for
+// the same meeting share one read; a leg that ends between list and detail is skipped.
 func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster {
 	key := rosterKey(m)
 	v, err := c.flights.do(ctx, key, func(ctx context.Context) any {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // minPrefix is the shortest id prefix accepted as a reference: shorter ones match too much to
@@ -261,22 +260,18 @@ func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, e
 // on its node. A detail that fails otherwise keeps the hit: better an ambiguity than a miss.
 func (c *Cluster) participantLegs(ctx context.Context, hits []legHit) []legHit {
 	keep := make([]bool, len(hits))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, defaultDetailConcurrency)
-	for i, h := range hits {
-		n, ok := c.Node(h.node)
+	forEachBounded(defaultDetailConcurrency, len(hits), func(i int) {
+		n, ok := c.Node(hits[i].node)
 		if !ok {
-			continue
+			return
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			d, err := n.CallLeg(ctx, h.leg.ID)
-			keep[i] = err == nil && !d.IsDistributionLink() ||
-				err != nil && !errors.Is(err, ErrCallLegNotFound)
-		})
-	}
-	wg.Wait()
+		d, err := n.CallLeg(ctx, hits[i].leg.ID)
+		if err != nil {
+			keep[i] = !errors.Is(err, ErrCallLegNotFound)
+			return
+		}
+		keep[i] = !d.IsDistributionLink()
+	})
 	out := hits[:0:0]
 	for i, h := range hits {
 		if keep[i] {

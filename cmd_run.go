@@ -7,10 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/nfmm/nfmm/bot"
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/ops"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // cmdRun is `nfmm run` (and plain `nfmm`): the Slack bot until SIGINT/SIGTERM (ctx from main).
@@ -42,7 +47,12 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 
 // runBot wires cluster -> commands -> bot and runs the bot until ctx is done.
 func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) error {
-	cluster, release, err := newCluster(ctx, cfg, logger, nil)
+	reg := ops.NewRegistry()
+	metrics, err := ops.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	cluster, release, err := newCluster(ctx, cfg, logger, metrics.ObserveCMS)
 	if err != nil {
 		return fmt.Errorf("CMS: %w", err)
 	}
@@ -60,13 +70,83 @@ func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr 
 		APIURL:   cfg.SlackAPIURL,
 		Service:  svc,
 		Logger:   logger,
+		Metrics:  metrics,
+
+		Reports:     botReports(cfg.Reports),
+		ReportQuiet: cfg.ReportQuiet,
+		ReportsOff:  cfg.ReportsDisabled,
 	})
 	if err != nil {
 		return err
 	}
-	logger.Info("nfmm starting", "version", version, "cms_nodes", len(cluster.Nodes()))
+	stopOps, err := startOps(ctx, cfg, reg, b, cluster, logger)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
+	logger.Info("nfmm starting", "version", version, "cms_nodes", len(cluster.Nodes()), "reports", len(cfg.Reports), "reports_off", cfg.ReportsDisabled)
 	if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+func botReports(rs []config.Report) []bot.Report {
+	out := make([]bot.Report, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, bot.Report{Spec: r.Spec, Channel: r.Channel})
+	}
+	return out
+}
+
+// startOps serves /healthz and /metrics on NFMM_HTTP_ADDR (unless off); a busy port stops
+// start-up. The returned func shuts the endpoint down gracefully.
+func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, b *bot.Bot, cluster *cms.Cluster, logger *slog.Logger) (func(), error) {
+	if cfg.HTTPAddr == "" {
+		return func() {}, nil
+	}
+	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second}
+	health := func(ctx context.Context) ops.HealthReport {
+		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(ctx)}
+	}
+	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
+	if err := srv.Start(ctx); err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			logger.Warn("operations endpoint shutdown", "err", err)
+		}
+	}, nil
+}
+
+// healthProbe caches the nodes' reachability for ttl, so frequent probes (kubelet, curl
+// loops) do not turn into a stream of CMS requests.
+type healthProbe struct {
+	cluster *cms.Cluster
+	ttl     time.Duration
+
+	mu   sync.Mutex
+	at   time.Time
+	last []ops.NodeHealth
+}
+
+func (p *healthProbe) nodes(ctx context.Context) []ops.NodeHealth {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last != nil && time.Since(p.at) < p.ttl {
+		return p.last
+	}
+	var out []ops.NodeHealth
+	for _, st := range p.cluster.Status(ctx) {
+		h := ops.NodeHealth{Name: st.Node, Reachable: st.Err == nil}
+		if st.Err != nil {
+			h.Error = commands.UserMessage(st.Err)
+		}
+		out = append(out, h)
+	}
+	p.at, p.last = time.Now(), out
+	return out
 }

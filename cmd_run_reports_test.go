@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfmm/nfmm/bot/slackfake"
+)
+
+// TestRunPostsScheduledReportsAndServesOps runs `nfmm run` with a report schedule and the
+// operations endpoint on a free loopback port: the report reaches its channel, /healthz is
+// healthy and /metrics counts the report run.
+func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
+	fake := slackfake.NewTest(t)
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1111111111-2222222222-reporttestvalue")
+	t.Setenv("SLACK_APP_TOKEN", "xapp-1-A0123456789-3333333333-reporttestvalue")
+	t.Setenv("SLACK_API_URL", fake.APIURL())
+	t.Setenv("CMS_NODES", "sim")
+	t.Setenv("NFMM_HTTP_ADDR", freeAddr(t))
+	t.Setenv("NFMM_REPORT_SCHEDULE", "@every 1s > CREPORT01")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	code := make(chan int, 1)
+	go func() { code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &stderr) }()
+
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	posted := make(chan error, 1)
+	go func() {
+		_, err := fake.WaitMessage(wctx, "CREPORT01", func(m slackfake.Message) bool {
+			return strings.Contains(m.Text, "NFMM report")
+		})
+		posted <- err
+	}()
+	select {
+	case c := <-code:
+		t.Fatalf("nfmm run exited with %d before posting a report:\n%s", c, stderr.String())
+	case err := <-posted:
+		if err != nil {
+			t.Fatalf("no scheduled report: %v\n%s", err, stderr.String())
+		}
+	}
+	base := "http://" + opsAddr(t, stderr.String())
+	if err := fake.WaitConnected(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if body, status := get(t, base+"/healthz"); status != http.StatusOK || !strings.Contains(body, `"connected":true`) {
+		t.Errorf("/healthz = %d %s, want 200 with Slack connected", status, body)
+	}
+	// The run is counted just after its post lands, so give the counter until the deadline.
+	for body, _ := get(t, base+"/metrics"); !strings.Contains(body, `nfmm_report_runs_total{outcome="posted"}`); body, _ = get(t, base+"/metrics") {
+		if wctx.Err() != nil {
+			t.Fatalf("/metrics does not count the posted report:\n%s", body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d after cancellation, want 0\n%s", c, stderr.String())
+		}
+	case <-wctx.Done():
+		t.Fatal("nfmm run did not stop after cancellation")
+	}
+}
+
+// freeAddr is a loopback address with a port that was free a moment ago (the configuration
+// does not accept port 0).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// opsAddr finds the operations endpoint's address in the JSON log.
+func opsAddr(t *testing.T, log string) string {
+	t.Helper()
+	for _, line := range strings.Split(log, "\n") {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "operations endpoint listening" {
+			return rec.Addr
+		}
+	}
+	t.Fatalf("the log does not say where the operations endpoint listens:\n%s", log)
+	return ""
+}
+
+func get(t *testing.T, url string) (string, int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return string(b), resp.StatusCode
+}

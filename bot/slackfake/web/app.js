@@ -274,6 +274,8 @@
     const box = $('#messages');
     const tl = $('#timeline');
     const nearBottom = tl.scrollHeight - tl.scrollTop - tl.clientHeight < 120;
+    // Follow new messages as Slack does; an update in place keeps the reader where they are.
+    const arrived = items.some((it) => !app.rendered.has(it.key));
     const next = new Map();
     const nodes = items.map((it) => {
       const old = app.rendered.get(it.key);
@@ -284,7 +286,7 @@
     });
     box.replaceChildren(...nodes);
     app.rendered = next;
-    if (nearBottom) tl.scrollTop = tl.scrollHeight;
+    if (nearBottom || arrived) tl.scrollTop = tl.scrollHeight;
   }
 
   // ---- modal -----------------------------------------------------------------------------

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/nfmm/nfmm/cms/cmssim"
+)
+
+// The demo in headless Chromium: every click goes page -> fake Slack -> socket envelope -> bot
+// -> CMS emulator, and each step is checked in the emulator and photographed.
+
+const (
+	browserStepTimeout = 15 * time.Second
+	browserTestBudget  = 90 * time.Second
+)
+
+// chromiumPath finds a Chromium, or skips (fails when NFMM_REQUIRE_BROWSER=1, as in CI).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv("NFMM_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("NFMM_REQUIRE_BROWSER") == "1" {
+		t.Fatal("NFMM_REQUIRE_BROWSER=1 but no Chromium was found (apt-get install chromium, or set NFMM_CHROMIUM)")
+	}
+	t.Skip("skipping the browser test: no Chromium found (install Debian's chromium package or set NFMM_CHROMIUM)")
+	return ""
+}
+
+// artifactsDir is where screenshots go: $NFMM_ARTIFACTS_DIR/<test>, else a temp dir.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("NFMM_ARTIFACTS_DIR")
+	if base == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(base, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifacts dir: %v", err)
+	}
+	return dir
+}
+
+// browser is one headless Chromium tab.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	dir   string
+	shots int
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	budget, cancelBudget := context.WithTimeout(context.Background(), browserTestBudget)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancelBudget() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	b := &browser{t: t, ctx: ctx, dir: artifactsDir(t)}
+	t.Logf("screenshots: %s", b.dir)
+	return b
+}
+
+// run performs actions within one step's deadline.
+func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failed-" + what)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// shot saves a screenshot of the viewport as NN-name.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	b.shots++
+	path := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shots, name))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// click waits for a visible element and clicks it.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// visible waits until an element matching the CSS selector is visible.
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
+
+// gone waits until no element matches the CSS selector.
+func gone(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitNotPresent(chromedp.CSS(sel))
+}
+
+// typeInto sends key strokes to an element; "\n" is Enter.
+func typeInto(sel, keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS(sel), keys)
+}
+
+// visibleText waits until an element with the class holds text.
+func visibleText(class, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//*[contains(concat(" ", @class, " "), " %s ")][contains(., %q)]`, class, text)))
+}
+
+// eventually polls the emulator until cond holds or the step deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(browserStepTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", browserStepTimeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// pickMeeting chooses, from the demo data, a meeting hosted on several nodes whose roster fits
+// one page, with at least four participants and one of them audible.
+func pickMeeting(t *testing.T, sim *cmssim.Sim) cmssim.MeetingInfo {
+	t.Helper()
+	ms := sim.Meetings()
+	slices.SortFunc(ms, func(a, b cmssim.MeetingInfo) int { return len(a.Legs) - len(b.Legs) })
+	for _, m := range ms {
+		if len(m.Calls) >= 2 && len(m.Legs) >= 4 && len(m.Legs) <= 20 {
+			return m
+		}
+	}
+	t.Fatalf("the demo scenario has no multi-node meeting of 4-20 participants")
+	return cmssim.MeetingInfo{}
+}
+
+func legRefOf(m cmssim.MeetingInfo, l cmssim.LegState) string {
+	return m.Correlator + "|" + l.Node + "|" + l.ID
+}
+
+// control selects an element of a participant's controls in a message.
+func control(scope, ref, tag, action string) string {
+	return fmt.Sprintf(`%s [data-block=%q] %s[data-action=%q]`, scope, ref, tag, action)
+}
+
+func TestDemoInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	run := startTestDemo(t)
+	m := pickMeeting(t, run.Sim)
+	legs := run.Sim.Legs(m.Correlator)
+	target := legs[0]
+	for _, l := range legs {
+		if !l.RxAudioMute {
+			target = l
+			break
+		}
+	}
+	if target.RxAudioMute {
+		t.Fatalf("every leg of %s is already muted", m.Name)
+	}
+	ref := legRefOf(m, target)
+	const roster = ".msg.ephemeral"
+
+	b.run("open the page", chromedp.Navigate(run.URL), visible(`body[data-ready="true"] #composer`),
+		visible(`.conn.on`))
+	b.run("type a command", typeInto("#composer", "/cms ca"),
+		visible(`#suggest li[data-usage^="calls"]`))
+	b.shot("command-list")
+	b.run("run /cms calls", typeInto("#composer", "lls\n"),
+		visible(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value=%q]`, m.Correlator)))
+	b.shot("calls")
+
+	b.run("open the roster", click(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value=%q]`, m.Correlator)),
+		visible(control(roster, ref, "button", "nfmm_mute_audio")),
+		visibleText("eph-note", "Only visible to you"))
+	b.shot("roster")
+
+	b.run("mute", click(control(roster, ref, "button", "nfmm_mute_audio")),
+		visible(control(roster, ref, "button", "nfmm_unmute_audio")))
+	eventually(t, target.Name+" is muted in CMS", func() bool { l, _ := run.Sim.Leg(target.ID); return l.RxAudioMute })
+	b.shot("muted")
+
+	layout := "speakerOnly"
+	if target.ChosenLayout == layout {
+		layout = "telepresence"
+	}
+	b.run("switch layout", click(control(roster, ref, ".select-trigger", "nfmm_layout")),
+		click(fmt.Sprintf(`%s [data-block=%q] .menu-item[data-value=%q]`, roster, ref, layout)))
+	eventually(t, target.Name+"'s layout is "+layout, func() bool { l, _ := run.Sim.Leg(target.ID); return l.ChosenLayout == layout })
+	b.run("layout note", visibleText("msg", "set the layout of"))
+	b.shot("layout")
+
+	presenterModeInBrowser(t, b, run.Sim, m, roster)
+	addParticipantInBrowser(t, b, run.Sim, m, roster)
+	disconnectInBrowser(t, b, run.Sim, m, roster, target)
+	viewerRefusedInBrowser(t, b, run.Sim, m)
+	mrkdwnInBrowser(t, b)
+}
+
+func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string) {
+	presenter := sim.Legs(m.Correlator)[1]
+	modal := `#modal-overlay .dialog[data-callback="nfmm_presenter_modal"]`
+	b.run("presenter modal", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_on"][data-value=%q]`, roster, m.Correlator)),
+		click(modal+` .select-trigger[data-action="presenter_select"]`),
+		click(fmt.Sprintf(`%s .menu-item[data-value=%q]`, modal, presenter.ID)))
+	b.shot("presenter-modal")
+	b.run("presenter submit", click("#modal-submit"), gone("#modal-overlay .dialog"))
+	eventually(t, presenter.Name+" presents, everyone else muted", func() bool {
+		for _, l := range sim.Legs(m.Correlator) {
+			if l.ChosenLayout != "speakerOnly" || l.RxAudioMute != (l.ID != presenter.ID) {
+				return false
+			}
+		}
+		return true
+	})
+	b.run("presenter note", visibleText("msg", "the presenter"))
+	b.shot("presenter-on")
+
+	b.run("presenter off", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_off"][data-value=%q]`, roster, m.Correlator)),
+		visibleText("msg", "turned presenter mode off"))
+	eventually(t, "presenter mode is off", func() bool {
+		for _, l := range sim.Legs(m.Correlator) {
+			if l.ChosenLayout != "" || l.RxAudioMute {
+				return false
+			}
+		}
+		return true
+	})
+	b.shot("presenter-off")
+}
+
+func addParticipantInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string) {
+	before := len(sim.Legs(m.Correlator))
+	const invalid = "not a uri"
+	input := `#modal-overlay .dialog[data-callback="nfmm_add_modal"] input[data-action="uri_input"]`
+	b.run("add modal", click(fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value=%q]`, roster, m.Correlator)),
+		visible(input), typeInto(input, invalid),
+		click("#modal-submit"), visible(`#modal-overlay .input-error[data-block="uri"]`))
+	b.shot("add-invalid")
+	if n := len(sim.Legs(m.Correlator)); n != before {
+		t.Fatalf("%d legs after an invalid add, want %d", n, before)
+	}
+	b.run("add valid", typeInto(input, strings.Repeat("\b", len(invalid))+"sip:dave@example.com"),
+		click("#modal-submit"), gone("#modal-overlay .dialog"))
+	eventually(t, "CMS dials sip:dave@example.com", func() bool {
+		return slices.ContainsFunc(sim.Legs(m.Correlator), func(l cmssim.LegState) bool {
+			return strings.Contains(l.RemoteParty, "dave@example.com")
+		})
+	})
+	b.run("add note", visibleText("msg", "added sip:dave@example.com"))
+	b.shot("added")
+}
+
+func disconnectInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string, keep cmssim.LegState) {
+	var victim cmssim.LegState
+	for _, l := range sim.Legs(m.Correlator) {
+		if l.ID != keep.ID && !strings.Contains(l.RemoteParty, "dave@") {
+			victim = l
+			break
+		}
+	}
+	ref := legRefOf(m, victim)
+	b.run("disconnect asks first", click(control(roster, ref, "button", "nfmm_disconnect")),
+		visible("#confirm-overlay .dialog"))
+	b.shot("disconnect-confirm")
+	if _, ok := sim.Leg(victim.ID); !ok {
+		t.Fatalf("%s left before the confirm dialog was answered", victim.Name)
+	}
+	b.run("confirm", click("#confirm-ok"), chromedp.WaitNotVisible(chromedp.CSS("#confirm-overlay .dialog")))
+	eventually(t, victim.Name+" leaves CMS", func() bool { _, ok := sim.Leg(victim.ID); return !ok })
+	b.run("roster without the leg", gone(control(roster, ref, "button", "nfmm_disconnect")))
+	b.shot("disconnected")
+	if _, ok := sim.Leg(keep.ID); !ok {
+		t.Errorf("%s was disconnected too", keep.Name)
+	}
+}
+
+func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo) {
+	legs := sim.Legs(m.Correlator)
+	victim := legs[0]
+	ref := legRefOf(m, victim)
+	public := ".msg:not(.ephemeral)"
+	b.run("share the roster", typeInto("#composer", "/cms call "+m.Correlator+" public\n"),
+		visible(control(public, ref, "button", "nfmm_mute_audio")))
+	b.run("act as the viewer", click(`#actas .as[data-user="`+demoViewer+`"]`),
+		visible(`#actas .as.active[data-user="`+demoViewer+`"]`),
+		gone(".msg.ephemeral"))
+	b.run("viewer clicks mute", click(control(public, ref, "button", "nfmm_mute_audio")),
+		visibleText("ephemeral", "Only NFMM operators may change calls"))
+	b.shot("viewer-refused")
+	if l, _ := sim.Leg(victim.ID); l.RxAudioMute || l.ChosenLayout != "" {
+		t.Errorf("the viewer's click changed %s: %+v", victim.Name, l)
+	}
+}
+
+// mrkdwnInBrowser runs the page's own mrkdwn renderer on hostile and ordinary input.
+func mrkdwnInBrowser(t *testing.T, b *browser) {
+	tests := []struct{ in, want string }{
+		{"*bold* and _italic_", "<b>bold</b> and <i>italic</i>"},
+		{"`code *not bold*`", "<code>code *not bold*</code>"},
+		{"<https://example.com/a?b=1&amp;c=2|the docs>", `<a href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">the docs</a>`},
+		{"<javascript:alert(1)|click>", "click"},
+		{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;"},
+		{"<img src=x onerror=alert(1)>", "img src=x onerror=alert(1)"},
+		{"a &amp;lt; b", "a &amp;lt; b"},
+		{":white_check_mark: done :nosuchcode:", "✅ done :nosuchcode:"},
+		{"by <@" + demoOperator + ">", `by <span class="mention">@Olivia Operator</span>`},
+		{"*Alice* · sip:alice@example.com\nline 2", "<b>Alice</b> · sip:alice@example.com<br>line 2"},
+		{`"quoted" 'single'`, "&quot;quoted&quot; &#39;single&#39;"},
+	}
+	ins := make([]string, len(tests))
+	for i, tt := range tests {
+		ins[i] = tt.in
+	}
+	arg, _ := json.Marshal(ins)
+	users, _ := json.Marshal(map[string]string{demoOperator: "Olivia Operator"})
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`%s.map((s) => window.nfmmMrkdwn.mrkdwn(s, %s))`, arg, users)))
+	if err != nil {
+		t.Fatalf("evaluate mrkdwn: %v", err)
+	}
+	for i, tt := range tests {
+		if i >= len(got) || got[i] != tt.want {
+			g := "<missing>"
+			if i < len(got) {
+				g = got[i]
+			}
+			t.Errorf("mrkdwn(%q) = %q, want %q", tt.in, g, tt.want)
+		}
+	}
+}

@@ -99,6 +99,10 @@ func TestHelpListsOnlyAllowed(t *testing.T) {
 	if note := r.(*HelpResult).Note; !strings.Contains(note, "NFMM_OPERATORS=") {
 		t.Errorf("help note without operators = %q, want how to configure them", note)
 	}
+	r, _ = New(Config{Cluster: newFake(t, "cb1")}).Run(context.Background(), Actor{UserID: "local", Local: true}, "help")
+	if note := r.(*HelpResult).Note; note != "" {
+		t.Errorf("help note for the terminal (a local operator) = %q, want none", note)
+	}
 }
 
 // auditRecords decodes the JSON lines of an audit buffer.

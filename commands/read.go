@@ -166,7 +166,12 @@ func (s *Service) status(ctx context.Context) *StatusResult {
 
 func (s *Service) help(a Actor, topic string) *HelpResult {
 	role := s.policy.RoleOf(a)
-	r := &HelpResult{Topic: topic, Role: role, Note: s.policy.setupNote()}
+	r := &HelpResult{Topic: topic, Role: role}
+	if role < RoleOperator {
+		// Only someone who cannot change calls needs to know how operators are configured;
+		// the terminal is always a local operator.
+		r.Note = s.policy.setupNote()
+	}
 	for _, sp := range grammar {
 		if topic != "" && string(sp.op) != topic {
 			continue

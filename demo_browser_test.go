@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/slack-go/slack"
 )
 
 // The demo in headless Chromium: every click goes page -> fake Slack -> socket envelope -> bot
@@ -234,6 +236,7 @@ func TestDemoInBrowser(t *testing.T) {
 	presenterModeInBrowser(t, b, run.Sim, m, roster)
 	addParticipantInBrowser(t, b, run.Sim, m, roster)
 	disconnectInBrowser(t, b, run.Sim, m, roster, target)
+	blockKitInBrowser(t, b, run)
 	viewerRefusedInBrowser(t, b, run.Sim, m)
 	mrkdwnInBrowser(t, b)
 }
@@ -332,6 +335,60 @@ func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	if l, _ := sim.Leg(victim.ID); l.RxAudioMute || l.ChosenLayout != "" {
 		t.Errorf("the viewer's click changed %s: %+v", victim.Name, l)
 	}
+}
+
+// blockKitInBrowser posts the Block Kit parts the bot does not use today (fields, divider,
+// overflow, a confirm on a danger button) and checks the page renders and sends them right.
+func blockKitInBrowser(t *testing.T, b *browser, run *demoRun) {
+	api := slack.New(demoBotToken, slack.OptionAPIURL(run.Fake.APIURL()))
+	txt := func(typ, s string) *slack.TextBlockObject { return slack.NewTextBlockObject(typ, s, false, false) }
+	opt := func(v string) *slack.OptionBlockObject {
+		return slack.NewOptionBlockObject(v, txt(slack.PlainTextType, "Option "+v), nil)
+	}
+	stop := slack.NewButtonBlockElement("demo_stop", "stop", txt(slack.PlainTextType, "Stop")).WithStyle(slack.StyleDanger).
+		WithConfirm(slack.NewConfirmationBlockObject(txt(slack.PlainTextType, "Really?"), txt(slack.MarkdownType, "This *stops* it."),
+			txt(slack.PlainTextType, "Stop it"), txt(slack.PlainTextType, "Keep it")))
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(txt(slack.PlainTextType, "Block Kit sampler")),
+		slack.NewSectionBlock(txt(slack.MarkdownType, "*bold* _italic_ `code` <https://example.com/|a link> :white_check_mark:"),
+			[]*slack.TextBlockObject{txt(slack.MarkdownType, "*Node*\ncb1"), txt(slack.MarkdownType, "*Legs*\n3")}, nil),
+		slack.NewDividerBlock(),
+		slack.NewContextBlock("ctx", txt(slack.MarkdownType, "a context line")),
+		slack.NewActionBlock("sampler",
+			slack.NewButtonBlockElement("demo_go", "go", txt(slack.PlainTextType, "Go")).WithStyle(slack.StylePrimary), stop,
+			slack.NewOverflowBlockElement("demo_more", opt("a"), opt("b"))),
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	if _, _, err := api.PostMessageContext(ctx, demoChannel, slack.MsgOptionText("sampler", false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		t.Fatalf("post the sampler: %v", err)
+	}
+	b.run("render the sampler", visible(".b-section .fields .field:nth-child(2)"), visible(".b-divider"), visible(".b-context"),
+		visible(`.b-section a[href="https://example.com/"]`), visible(`.btn.primary[data-action="demo_go"]`),
+		visibleText("section-text", "✅"))
+	b.run("deny the confirm", click(`.btn.danger[data-action="demo_stop"]`), visibleText("dialog-body", "stops"),
+		click("#confirm-cancel"), chromedp.WaitNotVisible(chromedp.CSS("#confirm-overlay .dialog")))
+	b.run("overflow", click(`.overflow-trigger[data-action="demo_more"]`), click(`.menu-item[data-value="b"]`))
+	b.shot("block-kit")
+	if err := run.Fake.WaitFor(ctx, func() bool { return clicked(run, "demo_more", "b") }); err != nil {
+		t.Fatalf("the overflow choice never reached the bot: %v", err)
+	}
+	if clicked(run, "demo_stop", "") {
+		t.Errorf("a denied confirm still sent the click")
+	}
+}
+
+// clicked reports whether a block_actions envelope clicked actionID (with the value, if given).
+func clicked(run *demoRun, actionID, value string) bool {
+	return slices.ContainsFunc(run.Fake.Envelopes(), func(e slackfake.Envelope) bool {
+		var p slack.InteractionCallback
+		if e.PayloadType != "block_actions" || json.Unmarshal(e.Payload, &p) != nil {
+			return false
+		}
+		return slices.ContainsFunc(p.ActionCallback.BlockActions, func(a *slack.BlockAction) bool {
+			return a.ActionID == actionID && (value == "" || a.SelectedOption.Value == value || a.Value == value)
+		})
+	})
 }
 
 // mrkdwnInBrowser runs the page's own mrkdwn renderer on hostile and ordinary input.

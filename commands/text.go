@@ -87,7 +87,7 @@ func textCalls(w io.Writer, r *CallsResult) {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
 				FormatDuration(m.Duration), shortID(m.Correlator))
 		}
-		fmt.Fprintf(w, "\n%d meetings, %d participants%s\n", len(r.Meetings), r.TotalParticipants, ifFilter(r.Filter))
+		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter))
 	}
 	textUnreachable(w, r.Unreachable)
 }
@@ -131,16 +131,17 @@ func textParticipant(w io.Writer, r *ParticipantResult) {
 	for _, row := range rows {
 		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
 	}
-	fmt.Fprintln(w, "\nSTREAM\tCODEC\tBITRATE\tLOSS\tJITTER\tRESOLUTION")
+	fmt.Fprintln(w, "\nSTREAM\tCODEC\tBITRATE\tLOSS\tJITTER\tRTT\tRESOLUTION")
 	audio := func(name string, a *AudioStats) {
 		if a != nil {
-			fmt.Fprintf(w, "%s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t-\n", name, cell(a.Codec), a.BitRate/1000, a.PacketLossPercentage, a.Jitter)
+			fmt.Fprintf(w, "%s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t%s\t-\n", name, cell(a.Codec), a.BitRate/1000,
+				a.PacketLossPercentage, a.Jitter, roundTrip(name, a.RoundTripTime))
 		}
 	}
 	video := func(name string, vs []VideoStats) {
 		for _, v := range vs {
-			fmt.Fprintf(w, "%s %s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t%dx%d@%.0f\n", name, cell(v.Role), cell(v.Codec),
-				v.BitRate/1000, v.PacketLossPercentage, v.Jitter, v.Width, v.Height, v.FrameRate)
+			fmt.Fprintf(w, "%s %s\t%s\t%d kbit/s\t%.1f%%\t%d ms\t%s\t%dx%d@%.0f\n", name, cell(v.Role), cell(v.Codec),
+				v.BitRate/1000, v.PacketLossPercentage, v.Jitter, roundTrip(name, v.RoundTripTime), v.Width, v.Height, v.FrameRate)
 		}
 	}
 	audio("rx audio", r.RxAudio)
@@ -181,7 +182,7 @@ func textStatus(w io.Writer, nodes []NodeHealth) {
 }
 
 func textReport(w io.Writer, r *ReportResult) {
-	fmt.Fprintf(w, "%d meetings, %d participants\n\n", r.Meetings, r.Participants)
+	fmt.Fprintf(w, "%s, %s\n\n", plural(r.Meetings, "meeting"), plural(r.Participants, "participant"))
 	textStatus(w, r.Nodes)
 	if len(r.Largest) > 0 {
 		fmt.Fprintln(w, "\nLARGEST MEETINGS\tPARTICIPANTS\tNODES\tDURATION")
@@ -206,4 +207,20 @@ func textHelp(w io.Writer, r *HelpResult) {
 	if r.Note != "" {
 		fmt.Fprintf(w, "\n%s\n", r.Note)
 	}
+}
+
+// roundTrip formats a stream's round-trip time; CMS measures it only on the streams it sends (tx).
+func roundTrip(stream string, ms int) string {
+	if !strings.HasPrefix(stream, "tx") {
+		return "-"
+	}
+	return fmt.Sprintf("%d ms", ms)
+}
+
+// plural formats a count with its noun: "1 meeting", "2 meetings".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

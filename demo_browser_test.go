@@ -234,7 +234,7 @@ func TestDemoInBrowser(t *testing.T) {
 	b.shot("layout")
 
 	presenterModeInBrowser(t, b, run.Sim, m, roster)
-	addParticipantInBrowser(t, b, run.Sim, m, roster)
+	addParticipantInBrowser(t, b, run, m, roster)
 	disconnectInBrowser(t, b, run.Sim, m, roster, target)
 	blockKitInBrowser(t, b, run)
 	viewerRefusedInBrowser(t, b, run.Sim, m)
@@ -273,11 +273,17 @@ func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	b.shot("presenter-off")
 }
 
-func addParticipantInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string) {
+func addParticipantInBrowser(t *testing.T, b *browser, run *demoRun, m cmssim.MeetingInfo, roster string) {
+	sim := run.Sim
 	before := len(sim.Legs(m.Correlator))
 	const invalid = "not a uri"
 	input := `#modal-overlay .dialog[data-callback="nfmm_add_modal"] input[data-action="uri_input"]`
-	b.run("add modal", click(fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value=%q]`, roster, m.Correlator)),
+	addButton := fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value=%q]`, roster, m.Correlator)
+	b.run("cancel the add modal", click(addButton), visible(input), click("#modal-cancel"), gone("#modal-overlay .dialog"))
+	if views := run.Fake.OpenViews(demoOperator); len(views) != 0 {
+		t.Fatalf("%d modals still open in the fake Slack after Cancel", len(views))
+	}
+	b.run("add modal", click(addButton),
 		visible(input), typeInto(input, invalid),
 		click("#modal-submit"), visible(`#modal-overlay .input-error[data-block="uri"]`))
 	b.shot("add-invalid")

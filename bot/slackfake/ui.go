@@ -210,6 +210,12 @@ type uiRequest struct {
 // decode reads a page request and checks who it acts as.
 func (u *ui) decode(w http.ResponseWriter, r *http.Request) (uiRequest, bool) {
 	var req uiRequest
+	// Browsers send a cross-site form or text/plain POST without asking; application/json needs
+	// a CORS preflight this server never grants, so another web page cannot click for you.
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != "application/json" {
+		uiError(w, http.StatusUnsupportedMediaType, errors.New("the page API takes application/json"))
+		return req, false
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, uiMaxRequest+1))
 	if err == nil && len(body) > uiMaxRequest {
 		err = errors.New("request too large")
@@ -340,10 +346,14 @@ func uiError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, nil, map[string]any{"ok": false, "error": err.Error()})
 }
 
-// uiEventTypes are the changes that alter what the page shows.
-var uiEventTypes = []EventType{
-	EventMessagePosted, EventMessageUpdated, EventMessageDeleted, EventViewOpened, EventViewUpdated,
-	EventViewClosed, EventEnvelopeSent, EventAck, EventConnected, EventDisconnected,
+// uiRelevant reports whether a change alters what the page shows.
+func uiRelevant(t EventType) bool {
+	switch t {
+	case EventMessagePosted, EventMessageUpdated, EventMessageDeleted, EventViewOpened, EventViewUpdated,
+		EventViewClosed, EventEnvelopeSent, EventAck, EventConnected, EventDisconnected:
+		return true
+	}
+	return false
 }
 
 // serveEvents streams "something changed" notices as server-sent events; the page then
@@ -374,7 +384,7 @@ func (u *ui) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if !open {
 				return
 			}
-			if !slices.Contains(uiEventTypes, ev.Type) {
+			if !uiRelevant(ev.Type) {
 				continue
 			}
 			data, _ := json.Marshal(map[string]any{"type": ev.Type, "reason": ev.Reason})

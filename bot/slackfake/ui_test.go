@@ -36,6 +36,9 @@ func uiDo(t *testing.T, fake *slackfake.Server, method, path, body string) (int,
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -251,5 +254,27 @@ func TestUIEventsStreamChanges(t *testing.T) {
 	next("event: change")
 	if l := next("data: "); !strings.Contains(l, string(slackfake.EventMessagePosted)) {
 		t.Errorf("change data %q, want %s", l, slackfake.EventMessagePosted)
+	}
+}
+
+func TestUIRefusesCrossSiteFormPosts(t *testing.T) {
+	fake, _ := newUIFake(t)
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", ""} {
+		req, _ := http.NewRequestWithContext(waitCtx(t), http.MethodPost, fake.URL()+"/ui/command",
+			strings.NewReader(`{"user":"U1","text":"/cms calls"}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: %d, want 415", ct, resp.StatusCode)
+		}
+	}
+	if n := len(fake.Envelopes()); n != 0 {
+		t.Errorf("%d envelopes sent by refused posts", n)
 	}
 }

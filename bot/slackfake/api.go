@@ -67,6 +67,7 @@ func apiMethods() map[string]apiMethod {
 		"views.publish":         {botToken, (*Server).viewsPublish},
 		"users.info":            {botToken, (*Server).usersInfo},
 		"conversations.info":    {botToken, (*Server).conversationsInfo},
+		"usergroups.users.list": {botToken, (*Server).usergroupsUsersList},
 	}
 }
 

@@ -70,6 +70,9 @@ type Options struct {
 	// non-empty, chat.* to a channel not in it (and not a user id) fails with channel_not_found.
 	Users    map[string]User
 	Channels map[string]Channel
+	// UserGroups are the usergroups.users.list fixtures: user-group id (S…) -> member user ids.
+	// SetUserGroup changes them at run time.
+	UserGroups map[string][]string
 	// Clock is the fake's notion of now, used for trigger_id and response_url expiry and message
 	// timestamps; default time.Now. Advance adds an offset on top of it.
 	Clock func() time.Time

@@ -174,8 +174,9 @@ type fault struct {
 }
 
 type state struct {
-	users    map[string]User
-	channels map[string]Channel
+	users      map[string]User
+	channels   map[string]Channel
+	usergroups map[string][]string // user-group id -> member user ids
 
 	offset time.Duration
 	seq    int64
@@ -205,18 +206,19 @@ type state struct {
 
 func newState(o Options) state {
 	return state{
-		users:     maps.Clone(o.Users),
-		channels:  maps.Clone(o.Channels),
-		messages:  map[string][]*Message{},
-		views:     map[string]*viewState{},
-		stacks:    map[string][]string{},
-		triggers:  map[string]*trigger{},
-		rurls:     map[string]*responseURL{},
-		envelopes: map[string]*envelopeState{},
-		faults:    map[string]*fault{},
-		tickets:   map[string]bool{},
-		subs:      map[int]chan Event{},
-		changed:   make(chan struct{}),
+		users:      maps.Clone(o.Users),
+		channels:   maps.Clone(o.Channels),
+		usergroups: cloneUserGroups(o.UserGroups),
+		messages:   map[string][]*Message{},
+		views:      map[string]*viewState{},
+		stacks:     map[string][]string{},
+		triggers:   map[string]*trigger{},
+		rurls:      map[string]*responseURL{},
+		envelopes:  map[string]*envelopeState{},
+		faults:     map[string]*fault{},
+		tickets:    map[string]bool{},
+		subs:       map[int]chan Event{},
+		changed:    make(chan struct{}),
 	}
 }
 

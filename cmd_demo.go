@@ -215,6 +215,9 @@ func demoConfig(sim *cmssim.Sim, apiURL string) config.Config {
 		Viewers:        []string{demoViewer},
 		Channels:       []string{demoChannel},
 		LogLevel:       "warn",
+		// No scheduled reports and no ops listener: the demo opens one port, the page's.
+		ReportsDisabled: true,
+		HTTPAddr:        "",
 	}
 	for _, n := range sim.Nodes() {
 		cfg.Nodes = append(cfg.Nodes, config.Node{

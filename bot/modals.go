@@ -66,7 +66,7 @@ func presenterModal(r *commands.RosterResult) slack.ModalViewRequest {
 	if skipped > 0 {
 		note := fmt.Sprintf("Showing the first %d of %d participants. For anyone else use `/cms presenter <meeting> <name>`.",
 			len(opts), len(opts)+skipped)
-		v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewContextBlock("", md(escapeMrkdwn(note), maxContextText)))
+		v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewContextBlock("", md(escapeEntities(note), maxContextText)))
 	}
 	return v
 }

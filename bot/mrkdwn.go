@@ -182,3 +182,9 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// escapeEntities escapes only Slack's three control characters, for mrkdwn that NFMM writes
+// itself (templates with `code` and *bold* that must keep their formatting).
+func escapeEntities(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

@@ -64,8 +64,11 @@ func renderError(err error) message {
 	if msg == "" {
 		msg = "Something went wrong."
 	}
-	text := "⚠️ " + escapeTrunc(msg, maxSectionText-4)
-	return message{Text: truncate(text, maxTopText), Blocks: []slack.Block{textSection(text)}}
+	// plain_text: the message may quote what the user typed or names from CMS, and Slack
+	// parses neither mentions nor formatting there, so identifiers like NFMM_OPERATORS stay
+	// exactly as written (copyable).
+	section := slack.NewSectionBlock(plain("⚠️ "+msg, maxSectionText), nil, nil)
+	return message{Text: truncate("⚠️ "+escapeTrunc(msg, maxTopText), maxTopText), Blocks: []slack.Block{section}}
 }
 
 // withNote puts the note (mrkdwn composed by the handler, e.g. "<@U123> muted Alice · 14:02")
@@ -745,7 +748,7 @@ func renderHelp(r *commands.HelpResult, o renderOpts) message {
 		blocks = append(blocks, textSection("There is nothing you may run here."))
 	}
 	if r.Note != "" {
-		blocks = append(blocks, slack.NewContextBlock("", md(escapeTrunc(r.Note, 2000), maxContextText)))
+		blocks = append(blocks, slack.NewContextBlock("", plain(r.Note, maxContextText)))
 	}
 	return message{Text: escapeTrunc(title, 200), Blocks: blocks}
 }

@@ -66,19 +66,27 @@ func notFound(kind, ref string, failed []NodeError, nodes int) error {
 // Errors: *AmbiguousError (lists candidates), *UnknownRefError (Is ErrNotFound),
 // *AllNodesFailedError when no node could be searched.
 func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, error) {
+	m, _, err := c.ResolveMeetingPartial(ctx, ref)
+	return m, err
+}
+
+// ResolveMeetingPartial is ResolveMeeting that also returns the nodes whose calls could not be
+// listed: the meeting may have instances (and participants) there that m does not show, and a
+// roster must say so rather than silently list fewer people.
+func (c *Cluster) ResolveMeetingPartial(ctx context.Context, ref string) (Meeting, []NodeError, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return Meeting{}, fmt.Errorf("meeting: %w", ErrEmptyRef)
+		return Meeting{}, nil, fmt.Errorf("meeting: %w", ErrEmptyRef)
 	}
 	list := c.Meetings(ctx)
 	if len(c.nodes) > 0 && len(list.Failed) == len(c.nodes) {
-		return Meeting{}, &AllNodesFailedError{Failed: list.Failed}
+		return Meeting{}, list.Failed, &AllNodesFailedError{Failed: list.Failed}
 	}
 	m, err := pickMeeting(list.Meetings, ref)
 	if errors.Is(err, ErrNotFound) {
-		return Meeting{}, notFound("meeting", ref, list.Failed, len(c.nodes))
+		return Meeting{}, list.Failed, notFound("meeting", ref, list.Failed, len(c.nodes))
 	}
-	return m, err
+	return m, list.Failed, err
 }
 
 // pickMeeting applies the match tiers to ms; the first tier with a hit decides.

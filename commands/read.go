@@ -22,6 +22,18 @@ func summarize(m cms.Meeting) MeetingSummary {
 	}
 }
 
+// mergeFailed adds the nodes of extra not already in failed: a node that could not list its
+// calls may host part of the meeting, so a roster names it too.
+func mergeFailed(failed, extra []cms.NodeError) []cms.NodeError {
+	out := slices.Clone(failed)
+	for _, e := range extra {
+		if !slices.ContainsFunc(out, func(f cms.NodeError) bool { return f.Node == e.Node }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func failures(errs []cms.NodeError) []NodeFailure {
 	var out []NodeFailure
 	for _, e := range errs {
@@ -69,13 +81,29 @@ func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
 	}
 }
 
+// partialResolver is implemented by *cms.Cluster: resolving a meeting also tells which nodes
+// could not be listed (optional, so test fakes of Cluster need not implement it).
+type partialResolver interface {
+	ResolveMeetingPartial(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
+}
+
 func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {
-	m, err := s.resolveMeeting(ctx, ref)
+	var (
+		m      cms.Meeting
+		unread []cms.NodeError
+		err    error
+	)
+	if pr, ok := s.cluster.(partialResolver); ok {
+		m, unread, err = pr.ResolveMeetingPartial(ctx, ref)
+		err = wrapErr("", err)
+	} else {
+		m, err = s.resolveMeeting(ctx, ref)
+	}
 	if err != nil {
 		return nil, err
 	}
 	ro := s.cluster.Roster(ctx, m)
-	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(ro.Failed), AsOf: s.now()}
+	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(mergeFailed(ro.Failed, unread)), AsOf: s.now()}
 	if r.Meeting.Correlator == "" {
 		r.Meeting = summarize(m)
 	}

@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nfmm/nfmm/cms/cmssim"
+)
+
+// A roster read while a node cannot list its calls must name that node: the meeting may have
+// participants there, and silently showing fewer people would mislead the operator.
+func TestRosterNamesNodesThatCouldNotBeListed(t *testing.T) {
+	faults := []struct {
+		name   string
+		inject func(*cmssim.Sim)
+		reason string
+	}{
+		{"down", func(s *cmssim.Sim) { s.SetDown("cb2", true) }, "could not be reached"},
+		{"401", func(s *cmssim.Sim) { s.SetAuthFailure("cb2", true) }, "credentials"},
+		{"malformed", func(s *cmssim.Sim) { s.SetMalformed("cb2", true) }, "could not read"},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			e := newSimEnv(t, 3, Policy{})
+			e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Spread", Participants: people([]string{"cb1", "cb2", "cb3"}, 2)})
+			f.inject(e.sim)
+			r, ok := e.run(t, "call spread").(*RosterResult)
+			if !ok {
+				t.Fatalf("call spread did not return a roster")
+			}
+			if len(r.Participants) != 4 {
+				t.Errorf("roster lists %d participants, want the 4 on the healthy nodes", len(r.Participants))
+			}
+			if len(r.Unreachable) != 1 || r.Unreachable[0].Node != "cb2" || !strings.Contains(r.Unreachable[0].Reason, f.reason) {
+				t.Fatalf("Unreachable = %+v, want cb2 (%s)", r.Unreachable, f.reason)
+			}
+		})
+	}
+}
+
+func TestRosterHealthyClusterNamesNoNode(t *testing.T) {
+	e := newSimEnv(t, 3, Policy{})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Spread", Participants: people([]string{"cb1", "cb2", "cb3"}, 1)})
+	r := e.run(t, "call spread").(*RosterResult)
+	if len(r.Participants) != 3 || len(r.Unreachable) != 0 {
+		t.Fatalf("roster = %d participants, unreachable %+v; want 3 and none", len(r.Participants), r.Unreachable)
+	}
+}

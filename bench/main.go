@@ -1,0 +1,98 @@
+// Command bench measures NFMM against the CMS emulator on loopback with injected latency and
+// prints, per scenario, the wall time, the CMS requests, the round-trip lower bound and the
+// ratios to it and to a sequential baseline client measured in the same run (issue 7).
+//
+//	go run ./bench                          # every scenario, median of 5 runs
+//	go run ./bench -scenario calls,call     # some of them
+//	go run ./bench -plot docs/performance.png  # wall time versus nodes, as a PNG
+//
+// See docs/performance.md for the method and the figures.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// scenarioNames in the order they run.
+var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh"}
+
+func main() {
+	runs := flag.Int("runs", 5, "timed runs per scenario (the median is reported)")
+	only := flag.String("scenario", strings.Join(scenarioNames, ","), "comma-separated scenarios: "+strings.Join(scenarioNames, ", "))
+	plot := flag.String("plot", "", "write the wall-time-versus-nodes plot to this PNG path and exit")
+	child := flag.String("child", "", "internal: run one measurement in this process and print JSON")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var err error
+	switch {
+	case *child != "":
+		err = runChild(ctx, *child, os.Stdout)
+	case *plot != "":
+		err = runPlot(ctx, *plot, *runs, os.Stdout)
+	default:
+		err = runAll(ctx, os.Stdout, *runs, strings.Split(*only, ","))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func runAll(ctx context.Context, w io.Writer, runs int, only []string) error {
+	want := map[string]bool{}
+	for _, s := range only {
+		want[strings.TrimSpace(s)] = true
+	}
+	p := defaultParams
+	fmt.Fprintf(w, "NFMM bench: latency %v per request, page cap %d, concurrency cap %d per node, median of %d runs\n\n",
+		p.Latency, p.PageCap, p.K, runs)
+	var rows []row
+	if want["calls"] {
+		r, err := runCalls(ctx, p, 8, 50, runs, true)
+		if err != nil {
+			return fmt.Errorf("calls: %w", err)
+		}
+		rows = append(rows, r)
+	}
+	if want["call"] || want["presenter"] {
+		rs, err := runMeeting(ctx, p, runs)
+		if err != nil {
+			return err
+		}
+		if !want["presenter"] {
+			rs = rs[:1]
+		}
+		if !want["call"] {
+			rs = rs[1:]
+		}
+		rows = append(rows, rs...)
+	}
+	if len(rows) > 0 {
+		printRows(w, rows)
+	}
+	return runOthers(ctx, w, p, runs, want)
+}
+
+func printRows(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\twall\tCMS req\tbound (RTT)\t× bound\tbaseline\tbase req\t× faster\tmax in flight/node\t")
+	for _, r := range rows {
+		flag := ""
+		if r.MaxInFlight > r.K {
+			flag = " OVER CAP"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%v (%d)\t%.2f\t%v\t%d\t%.1f\t%d/%d%s\t\n", r.Name, r.Wall.Round(time.Millisecond),
+			r.Requests, r.Bound, r.BoundRTT, r.vsBound(), r.Baseline.Round(time.Millisecond), r.BaseReqs,
+			r.vsBaseline(), r.MaxInFlight, r.K, flag)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}

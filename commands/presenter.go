@@ -24,11 +24,10 @@ type legOutcome struct {
 // node. Legs that left meanwhile are reported in Gone, other failures in Failed; running it
 // twice is harmless because every update sets absolute values.
 func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, error) {
-	m, err := s.resolveMeeting(ctx, c.Meeting)
+	m, ro, err := s.meetingRoster(ctx, c.Meeting)
 	if err != nil {
 		return nil, err
 	}
-	ro := s.cluster.Roster(ctx, m)
 	if len(ro.Legs) == 0 && len(ro.Failed) > 0 {
 		return nil, wrapErr(ro.Failed[0].Node, ro.Failed[0])
 	}

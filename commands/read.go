@@ -87,7 +87,9 @@ type partialResolver interface {
 	ResolveMeetingPartial(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
 }
 
-func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {
+// meetingRoster resolves a meeting and reads its roster. Nodes that could not even list their
+// calls are added to the roster's Failed: the meeting may have participants there.
+func (s *Service) meetingRoster(ctx context.Context, ref string) (cms.Meeting, cms.Roster, error) {
 	var (
 		m      cms.Meeting
 		unread []cms.NodeError
@@ -100,10 +102,19 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 		m, err = s.resolveMeeting(ctx, ref)
 	}
 	if err != nil {
-		return nil, err
+		return cms.Meeting{}, cms.Roster{}, err
 	}
 	ro := s.cluster.Roster(ctx, m)
-	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(mergeFailed(ro.Failed, unread)), AsOf: s.now()}
+	ro.Failed = mergeFailed(ro.Failed, unread)
+	return m, ro, nil
+}
+
+func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {
+	m, ro, err := s.meetingRoster(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(ro.Failed), AsOf: s.now()}
 	if r.Meeting.Correlator == "" {
 		r.Meeting = summarize(m)
 	}

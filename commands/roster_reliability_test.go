@@ -46,3 +46,22 @@ func TestRosterHealthyClusterNamesNoNode(t *testing.T) {
 		t.Fatalf("roster = %d participants, unreachable %+v; want 3 and none", len(r.Participants), r.Unreachable)
 	}
 }
+
+// Presenter mode with a node that cannot list its calls changes what it can and names the node
+// whose legs it could not reach, instead of claiming every leg was updated.
+func TestPresenterNamesNodesThatCouldNotBeListed(t *testing.T) {
+	e := newSimEnv(t, 3, Policy{})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Spread", Participants: people([]string{"cb1", "cb2", "cb3"}, 2)})
+	e.sim.SetDown("cb3", true)
+	r, ok := e.run(t, `presenter spread "Person cb1-00"`).(*ActionResult)
+	if !ok {
+		t.Fatalf("presenter did not return an action result")
+	}
+	var named bool
+	for _, f := range r.Failed {
+		named = named || (f.Node == "cb3" && strings.Contains(f.Reason, "could not be reached"))
+	}
+	if !named || !strings.Contains(r.Summary, "failed") {
+		t.Fatalf("presenter with cb3 down: summary %q, failed %+v; want cb3 named as failed", r.Summary, r.Failed)
+	}
+}

@@ -150,23 +150,6 @@ func bold(s string, max int) string {
 	return "*" + escapeTrunc(strings.TrimSpace(clean(s)), max-2) + "*"
 }
 
-// fmtDuration renders a call duration compactly: "45s", "12m", "1h 02m", "3d 4h".
-func fmtDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
 // clock is t as HH:MM:SS in loc (UTC when nil).
 func clock(t time.Time, loc *time.Location) string {
 	if loc == nil {

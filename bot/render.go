@@ -240,7 +240,7 @@ func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 	if len(m.Nodes) > 0 {
 		line += " · " + escapeTrunc(joinNodes(m.Nodes), 500)
 	}
-	line += " · " + fmtDuration(m.Duration)
+	line += " · " + commands.FormatDuration(m.Duration)
 	text := bold(meetingName(m), 500) + "\n" + line
 	var acc *slack.Accessory
 	if idPattern.MatchString(m.Correlator) {
@@ -346,7 +346,7 @@ func participantLine(p commands.ParticipantRow) string {
 	if p.State != "" && p.State != "connected" {
 		parts = append(parts, escapeTrunc(p.State, 50))
 	}
-	parts = append(parts, fmtDuration(p.Duration))
+	parts = append(parts, commands.FormatDuration(p.Duration))
 	return first + "\n" + strings.Join(parts, " · ")
 }
 
@@ -489,7 +489,7 @@ func fieldList(fs []field) []*slack.TextBlockObject {
 func participantFields(r *commands.ParticipantResult) []field {
 	p := r.Participant
 	state := escapeTrunc(p.State, 100)
-	if d := fmtDuration(p.Duration); state != "" {
+	if d := commands.FormatDuration(p.Duration); state != "" {
 		state += " · " + d
 	} else {
 		state = d
@@ -708,7 +708,7 @@ func nodeFields(n commands.NodeHealth) []field {
 	if n.Reachable {
 		fs = append(fs,
 			field{"Version", escapeTrunc(n.Version, 100)},
-			field{"Uptime", fmtDuration(n.Uptime)},
+			field{"Uptime", commands.FormatDuration(n.Uptime)},
 			field{"Active legs", fmt.Sprint(n.ActiveLegs)},
 			field{"Latency", fmt.Sprintf("%d ms", n.Latency.Milliseconds())})
 	}

@@ -84,7 +84,7 @@ func scheduleLine(e ScheduleInfo, now time.Time) string {
 	} else {
 		b.WriteString("\nNext run: " + e.Next.Format("Mon 2 Jan 15:04 MST"))
 		if !now.IsZero() && e.Next.After(now) {
-			b.WriteString(" (in " + fmtDuration(e.Next.Sub(now)) + ")")
+			b.WriteString(" (in " + commands.FormatDuration(e.Next.Sub(now)) + ")")
 		}
 	}
 	if !e.LastRun.IsZero() {

@@ -35,7 +35,7 @@ func FormatText(w io.Writer, r Result) error {
 
 // FormatDuration is a short human duration: 45s, 12m, 1h04m, 3d02h.
 func FormatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
+	d = max(d, 0).Round(time.Second)
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))

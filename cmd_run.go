@@ -57,12 +57,19 @@ func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr 
 		return fmt.Errorf("CMS: %w", err)
 	}
 	defer release()
+	// Audit records are JSON on stderr (the record of truth), tagged so a log pipeline can route
+	// them, and, with NFMM_AUDIT_CHANNEL, also a line each in that channel.
+	var auditHandler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	var auditFeed *bot.AuditHandler
+	if cfg.AuditChannel != "" {
+		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, logger)
+		auditHandler = slog.NewMultiHandler(auditHandler, auditFeed)
+	}
 	svc := commands.New(commands.Config{
 		Cluster: cluster,
 		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
-		// Audit records are JSON on stderr, tagged so a log pipeline can route them.
-		Audit:  slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "audit"),
-		Logger: logger,
+		Audit:   slog.New(auditHandler).With("log", "audit"),
+		Logger:  logger,
 	})
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(),
@@ -75,6 +82,9 @@ func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr 
 		Reports:     botReports(cfg.Reports),
 		ReportQuiet: cfg.ReportQuiet,
 		ReportsOff:  cfg.ReportsDisabled,
+
+		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
+		Audit:      auditFeed,
 	})
 	if err != nil {
 		return err
@@ -84,7 +94,8 @@ func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr 
 		return err
 	}
 	defer stopOps()
-	logger.Info("nfmm starting", "version", version, "cms_nodes", len(cluster.Nodes()), "reports", len(cfg.Reports), "reports_off", cfg.ReportsDisabled)
+	logger.Info("nfmm starting", "version", version, "cms_nodes", len(cluster.Nodes()), "reports", len(cfg.Reports), "reports_off", cfg.ReportsDisabled,
+		"user_groups", len(bot.UserGroupIDs(cfg.Operators, cfg.Viewers)), "audit_channel", cfg.AuditChannel != "")
 	if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

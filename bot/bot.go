@@ -62,6 +62,14 @@ type Config struct {
 	ReportQuiet    bool           // post nothing when there are no calls
 	ReportsOff     bool           // NFMM_REPORTS=off on this replica: `/cms schedule` says so
 	ReportLocation *time.Location // zone of specs without CRON_TZ; nil = time.Local (cron's default)
+
+	// UserGroups are the Slack user-group ids (S…) named in the policy (see UserGroupIDs): every
+	// actor gets the ones it belongs to, read with usergroups.users.list and cached for GroupTTL
+	// (default 5 min).
+	UserGroups []string
+	GroupTTL   time.Duration
+	// Audit, when set, receives the audit records (see AuditHandler); Run posts them as lines.
+	Audit *AuditHandler
 }
 
 func (c *Config) applyDefaults() {
@@ -119,6 +127,7 @@ type Bot struct {
 	pacer     *pacer
 	actions   map[string]actionHandler
 	sched     *Scheduler // nil when no report is scheduled
+	groups    *groupCache
 }
 
 // New builds the bot; it does no I/O.
@@ -156,6 +165,7 @@ func New(cfg Config) (*Bot, error) {
 		pacer:   newPacer(cfg.PostInterval),
 	}
 	b.actions = b.actionHandlers()
+	b.groups = newGroupCache(api, cfg.UserGroups, cfg.GroupTTL, cfg.Now, cfg.Logger)
 	if err := b.newScheduler(); err != nil {
 		return nil, err
 	}
@@ -185,6 +195,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 
 	b.startScheduler(ctx)
+	stopAudit := b.startAudit(ctx)
 
 	sockCtx, closeSocket := context.WithCancel(ctx)
 	defer closeSocket()
@@ -202,6 +213,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	schedStopped := b.stopScheduler() // a running report finishes alongside the handlers
 	b.drain(&wg, stopWork)
 	<-schedStopped
+	stopAudit() // after the handlers: their last audit lines are posted too
 	if err == nil {
 		b.log.Info("Slack bot stopped")
 	}
@@ -351,7 +363,7 @@ func (b *Bot) onSlashEnvelope(ctx context.Context, evt socketmode.Event) {
 		channel:     sc.ChannelID,
 		triggerID:   sc.TriggerID,
 	}
-	b.enqueue(ctx, b.jobs, job{kind: "slash_command", ia: ia, run: func(ctx context.Context) { b.onSlash(ctx, ia, sc.Text) }})
+	b.enqueue(ctx, b.jobs, b.userJob("slash_command", ia, func(ctx context.Context, ia interaction) { b.onSlash(ctx, ia, sc.Text) }))
 }
 
 func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {

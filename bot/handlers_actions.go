@@ -57,7 +57,7 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 	if act.ActionID == actAdd || act.ActionID == actPresenterOn {
 		q = b.urgent
 	}
-	return job{kind: act.ActionID, ia: ia, run: func(ctx context.Context) { h(ctx, ia, act) }}, q
+	return b.userJob(act.ActionID, ia, func(ctx context.Context, ia interaction) { h(ctx, ia, act) }), q
 }
 
 func firstNonEmpty(s ...string) string {

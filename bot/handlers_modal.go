@@ -169,9 +169,10 @@ func (b *Bot) viewSubmission(cb slack.InteractionCallback) (any, *job) {
 	default:
 		return nil, nil
 	}
-	return nil, &job{kind: cb.View.CallbackID, ia: ia, run: func(ctx context.Context) {
+	j := b.userJob(cb.View.CallbackID, ia, func(ctx context.Context, ia interaction) {
 		b.actOnRoster(ctx, ia, o.Correlator, cmd)
-	}}
+	})
+	return nil, &j
 }
 
 func errorsResponse(errs map[string]string) *slack.ViewSubmissionResponse {

@@ -19,7 +19,8 @@ import (
 
 const (
 	defaultAuditQueue = 256
-	// auditFlushTimeout bounds how long shutdown spends posting lines still queued.
+	// auditFlushTimeout bounds how long shutdown spends posting lines still queued (and never
+	// more than Config.DrainTimeout).
 	auditFlushTimeout = 5 * time.Second
 	// Untrusted fields are cut so one line stays readable and far below Slack's 3000 chars.
 	auditFieldMax = 200
@@ -92,7 +93,7 @@ func qualify(prefix string, as []slog.Attr) []slog.Attr {
 
 // Handle implements slog.Handler: records without an op are not audit records and are ignored.
 func (h *AuditHandler) Handle(_ context.Context, r slog.Record) error {
-	rec := make(map[string]slog.Value, 10)
+	rec := make(auditFields, 10)
 	for _, a := range h.attrs {
 		rec[a.Key] = a.Value.Resolve()
 	}
@@ -100,7 +101,7 @@ func (h *AuditHandler) Handle(_ context.Context, r slog.Record) error {
 		rec[h.prefix+a.Key] = a.Value.Resolve()
 		return true
 	})
-	if rec["op"].String() == "" {
+	if rec.str("op") == "" {
 		return nil
 	}
 	line := auditLine(rec)
@@ -112,6 +113,18 @@ func (h *AuditHandler) Handle(_ context.Context, r slog.Record) error {
 			"channel", h.sink.channel, "dropped_total", n)
 	}
 	return nil
+}
+
+// auditFields are a record's attributes by key.
+type auditFields map[string]slog.Value
+
+// str is the attribute as text; "" when it is missing (a zero Value would print "<nil>").
+func (f auditFields) str(key string) string {
+	v, ok := f[key]
+	if !ok || v.Kind() == slog.KindAny && v.Any() == nil {
+		return ""
+	}
+	return v.String()
 }
 
 // auditVerb is how a line names an operation: done is past tense for success; do is the
@@ -128,25 +141,25 @@ var auditVerbs = map[commands.Op]auditVerb{
 }
 
 // slackID matches user and channel ids that are safe to put inside <@…> / <#…>.
-var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,30}$`)
+var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,30}$`)
 
 // auditLine renders one record: "✅ <@U1> muted audio of Alice (cb2) in *Board review* · <#C1>".
 // Every field but the ids comes from CMS or the user and is escaped.
-func auditLine(rec map[string]slog.Value) string {
-	op := commands.Op(rec["op"].String())
+func auditLine(rec auditFields) string {
+	op := commands.Op(rec.str("op"))
 	v, ok := auditVerbs[op]
 	if !ok {
 		v = auditVerb{done: "did " + string(op), do: string(op), prep: "in"}
 	}
 	target := auditTarget(rec, v)
 	where := ""
-	if m := strings.TrimSpace(rec["meeting"].String()); m != "" {
+	if m := strings.TrimSpace(rec.str("meeting")); m != "" {
 		where = " " + v.prep + " " + bold(m, auditFieldMax)
 	}
-	errText := escapeTrunc(clean(rec["error"].String()), auditErrorMax)
-	actor := mention("@", rec["actor"].String())
+	errText := escapeTrunc(clean(rec.str("error")), auditErrorMax)
+	actor := mention("@", rec.str("actor"))
 	var line string
-	switch rec["outcome"].String() {
+	switch rec.str("outcome") {
 	case commands.OutcomeOK:
 		line = fmt.Sprintf("✅ %s %s %s%s", actor, v.done, target, where)
 	case commands.OutcomeDenied:
@@ -162,19 +175,19 @@ func auditLine(rec map[string]slog.Value) string {
 			line += ": " + errText
 		}
 	}
-	if ch := rec["channel"].String(); ch != "" {
+	if ch := rec.str("channel"); ch != "" {
 		line += " · " + mention("#", ch)
 	}
 	return line
 }
 
 // auditTarget is "audio of Alice (cb2)": what the action was applied to.
-func auditTarget(rec map[string]slog.Value, v auditVerb) string {
-	t := escapeTrunc(strings.TrimSpace(clean(rec["participant"].String())), auditFieldMax)
+func auditTarget(rec auditFields, v auditVerb) string {
+	t := escapeTrunc(strings.TrimSpace(clean(rec.str("participant"))), auditFieldMax)
 	if t == "" {
 		t = v.what
 	}
-	if m := rec["media"].String(); m != "" && t != "" {
+	if m := rec.str("media"); m != "" && t != "" {
 		t = escapeTrunc(clean(m), 10) + " of " + t
 	}
 	if nodes := auditNodes(rec["nodes"]); nodes != "" {
@@ -184,7 +197,7 @@ func auditTarget(rec map[string]slog.Value, v auditVerb) string {
 }
 
 func auditNodes(v slog.Value) string {
-	if v.Kind() != slog.KindAny {
+	if v.Kind() == slog.KindString {
 		return escapeTrunc(clean(v.String()), auditFieldMax)
 	}
 	ns, ok := v.Any().([]string)
@@ -217,7 +230,7 @@ func (b *Bot) startAudit(ctx context.Context) (stop func()) {
 	}()
 	return func() {
 		close(flush)
-		t := time.AfterFunc(auditFlushTimeout, cancel)
+		t := time.AfterFunc(min(auditFlushTimeout, b.cfg.DrainTimeout), cancel)
 		<-done
 		t.Stop()
 		cancel()

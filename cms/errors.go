@@ -1,6 +1,8 @@
 package cms
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"strconv"
@@ -21,6 +23,10 @@ var (
 	ErrAuth                        = errors.New("authentication failed")
 	ErrUnavailable                 = errors.New("node unavailable")
 	ErrMalformedResponse           = errors.New("malformed response")
+	// ErrCertificate is a node whose TLS certificate failed verification (unknown CA, wrong
+	// host name, expired): a configuration problem (CMS_CA_FILE), not an outage. A
+	// *TransportError matches it as well as ErrUnavailable.
+	ErrCertificate = errors.New("TLS certificate not trusted")
 )
 
 // Error types (APIError, AuthError, TransportError) are defined at the end of this file and
@@ -155,5 +161,22 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Is reports ErrUnavailable for every transport failure except a malformed body, which is the
 // node misbehaving rather than being away (that one matches ErrMalformedResponse via Unwrap).
 func (e *TransportError) Is(target error) bool {
-	return target == ErrUnavailable && !errors.Is(e.Err, ErrMalformedResponse)
+	switch target {
+	case ErrUnavailable:
+		return !errors.Is(e.Err, ErrMalformedResponse)
+	case ErrCertificate:
+		return isCertificateError(e.Err)
+	}
+	return false
+}
+
+// isCertificateError reports a failed TLS certificate verification anywhere in err's chain.
+func isCertificateError(err error) bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }

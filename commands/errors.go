@@ -197,6 +197,8 @@ func cmsError(node string, err error) *CMSError {
 		msg = "CMS rejected NFMM's credentials" + on + "."
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = where + " did not answer in time."
+	case errors.Is(err, cms.ErrCertificate):
+		msg = where + "'s TLS certificate is not trusted; check CMS_CA_FILE (the NFMM log has the details)."
 	case errors.Is(err, cms.ErrMalformedResponse):
 		msg = where + " sent an answer NFMM could not read."
 	case errors.Is(err, cms.ErrUnavailable):

@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"crypto/x509"
 	"strings"
 	"testing"
 
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
@@ -63,5 +65,18 @@ func TestPresenterNamesNodesThatCouldNotBeListed(t *testing.T) {
 	}
 	if !named || !strings.Contains(r.Summary, "failed") {
 		t.Fatalf("presenter with cb3 down: summary %q, failed %+v; want cb3 named as failed", r.Summary, r.Failed)
+	}
+}
+
+// An untrusted certificate is a configuration problem: the user is told which node and where
+// to look, not merely that the node "could not be reached".
+func TestCertificateErrorMessage(t *testing.T) {
+	err := wrapErr("cb1", &cms.TransportError{Node: "cb1", Method: "GET", Path: "/api/v1/calls",
+		Err: x509.UnknownAuthorityError{}})
+	msg := UserMessage(err)
+	for _, want := range []string{"cb1", "certificate", "CMS_CA_FILE"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("user message %q does not mention %q", msg, want)
+		}
 	}
 }

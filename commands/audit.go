@@ -15,7 +15,9 @@ const (
 )
 
 // record writes the one audit record of a state-changing operation. Keys: time (from the
-// handler), actor, channel, op, meeting, participant, nodes, outcome, error. The error is the
+// handler), actor, channel, op, meeting, participant, nodes, outcome, error, leg_id (the leg
+// acted on or added, when known) and changes (each field's before → after), so the record
+// alone says what changed in CMS. The error is the
 // user-safe message: raw CMS errors may carry URLs and go to the operational log instead.
 func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResult, err error) {
 	meeting, participant := c.Meeting, c.Participant
@@ -58,6 +60,18 @@ func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResul
 	if nodes == nil {
 		nodes = []string{}
 	}
+	legID, changes := c.Participant, []Change{}
+	if r != nil {
+		if r.LegID != "" {
+			legID = r.LegID
+		}
+		if r.Changes != nil {
+			changes = r.Changes
+		}
+	}
+	if c.Op == OpAdd || c.Op == OpPresenter {
+		legID = r.legOrEmpty()
+	}
 	s.audit.LogAttrs(ctx, slog.LevelInfo, "audit",
 		slog.String("actor", a.UserID),
 		slog.String("channel", a.ChannelID),
@@ -67,5 +81,15 @@ func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResul
 		slog.Any("nodes", nodes),
 		slog.String("outcome", outcome),
 		slog.String("error", UserMessage(err)),
+		slog.String("leg_id", legID),
+		slog.Any("changes", changes),
 	)
+}
+
+// legOrEmpty is the leg an add created or a presenter switch picked, "" when none.
+func (r *ActionResult) legOrEmpty() string {
+	if r == nil {
+		return ""
+	}
+	return r.LegID
 }

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,6 +64,7 @@ type Node struct {
 	base    *url.URL
 	client  *http.Client
 	sem     chan struct{} // bounds every request to this node, page fan-out included
+	queue   slotQueue     // who waits for a slot of sem, list pages first
 	timeout time.Duration
 	retry   retryPolicy
 }
@@ -177,6 +180,9 @@ type request struct {
 	segs   []string
 	query  url.Values
 	form   url.Values // POST/PUT body, form-encoded
+	// page marks a list page: it waits ahead of detail reads and writes, because each page
+	// unlocks up to a page of further reads while a detail read unlocks nothing.
+	page bool
 }
 
 func (r request) idempotent() bool { return r.method != http.MethodPost }
@@ -230,12 +236,10 @@ func (n *Node) backoff(ctx context.Context, attempt int) error {
 // reads the capped body and classifies the outcome.
 func (n *Node) attempt(ctx context.Context, req request, u *url.URL) (*response, error) {
 	path := u.EscapedPath()
-	select {
-	case n.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, n.transportErr(req.method, path, 0, ctx.Err(), false)
+	if err := n.acquire(ctx, req.page); err != nil {
+		return nil, n.transportErr(req.method, path, 0, err, false)
 	}
-	defer func() { <-n.sem }()
+	defer n.release()
 
 	actx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
@@ -254,6 +258,75 @@ func (n *Node) attempt(ctx context.Context, req request, u *url.URL) (*response,
 		return nil, err
 	}
 	return &response{status: status, header: header, body: body}, nil
+}
+
+// slotQueue holds the requests waiting for one of the node's slots: pages in one FIFO, all
+// else in another. A freed slot goes to the oldest page, else to the oldest other request, else
+// back to the pool; so sem's length is always the number of requests in flight.
+type slotQueue struct {
+	mu    sync.Mutex
+	pages []chan struct{}
+	other []chan struct{}
+}
+
+// acquire takes a slot of the node's concurrency cap, or fails when ctx ends first.
+func (n *Node) acquire(ctx context.Context, page bool) error {
+	q := &n.queue
+	q.mu.Lock()
+	if len(q.pages) == 0 && (page || len(q.other) == 0) {
+		select {
+		case n.sem <- struct{}{}:
+			q.mu.Unlock()
+			return nil
+		default:
+		}
+	}
+	ch := make(chan struct{})
+	if page {
+		q.pages = append(q.pages, ch)
+	} else {
+		q.other = append(q.other, ch)
+	}
+	q.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	removed := q.remove(ch)
+	q.mu.Unlock()
+	if !removed { // the slot was handed over just as ctx ended: pass it on
+		n.release()
+	}
+	return ctx.Err()
+}
+
+// release hands the caller's slot to the next waiter, or returns it to the pool.
+func (n *Node) release() {
+	q := &n.queue
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, list := range []*[]chan struct{}{&q.pages, &q.other} {
+		if len(*list) > 0 {
+			ch := (*list)[0]
+			*list = (*list)[1:]
+			close(ch)
+			return
+		}
+	}
+	<-n.sem
+}
+
+// remove drops ch from the queue and reports whether it was still waiting; q.mu is held.
+func (q *slotQueue) remove(ch chan struct{}) bool {
+	for _, list := range []*[]chan struct{}{&q.pages, &q.other} {
+		if i := slices.Index(*list, ch); i >= 0 {
+			*list = slices.Delete(*list, i, i+1)
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Node) roundTrip(ctx context.Context, req request, u *url.URL) (int, http.Header, []byte, error) {

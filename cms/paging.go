@@ -169,7 +169,7 @@ func (l *lister[T]) fetch(ctx context.Context, offset, limit int) (page[T], erro
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	resp, err := l.n.send(ctx, request{method: http.MethodGet, segs: l.segs, query: q})
+	resp, err := l.n.send(ctx, request{method: http.MethodGet, segs: l.segs, query: q, page: true})
 	if err != nil {
 		return page[T]{}, err
 	}

@@ -194,6 +194,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.worker(workCtx, b.urgent) })
 	}
 
+	// Read the user groups now, so the first click (maybe one that must open a modal within
+	// its 3 s trigger) does not wait for usergroups.users.list.
+	wg.Go(func() { b.groups.groupsOf(ctx, "") })
 	b.startScheduler(ctx)
 	stopAudit := b.startAudit(ctx)
 

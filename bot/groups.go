@@ -20,6 +20,7 @@ const (
 	defaultGroupTTL     = 5 * time.Minute
 	groupRetryAfterFail = 30 * time.Second // a failing Slack is asked again this soon, not per request
 	groupFetchTimeout   = 5 * time.Second  // one refresh of every group; callers wait at most this
+	modalGroupWait      = time.Second      // a modal-opening click waits at most this for a refresh
 )
 
 // UserGroupIDs returns the Slack user-group ids (S…) among policy entries, without duplicates,
@@ -73,7 +74,7 @@ func newGroupCache(api groupLister, groups []string, ttl time.Duration, now func
 // stale. It waits for a refresh at most groupFetchTimeout (or until ctx ends), then answers from
 // what is known.
 func (c *groupCache) groupsOf(ctx context.Context, user string) []string {
-	if c == nil || len(c.groups) == 0 || user == "" {
+	if c == nil || len(c.groups) == 0 {
 		return nil
 	}
 	c.mu.Lock()
@@ -157,7 +158,14 @@ func (b *Bot) withGroups(ctx context.Context, a commands.Actor) commands.Actor {
 // call Slack) it fills the actor's user groups, then runs fn with the completed interaction.
 func (b *Bot) userJob(kind string, ia interaction, fn func(ctx context.Context, ia interaction)) job {
 	return job{kind: kind, ia: ia, run: func(ctx context.Context) {
-		ia.actor = b.withGroups(ctx, ia.actor)
+		groupCtx, cancel := ctx, context.CancelFunc(func() {})
+		if ia.triggerID != "" && (kind == actAdd || kind == actPresenterOn) {
+			// The modal must open within the trigger's 3 s: answer from the membership known
+			// by then (fail closed when none is) rather than lose the click.
+			groupCtx, cancel = context.WithTimeout(ctx, modalGroupWait)
+		}
+		ia.actor = b.withGroups(groupCtx, ia.actor)
+		cancel()
 		fn(ctx, ia)
 	}}
 }

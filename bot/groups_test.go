@@ -203,8 +203,9 @@ func groupHarness(t *testing.T, members ...string) (*harness, *testClock) {
 			c.UserGroups = UserGroupIDs([]string{testGroup})
 			c.Now = clock.Now
 		},
+		// The group exists before the bot starts, as in Slack: the bot reads it at start-up.
+		UserGroups: map[string][]string{testGroup: members},
 	})
-	h.fake.SetUserGroup(testGroup, members)
 	return h, clock
 }
 

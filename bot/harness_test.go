@@ -31,9 +31,10 @@ const (
 
 // harnessOptions tweak the harness; the zero value is a 3-node cluster without meetings.
 type harnessOptions struct {
-	Nodes     int
-	Operators []string // default: testOperator
-	BotConfig func(*Config)
+	Nodes      int
+	Operators  []string // default: testOperator
+	BotConfig  func(*Config)
+	UserGroups map[string][]string // Slack user groups that exist before the bot starts
 }
 
 type harness struct {
@@ -88,7 +89,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			testOperator: {Name: "olive", RealName: "Olive Operator"},
 			testViewer:   {Name: "victor", RealName: "Victor Viewer"},
 		},
-		Channels: map[string]slackfake.Channel{testChannel: {Name: "meetings"}},
+		Channels:   map[string]slackfake.Channel{testChannel: {Name: "meetings"}},
+		UserGroups: o.UserGroups,
 	})
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.svc = commands.New(commands.Config{

@@ -85,12 +85,9 @@ func runAll(ctx context.Context, w io.Writer, runs int, only []string) error {
 		rows = append(rows, r)
 	}
 	if want["call"] || want["presenter"] {
-		rs, err := runMeeting(ctx, p, runs)
+		rs, err := runMeeting(ctx, p, runs, want["presenter"])
 		if err != nil {
 			return err
-		}
-		if !want["presenter"] {
-			rs = rs[:1]
 		}
 		if !want["call"] {
 			rs = rs[1:]
@@ -105,15 +102,15 @@ func runAll(ctx context.Context, w io.Writer, runs int, only []string) error {
 
 func printRows(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\twall\tCMS req\tbound (RTT)\t× bound\tbaseline\tbase req\t× faster\tmax in flight/node\t")
+	fmt.Fprintln(tw, "scenario\twall\tCMS req\tbound (RTT)\t× bound\tbaseline\tbase req\t× faster\tmax in flight/node\tCPU/run\t")
 	for _, r := range rows {
 		flag := ""
 		if r.MaxInFlight > r.K {
 			flag = " OVER CAP"
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%v (%d)\t%.2f\t%v\t%d\t%.1f\t%d/%d%s\t\n", r.Name, r.Wall.Round(time.Millisecond),
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%v (%d)\t%.2f\t%v\t%d\t%.1f\t%d/%d%s\t%v\t\n", r.Name, r.Wall.Round(time.Millisecond),
 			r.Requests, r.Bound, r.BoundRTT, r.vsBound(), r.Baseline.Round(time.Millisecond), r.BaseReqs,
-			r.vsBaseline(), r.MaxInFlight, r.K, flag)
+			r.vsBaseline(), r.MaxInFlight, r.K, flag, r.CPU.Round(time.Millisecond))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/nfmm/nfmm/commands"
@@ -19,7 +20,8 @@ type row struct {
 	Bound       time.Duration // BoundRTT × latency
 	Baseline    time.Duration // the sequential client, same run
 	BaseReqs    int
-	MaxInFlight int // highest per-node in-flight count seen by the emulator
+	MaxInFlight int           // highest per-node in-flight count seen by the emulator
+	CPU         time.Duration // process CPU of one run (median): NFMM and the emulator together
 	K           int
 }
 
@@ -60,22 +62,24 @@ func (e *env) measure(ctx context.Context, runs int, setup, op func(ctx context.
 	}
 	var walls []time.Duration
 	var reqs []int
+	var cpus []time.Duration
 	r := row{K: e.p.K}
 	for i := range runs {
 		if err := setup(ctx); err != nil {
 			return row{}, fmt.Errorf("run %d setup: %w", i+1, err)
 		}
 		e.sim.ResetCounters()
-		start := time.Now()
+		cpu0, start := cpuTime(), time.Now()
 		if err := op(ctx); err != nil {
 			return row{}, fmt.Errorf("run %d: %w", i+1, err)
 		}
 		walls = append(walls, time.Since(start))
+		cpus = append(cpus, cpuTime()-cpu0)
 		n, mif := e.counters()
 		reqs = append(reqs, n)
 		r.MaxInFlight = max(r.MaxInFlight, mif)
 	}
-	r.Wall, r.Requests = median(walls), median(reqs)
+	r.Wall, r.Requests, r.CPU = median(walls), median(reqs), median(cpus)
 	return r, nil
 }
 
@@ -92,3 +96,12 @@ func (e *env) timeBaseline(ctx context.Context, r *row, op func(ctx context.Cont
 }
 
 func timeMul(n int) time.Duration { return time.Duration(n) }
+
+// cpuTime is the user+system CPU this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

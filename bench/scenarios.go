@@ -98,7 +98,7 @@ func meetingShape(sim *cmssim.Sim, m cmssim.MeetingInfo, presenterNode string, c
 const bigMeeting = "Townhall"
 
 // runMeeting is scenarios 2 and 3 on one 300-participant meeting spread over 8 nodes.
-func runMeeting(ctx context.Context, p params, runs int) ([]row, error) {
+func runMeeting(ctx context.Context, p params, runs int, presenter bool) ([]row, error) {
 	e, err := newEnv(p, cmssim.Options{Nodes: 8})
 	if err != nil {
 		return nil, err
@@ -132,6 +132,9 @@ func runMeeting(ctx context.Context, p params, runs int) ([]row, error) {
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	if !presenter {
+		return []row{roster}, nil
 	}
 	on, off, err := runPresenter(ctx, e, svc, b, m, runs)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/nfmm/nfmm/commands"
 )
@@ -25,11 +26,15 @@ type job struct {
 	kind string // for logs and metrics: "slash_command", "nfmm_mute_audio", …
 	ia   interaction
 	run  func(ctx context.Context)
+	// asked is when the envelope was queued: reads that started later are fresh enough for
+	// it (commands.AskedAt), so jobs waiting for a worker share reads instead of repeating them.
+	asked time.Time
 }
 
 // enqueue hands a job to a worker; the read loop has already acked, so waiting here only delays
 // the next envelope's ack, never this one's.
 func (b *Bot) enqueue(ctx context.Context, q chan job, j job) {
+	j.asked = time.Now()
 	select {
 	case q <- j:
 	case <-ctx.Done():
@@ -46,7 +51,7 @@ func (b *Bot) worker(ctx context.Context, q <-chan job) {
 // runJob runs one job with a bound and recovers a panic so that one bad request never takes the
 // bot down: the stack goes to the log, the user hears "internal error".
 func (b *Bot) runJob(ctx context.Context, j job) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.JobTimeout)
+	ctx, cancel := context.WithTimeout(commands.AskedAt(ctx, j.asked), b.cfg.JobTimeout)
 	defer cancel()
 	defer func() {
 		r := recover()

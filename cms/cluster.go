@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,10 @@ type Cluster struct {
 	// flights coalesces identical in-flight reads (Meetings, Roster): a burst of Refresh
 	// clicks costs one fan-out, not one per click.
 	flights coalescer
+	// gen counts writes through the cluster; a read only shares a flight (or a recent result)
+	// of the same generation, so a read that starts after a write never gets an older read
+	// (a user who mutes sees the mute).
+	gen atomic.Uint64
 
 	mu        sync.Mutex
 	bridgeIDs map[string]string // node name -> its own /callBridges id, once learnt
@@ -154,7 +159,7 @@ func everyNodeFailed(nodes []*Node, err error) []NodeError {
 // (nothing is cached once it finishes); a node that cannot be read is listed in Failed and the
 // rest is returned. If ctx ends first, every node is reported failed with ctx's error.
 func (c *Cluster) Meetings(ctx context.Context) MeetingList {
-	v, err := c.flights.do(ctx, "meetings", func(ctx context.Context) any {
+	v, err := c.flights.doGen(ctx, "meetings", c.gen.Load(), func(ctx context.Context) any {
 		return c.readMeetings(ctx)
 	})
 	if err != nil {
@@ -339,7 +344,7 @@ type Roster struct {
 // the same meeting share one read; a leg that ends between list and detail is skipped.
 func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster {
 	key := rosterKey(m)
-	v, err := c.flights.do(ctx, key, func(ctx context.Context) any {
+	v, err := c.flights.doGen(ctx, key, c.gen.Load(), func(ctx context.Context) any {
 		return c.readRoster(ctx, m)
 	})
 	if err != nil {
@@ -437,10 +442,28 @@ func (c *Cluster) onNode(node string, fn func(*Node) error) error {
 	if err != nil {
 		return err
 	}
+	// Bumped even on failure: a write that timed out may still have been applied.
+	defer c.gen.Add(1)
 	if err := fn(n); err != nil {
 		return NodeError{Node: node, Err: err}
 	}
 	return nil
+}
+
+type notBeforeKey struct{}
+
+// ReadsNotBefore returns a context under which Meetings and Roster may answer with the result of
+// an identical read that started at or after t, made for another caller, instead of reading
+// again. Set t to when the user asked: data read after that is as fresh as they can expect,
+// and a burst of identical requests queued behind each other then costs one read, not one per
+// request (a request that waits for a worker would otherwise miss the in-flight read).
+func ReadsNotBefore(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, notBeforeKey{}, t)
+}
+
+func readsNotBefore(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(notBeforeKey{}).(time.Time)
+	return t, ok && !t.IsZero()
 }
 
 // UpdateLeg changes a leg on the node hosting it (the only node that knows the leg).
@@ -505,6 +528,9 @@ func (c *Cluster) Status(ctx context.Context) []NodeStatus {
 type coalescer struct {
 	mu      sync.Mutex
 	flights map[string]*flight
+	// recent keeps each key's last completed result for callers that accept any read started
+	// after they asked (ReadsNotBefore); entries older than recentKeep are dropped.
+	recent map[string]finished
 }
 
 type flight struct {
@@ -512,21 +538,46 @@ type flight struct {
 	val     any
 	waiters int
 	cancel  context.CancelFunc
+	started time.Time
+	gen     uint64
 }
+
+type finished struct {
+	val     any
+	started time.Time
+	gen     uint64
+}
+
+// recentKeep bounds how long a completed read is kept for late joiners: longer than a request
+// can plausibly wait in the bot's queue, short enough that the table stays small.
+const recentKeep = time.Minute
 
 // do returns fn's result for key, running fn at most once for concurrent callers. It returns
 // ctx.Err() if ctx ends first.
 func (g *coalescer) do(ctx context.Context, key string, fn func(context.Context) any) (any, error) {
+	return g.doGen(ctx, key, 0, fn)
+}
+
+// doGen is do for a caller that has seen gen writes: it joins only a flight (or, under
+// ReadsNotBefore, a recent result) of that generation; a newer generation starts a new flight,
+// which takes the key over while the older one finishes for its own waiters.
+func (g *coalescer) doGen(ctx context.Context, key string, gen uint64, fn func(context.Context) any) (any, error) {
 	g.mu.Lock()
 	if g.flights == nil {
 		g.flights = make(map[string]*flight)
 	}
+	if asked, ok := readsNotBefore(ctx); ok {
+		if r, ok := g.recent[key]; ok && r.gen == gen && !r.started.Before(asked) {
+			g.mu.Unlock()
+			return r.val, nil
+		}
+	}
 	f, ok := g.flights[key]
-	if !ok {
+	if !ok || f.gen != gen {
 		// Keep ctx's values (loggers, request ids) but not its cancellation: the work belongs
 		// to every waiter.
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f = &flight{done: make(chan struct{}), cancel: cancel}
+		f = &flight{done: make(chan struct{}), cancel: cancel, started: time.Now(), gen: gen}
 		g.flights[key] = f
 		go g.run(fctx, key, f, fn)
 	}
@@ -553,8 +604,26 @@ func (g *coalescer) run(ctx context.Context, key string, f *flight, fn func(cont
 	f.val = fn(ctx)
 	g.mu.Lock()
 	g.forget(key, f)
+	if ctx.Err() == nil { // a read every waiter abandoned is no answer for anyone
+		g.remember(key, finished{val: f.val, started: f.started, gen: f.gen})
+	}
 	g.mu.Unlock()
 	close(f.done)
+}
+
+// remember keeps r as key's latest result and drops expired ones; g.mu is held.
+func (g *coalescer) remember(key string, r finished) {
+	if g.recent == nil {
+		g.recent = make(map[string]finished)
+	}
+	for k, old := range g.recent {
+		if time.Since(old.started) > recentKeep {
+			delete(g.recent, k)
+		}
+	}
+	if old, ok := g.recent[key]; !ok || old.gen < r.gen || (old.gen == r.gen && !old.started.After(r.started)) {
+		g.recent[key] = r
+	}
 }
 
 // forget removes f from the table unless a newer flight already took its key; g.mu is held.
@@ -562,4 +631,46 @@ func (g *coalescer) forget(key string, f *flight) {
 	if g.flights[key] == f {
 		delete(g.flights, key)
 	}
+}
+
+// ParticipantOfRosterLeg is ParticipantOfLeg for a leg already read (a roster entry): its
+// status/groupId, which names the participant on CMS, is tried first and verified, so the usual
+// case costs one read instead of re-reading the leg and trying the leg id first.
+func (c *Cluster) ParticipantOfRosterLeg(ctx context.Context, e RosterEntry) (string, error) {
+	n, err := c.node(e.Node)
+	if err != nil {
+		return "", err
+	}
+	var hints []string
+	if g := e.Leg.Status.GroupID; g != "" {
+		hints = append(hints, g)
+	}
+	if e.Leg.ID != e.Leg.Status.GroupID {
+		hints = append(hints, e.Leg.ID)
+	}
+	for _, pid := range hints {
+		if ok, _ := ownsLeg(ctx, n, pid, e.Leg.ID); ok {
+			return pid, nil
+		}
+	}
+	pid, err := c.scanParticipants(ctx, n, e.Leg.Call, e.Leg.ID)
+	if err != nil {
+		return "", NodeError{Node: e.Node, Err: err}
+	}
+	return pid, nil
+}
+
+// LocalParticipants lists the participants of call instance callID that the node itself hosts.
+// The node's own callBridge id filters the list on CMS when it is known (a 300-person meeting
+// on 8 nodes is then ~4 pages per node instead of 30); remote entries are dropped either way.
+func (c *Cluster) LocalParticipants(ctx context.Context, node, callID string) ([]Participant, error) {
+	n, err := c.node(node)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := n.CallParticipants(ctx, callID, c.ownBridgeID(ctx, n))
+	if err != nil {
+		return nil, NodeError{Node: node, Err: err}
+	}
+	return slices.DeleteFunc(ps, func(p Participant) bool { return p.CallBridge != "" }), nil
 }

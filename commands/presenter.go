@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -42,9 +44,20 @@ func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, erro
 	for _, f := range ro.Failed {
 		r.Failed = append(r.Failed, LegFailure{Node: f.Node, Reason: "legs not read: " + reason(f.Node, f.Err)})
 	}
-	s.presenterLegs(ctx, ro.Legs, pres, r)
-	s.joinAudioMute(ctx, m, !c.Off, r)
-	s.importance(ctx, m, pres, r)
+	// Legs, calls and participants are different objects, so the three parts run at once; each
+	// node's own concurrency cap bounds the load. Results are joined in a fixed order.
+	legs, calls, imp := &ActionResult{}, &ActionResult{}, &ActionResult{Participant: r.Participant}
+	var wg sync.WaitGroup
+	wg.Go(func() { s.presenterLegs(ctx, ro.Legs, pres, legs) })
+	wg.Go(func() { s.joinAudioMute(ctx, m, !c.Off, calls) })
+	wg.Go(func() { s.importance(ctx, m, pres, imp) })
+	wg.Wait()
+	for _, part := range []*ActionResult{legs, calls, imp} {
+		r.Updated += part.Updated
+		r.Gone = append(r.Gone, part.Gone...)
+		r.Failed = append(r.Failed, part.Failed...)
+		r.Changes = append(r.Changes, part.Changes...)
+	}
 	r.Summary = presenterSummary(r, c.Off, len(ro.Legs))
 	return r, nil
 }
@@ -104,7 +117,8 @@ func shortID(id string) string {
 	return id
 }
 
-// presenterLegs updates every leg concurrently, at most s.perNode at a time per node.
+// presenterLegs updates every leg concurrently, at most s.perNode at a time per node (when set;
+// otherwise the node's own concurrency cap is the only bound).
 func (s *Service) presenterLegs(ctx context.Context, legs []cms.RosterEntry, pres *cms.RosterEntry, r *ActionResult) {
 	out := make([]legOutcome, len(legs))
 	byNode := map[string][]int{}
@@ -138,7 +152,7 @@ func (s *Service) presenterLegs(ctx context.Context, legs []cms.RosterEntry, pre
 // only its own out[i].
 func (s *Service) updateNodeLegs(ctx context.Context, legs []cms.RosterEntry, idx []int, pres *cms.RosterEntry, out []legOutcome) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, s.perNode)
+	sem := make(chan struct{}, cmp.Or(s.perNode, len(idx), 1))
 	for _, i := range idx {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -182,9 +196,13 @@ func (s *Service) joinAudioMute(ctx context.Context, m cms.Meeting, on bool, r *
 	if on {
 		u.JoinAudioMuteOverride, after = cms.Set(true), "on"
 	}
-	for _, in := range m.Instances {
-		err := s.cluster.UpdateCall(ctx, in.Node, in.Call.ID, u)
-		switch {
+	errs := make([]error, len(m.Instances))
+	concurrently(len(m.Instances), func(i int) {
+		in := m.Instances[i]
+		errs[i] = s.cluster.UpdateCall(ctx, in.Node, in.Call.ID, u)
+	})
+	for i, in := range m.Instances {
+		switch err := errs[i]; {
 		case errors.Is(err, cms.ErrCallNotFound):
 			continue // the instance ended: nobody left to join it
 		case err != nil:
@@ -202,43 +220,102 @@ func (s *Service) joinAudioMute(ctx context.Context, m cms.Meeting, on bool, r *
 	}
 }
 
+// concurrently runs fn(0..n-1) at once and waits; the nodes' caps bound what reaches CMS.
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { fn(i) })
+	}
+	wg.Wait()
+}
+
+// rosterParticipants is what presenter mode uses of *cms.Cluster beyond the Cluster interface
+// when it has it: the presenter's participant from the roster entry (no re-read of the leg)
+// and each node's own participants (filtered on CMS, not 30 pages of the whole roster).
+type rosterParticipants interface {
+	ParticipantOfRosterLeg(ctx context.Context, e cms.RosterEntry) (string, error)
+	LocalParticipants(ctx context.Context, node, callID string) ([]cms.Participant, error)
+}
+
 // importance gives the presenter's participant presenterImportance and unsets it on every other
-// participant that has one (all of them when pres is nil).
+// participant that has one (all of them when pres is nil). Every node's participants are listed
+// while the presenter's is being set; the unsets wait only for the presenter's id.
 func (s *Service) importance(ctx context.Context, m cms.Meeting, pres *cms.RosterEntry, r *ActionResult) {
-	presID := ""
-	if pres != nil {
-		id, err := s.cluster.ParticipantOfLeg(ctx, pres.Node, pres.Leg.Call, pres.Leg.ID)
-		if err == nil {
-			err = s.cluster.UpdateParticipant(ctx, pres.Node, id, cms.ParticipantUpdate{Importance: cms.Set(presenterImportance)})
+	var presID string
+	presDone := make(chan struct{})
+	go func() {
+		defer close(presDone)
+		if pres != nil {
+			presID = s.setPresenterImportance(ctx, *pres, r)
 		}
+	}()
+	failed := make([][]LegFailure, len(m.Instances))
+	concurrently(len(m.Instances), func(i int) {
+		in := m.Instances[i]
+		ps, err := s.localParticipants(ctx, in)
+		<-presDone
 		if err != nil {
-			r.Failed = append(r.Failed, LegFailure{LegID: pres.Leg.ID, Name: r.Participant, Node: pres.Node,
-				Reason: "importance not set: " + reason(pres.Node, err)})
-		} else {
-			presID = id
-			r.Changes = append(r.Changes, Change{Subject: r.Participant, Field: "importance", Before: "-", After: fmt.Sprint(presenterImportance)})
+			failed[i] = []LegFailure{{Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)}}
+			return
+		}
+		failed[i] = s.clearImportance(ctx, in.Node, ps, presID)
+	})
+	<-presDone // also when the meeting has no instances left
+	for _, f := range failed {
+		r.Failed = append(r.Failed, f...)
+	}
+}
+
+// setPresenterImportance finds the presenter's participant and sets its importance; it returns
+// the participant id, or "" after recording the failure in r.
+func (s *Service) setPresenterImportance(ctx context.Context, pres cms.RosterEntry, r *ActionResult) string {
+	var id string
+	var err error
+	if rp, ok := s.cluster.(rosterParticipants); ok {
+		id, err = rp.ParticipantOfRosterLeg(ctx, pres)
+	} else {
+		id, err = s.cluster.ParticipantOfLeg(ctx, pres.Node, pres.Leg.Call, pres.Leg.ID)
+	}
+	if err == nil {
+		err = s.cluster.UpdateParticipant(ctx, pres.Node, id, cms.ParticipantUpdate{Importance: cms.Set(presenterImportance)})
+	}
+	if err != nil {
+		r.Failed = append(r.Failed, LegFailure{LegID: pres.Leg.ID, Name: r.Participant, Node: pres.Node,
+			Reason: "importance not set: " + reason(pres.Node, err)})
+		return ""
+	}
+	r.Changes = append(r.Changes, Change{Subject: r.Participant, Field: "importance", Before: "-", After: fmt.Sprint(presenterImportance)})
+	return id
+}
+
+// localParticipants lists the participants the instance's node hosts itself.
+func (s *Service) localParticipants(ctx context.Context, in cms.CallInstance) ([]cms.Participant, error) {
+	if rp, ok := s.cluster.(rosterParticipants); ok {
+		return rp.LocalParticipants(ctx, in.Node, in.Call.ID)
+	}
+	n, ok := s.cluster.Node(in.Node)
+	if !ok || n == nil {
+		return nil, nil
+	}
+	ps, err := n.CallParticipants(ctx, in.Call.ID, "")
+	// Remote participants are cleared by their own node.
+	return slices.DeleteFunc(ps, func(p cms.Participant) bool { return p.CallBridge != "" }), err
+}
+
+// clearImportance unsets the importance of every participant in ps that has one, except presID.
+func (s *Service) clearImportance(ctx context.Context, node string, ps []cms.Participant, presID string) []LegFailure {
+	ps = slices.DeleteFunc(slices.Clone(ps), func(p cms.Participant) bool { return p.Importance == nil || p.ID == presID })
+	errs := make([]error, len(ps))
+	concurrently(len(ps), func(i int) {
+		errs[i] = s.cluster.UpdateParticipant(ctx, node, ps[i].ID, cms.ParticipantUpdate{Importance: cms.Unset[int]()})
+	})
+	var failed []LegFailure
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, cms.ErrNotFound) {
+			failed = append(failed, LegFailure{Name: ps[i].Name, Node: node, Reason: "importance not cleared: " + reason(node, err)})
 		}
 	}
-	for _, in := range m.Instances {
-		n, ok := s.cluster.Node(in.Node)
-		if !ok || n == nil {
-			continue
-		}
-		ps, err := n.CallParticipants(ctx, in.Call.ID, "")
-		if err != nil {
-			r.Failed = append(r.Failed, LegFailure{Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)})
-			continue
-		}
-		for _, p := range ps {
-			if p.CallBridge != "" || p.Importance == nil || p.ID == presID {
-				continue // remote participants are cleared by their own node
-			}
-			err := s.cluster.UpdateParticipant(ctx, in.Node, p.ID, cms.ParticipantUpdate{Importance: cms.Unset[int]()})
-			if err != nil && !errors.Is(err, cms.ErrNotFound) {
-				r.Failed = append(r.Failed, LegFailure{Name: p.Name, Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)})
-			}
-		}
-	}
+	return failed
 }
 
 func presenterSummary(r *ActionResult, off bool, legs int) string {

@@ -40,7 +40,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for durations and AsOf; nil means time.Now.
 	Now func() time.Time
-	// LegConcurrency bounds concurrent leg updates per node in presenter mode; default 4.
+	// LegConcurrency bounds concurrent leg updates per node in presenter mode; 0 (the default)
+	// leaves the bound to each node's own concurrency cap (cms.NodeConfig.MaxConcurrency),
+	// which every request of every operation shares.
 	LegConcurrency int
 	// ReportRosters bounds how many meeting rosters the report reads for media quality;
 	// default 20 (the largest meetings first).
@@ -74,9 +76,7 @@ func New(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.perNode <= 0 {
-		s.perNode = 4
-	}
+	s.perNode = max(s.perNode, 0)
 	if s.rosters <= 0 {
 		s.rosters = 20
 	}

@@ -160,7 +160,8 @@ func (b *Bot) legAction(op commands.Op, media commands.Media) actionHandler {
 			b.tell(ctx, ia, staleButton)
 			return
 		}
-		cmd := commands.Command{Op: op, Participant: ref.LegID, Node: ref.Node, Media: media}
+		// Meeting lets commands refuse a leg that is not in the roster's meeting.
+		cmd := commands.Command{Op: op, Meeting: ref.Correlator, Participant: ref.LegID, Node: ref.Node, Media: media}
 		b.actOnRoster(ctx, ia, ref.Correlator, cmd)
 	}
 }
@@ -172,7 +173,7 @@ func (b *Bot) onLayout(ctx context.Context, ia interaction, act slack.BlockActio
 		b.tell(ctx, ia, staleButton)
 		return
 	}
-	cmd := commands.Command{Op: commands.OpLayout, Participant: ref.LegID, Node: ref.Node, Layout: layout}
+	cmd := commands.Command{Op: commands.OpLayout, Meeting: ref.Correlator, Participant: ref.LegID, Node: ref.Node, Layout: layout}
 	b.actOnRoster(ctx, ia, ref.Correlator, cmd)
 }
 

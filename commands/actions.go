@@ -37,6 +37,12 @@ func (s *Service) legAction(ctx context.Context, c Command) (cms.LegRef, cms.Cal
 		Op: c.Op, Meeting: s.meetingOfCall(ctx, lr.Node, d.Call),
 		Participant: name, LegID: lr.LegID, Node: lr.Node,
 	}
+	// A button names the meeting its roster showed; a leg of another meeting means a tampered
+	// or mixed-up value. Refuse it rather than act where the user was not looking. (When the
+	// leg's meeting cannot be resolved, Name is empty and the check is skipped.)
+	if c.Meeting != "" && r.Meeting.Name != "" && !strings.EqualFold(r.Meeting.Correlator, c.Meeting) {
+		return lr, d, nil, &RefError{Kind: "participant", Ref: c.Participant}
+	}
 	return lr, d, r, nil
 }
 

@@ -80,3 +80,32 @@ func TestCertificateErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// A leg action that names a meeting (a button does) is refused when the leg is in another one.
+func TestLegActionRefusesALegOfAnotherMeeting(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	a := e.sim.AddMeeting(cmssim.MeetingSpec{Name: "A", Participants: []cmssim.ParticipantSpec{{Name: "Ann", Node: "cb1"}}})
+	b := e.sim.AddMeeting(cmssim.MeetingSpec{Name: "B", Participants: []cmssim.ParticipantSpec{{Name: "Ben", Node: "cb2"}}})
+	ben := b.Legs[0]
+	tests := []struct {
+		name    string
+		meeting string
+		refused bool
+	}{
+		{"other meeting", a.Correlator, true},
+		{"own meeting", b.Correlator, false},
+		{"typed, no meeting", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.Execute(t.Context(), e.op, Command{Op: OpLayout, Meeting: tt.meeting, Participant: ben.ID, Node: "cb2", Layout: "stacked"})
+			if (err != nil) != tt.refused {
+				t.Fatalf("err = %v, want refused=%v", err, tt.refused)
+			}
+			got, _ := e.sim.Leg(ben.ID)
+			if changed := got.ChosenLayout == "stacked"; changed == tt.refused {
+				t.Errorf("layout %q after refused=%v", got.ChosenLayout, tt.refused)
+			}
+		})
+	}
+}

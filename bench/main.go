@@ -44,7 +44,7 @@ func main() {
 	var err error
 	switch {
 	case *child != "":
-		err = runChild(ctx, *child, os.Stdout)
+		err = runChild(ctx, *child, *runs, os.Stdout)
 	case *plot != "":
 		err = runPlot(ctx, *plot, *runs, os.Stdout)
 	default:

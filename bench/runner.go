@@ -105,3 +105,5 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func durationOf(ns int64) time.Duration { return time.Duration(ns) }

@@ -56,5 +56,3 @@ func medianSlash(rs []slashResult) *slashResult {
 		Requests: int(pick(func(r slashResult) int64 { return int64(r.Requests) })),
 	}
 }
-
-func runPlot(ctx context.Context, path string, runs int, w io.Writer) error { return nil }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"image/color"
+	"testing"
+	"time"
+)
+
+func TestListRounds(t *testing.T) {
+	tests := []struct {
+		name    string
+		n, p, k int
+		want    int
+	}{
+		{"empty list: one page", 0, 10, 8, 1},
+		{"one page, details fit in a round", 5, 10, 8, 2},
+		{"one page, details need two rounds", 10, 10, 8, 3},
+		{"scenario 1 node: 5 pages + 50 details", 50, 10, 8, 8},       // 1 + ⌈54/8⌉ = 8
+		{"scenario 2 node: 5 pages + 45 legs", 45, 10, 8, 8},          // 1 + ⌈49/8⌉ = 8
+		{"chain dominates with many slots", 50, 10, 100, 3},           // page -> page -> detail
+		{"sequential client is the work", 50, 10, 1, 5 + 50},          // k = 1: every request
+		{"scale node: 25 calls", 25, 10, 8, max(3, 1+ceilDiv(27, 8))}, // 3 pages + 25 details
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := listRounds(tt.n, tt.p, tt.k); got != tt.want {
+				t.Errorf("listRounds(%d, %d, %d) = %d, want %d", tt.n, tt.p, tt.k, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMeetingBounds(t *testing.T) {
+	// 300 participants on 8 nodes: 4 nodes with 38, 4 with 37, plus 7 distribution links each.
+	var ns []meetingNode
+	for i := range 8 {
+		parts := 37
+		if i < 4 {
+			parts = 38
+		}
+		ns = append(ns, meetingNode{calls: 1, parts: parts, legs: parts + 7})
+	}
+	if got := rosterRounds(ns, 10, 8); got != 1+8 {
+		t.Errorf("roster bound %d, want 9 (find + 1 + ⌈49/8⌉)", got)
+	}
+	on := append([]meetingNode(nil), ns...)
+	on[0].presenter = true
+	// find 1 + roster 8 + ⌈38/8⌉ = 14 beats 1 + ⌈(50+38+1+4+2)/8⌉ = 13.
+	if got := presenterRounds(on, 10, 8, true); got != 14 {
+		t.Errorf("presenter on bound %d, want 14", got)
+	}
+	off := append([]meetingNode(nil), ns...)
+	off[0].clears = 1
+	// No barrier: 1 + ⌈(50+38+1+4+1)/8⌉ = 13.
+	if got := presenterRounds(off, 10, 8, false); got != 13 {
+		t.Errorf("presenter off bound %d, want 13", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := median([]time.Duration{5, 1, 3}); got != 3 {
+		t.Errorf("median = %v, want 3", got)
+	}
+	if got := median([]int{}); got != 0 {
+		t.Errorf("median of nothing = %v, want 0", got)
+	}
+}
+
+func TestDrawPlotShowsEverySeries(t *testing.T) {
+	var rows []row
+	for _, n := range plotNodes {
+		rows = append(rows, row{Wall: 230 * time.Millisecond, Bound: 200 * time.Millisecond,
+			Baseline: time.Duration(n) * 1400 * time.Millisecond})
+	}
+	img := drawPlot(rows)
+	seen := map[[4]uint8]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := img.RGBAAt(x, y)
+			seen[[4]uint8{c.R, c.G, c.B, c.A}]++
+		}
+	}
+	for name, c := range map[string]color.RGBA{"nfmm": nfmmCol, "bound": boundCol, "baseline": baseCol} {
+		if col := [4]uint8{c.R, c.G, c.B, c.A}; seen[col] < 100 {
+			t.Errorf("series %s: %d pixels drawn, want a line", name, seen[col])
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
@@ -47,7 +48,10 @@ func offlineBot(t *testing.T, r Runner) *Bot {
 	offline := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
 		return nil, errors.New("offline")
 	})}
-	b, err := New(Config{BotToken: "xoxb-fuzz", AppToken: "xapp-fuzz", APIURL: "http://127.0.0.1:9/api/", Service: r, HTTPClient: offline})
+	// No pacing: a generated payload may carry many actions, and each would otherwise wait
+	// the per-channel post interval (1 s), turning one input into a hang for the fuzzer.
+	b, err := New(Config{BotToken: "xoxb-fuzz", AppToken: "xapp-fuzz", APIURL: "http://127.0.0.1:9/api/", Service: r,
+		HTTPClient: offline, PostInterval: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,11 +233,20 @@ func TestDemoInBrowser(t *testing.T) {
 	b.run("layout note", visibleText("msg", "set the layout of"))
 	b.shot("layout")
 
+	b.run("participant details", click(control(roster, ref, "button", "nfmm_details")),
+		visibleText("msg", "Back to roster"), visibleText("msg", "jitter"))
+	b.shot("details")
+	b.run("back to the roster", click(fmt.Sprintf(`%s button[data-action="nfmm_participants"][data-value=%q]`, roster, m.Correlator)),
+		visible(control(roster, ref, "button", "nfmm_unmute_audio")))
+
 	presenterModeInBrowser(t, b, run.Sim, m, roster)
 	addParticipantInBrowser(t, b, run, m, roster)
 	disconnectInBrowser(t, b, run.Sim, m, roster, target)
 	blockKitInBrowser(t, b, run)
 	viewerRefusedInBrowser(t, b, run.Sim, m)
+	b.run("a viewer may read node status", typeInto("#composer", "/cms status\n"),
+		visibleText("msg", "Cluster status"))
+	b.shot("status")
 	mrkdwnInBrowser(t, b)
 }
 
@@ -401,6 +410,7 @@ func clicked(run *demoRun, actionID, value string) bool {
 func mrkdwnInBrowser(t *testing.T, b *browser) {
 	tests := []struct{ in, want string }{
 		{"*bold* and _italic_", "<b>bold</b> and <i>italic</i>"},
+		{"AEAD\u200d_\u200dAES\u200d_\u200d256 \u200d*\u200dx\u200d*\u200d", "AEAD\u200d_\u200dAES\u200d_\u200d256 \u200d*\u200dx\u200d*\u200d"},
 		{"`code *not bold*`", "<code>code *not bold*</code>"},
 		{"<https://example.com/a?b=1&amp;c=2|the docs>", `<a href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">the docs</a>`},
 		{"<javascript:alert(1)|click>", "click"},

@@ -62,9 +62,11 @@
   }
 
   // Emphasis markers must touch a word on the inside and not on the outside, as in Slack.
-  const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g;
-  const ITALIC = /(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g;
-  const STRIKE = /(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g;
+  // Zero-width (non-)joiners and spaces count as part of a word: NFMM puts them around
+  // formatting characters of untrusted names (AEAD_AES_256_GCM) precisely so nothing pairs up.
+  const BOLD = /(^|[^\w*\u200b-\u200d])\*(?=\S)([^*\n]*?\S)\*(?![\w\u200b-\u200d])/g;
+  const ITALIC = /(^|[^\w_\u200b-\u200d])_(?=\S)([^_\n]*?\S)_(?![\w\u200b-\u200d])/g;
+  const STRIKE = /(^|[^\w~\u200b-\u200d])~(?=\S)([^~\n]*?\S)~(?![\w\u200b-\u200d])/g;
 
   function mrkdwn(src, users) {
     // \u0001 and \u0002 delimit placeholders; input cannot contain them.

@@ -138,6 +138,7 @@ func TestE2EHelpForBlankAndUnknown(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	h.slash(testOperator, "")
 	h.waitMessage(testOperator, "help", contains(actRun, "calls"))
+	h.waitMessage(testOperator, "help listing the bot's own schedule command", contains("the scheduled reports and their next run times"))
 	h.slash(testOperator, "frobnicate")
 	h.waitMessage(testOperator, "unknown command with help", contains("frobnicate", actRun))
 	h.slash(testViewer, "help public")

@@ -345,7 +345,7 @@ type Roster struct {
 func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster {
 	key := rosterKey(m)
 	v, err := c.flights.doGen(ctx, key, c.gen.Load(), func(ctx context.Context) any {
-		return c.readRoster(ctx, m)
+		return c.readRoster(ctx, m, nil)
 	})
 	if err != nil {
 		failed := make([]NodeError, 0, len(m.Instances))
@@ -371,7 +371,9 @@ func rosterKey(m Meeting) string {
 	return b.String()
 }
 
-func (c *Cluster) readRoster(ctx context.Context, m Meeting) Roster {
+// readRoster reads every instance's legs; onLeg, when set, sees each participant leg as it
+// arrives.
+func (c *Cluster) readRoster(ctx context.Context, m Meeting, onLeg func(RosterEntry)) Roster {
 	res := make([]nodeResult[RosterEntry], len(m.Instances))
 	var wg sync.WaitGroup
 	for i, in := range m.Instances {
@@ -381,7 +383,7 @@ func (c *Cluster) readRoster(ctx context.Context, m Meeting) Roster {
 			continue
 		}
 		wg.Go(func() {
-			legs, err := instanceLegs(ctx, n, in.Call.ID)
+			legs, err := instanceLegs(ctx, n, in.Call.ID, onLeg)
 			res[i] = nodeResult[RosterEntry]{items: legs, err: err}
 		})
 	}
@@ -399,8 +401,9 @@ func (c *Cluster) readRoster(ctx context.Context, m Meeting) Roster {
 	return r
 }
 
-// instanceLegs reads one call instance's participant legs with detail on its node.
-func instanceLegs(ctx context.Context, n *Node, callID string) ([]RosterEntry, error) {
+// instanceLegs reads one call instance's participant legs with detail on its node, handing
+// each to onLeg (when set) as soon as its detail is read.
+func instanceLegs(ctx context.Context, n *Node, callID string, onLeg func(RosterEntry)) ([]RosterEntry, error) {
 	if strings.TrimSpace(callID) == "" {
 		return nil, fmt.Errorf("call instance without an id: %w", ErrParameter)
 	}
@@ -408,7 +411,11 @@ func instanceLegs(ctx context.Context, n *Node, callID string) ([]RosterEntry, e
 		d, err := n.CallLeg(ctx, l.ID)
 		switch {
 		case err == nil:
-			return RosterEntry{Node: n.Name(), Leg: d}, !d.IsDistributionLink(), nil
+			e := RosterEntry{Node: n.Name(), Leg: d}
+			if onLeg != nil && !d.IsDistributionLink() {
+				onLeg(e)
+			}
+			return e, !d.IsDistributionLink(), nil
 		case errors.Is(err, ErrCallLegNotFound):
 			return RosterEntry{}, false, nil // the participant hung up between list and detail
 		default:

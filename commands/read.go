@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/cms"
@@ -95,6 +96,9 @@ func (s *Service) meetingRoster(ctx context.Context, ref string) (cms.Meeting, c
 		unread []cms.NodeError
 		err    error
 	)
+	if lr, ok := s.cluster.(listedResolver); ok {
+		return s.listedRoster(ctx, lr, ref)
+	}
 	if pr, ok := s.cluster.(partialResolver); ok {
 		m, unread, err = pr.ResolveMeetingPartial(ctx, ref)
 		err = wrapErr("", err)
@@ -107,6 +111,42 @@ func (s *Service) meetingRoster(ctx context.Context, ref string) (cms.Meeting, c
 	ro := s.cluster.Roster(ctx, m)
 	ro.Failed = mergeFailed(ro.Failed, unread)
 	return m, ro, nil
+}
+
+// listedResolver is implemented by *cms.Cluster: a meeting resolved from the calls lists alone,
+// its call details read separately, so that they overlap the roster instead of preceding it.
+type listedResolver interface {
+	ResolveMeetingListed(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
+	MeetingDetails(ctx context.Context, m cms.Meeting) (cms.Meeting, []cms.NodeError, error)
+}
+
+// listedRoster is meetingRoster one round trip shorter: the roster and the call details are read
+// at once. A node whose call detail could not be read is named in Failed, as one whose calls
+// could not be listed.
+func (s *Service) listedRoster(ctx context.Context, lr listedResolver, ref string) (cms.Meeting, cms.Roster, error) {
+	m, unread, err := lr.ResolveMeetingListed(ctx, ref)
+	if err != nil {
+		return cms.Meeting{}, cms.Roster{}, wrapErr("", err)
+	}
+	var (
+		ro      cms.Roster
+		md      cms.Meeting
+		badCall []cms.NodeError
+		derr    error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() { ro = s.cluster.Roster(ctx, m) })
+	md, badCall, derr = lr.MeetingDetails(ctx, m)
+	wg.Wait()
+	if errors.Is(derr, cms.ErrNotFound) { // every instance ended since the list: the meeting is over
+		derr = &cms.UnknownRefError{Kind: "meeting", Ref: ref}
+	}
+	if derr != nil {
+		return cms.Meeting{}, cms.Roster{}, wrapErr("", derr)
+	}
+	ro.Meeting = md
+	ro.Failed = mergeFailed(mergeFailed(ro.Failed, badCall), unread)
+	return md, ro, nil
 }
 
 func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {

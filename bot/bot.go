@@ -46,7 +46,7 @@ type Config struct {
 	Logger     *slog.Logger
 	Metrics    Metrics        // nil = no metrics
 	Location   *time.Location // for clock times in notes; nil = UTC
-	HTTPClient *http.Client   // nil = http.DefaultClient
+	HTTPClient *http.Client   // nil = a client with a slackHTTPTimeout timeout
 
 	Workers      int           // handler pool size; default 16
 	QueueSize    int           // envelopes waiting for a worker; default 256
@@ -83,7 +83,9 @@ func (c *Config) applyDefaults() {
 		c.Location = time.UTC
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = http.DefaultClient
+		// Every Web API call also carries a ctx; this bounds the ones whose ctx lives long
+		// (start-up, socket open) against a Slack that accepts and never answers.
+		c.HTTPClient = &http.Client{Timeout: slackHTTPTimeout}
 	}
 	if c.Workers <= 0 {
 		c.Workers = 16
@@ -171,6 +173,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	return b, nil
 }
+
+// slackHTTPTimeout bounds one Slack Web API request.
+const slackHTTPTimeout = 20 * time.Second
 
 // Connected reports whether the Socket Mode connection is up (for /healthz).
 func (b *Bot) Connected() bool { return b.connected.Load() }
@@ -276,7 +281,9 @@ func socketError(err error) error {
 // checkBotToken asks auth.test whether the bot token works, so a wrong SLACK_BOT_TOKEN stops
 // start-up with a clear message instead of failing every post later.
 func (b *Bot) checkBotToken(ctx context.Context) error {
-	resp, err := b.api.AuthTestContext(ctx)
+	checkCtx, cancel := context.WithTimeout(ctx, slackHTTPTimeout)
+	defer cancel()
+	resp, err := b.api.AuthTestContext(checkCtx)
 	if err == nil {
 		b.log.Info("Slack bot token accepted", "team", resp.Team, "bot_user", resp.UserID)
 		return nil

@@ -26,6 +26,9 @@ type legOutcome struct {
 // node. Legs that left meanwhile are reported in Gone, other failures in Failed; running it
 // twice is harmless because every update sets absolute values.
 func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, error) {
+	if st, ok := s.cluster.(rosterStreamer); ok {
+		return s.presenterStreamed(ctx, st, c)
+	}
 	m, ro, err := s.meetingRoster(ctx, c.Meeting)
 	if err != nil {
 		return nil, err
@@ -135,16 +138,21 @@ func (s *Service) presenterLegs(ctx context.Context, legs []cms.RosterEntry, pre
 	}
 	wg.Wait()
 	for i, e := range legs {
-		name := displayName(e.Leg)
-		switch err := out[i].err; {
-		case errors.Is(err, cms.ErrCallLegNotFound):
-			r.Gone = append(r.Gone, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: "left the meeting"})
-		case err != nil:
-			r.Failed = append(r.Failed, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: reason(e.Node, err)})
-		default:
-			r.Updated++
-			r.Changes = append(r.Changes, legChanges(e, pres)...)
-		}
+		recordLeg(r, e, pres, out[i].err)
+	}
+}
+
+// recordLeg adds the outcome err of e's update to r: left, failed, or updated with its changes.
+func recordLeg(r *ActionResult, e cms.RosterEntry, pres *cms.RosterEntry, err error) {
+	name := displayName(e.Leg)
+	switch {
+	case errors.Is(err, cms.ErrCallLegNotFound):
+		r.Gone = append(r.Gone, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: "left the meeting"})
+	case err != nil:
+		r.Failed = append(r.Failed, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: reason(e.Node, err)})
+	default:
+		r.Updated++
+		r.Changes = append(r.Changes, legChanges(e, pres)...)
 	}
 }
 
@@ -241,6 +249,13 @@ type rosterParticipants interface {
 // participant that has one (all of them when pres is nil). Every node's participants are listed
 // while the presenter's is being set; the unsets wait only for the presenter's id.
 func (s *Service) importance(ctx context.Context, m cms.Meeting, pres *cms.RosterEntry, r *ActionResult) {
+	list := func(in cms.CallInstance) ([]cms.Participant, error) { return s.localParticipants(ctx, in) }
+	s.importanceOf(ctx, m, pres, list, r)
+}
+
+// importanceOf is importance with each instance's own participants from list.
+func (s *Service) importanceOf(ctx context.Context, m cms.Meeting, pres *cms.RosterEntry,
+	list func(cms.CallInstance) ([]cms.Participant, error), r *ActionResult) {
 	var presID string
 	presDone := make(chan struct{})
 	go func() {
@@ -252,7 +267,7 @@ func (s *Service) importance(ctx context.Context, m cms.Meeting, pres *cms.Roste
 	failed := make([][]LegFailure, len(m.Instances))
 	concurrently(len(m.Instances), func(i int) {
 		in := m.Instances[i]
-		ps, err := s.localParticipants(ctx, in)
+		ps, err := list(in)
 		<-presDone
 		if err != nil {
 			failed[i] = []LegFailure{{Node: in.Node, Reason: "importance not cleared: " + reason(in.Node, err)}}

@@ -30,6 +30,8 @@ func main() {
 	plot := flag.String("plot", "", "write the wall-time-versus-nodes plot to this PNG path and exit")
 	child := flag.String("child", "", "internal: run one measurement in this process and print JSON")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	latency := flag.Duration("latency", defaultParams.Latency, "per-request latency of scenarios 1-3 (a longer one shows the request schedule with CPU mattering less)")
+	baseline := flag.Bool("baseline", true, "also time the sequential baseline in scenarios 1-3")
 	flag.Parse()
 	if *cpuprofile != "" {
 		stop, err := startProfile(*cpuprofile)
@@ -48,7 +50,9 @@ func main() {
 	case *plot != "":
 		err = runPlot(ctx, *plot, *runs, os.Stdout)
 	default:
-		err = runAll(ctx, os.Stdout, *runs, strings.Split(*only, ","))
+		p := defaultParams
+		p.Latency, p.NoBaseline = *latency, !*baseline
+		err = runAll(ctx, os.Stdout, p, *runs, strings.Split(*only, ","))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -68,12 +72,11 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func runAll(ctx context.Context, w io.Writer, runs int, only []string) error {
+func runAll(ctx context.Context, w io.Writer, p params, runs int, only []string) error {
 	want := map[string]bool{}
 	for _, s := range only {
 		want[strings.TrimSpace(s)] = true
 	}
-	p := defaultParams
 	fmt.Fprintf(w, "NFMM bench: latency %v per request, page cap %d, concurrency cap %d per node, median of %d runs\n\n",
 		p.Latency, p.PageCap, p.K, runs)
 	var rows []row

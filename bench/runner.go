@@ -85,6 +85,9 @@ func (e *env) measure(ctx context.Context, runs int, setup, op func(ctx context.
 
 // timeBaseline runs the sequential client once and records its wall time and requests.
 func (e *env) timeBaseline(ctx context.Context, r *row, op func(ctx context.Context) error) error {
+	if e.p.NoBaseline {
+		return nil
+	}
 	e.sim.ResetCounters()
 	start := time.Now()
 	if err := op(ctx); err != nil {

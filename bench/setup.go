@@ -15,6 +15,8 @@ type params struct {
 	Latency time.Duration
 	PageCap int
 	K       int // per-node concurrency cap
+	// NoBaseline skips the sequential baseline (diagnostic runs at a long latency).
+	NoBaseline bool
 }
 
 var defaultParams = params{Latency: 25 * time.Millisecond, PageCap: 10, K: 8}

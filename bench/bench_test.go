@@ -45,15 +45,29 @@ func TestMeetingBounds(t *testing.T) {
 	}
 	on := append([]meetingNode(nil), ns...)
 	on[0].presenter = true
-	// find 1 + roster 8 + ⌈38/8⌉ = 14 beats 1 + ⌈(50+38+1+4+2)/8⌉ = 13.
+	// Work on the presenter's node: roster 50 + leg PUTs 38 + call read and PUT 2 + participants
+	// 4 pages + verify and importance 2 = 96; after the find only 3 can start, so
+	// 1 + 1 + ⌈93/8⌉ = 14.
+	if got := presenterRounds(on, 10, 8, false); got != 14 {
+		t.Errorf("presenter on (exact leg id) bound %d, want 14", got)
+	}
+	// By name the PUTs wait for the whole roster: 1 + 8 + ⌈38/8⌉ = 14 as well.
 	if got := presenterRounds(on, 10, 8, true); got != 14 {
-		t.Errorf("presenter on bound %d, want 14", got)
+		t.Errorf("presenter on (by name) bound %d, want 14", got)
 	}
 	off := append([]meetingNode(nil), ns...)
 	off[0].clears = 1
-	// No barrier: 1 + ⌈(50+38+1+4+1)/8⌉ = 13.
-	if got := presenterRounds(off, 10, 8, false); got != 13 {
-		t.Errorf("presenter off bound %d, want 13", got)
+	// 50 + 38 + 2 + 4 + 1 = 95: 1 + 1 + ⌈92/8⌉ = 14.
+	if got := presenterRounds(off, 10, 8, false); got != 14 {
+		t.Errorf("presenter off bound %d, want 14", got)
+	}
+	// With many slots the chain decides: find, first page, a later page, a detail, its PUT.
+	if got := presenterRounds(off, 10, 1000, false); got != 1+3+1 {
+		t.Errorf("presenter off bound with k=1000: %d, want 5", got)
+	}
+	// A sequential client (k = 1) does all the work one request after another.
+	if got, want := presenterRounds(off[1:2], 10, 1, false), 1+listWork(45, 10)+presenterWrites(off[1], 10); got != want {
+		t.Errorf("presenter off bound with k=1: %d, want %d", got, want)
 	}
 }
 

@@ -76,22 +76,31 @@ func rosterRounds(ns []meetingNode, p, k int) int {
 }
 
 // presenterWrites is the work presenter mode adds on one node once its call id is known: a PUT
-// per participant leg, a PUT on the call, the node's own participants list, the importance
-// unsets, and on the presenter's node a verifying read plus the importance PUT.
+// per participant leg, a read and a PUT of the call (mute-on-join's before and after), the
+// node's own participants list, the importance unsets, and on the presenter's node a verifying
+// read plus the importance PUT.
 func presenterWrites(n meetingNode, p int) int {
-	w := n.parts + 1 + pages(n.parts, p) + n.clears
+	w := n.parts + 2 + pages(n.parts, p) + n.clears
 	if n.presenter {
 		w += 2
 	}
 	return w
 }
 
-// presenterRounds is scenario 3. On: every leg PUT needs the presenter, who is known only
-// once the whole roster (every node) is read, so the bound is the larger of that barrier plus
-// the node's own leg PUTs, and of the find round plus all the node's work over k slots. Off:
-// nothing waits for other nodes; a leg's PUT waits for its detail (to skip distribution
-// links), so the chain is the roster chain plus one.
-func presenterRounds(ns []meetingNode, p, k int, on bool) int {
+// presenterFirstRound is how many of a node's presenter requests can start in the round after
+// the meeting is found: the first page of its legs, the first page of its participants and the
+// call's detail. Everything else needs one of their answers (page size and total, a leg's id,
+// the call's "before"), as with a plain list, where only the first page starts alone.
+const presenterFirstRound = 3
+
+// presenterRounds is scenario 3. Per node, the work is the roster (pages and leg details) plus
+// presenterWrites; after the find round only presenterFirstRound requests can run, the rest
+// share k slots. The chain: a leg's PUT waits for its own detail (to skip distribution links and
+// to report before → after), so find + list chain + 1. When the presenter is named so that only
+// the whole roster can tell who it is (by name or id prefix: wholeRoster), every "on" PUT waits
+// for the roster of every node: find + roster + ⌈parts/k⌉. An exact leg id, or "off", needs no
+// such barrier.
+func presenterRounds(ns []meetingNode, p, k int, wholeRoster bool) int {
 	find, roster := 0, 0
 	for _, n := range ns {
 		find = max(find, plainListRounds(n.calls, p, k))
@@ -100,10 +109,14 @@ func presenterRounds(ns []meetingNode, p, k int, on bool) int {
 	r := 0
 	for _, n := range ns {
 		all := listWork(n.legs, p) + presenterWrites(n, p)
-		work := find + ceilDiv(all, k)
+		first := min(k, presenterFirstRound, all)
+		work := find + 1 + ceilDiv(all-first, k)
 		chain := find + listChain(n.legs, p) + 1
-		if on {
-			chain = find + roster + ceilDiv(n.parts, k)
+		if n.presenter {
+			chain++ // its detail, the verifying read, then the importance PUT
+		}
+		if wholeRoster {
+			chain = max(chain, find+roster+ceilDiv(n.parts, k))
 		}
 		r = max(r, work, chain)
 	}

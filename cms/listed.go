@@ -3,8 +3,6 @@ package cms
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -37,19 +35,7 @@ func (c *Cluster) listedMeetings(ctx context.Context) MeetingList {
 // shorter. The meeting's instances hold only what the list says (no counters, no
 // joinAudioMuteOverride): MeetingDetails fills them in, and can run alongside Roster.
 func (c *Cluster) ResolveMeetingListed(ctx context.Context, ref string) (Meeting, []NodeError, error) {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return Meeting{}, nil, fmt.Errorf("meeting: %w", ErrEmptyRef)
-	}
-	list := c.listedMeetings(ctx)
-	if len(c.nodes) > 0 && len(list.Failed) == len(c.nodes) {
-		return Meeting{}, list.Failed, &AllNodesFailedError{Failed: list.Failed}
-	}
-	m, err := pickMeeting(list.Meetings, ref)
-	if errors.Is(err, ErrNotFound) {
-		return Meeting{}, list.Failed, notFound("meeting", ref, list.Failed, len(c.nodes))
-	}
-	return m, list.Failed, err
+	return c.resolveMeetingIn(ctx, ref, c.listedMeetings)
 }
 
 // detailed is MeetingDetails' shared result.

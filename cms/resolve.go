@@ -74,19 +74,24 @@ func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, erro
 // listed: the meeting may have instances (and participants) there that m does not show, and a
 // roster must say so rather than silently list fewer people.
 func (c *Cluster) ResolveMeetingPartial(ctx context.Context, ref string) (Meeting, []NodeError, error) {
+	return c.resolveMeetingIn(ctx, ref, c.Meetings)
+}
+
+// resolveMeetingIn resolves ref among the meetings list reads, with the nodes it could not read.
+func (c *Cluster) resolveMeetingIn(ctx context.Context, ref string, list func(context.Context) MeetingList) (Meeting, []NodeError, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return Meeting{}, nil, fmt.Errorf("meeting: %w", ErrEmptyRef)
 	}
-	list := c.Meetings(ctx)
-	if len(c.nodes) > 0 && len(list.Failed) == len(c.nodes) {
-		return Meeting{}, list.Failed, &AllNodesFailedError{Failed: list.Failed}
+	l := list(ctx)
+	if len(c.nodes) > 0 && len(l.Failed) == len(c.nodes) {
+		return Meeting{}, l.Failed, &AllNodesFailedError{Failed: l.Failed}
 	}
-	m, err := pickMeeting(list.Meetings, ref)
+	m, err := pickMeeting(l.Meetings, ref)
 	if errors.Is(err, ErrNotFound) {
-		return Meeting{}, list.Failed, notFound("meeting", ref, list.Failed, len(c.nodes))
+		return Meeting{}, l.Failed, notFound("meeting", ref, l.Failed, len(c.nodes))
 	}
-	return m, list.Failed, err
+	return m, l.Failed, err
 }
 
 // pickMeeting applies the match tiers to ms; the first tier with a hit decides.

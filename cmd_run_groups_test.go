@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -18,18 +17,16 @@ func TestRunUserGroupOperatorsAndAuditChannel(t *testing.T) {
 		member, outsider, group, audit = "U0MEMBER01", "U0OUTSIDE1", "S0OPERATORS", "C0AUDIT001"
 	)
 	fake := slackfake.NewTest(t, slackfake.Options{UserGroups: map[string][]string{group: {member}}})
-	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1111111111-2222222222-grouptesttokenvalue")
-	t.Setenv("SLACK_APP_TOKEN", "xapp-1-A0123456789-3333333333-grouptesttokenvalue")
-	t.Setenv("SLACK_API_URL", fake.APIURL())
-	t.Setenv("CMS_NODES", "sim")
-	t.Setenv("NFMM_OPERATORS", group)
-	t.Setenv("NFMM_AUDIT_CHANNEL", audit)
-	t.Setenv("NFMM_HTTP_ADDR", "off")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	code := make(chan int, 1)
-	go func() { code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &stderr) }()
+	run := startRun(t, map[string]string{
+		"SLACK_BOT_TOKEN":    "xoxb-1111111111-2222222222-grouptesttokenvalue",
+		"SLACK_APP_TOKEN":    "xapp-1-A0123456789-3333333333-grouptesttokenvalue",
+		"SLACK_API_URL":      fake.APIURL(),
+		"CMS_NODES":          "sim",
+		"NFMM_OPERATORS":     group,
+		"NFMM_AUDIT_CHANNEL": audit,
+		"NFMM_HTTP_ADDR":     "off",
+	})
+	stderr := &run.stderr
 	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer wcancel()
 	if err := fake.WaitConnected(wctx); err != nil {
@@ -52,15 +49,7 @@ func TestRunUserGroupOperatorsAndAuditChannel(t *testing.T) {
 	if n := len(fake.Calls("usergroups.users.list")); n != 1 {
 		t.Errorf("%d usergroups.users.list calls, want 1", n)
 	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("exit %d after cancellation, want 0\n%s", c, stderr.String())
-		}
-	case <-wctx.Done():
-		t.Fatal("nfmm run did not stop after cancellation")
-	}
+	run.stop(wctx, t)
 	if got := strings.Count(stderr.String(), `"log":"audit"`); got != 2 {
 		t.Errorf("%d JSON audit records on stderr, want 2\n%s", got, stderr.String())
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -19,17 +18,15 @@ import (
 // healthy and /metrics counts the report run.
 func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 	fake := slackfake.NewTest(t)
-	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1111111111-2222222222-reporttestvalue")
-	t.Setenv("SLACK_APP_TOKEN", "xapp-1-A0123456789-3333333333-reporttestvalue")
-	t.Setenv("SLACK_API_URL", fake.APIURL())
-	t.Setenv("CMS_NODES", "sim")
-	t.Setenv("NFMM_HTTP_ADDR", freeAddr(t))
-	t.Setenv("NFMM_REPORT_SCHEDULE", "@every 1s > CREPORT01")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	code := make(chan int, 1)
-	go func() { code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &stderr) }()
+	run := startRun(t, map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-1111111111-2222222222-reporttestvalue",
+		"SLACK_APP_TOKEN":      "xapp-1-A0123456789-3333333333-reporttestvalue",
+		"SLACK_API_URL":        fake.APIURL(),
+		"CMS_NODES":            "sim",
+		"NFMM_HTTP_ADDR":       freeAddr(t),
+		"NFMM_REPORT_SCHEDULE": "@every 1s > CREPORT01",
+	})
+	code, stderr := run.code, &run.stderr
 
 	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer wcancel()
@@ -62,15 +59,7 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("exit %d after cancellation, want 0\n%s", c, stderr.String())
-		}
-	case <-wctx.Done():
-		t.Fatal("nfmm run did not stop after cancellation")
-	}
+	run.stop(wctx, t)
 }
 
 // freeAddr is a loopback address with a port that was free a moment ago (the configuration

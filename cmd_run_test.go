@@ -29,6 +29,41 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// runningNfmm is `nfmm run` started in the background by startRun.
+type runningNfmm struct {
+	stderr lockedBuffer
+	code   chan int // the exit code, once it returns
+	cancel context.CancelFunc
+}
+
+// startRun sets env for the test and starts `nfmm run` in the background; the run is cancelled
+// at cleanup at the latest.
+func startRun(t *testing.T, env map[string]string) *runningNfmm {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &runningNfmm{code: make(chan int, 1), cancel: cancel}
+	go func() { r.code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &r.stderr) }()
+	return r
+}
+
+// stop cancels the run and requires a clean exit (0) before ctx ends.
+func (r *runningNfmm) stop(ctx context.Context, t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case c := <-r.code:
+		if c != 0 {
+			t.Fatalf("exit %d after cancellation, want 0\n%s", c, r.stderr.String())
+		}
+	case <-ctx.Done():
+		t.Fatal("nfmm run did not stop after cancellation")
+	}
+}
+
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN", "")
 	t.Setenv("SLACK_APP_TOKEN", "xapp-1-secret-value")
@@ -49,17 +84,15 @@ func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 // built-in emulator, answers a slash command, and stops cleanly on cancellation (SIGTERM).
 func TestRunServesSlashCommandsUntilCancelled(t *testing.T) {
 	fake := slackfake.NewTest(t)
-	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1111111111-2222222222-runtesttokenvalue")
-	t.Setenv("SLACK_APP_TOKEN", "xapp-1-A0123456789-3333333333-runtesttokenvalue")
-	t.Setenv("SLACK_API_URL", fake.APIURL())
-	t.Setenv("CMS_NODES", "sim")
-	t.Setenv("NFMM_OPERATORS", "U0RUNTEST1")
-	t.Setenv("NFMM_HTTP_ADDR", "off")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	code := make(chan int, 1)
-	go func() { code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &stderr) }()
+	run := startRun(t, map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-1111111111-2222222222-runtesttokenvalue",
+		"SLACK_APP_TOKEN": "xapp-1-A0123456789-3333333333-runtesttokenvalue",
+		"SLACK_API_URL":   fake.APIURL(),
+		"CMS_NODES":       "sim",
+		"NFMM_OPERATORS":  "U0RUNTEST1",
+		"NFMM_HTTP_ADDR":  "off",
+	})
+	code, stderr := run.code, &run.stderr
 
 	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer wcancel()
@@ -81,15 +114,7 @@ func TestRunServesSlashCommandsUntilCancelled(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("no calls list: %v\n%s", err, stderr.String())
 	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("exit %d after cancellation, want 0\n%s", c, stderr.String())
-		}
-	case <-wctx.Done():
-		t.Fatal("nfmm run did not stop after cancellation")
-	}
+	run.stop(wctx, t)
 	if strings.Contains(stderr.String(), "xoxb-1111111111-2222222222-runtesttokenvalue") || strings.Contains(stderr.String(), "xapp-1-A0123456789-3333333333-runtesttokenvalue") {
 		t.Errorf("the log contains a token")
 	}

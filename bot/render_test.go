@@ -162,7 +162,7 @@ func helpResult(role commands.Role) *commands.HelpResult {
 		{Name: "calls", Usage: "calls [filter]", Summary: "active meetings"},
 		{Name: "call", Usage: "call <meeting>", Summary: "a meeting's participants"},
 		{Name: "status", Usage: "status", Summary: "node health"},
-		{Name: "mute", Usage: "mute <meeting> <participant|all> [audio|video|both]", Summary: "mute", Operator: true},
+		{Name: "mute", Usage: "mute <participant> [audio|video|both]", Summary: "stop others hearing (audio, the default) or seeing a participant", Operator: true},
 	}}
 }
 

@@ -24,6 +24,7 @@ type CallDetail struct {
 	NumDistributedInstances int
 	PresenterCallLeg        string
 	Locked                  bool
+	Recording               bool // the call is being recorded
 	// JoinAudioMuteOverride is tri-state in CMS: nil means unset (the profile decides).
 	JoinAudioMuteOverride *bool
 }

@@ -31,6 +31,7 @@ type xCall struct {
 	NumDistributedInstances string  `xml:"numDistributedInstances"`
 	PresenterCallLeg        string  `xml:"presenterCallLeg"`
 	Locked                  string  `xml:"locked"`
+	Recording               string  `xml:"recording"`
 	JoinAudioMuteOverride   *string `xml:"joinAudioMuteOverride"`
 }
 
@@ -325,6 +326,7 @@ func (x xCall) detail() CallDetail {
 		NumDistributedInstances: atoi(x.NumDistributedInstances),
 		PresenterCallLeg:        str(x.PresenterCallLeg),
 		Locked:                  abool(x.Locked),
+		Recording:               abool(x.Recording),
 		JoinAudioMuteOverride:   optBool(x.JoinAudioMuteOverride),
 	}
 }

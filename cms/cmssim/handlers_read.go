@@ -107,7 +107,7 @@ func getCall(ns *nodeServer, _ *http.Request, ids []string) response {
 	d := callDetail{ID: c.id, Name: c.m.name, CallType: "coSpace", CoSpace: c.m.space.id, OwnerName: c.m.owner,
 		Correlator: c.m.correlator, Duration: seconds(st.now().Sub(c.started)), NumCallLegs: len(c.legs),
 		MaxCallLegs: c.maxLegs, Local: local, Locked: c.locked, JoinAudioMute: copyBool(c.joinMute),
-		MessagePosition: "middle", ActiveWhenEmpty: c.m.activeIfEmpty}
+		MessagePosition: "middle", ActiveWhenEmpty: c.m.activeIfEmpty, Recording: st.sys.recording[c.m.correlator]}
 	if others := len(c.m.instances) - 1; others > 0 {
 		remote := len(c.m.participants) - local
 		d.Remote, d.Distributed = &remote, &others

@@ -153,6 +153,8 @@ func routes() []route {
 		r(http.MethodGet, "participant/*/calllegs", getParticipantCallLegs),
 		r(http.MethodGet, "system/status", getSystemStatus),
 		r(http.MethodGet, "system/configuration/cluster", getClusterConfig),
+		r(http.MethodGet, "system/alarms", getSystemAlarms),
+		r(http.MethodGet, "system/licensing", getSystemLicensing),
 		r(http.MethodGet, "callbridges", getCallBridges),
 		r(http.MethodGet, "callbridges/*", getCallBridge),
 		r(http.MethodGet, "cospaces", getCoSpaces),

@@ -25,6 +25,7 @@ type state struct {
 	calls        map[string]*call
 	legs         map[string]*leg
 	participants map[string]*participant
+	sys          sysState // alarms, licensing, recording (system.go)
 }
 
 type node struct {

@@ -8,7 +8,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 )
 
 // row is one line of the latency table (scenarios 1-3 and the plot).
@@ -46,8 +48,11 @@ func median[T int | time.Duration | float64](xs []T) T {
 
 var benchActor = commands.Actor{UserID: "UBENCH0001", ChannelID: "CBENCH0001"}
 
+// benchConfig lets the bench's actors change calls everywhere.
+var benchConfig = config.Config{Operators: []string{"*"}}
+
 func newService(e *env) *commands.Service {
-	return commands.New(commands.Config{Cluster: e.cluster, Policy: commands.Policy{Operators: []string{"*"}}})
+	return app.NewService(benchConfig, e.cluster, app.Options{})
 }
 
 // measure runs op runs times (after one untimed warm-up that opens the connections, as a

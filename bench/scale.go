@@ -16,9 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 )
 
 // Scenario 4 runs NFMM in a child process (this binary, -child scale) against an emulator in
@@ -124,19 +125,18 @@ func runChild(ctx context.Context, mode string, runs int, w io.Writer) error {
 		return fmt.Errorf("unknown child mode %q", mode)
 	}
 	rec := &recorder{base: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: defaultParams.K}, bodies: map[string][]byte{}}
-	var nodes []*cms.Node
+	var cfg config.Config
 	for _, spec := range strings.Split(os.Getenv(childNodesEnv), ",") {
 		name, url, _ := strings.Cut(spec, "=")
-		n, err := cms.NewNode(cms.NodeConfig{Name: name, BaseURL: url, Username: cmssim.DefaultUsername,
-			Password: cmssim.DefaultPassword, MaxConcurrency: defaultParams.K, Timeout: 30 * time.Second,
-			HTTPClient: &http.Client{Transport: rec}})
-		if err != nil {
-			return err
-		}
-		nodes = append(nodes, n)
+		cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: url, Username: cmssim.DefaultUsername,
+			Password: cmssim.DefaultPassword})
 	}
-	cluster := cms.NewCluster(nodes)
-	svc := commands.New(commands.Config{Cluster: cluster, Policy: commands.Policy{Operators: []string{"*"}}})
+	cfg.CMSConcurrency, cfg.CMSTimeout = defaultParams.K, 30*time.Second
+	cluster, _, err := app.NewCluster(ctx, cfg, app.Options{HTTPClient: &http.Client{Transport: rec}})
+	if err != nil {
+		return err
+	}
+	svc := app.NewService(benchConfig, cluster, app.Options{})
 	var out scaleChild
 	timed := func(text string) (wall, cpu time.Duration, err error) {
 		var walls, cpus []time.Duration
@@ -154,7 +154,6 @@ func runChild(ctx context.Context, mode string, runs int, w io.Writer) error {
 		return median(walls), median(cpus), nil
 	}
 	out.Runs = runs
-	var err error
 	if out.CallsWall, out.CallsCPU, err = timed("calls"); err != nil {
 		return err
 	}

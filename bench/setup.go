@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/config"
 )
 
 // params are the knobs every latency scenario shares (issue 7: page cap 10, 25 ms a request,
@@ -37,28 +40,22 @@ func startSim(p params, opts cmssim.Options) (*cmssim.Sim, error) {
 	return cmssim.Start(opts)
 }
 
-// newEnv starts the emulator, applies the latency to every node and builds the cluster the way
-// `nfmm run` does (each node with its own transport and the configured cap).
+// newEnv starts the emulator, applies the latency to every node and builds the cluster with
+// `nfmm run`'s wiring (package app: each node with its own transport and the configured cap).
 func newEnv(p params, opts cmssim.Options) (*env, error) {
 	sim, err := startSim(p, opts)
 	if err != nil {
 		return nil, err
 	}
 	e := &env{p: p, sim: sim}
-	var nodes []*cms.Node
 	for _, n := range sim.Nodes() {
-		node, err := cms.NewNode(cms.NodeConfig{
-			Name: n.Name, BaseURL: n.URL, Username: sim.Username, Password: sim.Password,
-			Timeout: 30 * time.Second, MaxConcurrency: p.K,
-		})
-		if err != nil {
-			sim.Close()
-			return nil, fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		nodes = append(nodes, node)
 		sim.SetLatency(n.Name, p.Latency)
 	}
-	e.cluster = cms.NewCluster(nodes)
+	cfg := config.Config{Nodes: app.SimNodes(sim), CMSTimeout: 30 * time.Second, CMSConcurrency: p.K}
+	if e.cluster, _, err = app.NewCluster(context.Background(), cfg, app.Options{}); err != nil {
+		sim.Close()
+		return nil, err
+	}
 	return e, nil
 }
 

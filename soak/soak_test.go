@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/bot/slackfake"
-	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
-	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 	"github.com/nfmm/nfmm/soak/leakcheck"
 )
 
@@ -168,28 +168,18 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) newBot() *bot.Bot {
-	var ns []*cms.Node
-	for _, n := range w.sim.Nodes() {
-		node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: w.sim.Username,
-			Password: w.sim.Password, HTTPClient: w.sim.HTTPClient(), Timeout: nodeTimeout})
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		ns = append(ns, node)
-	}
 	ops := make([]string, operators)
 	for i := range ops {
 		ops[i] = operatorID(i)
 	}
+	cfg := config.Config{SlackBotToken: "xoxb-soak", SlackAppToken: "xapp-soak", SlackAPIURL: w.fake.APIURL(),
+		Nodes: app.SimNodes(w.sim), CMSTimeout: nodeTimeout, Operators: ops, ReportsDisabled: true}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := commands.New(commands.Config{Cluster: cms.NewCluster(ns), Policy: commands.Policy{Operators: ops},
-		Audit: slog.New(slog.NewJSONHandler(w.audit, nil)), Logger: quiet})
-	b, err := bot.New(bot.Config{BotToken: "xoxb-soak", AppToken: "xapp-soak", APIURL: w.fake.APIURL(),
-		Service: svc, Logger: quiet, PostInterval: 5 * time.Millisecond})
+	rt, err := app.New(context.Background(), cfg, app.Options{Logger: quiet, Audit: w.audit, PostInterval: 5 * time.Millisecond})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return b
+	return rt.Bot
 }
 
 func operatorID(i int) string { return fmt.Sprintf("USOAKOP%03d", i) }

@@ -1,9 +1,10 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/nfmm/nfmm/app"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 func runExec(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = dispatch(context.Background(), append([]string{"exec"}, args...), &out, &errb)
+	code = app.Main(context.Background(), "test", append([]string{"exec"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -104,21 +105,5 @@ func TestExecConfigError(t *testing.T) {
 	t.Setenv("CMS_NODES", "")
 	if code, _, errOut := runExec(t, "calls"); code != 2 || !strings.Contains(errOut, "CMS_NODES") {
 		t.Errorf("exit %d, stderr %q; want 2 naming CMS_NODES", code, errOut)
-	}
-}
-
-func TestJoinWords(t *testing.T) {
-	tests := []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"calls"}, "calls"},
-		{[]string{"call", "board review"}, `call "board review"`},
-		{[]string{"add", "m", ""}, `add m ""`},
-	}
-	for _, tt := range tests {
-		if got := joinWords(tt.in); got != tt.want {
-			t.Errorf("joinWords(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }

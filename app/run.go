@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +18,7 @@ import (
 )
 
 // cmdRun is `nfmm run` (and plain `nfmm`): the Slack bot until SIGINT/SIGTERM (ctx from main).
-func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
+func cmdRun(ctx context.Context, version string, args []string, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "nfmm run: unexpected argument %q (configuration comes from the environment and .env)\n", args[0])
 		return 2
@@ -38,68 +37,11 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	for _, w := range append(dotWarnings, cfg.Warnings...) {
 		logger.Warn(w)
 	}
-	if err := runBot(ctx, cfg, logger, stderr); err != nil {
+	if err := Run(ctx, cfg, Options{Logger: logger, Audit: stderr, Version: version}); err != nil {
 		logger.Error("nfmm stopped", "err", err)
 		return 1
 	}
 	return 0
-}
-
-// runBot wires cluster -> commands -> bot and runs the bot until ctx is done.
-func runBot(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) error {
-	reg := ops.NewRegistry()
-	metrics, err := ops.NewMetrics(reg)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	cluster, release, err := newCluster(ctx, cfg, logger, metrics.ObserveCMS)
-	if err != nil {
-		return fmt.Errorf("CMS: %w", err)
-	}
-	defer release()
-	// Audit records are JSON on stderr (the record of truth), tagged so a log pipeline can route
-	// them, and, with NFMM_AUDIT_CHANNEL, also a line each in that channel.
-	var auditHandler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	var auditFeed *bot.AuditHandler
-	if cfg.AuditChannel != "" {
-		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, logger)
-		auditHandler = slog.NewMultiHandler(auditHandler, auditFeed)
-	}
-	svc := commands.New(commands.Config{
-		Cluster: cluster,
-		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
-		Audit:   slog.New(auditHandler).With("log", "audit"),
-		Logger:  logger,
-	})
-	b, err := bot.New(bot.Config{
-		BotToken: cfg.SlackBotToken.Reveal(),
-		AppToken: cfg.SlackAppToken.Reveal(),
-		APIURL:   cfg.SlackAPIURL,
-		Service:  svc,
-		Logger:   logger,
-		Metrics:  metrics,
-
-		Reports:     botReports(cfg.Reports),
-		ReportQuiet: cfg.ReportQuiet,
-		ReportsOff:  cfg.ReportsDisabled,
-
-		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
-		Audit:      auditFeed,
-	})
-	if err != nil {
-		return err
-	}
-	stopOps, err := startOps(ctx, cfg, reg, b, cluster, logger)
-	if err != nil {
-		return err
-	}
-	defer stopOps()
-	logger.Info("nfmm starting", "version", version, "cms_nodes", len(cluster.Nodes()), "reports", len(cfg.Reports), "reports_off", cfg.ReportsDisabled,
-		"user_groups", len(bot.UserGroupIDs(cfg.Operators, cfg.Viewers)), "audit_channel", cfg.AuditChannel != "")
-	if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
 }
 
 func botReports(rs []config.Report) []bot.Report {

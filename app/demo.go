@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,18 +18,18 @@ import (
 
 // The demo's workspace: one channel and two people, one per role.
 const (
-	demoChannel     = "C0DEMO0001"
+	DemoChannel     = "C0DEMO0001"
 	demoChannelName = "video-ops"
-	demoOperator    = "U0OPERATOR"
-	demoViewer      = "U0VIEWER"
+	DemoOperator    = "U0OPERATOR"
+	DemoViewer      = "U0VIEWER"
 	demoCommand     = "/cms"
 	// Fake tokens: the fake Slack only checks their prefixes. They guard nothing.
-	demoBotToken = "xoxb-nfmm-demo"
+	DemoBotToken = "xoxb-nfmm-demo"
 	demoAppToken = "xapp-nfmm-demo"
 )
 
-// demoOptions configure startDemo.
-type demoOptions struct {
+// DemoOptions configure StartDemo.
+type DemoOptions struct {
 	Addr   string // the fake Slack and the page; loopback only
 	Nodes  int    // CMS call bridges in the emulator
 	Seed   int64  // the emulator's demo data
@@ -37,8 +37,8 @@ type demoOptions struct {
 	Audit  io.Writer // the audit records (JSON lines); nil discards them
 }
 
-// demoRun is a running demo: emulator, fake Slack (with the page) and the real bot.
-type demoRun struct {
+// Demo is a running demo: emulator, fake Slack (with the page) and the real bot.
+type Demo struct {
 	URL  string
 	Sim  *cmssim.Sim
 	Fake *slackfake.Server
@@ -56,7 +56,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts.Audit = stderr // every change made from the page is audited, as in production
-	run, err := startDemo(ctx, opts)
+	run, err := StartDemo(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm demo:", err)
 		return 1
@@ -77,7 +77,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // parseDemoFlags returns the options, or an exit code >= 0 when the command must stop.
-func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoOptions, int) {
+func parseDemoFlags(args []string, stdout, stderr io.Writer) (DemoOptions, int) {
 	fs := flag.NewFlagSet("nfmm demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the page and the fake Slack listen (loopback only)")
@@ -91,9 +91,9 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoOptions, int) 
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
-			return demoOptions{}, 0
+			return DemoOptions{}, 0
 		}
-		return demoOptions{}, 2
+		return DemoOptions{}, 2
 	}
 	var problems []string
 	if fs.NArg() > 0 {
@@ -105,14 +105,14 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoOptions, int) 
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "nfmm demo: %s\n", strings.Join(problems, "; "))
 		fs.Usage()
-		return demoOptions{}, 2
+		return DemoOptions{}, 2
 	}
-	return demoOptions{Addr: *addr, Nodes: *nodes, Seed: *seed}, -1
+	return DemoOptions{Addr: *addr, Nodes: *nodes, Seed: *seed}, -1
 }
 
-// startDemo starts the emulator, the fake Slack with its page, and the bot wired exactly like
-// `nfmm run` (runBot), pointed at the fake. It returns once the bot's socket is connected.
-func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
+// StartDemo starts the emulator, the fake Slack with its page, and the bot wired exactly like
+// `nfmm run` (Run), pointed at the fake. It returns once the bot's socket is connected.
+func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -126,7 +126,7 @@ func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the CMS emulator: %w", err)
 	}
-	d := &demoRun{Sim: sim, done: make(chan error, 1), stop: func() {}}
+	d := &Demo{Sim: sim, done: make(chan error, 1), stop: func() {}}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -136,8 +136,8 @@ func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
 		Addr:     o.Addr,
 		Logger:   o.Logger,
 		Users:    demoUsers(),
-		Channels: map[string]slackfake.Channel{demoChannel: {Name: demoChannelName}},
-		BotToken: demoBotToken,
+		Channels: map[string]slackfake.Channel{DemoChannel: {Name: demoChannelName}},
+		BotToken: DemoBotToken,
 		AppToken: demoAppToken,
 	})
 	if err != nil {
@@ -151,7 +151,7 @@ func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
 	d.running = true
-	go func() { d.done <- runBot(botCtx, cfg, o.Logger, o.Audit) }()
+	go func() { d.done <- Run(botCtx, cfg, Options{Logger: o.Logger, Audit: o.Audit}) }()
 	if err := d.waitConnected(ctx); err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func startDemo(ctx context.Context, o demoOptions) (_ *demoRun, err error) {
 }
 
 // waitConnected waits for the bot's socket, or for the bot to give up.
-func (d *demoRun) waitConnected(ctx context.Context) error {
+func (d *Demo) waitConnected(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	connected := make(chan error, 1)
@@ -178,7 +178,7 @@ func (d *demoRun) waitConnected(ctx context.Context) error {
 
 // Close stops the bot (letting in-flight work finish), then the fake Slack and the emulator.
 // It returns the bot's error, if it failed.
-func (d *demoRun) Close() error {
+func (d *Demo) Close() error {
 	d.stop()
 	var err error
 	if d.running {
@@ -197,8 +197,8 @@ func (d *demoRun) Close() error {
 
 func demoUsers() map[string]slackfake.User {
 	return map[string]slackfake.User{
-		demoOperator: {Name: "olivia", RealName: "Olivia Operator", TZ: "Europe/Oslo"},
-		demoViewer:   {Name: "victor", RealName: "Victor Viewer", TZ: "Europe/Oslo"},
+		DemoOperator: {Name: "olivia", RealName: "Olivia Operator", TZ: "Europe/Oslo"},
+		DemoViewer:   {Name: "victor", RealName: "Victor Viewer", TZ: "Europe/Oslo"},
 	}
 }
 
@@ -206,24 +206,20 @@ func demoUsers() map[string]slackfake.User {
 // ordinary CMS nodes, the fake Slack's API, and the two demo users' roles.
 func demoConfig(sim *cmssim.Sim, apiURL string) config.Config {
 	cfg := config.Config{
-		SlackBotToken:  config.Secret(demoBotToken),
+		SlackBotToken:  config.Secret(DemoBotToken),
 		SlackAppToken:  config.Secret(demoAppToken),
 		SlackAPIURL:    apiURL,
 		CMSTimeout:     config.DefaultCMSTimeout,
 		CMSConcurrency: config.DefaultCMSConcurrency,
-		Operators:      []string{demoOperator},
-		Viewers:        []string{demoViewer},
-		Channels:       []string{demoChannel},
+		Operators:      []string{DemoOperator},
+		Viewers:        []string{DemoViewer},
+		Channels:       []string{DemoChannel},
 		LogLevel:       "warn",
 		// No scheduled reports and no ops listener: the demo opens one port, the page's.
 		ReportsDisabled: true,
 		HTTPAddr:        "",
 	}
-	for _, n := range sim.Nodes() {
-		cfg.Nodes = append(cfg.Nodes, config.Node{
-			Name: n.Name, URL: n.URL, Username: sim.Username, Password: config.Secret(sim.Password),
-		})
-	}
+	cfg.Nodes = SimNodes(sim)
 	return cfg
 }
 
@@ -231,14 +227,14 @@ func demoConfig(sim *cmssim.Sim, apiURL string) config.Config {
 // same grammar `help` shows, so it never drifts from the parser).
 func demoUI(ctx context.Context, cfg config.Config, logger *slog.Logger) slackfake.UIOptions {
 	o := slackfake.UIOptions{
-		Channel: demoChannel, ChannelName: demoChannelName, Command: demoCommand, Title: "NFMM demo",
+		Channel: DemoChannel, ChannelName: demoChannelName, Command: demoCommand, Title: "NFMM demo",
 		Users: []slackfake.UIUser{
-			{ID: demoOperator, Name: "Olivia Operator", Role: "operator"},
-			{ID: demoViewer, Name: "Victor Viewer", Role: "viewer"},
+			{ID: DemoOperator, Name: "Olivia Operator", Role: "operator"},
+			{ID: DemoViewer, Name: "Victor Viewer", Role: "viewer"},
 		},
 	}
 	// help reads no CMS state, but the service wants a cluster (building one does no I/O).
-	cluster, release, err := newCluster(ctx, cfg, logger, nil)
+	cluster, release, err := NewCluster(ctx, cfg, Options{Logger: logger})
 	if err != nil {
 		return o
 	}

@@ -1,10 +1,11 @@
-package main
+package e2e
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/nfmm/nfmm/app"
 	"io"
 	"net/http"
 	"strings"
@@ -18,13 +19,13 @@ import (
 const demoWait = 15 * time.Second
 
 // startTestDemo runs the whole demo on a free loopback port until the test ends.
-func startTestDemo(t *testing.T) *demoRun {
+func startTestDemo(t *testing.T) *app.Demo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), demoWait)
 	defer cancel()
-	run, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Nodes: 3, Seed: 1})
+	run, err := app.StartDemo(ctx, app.DemoOptions{Addr: "127.0.0.1:0", Nodes: 3, Seed: 1})
 	if err != nil {
-		t.Fatalf("startDemo: %v", err)
+		t.Fatalf("app.StartDemo: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := run.Close(); err != nil {
@@ -63,45 +64,10 @@ func fetch(t *testing.T, method, url, body string) (int, []byte) {
 	return resp.StatusCode, data
 }
 
-func TestParseDemoFlags(t *testing.T) {
-	tests := []struct {
-		args     []string
-		wantCode int
-		want     demoOptions
-		stderr   string
-	}{
-		{nil, -1, demoOptions{Addr: "127.0.0.1:8080", Nodes: 3, Seed: 1}, ""},
-		{[]string{"--addr", "127.0.0.1:0", "--nodes", "5"}, -1, demoOptions{Addr: "127.0.0.1:0", Nodes: 5, Seed: 1}, ""},
-		{[]string{"--nodes", "0"}, 2, demoOptions{}, "--nodes 0"},
-		{[]string{"--nodes", "99"}, 2, demoOptions{}, "--nodes 99"},
-		{[]string{"extra"}, 2, demoOptions{}, `unexpected argument "extra"`},
-		{[]string{"--bogus"}, 2, demoOptions{}, "bogus"},
-		{[]string{"--help"}, 0, demoOptions{}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			got, code := parseDemoFlags(tt.args, &stdout, &stderr)
-			if code != tt.wantCode {
-				t.Fatalf("code = %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
-			}
-			if code == -1 && got != tt.want {
-				t.Errorf("options = %+v, want %+v", got, tt.want)
-			}
-			if !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("stderr %q does not mention %q", stderr.String(), tt.stderr)
-			}
-			if code == 0 && !strings.Contains(stdout.String(), "usage: nfmm demo") {
-				t.Errorf("--help printed %q", stdout.String())
-			}
-		})
-	}
-}
-
 func TestDemoRefusesNonLoopbackAddr(t *testing.T) {
-	_, err := startDemo(demoCtx(t), demoOptions{Addr: "0.0.0.0:0", Nodes: 1, Seed: 1})
+	_, err := app.StartDemo(demoCtx(t), app.DemoOptions{Addr: "0.0.0.0:0", Nodes: 1, Seed: 1})
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
-		t.Fatalf("startDemo on 0.0.0.0 = %v, want a loopback error", err)
+		t.Fatalf("app.StartDemo on 0.0.0.0 = %v, want a loopback error", err)
 	}
 }
 
@@ -141,7 +107,7 @@ func TestDemoPageServesAssetsAndConfig(t *testing.T) {
 	for _, u := range cfg.Users {
 		roles[u.ID] = u.Role
 	}
-	if roles[demoOperator] != "operator" || roles[demoViewer] != "viewer" {
+	if roles[app.DemoOperator] != "operator" || roles[app.DemoViewer] != "viewer" {
 		t.Errorf("page users = %+v, want the operator and the viewer", cfg.Users)
 	}
 }
@@ -210,20 +176,20 @@ func TestDemoPageCommandReachesBotAndStreams(t *testing.T) {
 	events := openEvents(t, run.URL+"ui/events")
 	events.waitEvent(t, "hello")
 
-	code, body := fetch(t, http.MethodPost, run.URL+"ui/command", `{"user":"`+demoOperator+`","text":"/cms calls"}`)
+	code, body := fetch(t, http.MethodPost, run.URL+"ui/command", `{"user":"`+app.DemoOperator+`","text":"/cms calls"}`)
 	if code != http.StatusOK || !strings.Contains(string(body), "envelope_id") {
 		t.Fatalf("POST /ui/command: %d %s", code, body)
 	}
 	events.waitEvent(t, "change")
 	// The real bot answered through the fake's Web API / response_url.
-	if _, err := run.Fake.WaitMessage(demoCtx(t), demoChannel, func(m slackfake.Message) bool {
-		return m.Ephemeral && m.VisibleTo == demoOperator && strings.Contains(string(m.Blocks), "nfmm_participants")
+	if _, err := run.Fake.WaitMessage(demoCtx(t), app.DemoChannel, func(m slackfake.Message) bool {
+		return m.Ephemeral && m.VisibleTo == app.DemoOperator && strings.Contains(string(m.Blocks), "nfmm_participants")
 	}); err != nil {
 		t.Fatalf("no calls list from the bot: %v", err)
 	}
 
 	var st slackfake.UIState
-	_, body = fetch(t, http.MethodGet, run.URL+"ui/state?user="+demoOperator, "")
+	_, body = fetch(t, http.MethodGet, run.URL+"ui/state?user="+app.DemoOperator, "")
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +198,7 @@ func TestDemoPageCommandReachesBotAndStreams(t *testing.T) {
 			st.Connected, len(st.Messages), st.Echoes)
 	}
 	// The viewer sees neither the operator's ephemeral answer nor their echo.
-	_, body = fetch(t, http.MethodGet, run.URL+"ui/state?user="+demoViewer, "")
+	_, body = fetch(t, http.MethodGet, run.URL+"ui/state?user="+app.DemoViewer, "")
 	st = slackfake.UIState{}
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)
@@ -250,11 +216,11 @@ func TestDemoPageRejectsBadRequests(t *testing.T) {
 	}{
 		{"unknown user state", http.MethodGet, "ui/state?user=UINTRUDER", "", http.StatusForbidden},
 		{"unknown user command", http.MethodPost, "ui/command", `{"user":"UINTRUDER","text":"/cms calls"}`, http.StatusForbidden},
-		{"not the slash command", http.MethodPost, "ui/command", `{"user":"` + demoOperator + `","text":"hello"}`, http.StatusBadRequest},
+		{"not the slash command", http.MethodPost, "ui/command", `{"user":"` + app.DemoOperator + `","text":"hello"}`, http.StatusBadRequest},
 		{"malformed JSON", http.MethodPost, "ui/action", `{"user":`, http.StatusBadRequest},
-		{"click on no message", http.MethodPost, "ui/action", `{"user":"` + demoOperator + `","message_ts":"1.2","action_id":"nfmm_mute_audio"}`, http.StatusNotFound},
-		{"submit a view that is not open", http.MethodPost, "ui/submit", `{"user":"` + demoOperator + `","view_id":"VNONE"}`, http.StatusNotFound},
-		{"close a view that is not open", http.MethodPost, "ui/close", `{"user":"` + demoViewer + `","view_id":"VNONE"}`, http.StatusNotFound},
+		{"click on no message", http.MethodPost, "ui/action", `{"user":"` + app.DemoOperator + `","message_ts":"1.2","action_id":"nfmm_mute_audio"}`, http.StatusNotFound},
+		{"submit a view that is not open", http.MethodPost, "ui/submit", `{"user":"` + app.DemoOperator + `","view_id":"VNONE"}`, http.StatusNotFound},
+		{"close a view that is not open", http.MethodPost, "ui/close", `{"user":"` + app.DemoViewer + `","view_id":"VNONE"}`, http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +240,9 @@ func TestCmdDemoPrintsURLAndStopsOnCancel(t *testing.T) {
 	defer cancel()
 	out := &demoOutput{}
 	code := make(chan int, 1)
-	go func() { code <- cmdDemo(ctx, []string{"--addr", "127.0.0.1:0", "--nodes", "2"}, out, io.Discard) }()
+	go func() {
+		code <- app.Main(ctx, "test", []string{"demo", "--addr", "127.0.0.1:0", "--nodes", "2"}, out, io.Discard)
+	}()
 	var url string
 	deadline := time.Now().Add(demoWait)
 	for url == "" {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -111,18 +111,13 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			logger.Warn(w)
 		}
 	}
-	cluster, release, err := newCluster(ctx, cfg, logger, nil)
+	cluster, release, err := NewCluster(ctx, cfg, Options{Logger: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec: CMS:", err)
 		return 2
 	}
 	defer release()
-	svc := commands.New(commands.Config{
-		Cluster: cluster,
-		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
-		Audit:   slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "audit"),
-		Logger:  logger,
-	})
+	svc := NewService(cfg, cluster, Options{Logger: logger, Audit: stderr})
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
 	return printExec(a.json, r, err, stdout, stderr)
 }

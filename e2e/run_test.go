@@ -1,8 +1,9 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
+	"github.com/nfmm/nfmm/app"
 	"strings"
 	"sync"
 	"testing"
@@ -46,7 +47,7 @@ func startRun(t *testing.T, env map[string]string) *runningNfmm {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	r := &runningNfmm{code: make(chan int, 1), cancel: cancel}
-	go func() { r.code <- dispatch(ctx, []string{"run"}, &bytes.Buffer{}, &r.stderr) }()
+	go func() { r.code <- app.Main(ctx, "test", []string{"run"}, &bytes.Buffer{}, &r.stderr) }()
 	return r
 }
 
@@ -69,7 +70,7 @@ func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Setenv("SLACK_APP_TOKEN", "xapp-1-secret-value")
 	t.Setenv("CMS_NODES", "sim")
 	var out, errOut bytes.Buffer
-	if code := dispatch(context.Background(), []string{"run"}, &out, &errOut); code != 2 {
+	if code := app.Main(context.Background(), "test", []string{"run"}, &out, &errOut); code != 2 {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "SLACK_BOT_TOKEN") {

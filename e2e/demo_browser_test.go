@@ -1,9 +1,10 @@
-package main
+package e2e
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/nfmm/nfmm/app"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,14 +283,14 @@ func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	b.shot("presenter-off")
 }
 
-func addParticipantInBrowser(t *testing.T, b *browser, run *demoRun, m cmssim.MeetingInfo, roster string) {
+func addParticipantInBrowser(t *testing.T, b *browser, run *app.Demo, m cmssim.MeetingInfo, roster string) {
 	sim := run.Sim
 	before := len(sim.Legs(m.Correlator))
 	const invalid = "not a uri"
 	input := `#modal-overlay .dialog[data-callback="nfmm_add_modal"] input[data-action="uri_input"]`
 	addButton := fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value=%q]`, roster, m.Correlator)
 	b.run("cancel the add modal", click(addButton), visible(input), click("#modal-cancel"), gone("#modal-overlay .dialog"))
-	if views := run.Fake.OpenViews(demoOperator); len(views) != 0 {
+	if views := run.Fake.OpenViews(app.DemoOperator); len(views) != 0 {
 		t.Fatalf("%d modals still open in the fake Slack after Cancel", len(views))
 	}
 	b.run("add modal", click(addButton),
@@ -341,8 +342,8 @@ func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	public := ".msg:not(.ephemeral)"
 	b.run("share the roster", typeInto("#composer", "/cms call "+m.Correlator+" public\n"),
 		visible(control(public, ref, "button", "nfmm_mute_audio")))
-	b.run("act as the viewer", click(`#actas .as[data-user="`+demoViewer+`"]`),
-		visible(`#actas .as.active[data-user="`+demoViewer+`"]`),
+	b.run("act as the viewer", click(`#actas .as[data-user="`+app.DemoViewer+`"]`),
+		visible(`#actas .as.active[data-user="`+app.DemoViewer+`"]`),
 		gone(".msg.ephemeral"))
 	b.run("viewer clicks mute", click(control(public, ref, "button", "nfmm_mute_audio")),
 		visibleText("ephemeral", "Only NFMM operators may change calls"))
@@ -354,8 +355,8 @@ func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 
 // blockKitInBrowser posts the Block Kit parts the bot does not use today (fields, divider,
 // overflow, a confirm on a danger button) and checks the page renders and sends them right.
-func blockKitInBrowser(t *testing.T, b *browser, run *demoRun) {
-	api := slack.New(demoBotToken, slack.OptionAPIURL(run.Fake.APIURL()))
+func blockKitInBrowser(t *testing.T, b *browser, run *app.Demo) {
+	api := slack.New(app.DemoBotToken, slack.OptionAPIURL(run.Fake.APIURL()))
 	txt := func(typ, s string) *slack.TextBlockObject { return slack.NewTextBlockObject(typ, s, false, false) }
 	opt := func(v string) *slack.OptionBlockObject {
 		return slack.NewOptionBlockObject(v, txt(slack.PlainTextType, "Option "+v), nil)
@@ -375,7 +376,7 @@ func blockKitInBrowser(t *testing.T, b *browser, run *demoRun) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
-	if _, _, err := api.PostMessageContext(ctx, demoChannel, slack.MsgOptionText("sampler", false), slack.MsgOptionBlocks(blocks...)); err != nil {
+	if _, _, err := api.PostMessageContext(ctx, app.DemoChannel, slack.MsgOptionText("sampler", false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		t.Fatalf("post the sampler: %v", err)
 	}
 	b.run("render the sampler", visible(".b-section .fields .field:nth-child(2)"), visible(".b-divider"), visible(".b-context"),
@@ -394,7 +395,7 @@ func blockKitInBrowser(t *testing.T, b *browser, run *demoRun) {
 }
 
 // clicked reports whether a block_actions envelope clicked actionID (with the value, if given).
-func clicked(run *demoRun, actionID, value string) bool {
+func clicked(run *app.Demo, actionID, value string) bool {
 	return slices.ContainsFunc(run.Fake.Envelopes(), func(e slackfake.Envelope) bool {
 		var p slack.InteractionCallback
 		if e.PayloadType != "block_actions" || json.Unmarshal(e.Payload, &p) != nil {
@@ -418,7 +419,7 @@ func mrkdwnInBrowser(t *testing.T, b *browser) {
 		{"<img src=x onerror=alert(1)>", "img src=x onerror=alert(1)"},
 		{"a &amp;lt; b", "a &amp;lt; b"},
 		{":white_check_mark: done :nosuchcode:", "✅ done :nosuchcode:"},
-		{"by <@" + demoOperator + ">", `by <span class="mention">@Olivia Operator</span>`},
+		{"by <@" + app.DemoOperator + ">", `by <span class="mention">@Olivia Operator</span>`},
 		{"*Alice* · sip:alice@example.com\nline 2", "<b>Alice</b> · sip:alice@example.com<br>line 2"},
 		{`"quoted" 'single'`, "&quot;quoted&quot; &#39;single&#39;"},
 	}
@@ -427,7 +428,7 @@ func mrkdwnInBrowser(t *testing.T, b *browser) {
 		ins[i] = tt.in
 	}
 	arg, _ := json.Marshal(ins)
-	users, _ := json.Marshal(map[string]string{demoOperator: "Olivia Operator"})
+	users, _ := json.Marshal(map[string]string{app.DemoOperator: "Olivia Operator"})
 	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`%s.map((s) => window.nfmmMrkdwn.mrkdwn(s, %s))`, arg, users)))

@@ -1,10 +1,11 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/nfmm/nfmm/app"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	defer cancel()
 	var stdout, stderr lockedBuffer
 	code := make(chan int, 1)
-	go func() { code <- dispatch(ctx, []string{"run"}, &stdout, &stderr) }()
+	go func() { code <- app.Main(ctx, "test", []string{"run"}, &stdout, &stderr) }()
 	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer wcancel()
 	if err := fake.WaitConnected(wctx); err != nil {
@@ -144,7 +145,7 @@ func TestInsecureSkipVerifyWarnsAtStart(t *testing.T) {
 		logger := slog.New(slog.NewTextHandler(&logs, nil))
 		cfg := config.Config{InsecureSkipVerify: insecure, CMSTimeout: time.Second,
 			Nodes: []config.Node{{Name: "cb1", URL: "https://127.0.0.1:1", Username: "u"}}}
-		_, release, err := newCluster(context.Background(), cfg, logger, nil)
+		_, release, err := app.NewCluster(context.Background(), cfg, app.Options{Logger: logger})
 		if err != nil {
 			t.Fatal(err)
 		}

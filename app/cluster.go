@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/config"
+)
+
+// NewCluster builds the CMS cluster the configuration names: the configured call bridges, or,
+// for CMS_NODES=sim / sim:N, an in-process emulator seeded with the demo meetings. It does no
+// network I/O. The returned func releases what it started.
+func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
+	o = o.withDefaults()
+	if cfg.SimNodes > 0 {
+		return newSimCluster(ctx, cfg, o)
+	}
+	nodes := make([]*cms.Node, 0, len(cfg.Nodes))
+	for _, n := range cfg.Nodes {
+		node, err := cms.NewNode(cms.NodeConfig{
+			Name:               n.Name,
+			BaseURL:            n.URL,
+			Username:           n.Username,
+			Password:           n.Password.Reveal(),
+			CAFile:             cfg.CAFile,
+			InsecureSkipVerify: cfg.InsecureSkipVerify,
+			HTTPClient:         o.HTTPClient,
+			Timeout:            cfg.CMSTimeout,
+			MaxConcurrency:     cfg.CMSConcurrency,
+			Observe:            o.Observe,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		nodes = append(nodes, node)
+	}
+	if cfg.InsecureSkipVerify {
+		o.Logger.Warn("TLS certificate verification to CMS is OFF (CMS_INSECURE_SKIP_VERIFY): anyone on the path can impersonate the call bridges")
+	}
+	return cms.NewCluster(nodes), func() {}, nil
+}
+
+func newSimCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: cfg.SimNodes, Scenario: cmssim.ScenarioDemo, Seed: 1})
+	if err != nil {
+		return nil, nil, fmt.Errorf("start the CMS emulator: %w", err)
+	}
+	cfg.SimNodes, cfg.Nodes = 0, SimNodes(sim)
+	if o.HTTPClient == nil {
+		o.HTTPClient = sim.HTTPClient()
+	}
+	cluster, _, err := NewCluster(ctx, cfg, o)
+	if err != nil {
+		sim.Close()
+		return nil, nil, err
+	}
+	o.Logger.Info("using the built-in CMS emulator", "nodes", len(cluster.Nodes()))
+	return cluster, sim.Close, nil
+}
+
+// SimNodes are a running emulator's call bridges as configured CMS nodes, so the harnesses
+// (demo, bench, soak, e2e) build their cluster exactly as `nfmm run` does.
+func SimNodes(sim *cmssim.Sim) []config.Node {
+	var out []config.Node
+	for _, n := range sim.Nodes() {
+		out = append(out, config.Node{Name: n.Name, URL: n.URL, Username: sim.Username, Password: config.Secret(sim.Password)})
+	}
+	return out
+}

@@ -1,0 +1,63 @@
+// Package app is NFMM's wiring: it builds the runtime (CMS cluster, command service, Slack bot,
+// operations endpoint) from the configuration and holds the sub-commands of the nfmm binary.
+// `nfmm run`, the demo, the bench, the soak test and the end-to-end tests all build through it,
+// so none of them copies the wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// subcommand runs one `nfmm <name>`; it returns the process exit code.
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+func subcommands(version string) map[string]subcommand {
+	return map[string]subcommand{
+		"run": func(ctx context.Context, args []string, _, stderr io.Writer) int {
+			return cmdRun(ctx, version, args, stderr)
+		},
+		"exec": cmdExec,
+		"demo": cmdDemo,
+		"sim":  cmdSim,
+		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) int {
+			fmt.Fprintln(stdout, "nfmm", version)
+			return 0
+		},
+	}
+}
+
+// Main runs `nfmm ARGS…` (args without the program name) and returns the process exit code;
+// ctx ends on SIGINT/SIGTERM. version is the build's, printed by `nfmm version` and logged at
+// start.
+func Main(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
+	name := "run"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := subcommands(version)[name]
+	if !ok {
+		fmt.Fprintf(stderr, "nfmm: unknown sub-command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	return cmd(ctx, args, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: nfmm [sub-command] [arguments]
+
+  run                 the Slack bot (default): socket mode, /cms, scheduled reports
+  exec [--json] TEXT  run one command against CMS_NODES and print the result, e.g. nfmm exec calls
+  demo                the whole bot in a browser: CMS emulator + fake Slack + bot, no tokens needed
+  sim                 a CMS cluster emulator on loopback, for trying NFMM against "real" HTTP
+  version             print the version
+
+Configuration comes from the environment and .env (see .env.example).
+`)
+}

@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nfmm/nfmm/bot"
+	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/ops"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options are what the configuration does not say: where logs and audit records go, and the
+// knobs the harnesses (demo, bench, soak, e2e) turn.
+type Options struct {
+	Logger  *slog.Logger // nil discards
+	Audit   io.Writer    // the JSON audit records, the record of truth; nil discards
+	Version string       // logged at start
+
+	// Observe, when set, sees every CMS request (the runtime's metrics do when it builds the
+	// cluster itself).
+	Observe func(cms.RequestStat)
+	// HTTPClient, when set, carries every node's requests instead of one transport per node
+	// built from the configuration (bench records and replays CMS answers with it).
+	HTTPClient *http.Client
+	// PostInterval overrides the bot's per-channel spacing of new posts (0: the bot's default).
+	PostInterval time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Audit == nil {
+		o.Audit = io.Discard
+	}
+	return o
+}
+
+// Runtime is NFMM built from one configuration: the cluster, the command service over it, the
+// Slack bot over that, and the operations endpoint. New builds it without network I/O
+// (CMS_NODES=sim starts the emulator); Run runs it.
+type Runtime struct {
+	Cluster *cms.Cluster
+	Service *commands.Service
+	Bot     *bot.Bot
+
+	cfg     config.Config
+	opts    Options
+	reg     *prometheus.Registry
+	release func()
+}
+
+// Run builds the runtime for cfg and runs it until ctx is done: what `nfmm run` does.
+func Run(ctx context.Context, cfg config.Config, o Options) error {
+	rt, err := New(ctx, cfg, o)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return rt.Run(ctx)
+}
+
+// New wires cluster -> commands -> bot for cfg.
+func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err error) {
+	o = o.withDefaults()
+	reg := ops.NewRegistry()
+	metrics, err := ops.NewMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	co := o
+	co.Observe = func(st cms.RequestStat) {
+		metrics.ObserveCMS(st)
+		if o.Observe != nil {
+			o.Observe(st)
+		}
+	}
+	cluster, release, err := NewCluster(ctx, cfg, co)
+	if err != nil {
+		return nil, fmt.Errorf("CMS: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	// With NFMM_AUDIT_CHANNEL the audit records also become a line each in that channel.
+	var auditFeed *bot.AuditHandler
+	var feed slog.Handler
+	if cfg.AuditChannel != "" {
+		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, o.Logger)
+		feed = auditFeed
+	}
+	svc := newService(cfg, cluster, o, feed)
+	b, err := bot.New(bot.Config{
+		BotToken:     cfg.SlackBotToken.Reveal(),
+		AppToken:     cfg.SlackAppToken.Reveal(),
+		APIURL:       cfg.SlackAPIURL,
+		Service:      svc,
+		Logger:       o.Logger,
+		Metrics:      metrics,
+		PostInterval: o.PostInterval,
+
+		Reports:     botReports(cfg.Reports),
+		ReportQuiet: cfg.ReportQuiet,
+		ReportsOff:  cfg.ReportsDisabled,
+
+		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
+		Audit:      auditFeed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{Cluster: cluster, Service: svc, Bot: b, cfg: cfg, opts: o, reg: reg, release: release}, nil
+}
+
+// NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
+// JSON lines tagged "log":"audit" so a log pipeline can route them.
+func NewService(cfg config.Config, cluster commands.Cluster, o Options) *commands.Service {
+	return newService(cfg, cluster, o.withDefaults(), nil)
+}
+
+// newService also hands every audit record to feed when it is not nil.
+func newService(cfg config.Config, cluster commands.Cluster, o Options, feed slog.Handler) *commands.Service {
+	var audit slog.Handler = slog.NewJSONHandler(o.Audit, nil)
+	if feed != nil {
+		audit = slog.NewMultiHandler(audit, feed)
+	}
+	return commands.New(commands.Config{
+		Cluster: cluster,
+		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
+		Audit:   slog.New(audit).With("log", "audit"),
+		Logger:  o.Logger,
+	})
+}
+
+// Run serves /healthz and /metrics (unless NFMM_HTTP_ADDR is off) and runs the bot until ctx
+// is done.
+func (r *Runtime) Run(ctx context.Context) error {
+	stopOps, err := startOps(ctx, r.cfg, r.reg, r.Bot, r.Cluster, r.opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
+	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "reports_off", r.cfg.ReportsDisabled,
+		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
+	if err := r.Bot.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// Close releases what New started (the emulator of CMS_NODES=sim).
+func (r *Runtime) Close() { r.release() }
+

@@ -160,4 +160,3 @@ func (r *Runtime) Run(ctx context.Context) error {
 
 // Close releases what New started (the emulator of CMS_NODES=sim).
 func (r *Runtime) Close() { r.release() }
-

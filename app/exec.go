@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -91,13 +92,11 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	dotWarnings, err := config.LoadDotEnv(".env")
 	if err != nil {
-		fmt.Fprintln(stderr, "nfmm exec:", err)
-		return 2
+		return execConfigError(a.json, err, stdout, stderr)
 	}
 	cfg, err := config.Load(os.Getenv, config.ModeExec)
 	if err != nil {
-		fmt.Fprintln(stderr, "nfmm exec:", err)
-		return 2
+		return execConfigError(a.json, err, stdout, stderr)
 	}
 	// Only warnings by default: the terminal's stderr is for problems, not chatter.
 	level := max(cfg.SlogLevel(), slog.LevelWarn)
@@ -120,6 +119,46 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	svc := NewService(cfg, cluster, Options{Logger: logger, Audit: stderr})
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
 	return printExec(a.json, r, err, stdout, stderr)
+}
+
+// configErrorDoc is the "error" object of a configuration error: the usual fields plus one
+// entry per problem, so a script can tell which variable to fix.
+type configErrorDoc struct {
+	commands.ErrorDoc
+	Problems []configProblem `json:"problems"`
+}
+
+type configProblem struct {
+	Variable string `json:"variable"`
+	Message  string `json:"message"`
+}
+
+// execConfigError reports a configuration error (exit 2): with --json as the versioned JSON
+// error document on stdout, like every other --json answer, else as text on stderr. Neither
+// form ever holds a secret (config's messages never quote one).
+func execConfigError(asJSON bool, err error, stdout, stderr io.Writer) int {
+	if !asJSON {
+		fmt.Fprintln(stderr, "nfmm exec:", err)
+		return 2
+	}
+	doc := configErrorDoc{ErrorDoc: commands.ErrorDoc{Type: "config", Message: err.Error()}, Problems: []configProblem{}}
+	var cerr *config.Error
+	if errors.As(err, &cerr) {
+		for _, p := range cerr.Problems {
+			doc.Problems = append(doc.Problems, configProblem{Variable: p.Var, Message: p.Msg})
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if encErr := enc.Encode(struct {
+		Version int            `json:"version"`
+		Kind    string         `json:"kind"`
+		Error   configErrorDoc `json:"error"`
+	}{commands.JSONVersion, "error", doc}); encErr != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", err)
+	}
+	return 2
 }
 
 // printExec writes the result or the error and returns the exit code.

@@ -64,8 +64,14 @@ func parseSim(v string) (n int, ok bool, msg string) {
 func (l *loader) realNodes(name, v string) {
 	before := len(l.problems)
 	defer func() { l.nodesBad = len(l.problems) > before }()
+	entries := strings.Split(v, ",")
+	if len(entries) > MaxNodes {
+		// One problem, not hundreds: the cluster is too big before any entry matters.
+		l.fail(name, "%d nodes; NFMM supports a cluster of at most %d call bridges", len(entries), MaxNodes)
+		return
+	}
 	keys := map[string]string{} // env key -> node name, to catch names that collide in CMS_<NAME>_*
-	for i, entry := range strings.Split(v, ",") {
+	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			l.fail(name, "entry %d is empty (stray comma?)", i+1)

@@ -61,6 +61,7 @@ const (
 	DefaultSlackAPIURL    = "https://slack.com/api/"
 	DefaultSimNodes       = 3
 	MaxSimNodes           = 24
+	MaxNodes              = 24 // CMS clusters are documented for up to 24 call bridges
 	DefaultCMSTimeout     = 10 * time.Second
 	DefaultCMSConcurrency = 8
 	MaxCMSConcurrency     = 64

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/big"
 	"os"
@@ -174,6 +175,35 @@ func TestLoadProblems(t *testing.T) {
 		{"http addr bad port", ModeRun, with("NFMM_HTTP_ADDR=127.0.0.1:0"), []string{
 			`NFMM_HTTP_ADDR: "127.0.0.1:0" has an invalid port (1-65535)`,
 		}},
+		{"http addr with an impossible IPv4 host", ModeRun, with("NFMM_HTTP_ADDR=999.1.1.1:9090"), []string{
+			`NFMM_HTTP_ADDR: "999.1.1.1:9090": "999.1.1.1" is not an IP address or host name`,
+		}},
+		{"http addr with a malformed host name", ModeRun, with("NFMM_HTTP_ADDR=bad_host!:9090"), []string{
+			`NFMM_HTTP_ADDR: "bad_host!:9090": "bad_host!" is not an IP address or host name`,
+		}},
+		{"300 nodes", ModeRun, with("CMS_NODES=" + manyNodes(300)), []string{
+			"CMS_NODES: 300 nodes; NFMM supports a cluster of at most 24 call bridges",
+		}},
+		{"25 nodes", ModeExec, with("CMS_NODES=" + manyNodes(25)), []string{
+			"CMS_NODES: 25 nodes; NFMM supports a cluster of at most 24 call bridges",
+		}},
+		{"@every below the minimum", ModeRun, with("NFMM_REPORT_SCHEDULE=@every 1s > C0123ABCD; @every 9.9s > C0123ABCD"), []string{
+			`NFMM_REPORT_SCHEDULE: entry 1 "@every 1s > C0123ABCD": @every 1s: shorter than the minimum of 10s`,
+			`NFMM_REPORT_SCHEDULE: entry 2 "@every 9.9s > C0123ABCD": @every 9.9s: shorter than the minimum of 10s`,
+		}},
+		{"@every zero, negative, garbage, extra words", ModeRun, with("NFMM_REPORT_SCHEDULE=@every 0s > C0123ABCD; @every -5m > C0123ABCD; @every soon > C0123ABCD; CRON_TZ=UTC @every 1m 2m > C0123ABCD"), []string{
+			`NFMM_REPORT_SCHEDULE: entry 1 "@every 0s > C0123ABCD": @every 0s: the interval must be positive`,
+			`NFMM_REPORT_SCHEDULE: entry 2 "@every -5m > C0123ABCD": @every -5m: the interval must be positive`,
+			`NFMM_REPORT_SCHEDULE: entry 3 "@every soon > C0123ABCD": @every soon: not a duration (e.g. 30m, 1h30m)`,
+			`NFMM_REPORT_SCHEDULE: entry 4 "CRON_TZ=UTC @every 1m 2m > C0123ABCD": @every needs exactly one duration, e.g. @every 30m`,
+		}},
+		{"never-firing specs", ModeRun, with("NFMM_REPORT_SCHEDULE=0 8 31 2 * > C0123ABCD; CRON_TZ=Europe/Oslo 0 8 30 2 * > C0123ABCD"), []string{
+			`NFMM_REPORT_SCHEDULE: entry 1 "0 8 31 2 * > C0123ABCD": never fires (no such date: check the day of month against the month)`,
+			`NFMM_REPORT_SCHEDULE: entry 2 "CRON_TZ=Europe/Oslo 0 8 30 2 * > C0123ABCD": never fires (no such date: check the day of month against the month)`,
+		}},
+		{"2000 schedule entries", ModeRun, with("NFMM_REPORT_SCHEDULE=" + strings.Repeat("@daily > C0123ABCD;", 1999) + "@daily > C0123ABCD"), []string{
+			"NFMM_REPORT_SCHEDULE: 2000 entries; at most 50 are supported",
+		}},
 	}
 	dir := testFiles(t)
 	for _, tt := range tests {
@@ -201,6 +231,18 @@ func TestLoadProblems(t *testing.T) {
 			assertNoSecret(t, err.Error(), strings.Join(cfg.Warnings, "\n"), cfg.String())
 		})
 	}
+}
+
+// manyNodes is a CMS_NODES value with n valid nodes.
+func manyNodes(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "cb%d=https://cb%d.example.com:445", i+1, i+1)
+	}
+	return b.String()
 }
 
 func assertNoSecret(t *testing.T, texts ...string) {

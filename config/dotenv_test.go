@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/joho/godotenv"
 )
 
 func TestLoadDotEnv(t *testing.T) {
@@ -17,8 +15,8 @@ func TestLoadDotEnv(t *testing.T) {
 		perm     os.FileMode
 		preset   map[string]string // real environment before loading
 		want     map[string]string // environment after loading
-		warnings int
-		errWant  string // substring of the error; "" = no error
+		warnings []string          // a substring of each warning, in order
+		errWant  string            // substring of the error; "" = no error
 	}{
 		{name: "missing file is fine", want: map[string]string{"NFMM_T_A": ""}},
 		{
@@ -40,7 +38,31 @@ func TestLoadDotEnv(t *testing.T) {
 			content:  "NFMM_T_A=x\n",
 			perm:     0o644,
 			want:     map[string]string{"NFMM_T_A": "x"},
-			warnings: 1,
+			warnings: []string{"readable by every user on this machine (mode 0644) and holds secrets: chmod 600"},
+		},
+		{
+			name:     "world-writable file warns too",
+			content:  "NFMM_T_A=x\n",
+			perm:     0o666,
+			want:     map[string]string{"NFMM_T_A": "x"},
+			warnings: []string{"writable by every user on this machine (mode 0666): anyone could change NFMM's configuration: chmod 600", "readable by every user"},
+		},
+		{
+			name:     "group- or world-writable but not readable still warns",
+			content:  "NFMM_T_A=x\n",
+			perm:     0o602,
+			want:     map[string]string{"NFMM_T_A": "x"},
+			warnings: []string{"writable by every user on this machine (mode 0602)"},
+		},
+		{
+			// godotenv expands $NAME (to "" when the file does not define NAME): abc$HOME was "abc".
+			name:    "dollar signs are literal in every quoting style, with a warning that names the variable only",
+			content: "NFMM_T_A=abc$HOME\nNFMM_T_B=\"x${NFMM_T_A}y\"\nNFMM_T_C='SECRET$PATH'\nSLACK_BOT_TOKEN=p$a$$w0rd$\n",
+			perm:    0o600,
+			want:    map[string]string{"NFMM_T_A": "abc$HOME", "NFMM_T_B": "x${NFMM_T_A}y", "NFMM_T_C": "SECRET$PATH", "SLACK_BOT_TOKEN": "p$a$$w0rd$"},
+			warnings: []string{
+				"NFMM_T_A contains $NAME; NFMM takes it literally", "NFMM_T_B contains $NAME", "NFMM_T_C contains $NAME", "SLACK_BOT_TOKEN contains $NAME",
+			},
 		},
 		{
 			name:    "syntax error names the line, not the content",
@@ -78,13 +100,14 @@ func TestLoadDotEnv(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadDotEnv: %v", err)
 			}
-			if len(warnings) != tt.warnings {
-				t.Errorf("warnings = %q, want %d", warnings, tt.warnings)
+			if len(warnings) != len(tt.warnings) {
+				t.Fatalf("warnings = %q, want %d", warnings, len(tt.warnings))
 			}
-			for _, w := range warnings {
-				if !strings.Contains(w, "chmod 600") {
-					t.Errorf("warning %q does not say how to fix it", w)
+			for i, w := range warnings {
+				if !strings.Contains(w, tt.warnings[i]) {
+					t.Errorf("warning %q, want it to contain %q", w, tt.warnings[i])
 				}
+				assertNoSecret(t, w)
 			}
 			for k, want := range tt.want {
 				if got := os.Getenv(k); got != want {
@@ -101,7 +124,7 @@ func TestEnvExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, err := godotenv.UnmarshalBytes(data)
+	vars, err := parseDotEnv(data)
 	if err != nil {
 		t.Fatal(err)
 	}

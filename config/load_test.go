@@ -60,6 +60,19 @@ func TestLoadGood(t *testing.T) {
 			})
 			eq(t, "ReportQuiet", c.ReportQuiet, true)
 		}},
+		{"the limits themselves are accepted", ModeRun, with("CMS_NODES="+manyNodes(24),
+			"NFMM_REPORT_SCHEDULE=@every 10s > C0123ABCD;"+strings.Repeat("CRON_TZ=UTC @every 1h30m > C0123ABCD;", MaxReportEntries-2)+"0 8 29 2 * > C0123ABCD",
+			"NFMM_HTTP_ADDR=nfmm-ops.internal:9090"), func(t *testing.T, c Config) {
+			eq(t, "nodes", len(c.Nodes), 24)
+			eq(t, "reports", len(c.Reports), MaxReportEntries)
+			eq(t, "first report", c.Reports[0].Spec, "@every 10s")
+			eq(t, "leap-day report", c.Reports[MaxReportEntries-1].Spec, "0 8 29 2 *")
+			eq(t, "HTTPAddr", c.HTTPAddr, "nfmm-ops.internal:9090")
+		}},
+		{"a single real node is a valid cluster", ModeExec, []string{"CMS_NODES=cb1=https://cb1.example.com", "CMS_USERNAME=api", "CMS_PASSWORD=pw", "NFMM_HTTP_ADDR=[::1]:9090"}, func(t *testing.T, c Config) {
+			eq(t, "nodes", len(c.Nodes), 1)
+			eq(t, "HTTPAddr", c.HTTPAddr, "[::1]:9090")
+		}},
 		{"reports off on this replica", ModeRun, with("NFMM_REPORT_SCHEDULE=@daily > C0123ABCD", "NFMM_REPORTS=off"), func(t *testing.T, c Config) {
 			eq(t, "Reports", c.Reports, []Report(nil))
 			eq(t, "ReportsDisabled", c.ReportsDisabled, true)

@@ -2,8 +2,28 @@ package config
 
 import (
 	"net"
+	"regexp"
 	"strings"
 )
+
+// hostLabel is one DNS label (RFC 1123).
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// validHostname reports a syntactically valid host name. The last label must not be all
+// digits (RFC 3696 §2), so a malformed IPv4 address such as 999.1.1.1 is no host name either.
+func validHostname(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if !hostLabel.MatchString(l) {
+			return false
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
 
 func (l *loader) operations() {
 	l.cfg.HTTPAddr = l.httpAddr()
@@ -37,6 +57,11 @@ func (l *loader) httpAddr() string {
 	}
 	if !validPort(port) {
 		l.fail(name, "%q has an invalid port (1-65535)", v)
+		return ""
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		// 999.1.1.1 would pass SplitHostPort and only fail at listen time, after start-up.
+		l.fail(name, "%q: %q is not an IP address or host name", v, host)
 		return ""
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {

@@ -29,8 +29,14 @@ func (l *loader) reports() {
 		}
 		return
 	}
+	entries := strings.Split(schedule, ";")
+	if len(entries) > MaxReportEntries {
+		// Each entry is a post to a channel; hundreds are a paste error, not a schedule.
+		l.fail(name, "%d entries; at most %d are supported", len(entries), MaxReportEntries)
+		return
+	}
 	var reports []Report
-	for i, entry := range strings.Split(schedule, ";") {
+	for i, entry := range entries {
 		if entry = strings.TrimSpace(entry); entry == "" {
 			continue
 		}
@@ -72,9 +78,41 @@ func (l *loader) reportEntry(name string, i int, entry, def string, defBad bool)
 	return Report{Spec: spec, Channel: channel}, true
 }
 
-// parseSpec validates spec with cron.ParseStandard and returns it normalised. The time zone
+// MaxReportEntries bounds NFMM_REPORT_SCHEDULE; MinReportEvery is the shortest @every interval:
+// a report walks every node, so a few seconds apart would be a load test, not a report.
+const (
+	MaxReportEntries = 50
+	MinReportEvery   = 10 * time.Second
+)
+
+// parseSpec validates spec with cron.ParseStandard and returns it normalised. It also refuses
+// what cron accepts but cannot mean: @every shorter than MinReportEvery (cron silently turns
+// 0 and negative durations into 1 s) and a spec that never fires (0 8 31 2 *). The time zone
 // prefix is checked here first because robfig/cron v3.0.1 panics on "CRON_TZ=Zone" without a
 // following space, and to give a clearer message for unknown zones.
+// checkEvery validates the duration of an "@every <duration>" spec (fields without CRON_TZ=).
+func checkEvery(fields []string) error {
+	if strings.HasPrefix(fields[0], "CRON_TZ=") {
+		fields = fields[1:]
+	}
+	if len(fields) == 0 || fields[0] != "@every" {
+		return nil
+	}
+	if len(fields) != 2 {
+		return fmt.Errorf("@every needs exactly one duration, e.g. @every 30m")
+	}
+	d, err := time.ParseDuration(fields[1])
+	switch {
+	case err != nil:
+		return fmt.Errorf("@every %s: not a duration (e.g. 30m, 1h30m)", fields[1])
+	case d <= 0:
+		return fmt.Errorf("@every %s: the interval must be positive", fields[1])
+	case d < MinReportEvery:
+		return fmt.Errorf("@every %s: shorter than the minimum of %s", fields[1], MinReportEvery)
+	}
+	return nil
+}
+
 func parseSpec(spec string) (normalised string, err error) {
 	if spec == "" {
 		return "", fmt.Errorf("empty cron spec")
@@ -98,8 +136,16 @@ func parseSpec(spec string) (normalised string, err error) {
 			err = fmt.Errorf("invalid cron spec")
 		}
 	}()
-	if _, err := cron.ParseStandard(normalised); err != nil {
+	if err := checkEvery(fields); err != nil {
 		return "", err
+	}
+	sched, err := cron.ParseStandard(normalised)
+	if err != nil {
+		return "", err
+	}
+	// SpecSchedule.Next gives up after five years and returns the zero time.
+	if sched.Next(time.Now()).IsZero() {
+		return "", fmt.Errorf("never fires (no such date: check the day of month against the month)")
 	}
 	return normalised, nil
 }

@@ -107,3 +107,38 @@ func TestExecConfigError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 naming CMS_NODES", code, errOut)
 	}
 }
+
+// With --json even a configuration error is the JSON error document, on stdout.
+func TestExecConfigErrorJSON(t *testing.T) {
+	t.Setenv("CMS_NODES", "")
+	t.Setenv("NFMM_REPORT_SCHEDULE", "@every 1s > C0123ABCD")
+	code, out, errOut := runExec(t, "--json", "calls")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	var doc struct {
+		Version int    `json:"version"`
+		Kind    string `json:"kind"`
+		Error   struct {
+			Type     string `json:"type"`
+			Message  string `json:"message"`
+			Problems []struct {
+				Variable string `json:"variable"`
+				Message  string `json:"message"`
+			} `json:"problems"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON (%v): %q; stderr %q", err, out, errOut)
+	}
+	if doc.Version != 1 || doc.Kind != "error" || doc.Error.Type != "config" || !strings.Contains(doc.Error.Message, "CMS_NODES") {
+		t.Errorf("doc = %+v, want a version 1 config error naming CMS_NODES", doc)
+	}
+	var vars []string
+	for _, p := range doc.Error.Problems {
+		vars = append(vars, p.Variable)
+	}
+	if strings.Join(vars, ",") != "CMS_NODES,NFMM_REPORT_SCHEDULE" {
+		t.Errorf("problems name %q, want CMS_NODES,NFMM_REPORT_SCHEDULE", vars)
+	}
+}

@@ -24,11 +24,11 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		"SLACK_API_URL":        fake.APIURL(),
 		"CMS_NODES":            "sim",
 		"NFMM_HTTP_ADDR":       freeAddr(t),
-		"NFMM_REPORT_SCHEDULE": "@every 1s > CREPORT01",
+		"NFMM_REPORT_SCHEDULE": "@every 10s > CREPORT01", // the shortest interval config accepts
 	})
 	code, stderr := run.code, &run.stderr
 
-	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	wctx, wcancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer wcancel()
 	posted := make(chan error, 1)
 	go func() {

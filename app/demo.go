@@ -28,6 +28,10 @@ const (
 	demoAppToken = "xapp-nfmm-demo"
 )
 
+// demoLiveEvery is how often the demo's meetings change by themselves (people join, leave,
+// unmute), so the live features have something to show.
+const demoLiveEvery = 3 * time.Second
+
 // DemoOptions configure StartDemo.
 type DemoOptions struct {
 	Addr   string // the fake Slack and the page; loopback only
@@ -35,6 +39,9 @@ type DemoOptions struct {
 	Seed   int64  // the emulator's demo data
 	Logger *slog.Logger
 	Audit  io.Writer // the audit records (JSON lines); nil discards them
+	// Live makes the emulated meetings change by themselves every Live (0: they hold still,
+	// which the demo's tests rely on).
+	Live time.Duration
 }
 
 // Demo is a running demo: emulator, fake Slack (with the page) and the real bot.
@@ -56,6 +63,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts.Audit = stderr // every change made from the page is audited, as in production
+	opts.Live = demoLiveEvery
 	run, err := StartDemo(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm demo:", err)
@@ -122,7 +130,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	if o.Nodes == 0 {
 		o.Nodes = config.DefaultSimNodes
 	}
-	sim, err := cmssim.Start(cmssim.Options{Nodes: o.Nodes, Scenario: cmssim.ScenarioDemo, Seed: o.Seed})
+	sim, err := cmssim.Start(cmssim.Options{Nodes: o.Nodes, Scenario: cmssim.ScenarioDemo, Seed: o.Seed, Live: o.Live})
 	if err != nil {
 		return nil, fmt.Errorf("start the CMS emulator: %w", err)
 	}

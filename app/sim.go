@@ -60,8 +60,9 @@ func parseSimFlags(args []string, stdout, stderr io.Writer) (cmssim.Options, int
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (CMS_CA_FILE is printed)")
 	scenario := fs.String("scenario", "demo", "starting data: demo or empty")
 	seed := fs.Int64("seed", 1, "seed for ids, names and media stats")
+	live := fs.Duration("live", demoLiveEvery, "how often meetings change by themselves (people join, leave, unmute); 0 holds them still")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: nfmm sim [--nodes N] [--port P] [--tls] [--scenario demo|empty] [--seed S]")
+		fmt.Fprintln(fs.Output(), "usage: nfmm sim [--nodes N] [--port P] [--tls] [--scenario demo|empty] [--seed S] [--live D]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -86,13 +87,16 @@ func parseSimFlags(args []string, stdout, stderr io.Writer) (cmssim.Options, int
 	if *scenario != string(cmssim.ScenarioDemo) && *scenario != string(cmssim.ScenarioEmpty) {
 		problems = append(problems, fmt.Sprintf("--scenario %q: want demo or empty", *scenario))
 	}
+	if *live < 0 {
+		problems = append(problems, fmt.Sprintf("--live %s: want 0 or a positive duration", *live))
+	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "nfmm sim: %s\n", strings.Join(problems, "; "))
 		fs.Usage()
 		return cmssim.Options{}, 2
 	}
 	return cmssim.Options{Nodes: *nodes, BasePort: *port, TLS: *useTLS,
-		Scenario: cmssim.Scenario(*scenario), Seed: *seed}, -1
+		Scenario: cmssim.Scenario(*scenario), Seed: *seed, Live: *live}, -1
 }
 
 func scenarioName(s cmssim.Scenario) string {

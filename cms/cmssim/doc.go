@@ -116,4 +116,16 @@
 // OnRequest's hook runs without emulator locks after the latency and before the request is
 // handled, so it may change state (RemoveLeg) mid-request. Requests and MaxInFlight count
 // every request that reached the handler, faults included. Unknown node names are ignored.
+//
+// # Events API (cms-events.md; events.go)
+//
+// POST /api/v1/authTokens (Basic auth) answers 200 with the token in X-Cisco-CMS-Auth-Token and
+// no body; GET /events/v1?authToken=… upgrades to a websocket on the same port and TLS. Frames,
+// ids, acks, subscriptions, snapshots, sparse updates and removes follow the recorded traces;
+// the choices where they are silent are listed at the top of events.go. Every REST write and
+// every scenario change emits the matching events. Scenario changes: Join, RemoveLeg,
+// SetEndpointMute, SetActiveSpeaker, SetRecording, SetStreaming, SetLocked, EndMeeting; with
+// Options.Live the meetings change by themselves. Faults: DropEventSockets, RejectNextToken,
+// StopSending, SetEventsUnavailable (404), and SetDown drops the sockets too. EventStats
+// counts sockets, messages and acks.
 package cmssim

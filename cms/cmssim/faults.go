@@ -74,8 +74,11 @@ func (s *Sim) SetLatency(node string, d time.Duration) {
 func (s *Sim) SetDown(node string, down bool) {
 	f := s.faultsOf(node)
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.down = down
+	f.mu.Unlock()
+	if down {
+		s.DropEventSockets(node) // a crashed bridge takes its sockets with it
+	}
 }
 
 // Fail503 makes the next n requests to node answer 503 Service Unavailable.

@@ -123,6 +123,7 @@ func putCallLeg(ns *nodeServer, r *http.Request, ids []string) response {
 		return *bad
 	}
 	ch.apply(l) // parameters CMS has but the emulator does not model are ignored, as unknown ones
+	st.touch(l.c)
 	return okXML(nil)
 }
 
@@ -139,7 +140,7 @@ func deleteCallLeg(ns *nodeServer, _ *http.Request, ids []string) response {
 	if l.p == nil {
 		return fail(http.StatusBadRequest, "callLegCannotBeDeleted")
 	}
-	st.removeLeg(l)
+	st.removingAs("callEnded", func() { st.removeLeg(l) })
 	return okXML(nil)
 }
 
@@ -197,6 +198,9 @@ func putParticipant(ns *nodeServer, r *http.Request, ids []string) response {
 		i := int(n)
 		p.importance = &i
 	}
+	for _, l := range p.legs {
+		st.touch(l.c)
+	}
 	return okXML(nil)
 }
 
@@ -211,9 +215,11 @@ func deleteParticipant(ns *nodeServer, _ *http.Request, ids []string) response {
 	if p.owner != ns.node {
 		return fail(http.StatusBadRequest, "participantCannotBeDeleted")
 	}
-	for _, l := range slices.Clone(p.legs) {
-		st.removeLeg(l)
-	}
+	st.removingAs("callEnded", func() {
+		for _, l := range slices.Clone(p.legs) {
+			st.removeLeg(l)
+		}
+	})
 	return okXML(nil)
 }
 
@@ -245,6 +251,7 @@ func putCall(ns *nodeServer, r *http.Request, ids []string) response {
 	if lockedSet {
 		c.locked = locked.bool()
 	}
+	st.touch(c)
 	return okXML(nil)
 }
 
@@ -257,13 +264,15 @@ func deleteCall(ns *nodeServer, _ *http.Request, ids []string) response {
 	if c == nil {
 		return fail(http.StatusBadRequest, "callDoesNotExist")
 	}
-	for _, l := range slices.Clone(c.legs) {
-		if l.p != nil {
-			st.removeLeg(l)
+	st.removingAs("callEnded", func() {
+		for _, l := range slices.Clone(c.legs) {
+			if l.p != nil {
+				st.removeLeg(l)
+			}
 		}
-	}
-	if st.calls[c.id] != nil {
-		st.dropInstance(c)
-	}
+		if st.calls[c.id] != nil {
+			st.dropInstance(c)
+		}
+	})
 	return okXML(nil)
 }

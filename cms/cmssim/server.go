@@ -57,6 +57,10 @@ func (ns *nodeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		closeConn(w)
 		return
 	}
+	if isEventsPath(r) {
+		ns.serveEvents(w, r) // authenticated by its token, not Basic auth
+		return
+	}
 	if fail503 {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -67,6 +71,10 @@ func (ns *nodeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="acano"`)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if isTokenPath(r) {
+		ns.issueToken(w)
 		return
 	}
 	ns.write(w, ns.route(r), malformed)

@@ -61,6 +61,9 @@ type Options struct {
 	// Now replaces the clock (durations, media-stat drift); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger // default: discard
+	// Live, when positive, makes the meetings change by themselves every Live (live.go):
+	// people join and leave, unmute, start recording, and the active speaker moves.
+	Live time.Duration
 }
 
 // NodeInfo describes one emulated call bridge.
@@ -81,6 +84,7 @@ type Sim struct {
 	client *http.Client
 	cert   *x509.Certificate // nil without TLS
 	hook   hookBox
+	events *eventHub
 
 	routes []route
 
@@ -121,9 +125,13 @@ func Start(opts Options) (*Sim, error) {
 		s.nodes = append(s.nodes, ns)
 	}
 	s.client = newClient(pool)
+	s.startEvents()
 	if err := s.state.populate(opts); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if opts.Live > 0 {
+		s.startLive(opts.Live, opts.Seed)
 	}
 	return s, nil
 }
@@ -205,6 +213,9 @@ func (s *Sim) Close() {
 		close(s.done)
 		for _, ns := range s.nodes {
 			_ = ns.srv.Close()
+		}
+		if s.events != nil {
+			s.stopEvents()
 		}
 		s.handlers.Wait()
 		if s.client != nil {

@@ -26,6 +26,14 @@ type state struct {
 	legs         map[string]*leg
 	participants map[string]*participant
 	sys          sysState // alarms, licensing, recording (system.go)
+
+	// The Events API's change feed (events.go): calls changed since the last pass, why
+	// participants and calls went, and the reason removals made now carry.
+	dirty      map[*call]struct{}
+	kick       chan struct{}
+	leftReason map[string]string
+	callEnded  map[string]string
+	removing   string
 }
 
 type node struct {
@@ -65,6 +73,9 @@ type call struct {
 	joinMute   *bool
 	locked     bool
 	presenting *leg
+	// Seen only through the Events API: streaming state and the active speaker.
+	streaming bool
+	speaker   *leg
 }
 
 type participant struct {
@@ -193,6 +204,9 @@ func (st *state) instance(m *meeting, n *node, started time.Time) *call {
 	slices.SortFunc(m.instances, func(a, b *call) int { return a.node.idx - b.node.idx })
 	n.calls = append(n.calls, c)
 	st.calls[c.id] = c
+	for _, in := range m.instances {
+		st.touch(in) // new, or its distributedInstances count changed
+	}
 	return c
 }
 
@@ -215,6 +229,7 @@ func (st *state) attach(l *leg) {
 	if l.p != nil {
 		l.p.legs = append(l.p.legs, l)
 	}
+	st.touch(c)
 }
 
 // join adds a participant with one leg to meeting m on node n.
@@ -246,8 +261,12 @@ func (st *state) removeLeg(l *leg) {
 	n.legs = remove(n.legs, l)
 	n.legsCompleted++
 	delete(st.legs, l.id)
+	st.touch(c)
 	if c.presenting == l {
 		c.presenting = nil
+	}
+	if c.speaker == l {
+		c.speaker = nil
 	}
 	if l.p == nil {
 		return
@@ -257,6 +276,7 @@ func (st *state) removeLeg(l *leg) {
 	if len(p.legs) == 0 {
 		p.m.participants = remove(p.m.participants, p)
 		delete(st.participants, p.id)
+		st.noteLeft(p)
 	}
 	if st.localParticipants(c) > 0 || (len(c.m.instances) == 1 && c.m.activeIfEmpty) {
 		return
@@ -279,6 +299,16 @@ func (st *state) dropInstance(c *call) {
 	m.instances = remove(m.instances, c)
 	c.node.calls = remove(c.node.calls, c)
 	delete(st.calls, c.id)
+	st.touch(c)
+	for _, peer := range m.instances {
+		st.touch(peer) // its distributedInstances count changed
+	}
+	if st.removing == "callEnded" {
+		if st.callEnded == nil {
+			st.callEnded = map[string]string{}
+		}
+		st.callEnded[c.id] = "callEnded"
+	}
 	if len(m.instances) == 0 {
 		st.meetings = remove(st.meetings, m)
 		delete(st.meetingByCor, m.correlator)

@@ -99,6 +99,9 @@ func (s *Sim) SetRecording(correlator string, on bool) bool {
 	}
 	st.sys.init()
 	st.sys.recording[correlator] = on
+	for _, c := range st.meetingByCor[correlator].instances {
+		st.touch(c) // the Events API reports it (events.go)
+	}
 	return true
 }
 

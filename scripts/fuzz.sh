@@ -20,6 +20,7 @@ fuzztime="${1:-${FUZZTIME:-5000x}}"
 targets="
 ./commands FuzzParse
 ./cms FuzzDecode
+./cms/cdr FuzzDecode
 ./cms/cmssim FuzzRequest
 ./config FuzzLoad
 ./bot FuzzDecodeRefs

@@ -1,0 +1,143 @@
+package cdr
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory keeps CDRs and their history in process memory. It is the store for tests and for
+// an emulator-only demo without a database; it forgets everything on restart and is not
+// shared between replicas, which is what package store is for.
+type Memory struct {
+	mu         sync.Mutex
+	raw        map[Key]StoredRecord
+	instances  map[callKey]Instance
+	legs       map[callKey]Leg // node, leg id
+	recordings map[callKey]Recording
+}
+
+// StoredRecord is a raw record as kept, with the node it came from.
+type StoredRecord struct {
+	Node       string
+	CallBridge string
+	Record
+}
+
+// NewMemory returns an empty Memory.
+func NewMemory() *Memory {
+	return &Memory{raw: map[Key]StoredRecord{}, instances: map[callKey]Instance{},
+		legs: map[callKey]Leg{}, recordings: map[callKey]Recording{}}
+}
+
+var _ Sink = (*Memory)(nil)
+
+// StoreCDRs stores the new records of b and projects them.
+func (s *Memory) StoreCDRs(_ context.Context, node string, b Batch) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range b.Records {
+		if _, dup := s.raw[r.Key()]; dup {
+			continue
+		}
+		s.raw[r.Key()] = StoredRecord{Node: node, CallBridge: b.CallBridge, Record: r}
+		n++
+		s.apply(Project(node, r))
+	}
+	return n, nil
+}
+
+func (s *Memory) apply(c Change) {
+	if x := c.Instance; x != nil {
+		k := callKey{x.Node, x.CallID}
+		old, ok := s.instances[k]
+		if !ok {
+			old = Instance{Node: x.Node, CallID: x.CallID}
+		}
+		s.instances[k] = old.Merge(*x)
+	}
+	if x := c.Leg; x != nil {
+		k := callKey{x.Node, x.LegID}
+		old, ok := s.legs[k]
+		if !ok {
+			old = Leg{Node: x.Node, LegID: x.LegID}
+		}
+		s.legs[k] = old.Merge(*x)
+	}
+	if x := c.Recording; x != nil {
+		k := callKey{x.Node, x.ID}
+		old, ok := s.recordings[k]
+		if !ok {
+			old = Recording{Node: x.Node, ID: x.ID}
+		}
+		s.recordings[k] = old.Merge(*x)
+	}
+}
+
+// Records returns every stored raw record (any order).
+func (s *Memory) Records() []StoredRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]StoredRecord, 0, len(s.raw))
+	for _, r := range s.raw {
+		out = append(out, r)
+	}
+	return out
+}
+
+// HistoryRows returns the instances that overlap [from, to), and every leg and recording of
+// those calls, plus legs overlapping the window whose call is unknown.
+func (s *Memory) HistoryRows(_ context.Context, from, to time.Time) (Rows, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rows Rows
+	calls := map[callKey]bool{}
+	for k, x := range s.instances {
+		if Overlaps(x.StartedAt, x.EndedAt, from, to) {
+			rows.Instances = append(rows.Instances, x)
+			calls[k] = true
+		}
+	}
+	for _, l := range s.legs {
+		_, known := s.instances[callKey{l.Node, l.CallID}]
+		if calls[callKey{l.Node, l.CallID}] || !known && Overlaps(l.StartedAt, l.EndedAt, from, to) {
+			rows.Legs = append(rows.Legs, l)
+		}
+	}
+	for _, r := range s.recordings {
+		if calls[callKey{r.Node, r.CallID}] {
+			rows.Recordings = append(rows.Recordings, r)
+		}
+	}
+	return rows, nil
+}
+
+// PruneCDRs deletes raw records older than before, and history rows whose newest record is.
+func (s *Memory) PruneCDRs(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, r := range s.raw {
+		if r.Time.Before(before) {
+			delete(s.raw, k)
+			n++
+		}
+	}
+	for k, x := range s.instances {
+		if x.Seen.Before(before) {
+			delete(s.instances, k)
+		}
+	}
+	for k, x := range s.legs {
+		if x.Seen.Before(before) {
+			delete(s.legs, k)
+		}
+	}
+	for k, x := range s.recordings {
+		if x.Seen.Before(before) {
+			delete(s.recordings, k)
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,189 @@
+package cdr
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// Sink stores CDRs. The receiver answers CMS's post with 200 only after StoreCDRs returned nil,
+// because CMS counts a record as delivered at that 200 and then forgets it.
+type Sink interface {
+	// StoreCDRs stores the records of b that are new by (session, correlatorIndex), with their
+	// history projection, and reports how many were new. A record stored before (CMS resends
+	// whatever it had no 200 for) is skipped, so storing a batch twice changes nothing.
+	StoreCDRs(ctx context.Context, node string, b Batch) (int, error)
+}
+
+// DefaultMaxBody caps a post. CMS batches records, a record is 0.5–2 KB, and a post larger
+// than this is not a CMS.
+const DefaultMaxBody = 4 << 20
+
+// KnownNode is a configured call bridge the receiver accepts CDRs from.
+type KnownNode struct {
+	Name string
+	// Host is the host of its API URL; a post from this address is from this node.
+	Host string
+	// CallBridgeID is its id in /callBridges, when known (the <records callBridge=…> attribute).
+	CallBridgeID string
+}
+
+// ReceiverConfig configures a Receiver.
+type ReceiverConfig struct {
+	// Token is the secret last element of the path: POST /cdr/<token>.
+	Token string
+	Nodes []KnownNode
+	Sink  Sink
+	// MaxBody caps a post; default DefaultMaxBody.
+	MaxBody int64
+	Logger  *slog.Logger
+}
+
+// Receiver is the HTTP endpoint CMS posts CDRs to. It is an http.Handler for the path
+// /cdr/<token>; every replica may run one against the same store.
+type Receiver struct {
+	cfg ReceiverConfig
+	log *slog.Logger
+}
+
+// NewReceiver returns a Receiver.
+func NewReceiver(cfg ReceiverConfig) *Receiver {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{cfg: cfg, log: cfg.Logger}
+}
+
+// Path is the receiver's path for a token.
+func Path(token string) string { return "/cdr/" + token }
+
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.URL.Path, "/cdr/")
+	if !ok {
+		http.Error(w, "not found: CDRs go to /cdr/<token>", http.StatusNotFound)
+		return
+	}
+	if rc.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(rc.cfg.Token)) != 1 {
+		rc.log.Warn("cdr: post with a wrong token refused", "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: wrong CDR token", http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed: CMS posts CDRs", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !xmlish(ct) {
+		http.Error(w, "unsupported media type "+ct+": want XML <records>", http.StatusUnsupportedMediaType)
+		return
+	}
+	named := r.URL.Query().Get("node")
+	if named != "" && rc.byName(named) == nil {
+		rc.log.Warn("cdr: post from an unknown node refused", "node", named, "remote", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("forbidden: node %q is not configured in CMS_NODES", named), http.StatusForbidden)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rc.cfg.MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		rc.log.Warn("cdr: oversized post refused", "node", named, "remote", r.RemoteAddr, "limit_bytes", rc.cfg.MaxBody)
+		http.Error(w, fmt.Sprintf("request entity too large: the limit is %d bytes", rc.cfg.MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		http.Error(w, "bad request: reading the body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if trimmed := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '<' {
+		http.Error(w, "unsupported media type: the body is not XML", http.StatusUnsupportedMediaType)
+		return
+	}
+	b, decodeErr := Decode(body)
+	node := rc.match(named, b.CallBridge, r.RemoteAddr)
+	if node == nil {
+		rc.log.Warn("cdr: post from an unknown node refused", "call_bridge", b.CallBridge, "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: the post matches no configured node (register the receiver URI with ?node=<name>)", http.StatusForbidden)
+		return
+	}
+	if named != "" && b.CallBridge != "" && node.CallBridgeID != "" && node.CallBridgeID != b.CallBridge {
+		rc.log.Warn("cdr: callBridge does not match the node", "node", node.Name, "call_bridge", b.CallBridge)
+		http.Error(w, fmt.Sprintf("forbidden: callBridge %s is not node %s", b.CallBridge, node.Name), http.StatusForbidden)
+		return
+	}
+	stored := 0
+	if len(b.Records) > 0 {
+		if stored, err = rc.cfg.Sink.StoreCDRs(r.Context(), node.Name, b); err != nil {
+			// No 200, so CMS keeps the records and sends them again.
+			rc.log.Error("cdr: storing records failed", "node", node.Name, "records", len(b.Records), "err", err)
+			http.Error(w, "service unavailable: the records could not be stored; CMS will resend them", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	if decodeErr != nil {
+		rc.log.Warn("cdr: malformed post", "node", node.Name, "session", b.Session, "records_before_fault", len(b.Records), "new", stored, "err", decodeErr)
+		http.Error(w, fmt.Sprintf("bad request: %v (%d records before it stored)", decodeErr, len(b.Records)), http.StatusBadRequest)
+		return
+	}
+	missing := 0
+	for _, rec := range b.Records {
+		missing += rec.PrecedingMissing
+	}
+	if missing > 0 {
+		rc.log.Warn("cdr: the call bridge dropped records before sending these", "node", node.Name, "missing", missing)
+	}
+	rc.log.Debug("cdr: post stored", "node", node.Name, "records", len(b.Records), "new", stored)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "stored %d new of %d records\n", stored, len(b.Records))
+}
+
+func xmlish(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") || mt == "text/plain" || mt == "application/octet-stream"
+}
+
+func (rc *Receiver) byName(name string) *KnownNode {
+	for i, n := range rc.cfg.Nodes {
+		if strings.EqualFold(n.Name, name) {
+			return &rc.cfg.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// match finds the sending node: by the ?node= NFMM registered, else by the callBridge id, else
+// by the source address.
+func (rc *Receiver) match(named, callBridge, remote string) *KnownNode {
+	if named != "" {
+		return rc.byName(named)
+	}
+	for i, n := range rc.cfg.Nodes {
+		if callBridge != "" && strings.EqualFold(n.CallBridgeID, callBridge) {
+			return &rc.cfg.Nodes[i]
+		}
+	}
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	for i, n := range rc.cfg.Nodes {
+		if nip := net.ParseIP(strings.Trim(n.Host, "[]")); ip != nil && nip != nil && nip.Equal(ip) {
+			return &rc.cfg.Nodes[i]
+		}
+	}
+	return nil
+}

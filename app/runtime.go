@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	}()
 	// With NFMM_AUDIT_CHANNEL the audit records also become a line each in that channel.
 	var auditFeed *bot.AuditHandler
-	var feed slog.Handler
+	var feed commands.AuditSink
 	if cfg.AuditChannel != "" {
 		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, o.Logger)
 		feed = auditFeed
@@ -128,16 +128,16 @@ func NewService(cfg config.Config, cluster commands.Cluster, o Options) *command
 	return newService(cfg, cluster, o.withDefaults(), nil)
 }
 
-// newService also hands every audit record to feed when it is not nil.
-func newService(cfg config.Config, cluster commands.Cluster, o Options, feed slog.Handler) *commands.Service {
-	var audit slog.Handler = slog.NewJSONHandler(o.Audit, nil)
+// newService also hands every audit event to feed when it is not nil.
+func newService(cfg config.Config, cluster commands.Cluster, o Options, feed commands.AuditSink) *commands.Service {
+	audit := commands.AuditSinks{commands.AuditLog{Logger: slog.New(slog.NewJSONHandler(o.Audit, nil)).With("log", "audit")}}
 	if feed != nil {
-		audit = slog.NewMultiHandler(audit, feed)
+		audit = append(audit, feed)
 	}
 	return commands.New(commands.Config{
 		Cluster: cluster,
 		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
-		Audit:   slog.New(audit).With("log", "audit"),
+		Audit:   audit,
 		Logger:  o.Logger,
 	})
 }

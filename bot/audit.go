@@ -13,9 +13,9 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Audit channel (NFMM_AUDIT_CHANNEL): commands writes one structured record per state-changing
-// action to its Audit logger; main fans that logger out to the JSON log (the record of truth)
-// and to an AuditHandler, which turns each record into one readable line that the bot posts.
+// Audit channel (NFMM_AUDIT_CHANNEL): commands hands one typed event per state-changing action
+// to its AuditSink; the wiring fans that out to the JSON log (the record of truth) and to an
+// AuditHandler, which turns each event into one readable line that the bot posts.
 
 const (
 	defaultAuditQueue = 256
@@ -27,14 +27,14 @@ const (
 	auditErrorMax = 500
 )
 
-// AuditHandler is a slog.Handler that formats audit records as mrkdwn lines and queues them
-// for the bot (Config.Audit) to post to one channel. Handle never blocks: when the queue is
-// full the line is dropped and a warning logged.
+// AuditHandler is the audit channel's commands.AuditSink: it formats each event as a mrkdwn
+// line and queues it for the bot (Config.Audit) to post to one channel. Audit never blocks:
+// when the queue is full the line is dropped and a warning logged.
 type AuditHandler struct {
-	sink   *auditSink
-	attrs  []slog.Attr
-	prefix string // WithGroup prefix for the keys, "a.b."
+	sink *auditSink
 }
+
+var _ commands.AuditSink = (*AuditHandler)(nil)
 
 type auditSink struct {
 	channel string
@@ -60,51 +60,12 @@ func (h *AuditHandler) Channel() string { return h.sink.channel }
 // Dropped counts the lines dropped because the queue was full.
 func (h *AuditHandler) Dropped() int64 { return h.sink.dropped.Load() }
 
-// Enabled implements slog.Handler: commands audits at Info.
-func (h *AuditHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
-
-// WithAttrs implements slog.Handler.
-func (h *AuditHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	c := *h
-	c.attrs = append(append([]slog.Attr{}, h.attrs...), qualify(h.prefix, as)...)
-	return &c
-}
-
-// WithGroup implements slog.Handler.
-func (h *AuditHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
+// Audit implements commands.AuditSink.
+func (h *AuditHandler) Audit(_ context.Context, e commands.AuditEvent) {
+	if e.Op == "" {
+		return
 	}
-	c := *h
-	c.prefix = h.prefix + name + "."
-	return &c
-}
-
-func qualify(prefix string, as []slog.Attr) []slog.Attr {
-	if prefix == "" {
-		return as
-	}
-	out := make([]slog.Attr, len(as))
-	for i, a := range as {
-		out[i] = slog.Attr{Key: prefix + a.Key, Value: a.Value}
-	}
-	return out
-}
-
-// Handle implements slog.Handler: records without an op are not audit records and are ignored.
-func (h *AuditHandler) Handle(_ context.Context, r slog.Record) error {
-	rec := make(auditFields, 10)
-	for _, a := range h.attrs {
-		rec[a.Key] = a.Value.Resolve()
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		rec[h.prefix+a.Key] = a.Value.Resolve()
-		return true
-	})
-	if rec.str("op") == "" {
-		return nil
-	}
-	line := auditLine(rec)
+	line := auditLine(e)
 	select {
 	case h.sink.lines <- line:
 	default:
@@ -112,23 +73,11 @@ func (h *AuditHandler) Handle(_ context.Context, r slog.Record) error {
 		h.sink.log.Warn("audit channel queue full: line dropped (the JSON audit log still has the record)",
 			"channel", h.sink.channel, "dropped_total", n)
 	}
-	return nil
-}
-
-// auditFields are a record's attributes by key.
-type auditFields map[string]slog.Value
-
-// str is the attribute as text; "" when it is missing (a zero Value would print "<nil>").
-func (f auditFields) str(key string) string {
-	v, ok := f[key]
-	if !ok || v.Kind() == slog.KindAny && v.Any() == nil {
-		return ""
-	}
-	return v.String()
 }
 
 // auditVerb is how a line names an operation: done is past tense for success; do is the
-// imperative for refusals and failures; prep joins the meeting.
+// imperative for refusals and failures; prep joins the meeting; what stands in for a missing
+// participant.
 type auditVerb struct{ done, do, prep, what string }
 
 var auditVerbs = map[commands.Op]auditVerb{
@@ -136,75 +85,83 @@ var auditVerbs = map[commands.Op]auditVerb{
 	commands.OpUnmute:     {"unmuted", "unmute", "in", "a participant"},
 	commands.OpDisconnect: {"disconnected", "disconnect", "from", "a participant"},
 	commands.OpAdd:        {"added", "add", "to", "a participant"},
-	commands.OpPresenter:  {"set presenter", "set presenter", "in", "mode"},
 	commands.OpLayout:     {"changed the layout of", "change the layout of", "in", "the meeting"},
+}
+
+// presenterVerbs tell presenter mode on from off.
+var presenterVerbs = map[string]auditVerb{
+	"on":  {"turned presenter mode on for", "turn presenter mode on for", "in", "a presenter"},
+	"off": {"turned presenter mode off", "turn presenter mode off", "in", ""},
 }
 
 // slackID matches user and channel ids that are safe to put inside <@…> / <#…>.
 var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,30}$`)
 
-// auditLine renders one record: "✅ <@U1> muted audio of Alice (cb2) in *Board review* · <#C1>".
+// auditLine renders one event: "✅ <@U1> muted audio of Alice (cb2) in *Board review* · <#C1>".
 // Every field but the ids comes from CMS or the user and is escaped.
-func auditLine(rec auditFields) string {
-	op := commands.Op(rec.str("op"))
-	v, ok := auditVerbs[op]
-	if !ok {
-		v = auditVerb{done: "did " + string(op), do: string(op), prep: "in"}
+func auditLine(e commands.AuditEvent) string {
+	v, ok := auditVerbs[e.Op]
+	if e.Op == commands.OpPresenter {
+		v, ok = presenterVerbs[e.Presenter]
 	}
-	target := auditTarget(rec, v)
+	if !ok {
+		v = auditVerb{done: "did " + string(e.Op), do: string(e.Op), prep: "in"}
+	}
+	target := auditTarget(e, v)
 	where := ""
-	if m := strings.TrimSpace(rec.str("meeting")); m != "" {
+	if m := strings.TrimSpace(e.Meeting); m != "" {
 		where = " " + v.prep + " " + bold(m, auditFieldMax)
 	}
-	errText := escapeTrunc(clean(rec.str("error")), auditErrorMax)
-	actor := mention("@", rec.str("actor"))
+	errText := escapeTrunc(clean(e.Error), auditErrorMax)
+	actor := mention("@", e.Actor)
 	var line string
-	switch rec.str("outcome") {
+	switch e.Outcome {
 	case commands.OutcomeOK:
-		line = fmt.Sprintf("✅ %s %s %s%s", actor, v.done, target, where)
+		line = fmt.Sprintf("✅ %s %s%s%s", actor, v.done, target, where)
 	case commands.OutcomeDenied:
-		line = fmt.Sprintf("⛔ %s was refused: %s %s%s", actor, v.do, target, where)
+		line = fmt.Sprintf("⛔ %s was refused: %s%s%s", actor, v.do, target, where)
 	case commands.OutcomePartial:
-		line = fmt.Sprintf("⚠️ %s %s %s%s, partly failed", actor, v.done, target, where)
+		line = fmt.Sprintf("⚠️ %s %s%s%s, partly failed", actor, v.done, target, where)
 		if errText != "" {
 			line += ": " + errText
 		}
 	default:
-		line = fmt.Sprintf("⚠️ %s %s %s%s failed", actor, v.do, target, where)
+		line = fmt.Sprintf("⚠️ %s %s%s%s failed", actor, v.do, target, where)
 		if errText != "" {
 			line += ": " + errText
 		}
 	}
-	if ch := rec.str("channel"); ch != "" {
-		line += " · " + mention("#", ch)
+	if e.Channel != "" {
+		line += " · " + mention("#", e.Channel)
 	}
 	return line
 }
 
-// auditTarget is "audio of Alice (cb2)": what the action was applied to.
-func auditTarget(rec auditFields, v auditVerb) string {
-	t := escapeTrunc(strings.TrimSpace(clean(rec.str("participant"))), auditFieldMax)
+// auditTarget is " audio of Alice (cb2)": what the action was applied to, with its leading
+// space ("" when the verb needs none, as for presenter mode off on no node).
+func auditTarget(e commands.AuditEvent, v auditVerb) string {
+	t := escapeTrunc(strings.TrimSpace(clean(e.Participant)), auditFieldMax)
+	if e.Op == commands.OpPresenter && e.Presenter == "off" {
+		t = "" // off names no one: the participant field holds the reference as typed
+	}
 	if t == "" {
 		t = v.what
 	}
-	if m := rec.str("media"); m != "" && t != "" {
-		t = escapeTrunc(clean(m), 10) + " of " + t
+	if e.Media != "" && t != "" {
+		t = escapeTrunc(clean(string(e.Media)), 10) + " of " + t
 	}
-	if nodes := auditNodes(rec["nodes"]); nodes != "" {
-		t += " (" + nodes + ")"
+	if len(e.Nodes) > 0 {
+		nodes := escapeTrunc(clean(strings.Join(e.Nodes, ", ")), auditFieldMax)
+		if t == "" {
+			t = "(" + nodes + ")"
+		} else {
+			t += " (" + nodes + ")"
+		}
 	}
-	return t
-}
-
-func auditNodes(v slog.Value) string {
-	if v.Kind() == slog.KindString {
-		return escapeTrunc(clean(v.String()), auditFieldMax)
-	}
-	ns, ok := v.Any().([]string)
-	if !ok {
+	if t == "" {
 		return ""
 	}
-	return escapeTrunc(clean(strings.Join(ns, ", ")), auditFieldMax)
+	return " " + t
 }
 
 // mention links a Slack id (<@U1>, <#C1>) and shows anything else ("local") escaped.

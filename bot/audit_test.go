@@ -12,22 +12,15 @@ import (
 	"github.com/nfmm/nfmm/commands"
 )
 
-// auditRecord is what commands.Service writes for one state-changing action.
+// auditRecord is the part of a commands.AuditEvent that a line shows.
 type auditRecord struct {
-	actor, channel, op, meeting, participant, outcome, err, media string
-	nodes                                                         []string
+	actor, channel, op, meeting, participant, outcome, err, media, presenter string
+	nodes                                                                    []string
 }
 
-func (r auditRecord) log(l *slog.Logger) {
-	attrs := []slog.Attr{
-		slog.String("actor", r.actor), slog.String("channel", r.channel), slog.String("op", r.op),
-		slog.String("meeting", r.meeting), slog.String("participant", r.participant),
-		slog.Any("nodes", r.nodes), slog.String("outcome", r.outcome), slog.String("error", r.err),
-	}
-	if r.media != "" {
-		attrs = append(attrs, slog.String("media", r.media))
-	}
-	l.LogAttrs(context.Background(), slog.LevelInfo, "audit", attrs...)
+func (r auditRecord) event() commands.AuditEvent {
+	return commands.AuditEvent{Actor: r.actor, Channel: r.channel, Op: commands.Op(r.op), Media: commands.Media(r.media),
+		Presenter: r.presenter, Meeting: r.meeting, Participant: r.participant, Nodes: r.nodes, Outcome: r.outcome, Error: r.err}
 }
 
 func TestAuditLine(t *testing.T) {
@@ -49,8 +42,16 @@ func TestAuditLine(t *testing.T) {
 			"⛔ <@U9> was refused: disconnect Alice from *Board* · <#C1>"},
 		{"failure", auditRecord{actor: "U1", op: "unmute", meeting: "M", participant: "abc123", nodes: []string{"cb3"}, outcome: commands.OutcomeError, err: "cb3: node unreachable"},
 			"⚠️ <@U1> unmute abc123 (cb3) in *M* failed: cb3: node unreachable"},
-		{"partial", auditRecord{actor: "U1", op: "presenter", meeting: "M", participant: "Carol", nodes: []string{"cb1", "cb2"}, outcome: commands.OutcomePartial},
-			"⚠️ <@U1> set presenter Carol (cb1, cb2) in *M*, partly failed"},
+		{"video mute", auditRecord{actor: "U123", op: "mute", meeting: "M", participant: "Alice", nodes: []string{"cb2"}, outcome: ok, media: "video"},
+			"✅ <@U123> muted video of Alice (cb2) in *M*"},
+		{"unmute both", auditRecord{actor: "U123", op: "unmute", meeting: "M", participant: "Alice", outcome: ok, media: "both"},
+			"✅ <@U123> unmuted both of Alice in *M*"},
+		{"partial", auditRecord{actor: "U1", op: "presenter", presenter: "on", meeting: "M", participant: "Carol", nodes: []string{"cb1", "cb2"}, outcome: commands.OutcomePartial},
+			"⚠️ <@U1> turned presenter mode on for Carol (cb1, cb2) in *M*, partly failed"},
+		{"presenter off", auditRecord{actor: "U1", op: "presenter", presenter: "off", meeting: "M", nodes: []string{"cb1", "cb2"}, outcome: ok},
+			"✅ <@U1> turned presenter mode off (cb1, cb2) in *M*"},
+		{"presenter off refused", auditRecord{actor: "U1", op: "presenter", presenter: "off", meeting: "M", outcome: commands.OutcomeDenied},
+			"⛔ <@U1> was refused: turn presenter mode off in *M*"},
 		{"names escaped", auditRecord{actor: "U1", channel: "C1", op: "mute", meeting: "*bold* <@U2>", participant: "<!channel>", nodes: []string{"<!here>"}, outcome: commands.OutcomeError, err: "<https://evil|x>"},
 			"⚠️ <@U1> mute &lt;!channel&gt; (&lt;!here&gt;) in *\u200d*\u200dbold\u200d*\u200d &lt;@U2&gt;* failed: &lt;https://evil|x&gt; · <#C1>"},
 		{"ids that are not Slack ids are not linked", auditRecord{actor: "U1><!everyone", channel: "local", op: "mute", meeting: "M", participant: "A", outcome: ok},
@@ -61,7 +62,7 @@ func TestAuditLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := NewAuditHandler("DAUDIT", 4, nil)
-			tt.rec.log(slog.New(h).With("log", "audit"))
+			h.Audit(context.Background(), tt.rec.event())
 			select {
 			case got := <-h.sink.lines:
 				if got != tt.want {
@@ -74,16 +75,13 @@ func TestAuditLine(t *testing.T) {
 	}
 }
 
-func TestAuditHandlerIgnoresOtherRecordsAndGroups(t *testing.T) {
+func TestAuditHandlerIgnoresEventsWithoutOp(t *testing.T) {
 	h := NewAuditHandler("DAUDIT", 4, nil)
-	l := slog.New(h)
-	l.Info("not an audit record", "x", 1)
-	l.Debug("audit", "op", "mute")
-	auditRecord{actor: "U1", op: "mute", outcome: commands.OutcomeOK}.log(l.WithGroup("g"))
+	h.Audit(context.Background(), commands.AuditEvent{Actor: "U1", Outcome: commands.OutcomeOK})
 	if n := len(h.sink.lines); n != 0 {
-		t.Errorf("%d lines queued from records without a top-level op, want 0", n)
+		t.Errorf("%d lines queued from an event without an op, want 0", n)
 	}
-	auditRecord{actor: "U1", op: "mute", participant: "A", outcome: commands.OutcomeOK}.log(l.WithGroup(""))
+	h.Audit(context.Background(), auditRecord{actor: "U1", op: "mute", participant: "A", outcome: commands.OutcomeOK}.event())
 	if n := len(h.sink.lines); n != 1 {
 		t.Errorf("%d lines queued, want 1", n)
 	}
@@ -92,9 +90,8 @@ func TestAuditHandlerIgnoresOtherRecordsAndGroups(t *testing.T) {
 func TestAuditHandlerDropsWhenFull(t *testing.T) {
 	var logs syncBuffer
 	h := NewAuditHandler("DAUDIT", 2, slog.New(slog.NewTextHandler(&logs, nil)))
-	l := slog.New(h)
 	for range 5 {
-		auditRecord{actor: "U1", op: "mute", outcome: commands.OutcomeOK}.log(l) // must not block
+		h.Audit(context.Background(), auditRecord{actor: "U1", op: "mute", outcome: commands.OutcomeOK}.event()) // must not block
 	}
 	if got := h.Dropped(); got != 3 {
 		t.Errorf("Dropped() = %d, want 3", got)
@@ -125,7 +122,7 @@ func newAuditHarness(t *testing.T, feed *AuditHandler, drain time.Duration) *har
 	h.svc = commands.New(commands.Config{
 		Cluster: h.cluster(logger),
 		Policy:  commands.Policy{Operators: []string{testOperator}},
-		Audit:   slog.New(slog.NewMultiHandler(slog.NewJSONHandler(h.audit, nil), feed)).With("log", "audit"),
+		Audit:   commands.AuditSinks{commands.AuditLog{Logger: slog.New(slog.NewJSONHandler(h.audit, nil)).With("log", "audit")}, feed},
 		Logger:  logger,
 	})
 	h.bot, err = New(Config{
@@ -161,9 +158,9 @@ func TestE2EAuditChannelLines(t *testing.T) {
 	alice, bob, evil := legByName(t, m, "Alice"), legByName(t, m, "Bob"), bad.Legs[0]
 
 	steps := []struct{ user, text, want string }{
-		{testOperator, "mute " + alice.ID, "✅ <@" + testOperator + "> muted Alice (cb1) in *Board review* · <#" + testChannel + ">"},
+		{testOperator, "mute " + alice.ID, "✅ <@" + testOperator + "> muted audio of Alice (cb1) in *Board review* · <#" + testChannel + ">"},
 		{testViewer, "disconnect " + bob.ID, "⛔ <@" + testViewer + "> was refused: disconnect " + bob.ID + " · <#" + testChannel + ">"},
-		{testOperator, "mute " + evil.ID, "✅ <@" + testOperator + "> muted &lt;!channel&gt; \u200d*\u200dboom\u200d*\u200d (cb2) in *Hack* · <#" + testChannel + ">"},
+		{testOperator, "mute " + evil.ID, "✅ <@" + testOperator + "> muted audio of &lt;!channel&gt; \u200d*\u200dboom\u200d*\u200d (cb2) in *Hack* · <#" + testChannel + ">"},
 	}
 	for i, st := range steps {
 		h.slash(st.user, st.text)

@@ -73,7 +73,7 @@ func newFaultHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	h.svc = commands.New(commands.Config{
 		Cluster: cms.NewCluster(nodes), Policy: commands.Policy{Operators: ops},
-		Audit: slog.New(slog.NewJSONHandler(h.audit, nil)), Logger: logger,
+		Audit: commands.NewAuditLog(slog.NewJSONHandler(h.audit, nil)), Logger: logger,
 	})
 	lazy.set(h.svc)
 	return h

@@ -96,7 +96,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.svc = commands.New(commands.Config{
 		Cluster: h.cluster(logger),
 		Policy:  commands.Policy{Operators: o.Operators},
-		Audit:   slog.New(slog.NewJSONHandler(h.audit, nil)),
+		Audit:   commands.NewAuditLog(slog.NewJSONHandler(h.audit, nil)),
 		Logger:  logger,
 	})
 	cfg := Config{

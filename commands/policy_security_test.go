@@ -69,7 +69,7 @@ func checkPolicyCell(t *testing.T, actor Actor, role Role, op Op, text string) {
 	t.Helper()
 	var audit bytes.Buffer
 	f := newFake(t, "cb1")
-	s := New(Config{Cluster: f, Policy: matrixPolicy, Audit: slog.New(slog.NewJSONHandler(&audit, nil))})
+	s := New(Config{Cluster: f, Policy: matrixPolicy, Audit: NewAuditLog(slog.NewJSONHandler(&audit, nil))})
 	if got := s.RoleOf(actor); got != role {
 		t.Fatalf("RoleOf = %v, want %v", got, role)
 	}
@@ -136,7 +136,7 @@ func TestHelpListsExactlyWhatTheActorMayRun(t *testing.T) {
 func TestButtonCommandsRecheckPolicyForTheClicker(t *testing.T) {
 	var audit bytes.Buffer
 	f := newFake(t, "cb1")
-	s := New(Config{Cluster: f, Policy: matrixPolicy, Audit: slog.New(slog.NewJSONHandler(&audit, nil))})
+	s := New(Config{Cluster: f, Policy: matrixPolicy, Audit: NewAuditLog(slog.NewJSONHandler(&audit, nil))})
 	leg := "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 	clicks := []Command{
 		{Op: OpMute, Participant: leg, Node: "cb1", Media: MediaAudio},

@@ -127,7 +127,7 @@ func TestRefusalIsAuditedAndSendsNothing(t *testing.T) {
 		t.Run(text, func(t *testing.T) {
 			var buf bytes.Buffer
 			f := newFake(t, "cb1")
-			s := New(Config{Cluster: f, Policy: Policy{Operators: []string{"U9"}}, Audit: slog.New(slog.NewJSONHandler(&buf, nil))})
+			s := New(Config{Cluster: f, Policy: Policy{Operators: []string{"U9"}}, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
 			_, err := s.Run(context.Background(), Actor{UserID: "U1", ChannelID: "C1"}, text)
 			var de *DeniedError
 			if !errors.As(err, &de) {
@@ -161,7 +161,7 @@ func TestRefusalIsAuditedAndSendsNothing(t *testing.T) {
 
 func TestReadsAreNotAudited(t *testing.T) {
 	var buf bytes.Buffer
-	s := New(Config{Cluster: newFake(t, "cb1"), Audit: slog.New(slog.NewJSONHandler(&buf, nil))})
+	s := New(Config{Cluster: newFake(t, "cb1"), Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
 	for _, text := range []string{"calls", "status", "help", "report"} {
 		if _, err := s.Run(context.Background(), Actor{UserID: "U1"}, text); err != nil {
 			t.Fatalf("%s: %v", text, err)

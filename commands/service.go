@@ -34,8 +34,9 @@ var _ Cluster = (*cms.Cluster)(nil)
 type Config struct {
 	Cluster Cluster
 	Policy  Policy
-	// Audit receives one record per state-changing operation (use a JSON handler); nil discards.
-	Audit *slog.Logger
+	// Audit receives one event per state-changing operation, allowed or refused (AuditLog
+	// writes them as JSON lines; AuditSinks fans out); nil discards.
+	Audit AuditSink
 	// Logger receives operational logs, including raw CMS errors; nil discards.
 	Logger *slog.Logger
 	// Now is the clock for durations and AsOf; nil means time.Now.
@@ -53,7 +54,7 @@ type Config struct {
 type Service struct {
 	cluster Cluster
 	policy  Policy
-	audit   *slog.Logger
+	audit   AuditSink
 	log     *slog.Logger
 	now     func() time.Time
 	perNode int
@@ -68,7 +69,7 @@ func New(cfg Config) *Service {
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
-		s.audit = discard
+		s.audit = AuditSinks{}
 	}
 	if s.log == nil {
 		s.log = discard

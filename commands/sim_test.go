@@ -40,7 +40,7 @@ func newSimEnv(t *testing.T, nodes int, policy Policy) *simEnv {
 		ns = append(ns, node)
 	}
 	var buf bytes.Buffer
-	svc := New(Config{Cluster: cms.NewCluster(ns), Policy: policy, Audit: slog.New(slog.NewJSONHandler(&buf, nil))})
+	svc := New(Config{Cluster: cms.NewCluster(ns), Policy: policy, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
 	return &simEnv{sim: sim, svc: svc, audit: &buf, op: Actor{UserID: "local", Local: true}}
 }
 

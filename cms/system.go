@@ -3,8 +3,10 @@ package cms
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,4 +115,91 @@ func (x xLicensing) licensing() Licensing {
 // expire and are not worth an alert).
 func (f LicenseFeature) Licensed() bool {
 	return f.Status != "" && !strings.EqualFold(f.Status, "noLicense")
+}
+
+// NodeAlarms is one node's share of Cluster.Alarms.
+type NodeAlarms struct {
+	Node   string
+	Alarms []Alarm
+	Err    error // the node could not be read: its alarms are unknown, not cleared
+}
+
+// NodeLicensing is one node's share of Cluster.Licensing.
+type NodeLicensing struct {
+	Node      string
+	Licensing Licensing
+	Err       error
+}
+
+// AlarmedLeg is a leg CMS raises a media alarm on, with its detail (media statistics).
+type AlarmedLeg struct {
+	Node string
+	Leg  CallLegDetail
+}
+
+// NodeAlarmedLegs is one node's share of Cluster.AlarmedLegs.
+type NodeAlarmedLegs struct {
+	Node string
+	Legs []AlarmedLeg
+	Err  error
+}
+
+// Alarms reads GET /system/alarms on every node concurrently.
+func (c *Cluster) Alarms(ctx context.Context) []NodeAlarms {
+	return perNode(c.nodes, func(n *Node) NodeAlarms {
+		as, err := n.Alarms(ctx)
+		return NodeAlarms{Node: n.Name(), Alarms: as, Err: err}
+	})
+}
+
+// Licensing reads GET /system/licensing on every node concurrently.
+func (c *Cluster) Licensing(ctx context.Context) []NodeLicensing {
+	return perNode(c.nodes, func(n *Node) NodeLicensing {
+		l, err := n.Licensing(ctx)
+		return NodeLicensing{Node: n.Name(), Licensing: l, Err: err}
+	})
+}
+
+// AlarmedLegs lists, on every node concurrently, the legs with a media alarm and reads each
+// one's detail (within the node's detail limit). Legs that end between the list and the read
+// are skipped; any other failed read fails the node's share, so a caller never takes a leg it
+// could not read for a healthy one.
+func (c *Cluster) AlarmedLegs(ctx context.Context) []NodeAlarmedLegs {
+	return perNode(c.nodes, func(n *Node) NodeAlarmedLegs {
+		out := NodeAlarmedLegs{Node: n.Name()}
+		legs, err := n.AlarmedCallLegs(ctx)
+		if err != nil {
+			out.Err = err
+			return out
+		}
+		details := make([]AlarmedLeg, len(legs))
+		errs := make([]error, len(legs))
+		forEachBounded(detailLimit(n), len(legs), func(i int) {
+			d, err := n.CallLeg(ctx, legs[i].ID)
+			details[i], errs[i] = AlarmedLeg{Node: n.Name(), Leg: d}, err
+		})
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				out.Legs = append(out.Legs, details[i])
+			case errors.Is(err, ErrCallLegNotFound):
+			default:
+				out.Err = err
+				out.Legs = nil
+				return out
+			}
+		}
+		return out
+	})
+}
+
+// perNode runs fn on every node concurrently and returns the results in node order.
+func perNode[T any](nodes []*Node, fn func(*Node) T) []T {
+	out := make([]T, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { out[i] = fn(n) })
+	}
+	wg.Wait()
+	return out
 }

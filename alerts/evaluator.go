@@ -1,0 +1,547 @@
+package alerts
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Source observes one family of conditions.
+type Source interface {
+	Name() string
+	// Interval is how often the source is asked; the evaluator's tick bounds its resolution.
+	Interval() time.Duration
+	// Observe reports what holds now. active lists the keys of this source's alerts that are
+	// pending or firing, for sources that need memory across restarts (a recording that was on).
+	Observe(ctx context.Context, active []Key) Result
+}
+
+// Result is one observation round of a source.
+type Result struct {
+	Observations []Observation
+	// Unknown names the nodes the source could not read: their alerts neither resolve nor
+	// advance this round.
+	Unknown []string
+	// Err means the source could not look at all: nothing changes this round.
+	Err error
+}
+
+// Notifier delivers alerts, in Slack in production. Errors are retried with backoff; an error
+// implementing RetryAfter() time.Duration sets the wait (Slack's 429 Retry-After).
+type Notifier interface {
+	// Post sends the alert's top-level message and returns its ts.
+	Post(ctx context.Context, channel string, a Alert) (string, error)
+	// Update redraws the top-level message from the alert's current state.
+	Update(ctx context.Context, channel, ts string, a Alert) error
+	// Reply adds a line to the message's thread.
+	Reply(ctx context.Context, channel, ts string, a Alert, d Delivery) error
+}
+
+// Metrics receives the alert counters (ops.AlertMetrics in production).
+type Metrics interface {
+	AlertsActive(kind string, n int)
+	AlertNotification(outcome string) // ok | retry
+}
+
+type noMetrics struct{}
+
+func (noMetrics) AlertsActive(string, int) {}
+func (noMetrics) AlertNotification(string) {}
+
+// Options configure New. Zero durations take the defaults below.
+type Options struct {
+	Sources  []Source
+	Notifier Notifier
+	// Route names the channel of an alert; "" keeps it out of Slack (still listed).
+	Route func(Key) string
+	Store Store // nil = in memory (lost on restart)
+	Clock func() time.Time
+
+	Repeat     time.Duration // NFMM_ALERT_REPEAT: thread reminders of a long-running alert; default 4 h
+	FlapWindow time.Duration // default 2 min
+	FlapCount  int           // onsets within FlapWindow that make a condition flapping; default 3
+	// Reopen is how soon after resolving a condition may come back and reuse its message (a
+	// thread reply "again") rather than start a new one; default 10 min.
+	Reopen time.Duration
+
+	// Leader reports whether this replica evaluates; nil = always. A replica that becomes
+	// leader reloads the state from the store first.
+	Leader  func() bool
+	Metrics Metrics
+	Logger  *slog.Logger
+	Audit   *slog.Logger // one record per Ack and Silence
+}
+
+// Defaults of Options.
+const (
+	DefaultRepeat     = 4 * time.Hour
+	DefaultFlapWindow = 2 * time.Minute
+	DefaultFlapCount  = 3
+	DefaultReopen     = 10 * time.Minute
+	maxBackoff        = 5 * time.Minute
+)
+
+// Evaluator runs the sources, keeps the alerts and delivers their notifications.
+type Evaluator struct {
+	opts Options
+
+	mu       sync.Mutex
+	alerts   map[string]*Alert // by fingerprint
+	next     map[string]time.Time
+	loaded   bool
+	wasLead  bool
+	dirty    map[string]bool
+	deliverM sync.Mutex // one delivery pass at a time: nothing is sent twice
+}
+
+// New builds an evaluator; it does no I/O (Load or the first Tick reads the store).
+func New(opts Options) *Evaluator {
+	if opts.Store == nil {
+		opts.Store = NewMemoryStore()
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Route == nil {
+		opts.Route = func(Key) string { return "" }
+	}
+	if opts.Repeat <= 0 {
+		opts.Repeat = DefaultRepeat
+	}
+	if opts.FlapWindow <= 0 {
+		opts.FlapWindow = DefaultFlapWindow
+	}
+	if opts.FlapCount <= 0 {
+		opts.FlapCount = DefaultFlapCount
+	}
+	if opts.Reopen <= 0 {
+		opts.Reopen = DefaultReopen
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Audit == nil {
+		opts.Audit = slog.New(slog.DiscardHandler)
+	}
+	return &Evaluator{opts: opts, alerts: map[string]*Alert{}, next: map[string]time.Time{}, dirty: map[string]bool{}}
+}
+
+// Load reads the stored alerts, replacing what the evaluator holds.
+func (e *Evaluator) Load(ctx context.Context) error {
+	stored, err := e.opts.Store.LoadAlerts(ctx)
+	if err != nil {
+		return fmt.Errorf("alerts: load: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alerts = make(map[string]*Alert, len(stored))
+	for _, a := range stored {
+		e.alerts[a.Fingerprint] = &a
+	}
+	e.loaded = true
+	return nil
+}
+
+// Run ticks every interval until ctx is done.
+func (e *Evaluator) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		e.Tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Tick runs the sources that are due, advances the timers, delivers what is queued and saves
+// what changed. A replica that is not the leader does nothing.
+func (e *Evaluator) Tick(ctx context.Context) {
+	lead := e.opts.Leader == nil || e.opts.Leader()
+	e.mu.Lock()
+	gained := lead && (!e.wasLead || !e.loaded)
+	e.wasLead = lead
+	e.mu.Unlock()
+	if !lead {
+		return
+	}
+	if gained {
+		if err := e.Load(ctx); err != nil {
+			e.opts.Logger.Error("alerts: could not read the alert state; will retry", "err", err)
+			e.mu.Lock()
+			e.wasLead = false
+			e.mu.Unlock()
+			return
+		}
+	}
+	for _, s := range e.dueSources() {
+		at := e.opts.Clock()
+		res := s.Observe(ctx, e.activeKeys(s.Name()))
+		if res.Err != nil {
+			e.opts.Logger.Warn("alerts: source could not look", "source", s.Name(), "err", res.Err)
+			continue
+		}
+		e.apply(s.Name(), res, at)
+	}
+	e.advance(e.opts.Clock())
+	e.save(ctx)
+	e.Deliver(ctx)
+	e.save(ctx)
+	e.countActive()
+}
+
+func (e *Evaluator) dueSources() []Source {
+	now := e.opts.Clock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var due []Source
+	for _, s := range e.opts.Sources {
+		if n, ok := e.next[s.Name()]; ok && now.Before(n) {
+			continue
+		}
+		e.next[s.Name()] = now.Add(s.Interval())
+		due = append(due, s)
+	}
+	return due
+}
+
+func (e *Evaluator) activeKeys(source string) []Key {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var keys []Key
+	for _, a := range e.alerts {
+		if a.Source == source && (a.State == StatePending || a.State == StateFiring) {
+			keys = append(keys, a.Key)
+		}
+	}
+	return keys
+}
+
+// apply folds one source round into the alerts.
+func (e *Evaluator) apply(source string, res Result, at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := map[string]bool{}
+	for _, o := range res.Observations {
+		fp := o.Key.Fingerprint()
+		seen[fp] = true
+		a := e.alerts[fp]
+		if a == nil {
+			a = &Alert{Key: o.Key, Fingerprint: fp, Source: source}
+			e.alerts[fp] = a
+		}
+		e.observed(a, o, at)
+		e.dirty[fp] = true
+	}
+	for fp, a := range e.alerts {
+		if a.Source != source || seen[fp] || slices.Contains(res.Unknown, a.Key.Node) {
+			continue
+		}
+		if e.missing(a, at) {
+			e.dirty[fp] = true
+		}
+	}
+}
+
+// observed handles a condition that holds at at.
+func (e *Evaluator) observed(a *Alert, o Observation, at time.Time) {
+	onset := a.State == "" || a.State == StateResolved || a.Absent
+	a.Absent = false
+	if onset {
+		a.Onsets = append(recent(a.Onsets, at, e.opts.FlapWindow), at)
+	}
+	if a.State == "" || a.State == StateResolved {
+		a.State = StatePending
+		a.Since = at
+		if !o.Since.IsZero() && o.Since.Before(at) {
+			a.Since = o.Since
+		}
+	}
+	a.For = o.For
+	a.LastSeen = at
+	changed := a.Summary != o.Summary
+	a.Summary, a.Lines, a.Target = o.Summary, o.Lines, o.Target
+	if !a.Flapping && len(a.Onsets) >= e.opts.FlapCount {
+		a.Flapping = true
+		if a.State == StateFiring {
+			e.enqueue(a, Delivery{Kind: DeliverReply, Event: EventFlapping, Count: len(a.Onsets), Window: e.opts.FlapWindow}, false)
+		}
+	}
+	if changed && a.State == StateFiring {
+		e.enqueue(a, Delivery{Kind: DeliverUpdate}, false)
+	}
+}
+
+// missing handles a condition the source no longer sees; it reports a change.
+func (e *Evaluator) missing(a *Alert, at time.Time) bool {
+	switch a.State {
+	case StatePending:
+		// Never announced: drop quietly, but keep the onsets for flap detection.
+		a.State, a.ResolvedAt = StateResolved, at
+		return true
+	case StateFiring:
+		if a.Flapping && at.Sub(a.LastSeen) < e.opts.FlapWindow {
+			if !a.Absent {
+				a.Absent = true
+				return true
+			}
+			return false
+		}
+		e.resolve(a, at)
+		return true
+	}
+	return false
+}
+
+func (e *Evaluator) resolve(a *Alert, at time.Time) {
+	a.State, a.ResolvedAt = StateResolved, at
+	if a.Absent {
+		a.ResolvedAt = a.LastSeen // it has been gone since it was last seen
+	}
+	a.Absent, a.Flapping = false, false
+	quiet := a.Silenced(at)
+	a.SilenceUntilResolved = false
+	e.enqueue(a, Delivery{Kind: DeliverUpdate}, false)
+	e.enqueue(a, Delivery{Kind: DeliverReply, Event: EventResolved, Dur: a.Duration(at)}, quiet)
+}
+
+// advance fires pending alerts whose For has passed, posts firing alerts a silence held back,
+// sends repeats and forgets old resolved alerts.
+func (e *Evaluator) advance(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for fp, a := range e.alerts {
+		switch a.State {
+		case StatePending:
+			if a.Flapping || now.Sub(a.Since) >= a.For {
+				e.fire(a, now)
+				e.dirty[fp] = true
+			}
+		case StateFiring:
+			if e.unposted(a, now) {
+				e.enqueue(a, Delivery{Kind: DeliverPost}, false)
+				e.dirty[fp] = true
+			}
+			last := a.LastRepeat
+			if last.Before(a.FiredAt) {
+				last = a.FiredAt
+			}
+			if a.TS != "" && a.AckedBy == "" && !a.Silenced(now) && now.Sub(last) >= e.opts.Repeat {
+				a.LastRepeat = now
+				e.enqueue(a, Delivery{Kind: DeliverReply, Event: EventRepeat, Dur: a.Duration(now)}, false)
+				e.dirty[fp] = true
+			}
+		case StateResolved:
+			if len(a.Outbox) == 0 && now.Sub(a.ResolvedAt) > max(e.opts.Reopen, e.opts.FlapWindow) && !now.Before(a.SilencedUntil) {
+				delete(e.alerts, fp)
+				e.dirty[fp] = true
+			}
+		}
+	}
+}
+
+// unposted reports a firing alert that has a channel but no message and none queued.
+func (e *Evaluator) unposted(a *Alert, now time.Time) bool {
+	if a.TS != "" || a.Silenced(now) || e.opts.Route(a.Key) == "" {
+		return false
+	}
+	return !slices.ContainsFunc(a.Outbox, func(d Delivery) bool { return d.Kind == DeliverPost })
+}
+
+func (e *Evaluator) fire(a *Alert, now time.Time) {
+	// Reuse the message when the condition comes back soon, or while notifications of the last
+	// episode are still queued (Slack down): they belong to that message.
+	hasMessage := a.TS != "" || slices.ContainsFunc(a.Outbox, func(d Delivery) bool { return d.Kind == DeliverPost })
+	reopen := hasMessage && (len(a.Outbox) > 0 || (!a.ResolvedAt.IsZero() && now.Sub(a.ResolvedAt) <= e.opts.Reopen))
+	wasFlapping := a.Flapping
+	a.State, a.FiredAt, a.LastRepeat = StateFiring, now, time.Time{}
+	if reopen {
+		a.ResolvedAt = time.Time{}
+		e.enqueue(a, Delivery{Kind: DeliverUpdate}, false)
+		ev := Delivery{Kind: DeliverReply, Event: EventAgain}
+		if wasFlapping {
+			ev = Delivery{Kind: DeliverReply, Event: EventFlapping, Count: len(a.Onsets), Window: e.opts.FlapWindow}
+		}
+		e.enqueue(a, ev, a.Silenced(now))
+		return
+	}
+	// A new episode: a new message, a fresh ack; a timed silence on the fingerprint still holds.
+	a.ResolvedAt, a.TS, a.Channel = time.Time{}, "", ""
+	a.AckedBy, a.AckedAt = "", time.Time{}
+	if e.unposted(a, now) {
+		e.enqueue(a, Delivery{Kind: DeliverPost}, false)
+	}
+}
+
+// enqueue queues d unless quiet; consecutive updates collapse into one.
+func (e *Evaluator) enqueue(a *Alert, d Delivery, quiet bool) {
+	if quiet {
+		return
+	}
+	if d.Kind == DeliverPost {
+		a.Channel = e.opts.Route(a.Key)
+	}
+	if a.Channel == "" {
+		return
+	}
+	if d.Kind == DeliverUpdate && len(a.Outbox) > 0 && a.Outbox[len(a.Outbox)-1].Kind == DeliverUpdate {
+		return
+	}
+	if d.Kind != DeliverPost && a.TS == "" && !slices.ContainsFunc(a.Outbox, func(d Delivery) bool { return d.Kind == DeliverPost }) {
+		return // nothing to update or reply to
+	}
+	a.Outbox = append(a.Outbox, d)
+}
+
+func recent(ts []time.Time, now time.Time, window time.Duration) []time.Time {
+	return slices.DeleteFunc(ts, func(t time.Time) bool { return now.Sub(t) >= window })
+}
+
+// ErrNoAlert is returned for a fingerprint the evaluator does not hold (or no longer fires).
+var ErrNoAlert = errors.New("no such active alert")
+
+// Ack marks a firing alert as handled by user: its message says so and the repeats stop.
+func (e *Evaluator) Ack(ctx context.Context, user, channel, fp string) (Alert, error) {
+	a, err := e.change(ctx, user, channel, fp, "alert_ack", func(a *Alert, now time.Time) {
+		a.AckedBy, a.AckedAt = user, now
+		e.enqueue(a, Delivery{Kind: DeliverUpdate}, false)
+		e.enqueue(a, Delivery{Kind: DeliverReply, Event: EventAcked, Actor: user}, false)
+	})
+	return a, err
+}
+
+// Silence silences a firing alert for d, or until it resolves when d is 0.
+func (e *Evaluator) Silence(ctx context.Context, user, channel, fp string, d time.Duration) (Alert, error) {
+	return e.change(ctx, user, channel, fp, "alert_silence", func(a *Alert, now time.Time) {
+		a.SilencedBy = user
+		if d > 0 {
+			a.SilencedUntil, a.SilenceUntilResolved = now.Add(d), false
+		} else {
+			a.SilencedUntil, a.SilenceUntilResolved = time.Time{}, true
+		}
+		e.enqueue(a, Delivery{Kind: DeliverUpdate}, false)
+		e.enqueue(a, Delivery{Kind: DeliverReply, Event: EventSilenced, Actor: user, Dur: d}, false)
+	})
+}
+
+func (e *Evaluator) change(ctx context.Context, user, channel, fp, op string, fn func(*Alert, time.Time)) (Alert, error) {
+	now := e.opts.Clock()
+	e.mu.Lock()
+	a := e.alerts[fp]
+	if a == nil || a.State != StateFiring {
+		e.mu.Unlock()
+		e.audit(ctx, op, user, channel, fp, nil, ErrNoAlert)
+		return Alert{}, ErrNoAlert
+	}
+	fn(a, now)
+	e.dirty[fp] = true
+	snap := a.clone()
+	e.mu.Unlock()
+	e.audit(ctx, op, user, channel, fp, &snap, nil)
+	e.save(ctx)
+	e.Deliver(ctx)
+	e.save(ctx)
+	return snap, nil
+}
+
+func (e *Evaluator) audit(ctx context.Context, op, user, channel, fp string, a *Alert, err error) {
+	attrs := []slog.Attr{slog.String("actor", user), slog.String("channel", channel), slog.String("op", op),
+		slog.String("alert", fp)}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	if a != nil {
+		attrs = append(attrs, slog.String("kind", string(a.Key.Kind)), slog.String("node", a.Key.Node),
+			slog.String("object", a.Key.Object))
+		if a.SilenceUntilResolved {
+			attrs = append(attrs, slog.String("until", "resolved"))
+		} else if !a.SilencedUntil.IsZero() && op == "alert_silence" {
+			attrs = append(attrs, slog.Time("until", a.SilencedUntil))
+		}
+	}
+	attrs = append(attrs, slog.String("outcome", outcome))
+	e.opts.Audit.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}
+
+// Get returns the alert with this fingerprint.
+func (e *Evaluator) Get(fp string) (Alert, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.alerts[fp]
+	if a == nil {
+		return Alert{}, false
+	}
+	return a.clone(), true
+}
+
+// Active lists the firing alerts, oldest first.
+func (e *Evaluator) Active() []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Alert
+	for _, a := range e.alerts {
+		if a.State == StateFiring {
+			out = append(out, a.clone())
+		}
+	}
+	slices.SortFunc(out, func(x, y Alert) int {
+		return cmp.Or(x.FiredAt.Compare(y.FiredAt), cmp.Compare(x.Fingerprint, y.Fingerprint))
+	})
+	return out
+}
+
+func (e *Evaluator) countActive() {
+	counts := map[Kind]int{}
+	for _, a := range e.Active() {
+		counts[a.Key.Kind]++
+	}
+	for _, k := range Kinds {
+		e.opts.Metrics.AlertsActive(string(k), counts[k])
+	}
+}
+
+// save writes the alerts that changed; a failed write stays dirty and is retried next tick.
+func (e *Evaluator) save(ctx context.Context) {
+	e.mu.Lock()
+	type op struct {
+		fp string
+		a  *Alert
+	}
+	var ops []op
+	for fp := range e.dirty {
+		var snap *Alert
+		if a := e.alerts[fp]; a != nil {
+			c := a.clone()
+			snap = &c
+		}
+		ops = append(ops, op{fp, snap})
+	}
+	clear(e.dirty)
+	e.mu.Unlock()
+	for _, o := range ops {
+		var err error
+		if o.a == nil {
+			err = e.opts.Store.DeleteAlert(ctx, o.fp)
+		} else {
+			err = e.opts.Store.SaveAlert(ctx, *o.a)
+		}
+		if err != nil {
+			e.opts.Logger.Error("alerts: could not store an alert; will retry", "alert", o.fp, "err", err)
+			e.mu.Lock()
+			e.dirty[o.fp] = true
+			e.mu.Unlock()
+		}
+	}
+}

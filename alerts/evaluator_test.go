@@ -1,0 +1,340 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a manual clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeSource reports whatever the test set.
+type fakeSource struct {
+	mu      sync.Mutex
+	obs     []Observation
+	unknown []string
+}
+
+func (s *fakeSource) Name() string            { return "fake" }
+func (s *fakeSource) Interval() time.Duration { return time.Second }
+func (s *fakeSource) Observe(context.Context, []Key) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Result{Observations: append([]Observation(nil), s.obs...), Unknown: s.unknown}
+}
+
+func (s *fakeSource) set(obs ...Observation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.obs = obs
+}
+
+// rateLimited is a 429 with Retry-After.
+type rateLimited time.Duration
+
+func (r rateLimited) Error() string             { return "ratelimited" }
+func (r rateLimited) RetryAfter() time.Duration { return time.Duration(r) }
+
+// fakeNotifier records what reaches "Slack" as lines: post <summary>, update <state>, reply <text>.
+type fakeNotifier struct {
+	mu    sync.Mutex
+	log   []string
+	fails int // the next fails calls answer 429 with Retry-After 3 s
+	posts int
+}
+
+func (n *fakeNotifier) fail() error {
+	if n.fails > 0 {
+		n.fails--
+		return rateLimited(3 * time.Second)
+	}
+	return nil
+}
+
+func (n *fakeNotifier) Post(_ context.Context, ch string, a Alert) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.fail(); err != nil {
+		return "", err
+	}
+	n.posts++
+	n.log = append(n.log, fmt.Sprintf("post %s %s", ch, a.Summary))
+	return fmt.Sprintf("ts%d", n.posts), nil
+}
+
+func (n *fakeNotifier) Update(_ context.Context, ch, ts string, a Alert) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.fail(); err != nil {
+		return err
+	}
+	n.log = append(n.log, fmt.Sprintf("update %s %s", ts, a.State))
+	return nil
+}
+
+func (n *fakeNotifier) Reply(_ context.Context, ch, ts string, a Alert, d Delivery) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.fail(); err != nil {
+		return err
+	}
+	n.log = append(n.log, fmt.Sprintf("reply %s %s", ts, ReplyText(a, d, func(u string) string { return "@" + u })))
+	return nil
+}
+
+func (n *fakeNotifier) take() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.log
+	n.log = nil
+	return out
+}
+
+type rig struct {
+	t     *testing.T
+	clock *fakeClock
+	src   *fakeSource
+	note  *fakeNotifier
+	store *MemoryStore
+	ev    *Evaluator
+}
+
+func newRig(t *testing.T) *rig {
+	r := &rig{t: t, clock: newFakeClock(), src: &fakeSource{}, note: &fakeNotifier{}, store: NewMemoryStore()}
+	r.ev = r.evaluator()
+	return r
+}
+
+func (r *rig) evaluator() *Evaluator {
+	return New(Options{Sources: []Source{r.src}, Notifier: r.note, Store: r.store, Clock: r.clock.Now,
+		Route: func(Key) string { return "C0OPS" }})
+}
+
+// step advances the clock by d in 1 s ticks.
+func (r *rig) step(d time.Duration) {
+	for i := time.Duration(0); i < d; i += time.Second {
+		r.clock.Advance(time.Second)
+		r.ev.Tick(context.Background())
+	}
+}
+
+func (r *rig) want(want ...string) {
+	r.t.Helper()
+	got := r.note.take()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		r.t.Errorf("Slack saw:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+var cb2Down = Observation{Key: Key{Kind: KindNodeDown, Cluster: DefaultCluster, Node: "cb2"},
+	Summary: "cb2 is unreachable", For: 30 * time.Second}
+
+func TestFiresOnceAfterForAndResolvesWithDuration(t *testing.T) {
+	r := newRig(t)
+	r.src.set(cb2Down)
+	r.step(29 * time.Second)
+	r.want() // still within NFMM_ALERT_NODE_DOWN_AFTER
+	r.step(2 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	r.step(10 * time.Minute)
+	r.want() // no repeat before NFMM_ALERT_REPEAT
+	if got := r.ev.Active(); len(got) != 1 || got[0].TS != "ts1" {
+		t.Fatalf("Active = %+v, want the posted alert", got)
+	}
+	r.src.set()
+	r.step(time.Second)
+	r.want("update ts1 resolved", "reply ts1 ✅ recovered after 10 min 31 s")
+	if got := r.ev.Active(); len(got) != 0 {
+		t.Errorf("Active after resolve = %+v", got)
+	}
+}
+
+func TestRepeatGoesToTheThreadUntilAcked(t *testing.T) {
+	r := newRig(t)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	r.step(4 * time.Hour)
+	r.want("reply ts1 ⏳ still down · 4 h")
+	fp := cb2Down.Key.Fingerprint()
+	if _, err := r.ev.Ack(context.Background(), "U1", "C0OPS", fp); err != nil {
+		t.Fatal(err)
+	}
+	r.want("update ts1 firing", "reply ts1 👀 acknowledged by @U1 · no more reminders")
+	r.step(9 * time.Hour)
+	r.want()
+	if a, _ := r.ev.Get(fp); a.AckedBy != "U1" {
+		t.Errorf("AckedBy = %q", a.AckedBy)
+	}
+}
+
+func TestFlapGivesOneMessage(t *testing.T) {
+	r := newRig(t)
+	// Down 10 s, up 10 s, three times: never down for 30 s, but flapping.
+	for range 3 {
+		r.src.set(cb2Down)
+		r.step(10 * time.Second)
+		r.src.set()
+		r.step(10 * time.Second)
+	}
+	r.want("post C0OPS cb2 is unreachable")
+	// It keeps flapping: still the one message, no resolve while it flaps.
+	for range 3 {
+		r.src.set(cb2Down)
+		r.step(10 * time.Second)
+		r.src.set()
+		r.step(10 * time.Second)
+	}
+	r.want()
+	r.step(2 * time.Minute)
+	got := r.note.take()
+	if len(got) != 2 || got[0] != "update ts1 resolved" || !strings.HasPrefix(got[1], "reply ts1 ✅ recovered after") {
+		t.Errorf("after it settles: %q, want the one message resolved", got)
+	}
+}
+
+func TestBackSoonReusesTheMessage(t *testing.T) {
+	r := newRig(t)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.src.set()
+	r.step(time.Minute)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable", "update ts1 resolved", "reply ts1 ✅ recovered after 31 s",
+		"update ts1 firing", "reply ts1 🔁 again: cb2 is unreachable")
+	// Long after it resolved, a new episode is a new message.
+	r.src.set()
+	r.step(time.Second)
+	r.take()
+	r.step(DefaultReopen + time.Minute)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+}
+
+func (r *rig) take() { r.note.take() }
+
+func TestSilenceHolds(t *testing.T) {
+	r := newRig(t)
+	fp := cb2Down.Key.Fingerprint()
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	if _, err := r.ev.Silence(context.Background(), "U1", "C0OPS", fp, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r.want("post C0OPS cb2 is unreachable", "update ts1 firing", "reply ts1 🔕 silenced for 1 h by @U1")
+	// Resolve and come back within the hour: the message is updated, the thread stays quiet.
+	r.src.set()
+	r.step(time.Second)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("update ts1 resolved", "update ts1 firing")
+	// After the hour the reminders resume.
+	r.step(4 * time.Hour)
+	r.want("reply ts1 ⏳ still down · 4 h")
+
+	// Until resolved: holds through repeats, ends with the resolve.
+	if _, err := r.ev.Silence(context.Background(), "U2", "C0OPS", fp, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.take()
+	r.step(9 * time.Hour)
+	r.want()
+	r.src.set()
+	r.step(time.Second)
+	r.want("update ts1 resolved")
+	if a, _ := r.ev.Get(fp); a.Silenced(r.clock.Now()) {
+		t.Errorf("silence until resolved still holds after the resolve: %+v", a)
+	}
+}
+
+func TestRestartDoesNotRefire(t *testing.T) {
+	r := newRig(t)
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	r.ev = r.evaluator() // a new process on the same store
+	r.step(time.Minute)
+	r.want()
+	r.src.set()
+	r.step(time.Second)
+	r.want("update ts1 resolved", "reply ts1 ✅ recovered after 1 min 31 s")
+}
+
+func TestRateLimitRetriedWithoutDuplicate(t *testing.T) {
+	r := newRig(t)
+	r.note.fails = 2
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want() // 429
+	r.step(2 * time.Second)
+	r.want() // Retry-After 3 s not over
+	r.step(10 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	r.step(time.Minute)
+	r.want()
+	if a, _ := r.ev.Get(cb2Down.Key.Fingerprint()); a.TS != "ts1" || len(a.Outbox) != 0 {
+		t.Errorf("alert after retries: ts %q, outbox %v", a.TS, a.Outbox)
+	}
+}
+
+func TestUnknownNodeKeepsItsAlerts(t *testing.T) {
+	r := newRig(t)
+	alarm := Observation{Key: Key{Kind: KindAlarm, Cluster: DefaultCluster, Node: "cb2", Object: "cdrConnectionFailure"},
+		Summary: "cdrConnectionFailure on cb2"}
+	r.src.set(alarm)
+	r.step(time.Second)
+	r.want("post C0OPS cdrConnectionFailure on cb2")
+	r.src.set()
+	r.src.unknown = []string{"cb2"}
+	r.step(time.Minute)
+	r.want()
+	r.src.unknown = nil
+	r.step(time.Second)
+	r.want("update ts1 resolved", "reply ts1 ✅ alarm cleared after 1 min 1 s")
+}
+
+func TestAckOfAResolvedAlertIsRefused(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.ev.Ack(context.Background(), "U1", "C0OPS", "0123456789abcdef"); err != ErrNoAlert {
+		t.Errorf("Ack of an unknown alert: %v, want ErrNoAlert", err)
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0 s"}, {45 * time.Second, "45 s"}, {7*time.Minute + 12*time.Second, "7 min 12 s"},
+		{5 * time.Minute, "5 min"}, {2*time.Hour + 5*time.Minute + 3*time.Second, "2 h 5 min"},
+		{76 * time.Hour, "3 d 4 h"},
+	}
+	for _, tt := range tests {
+		if got := HumanDuration(tt.d); got != tt.want {
+			t.Errorf("HumanDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

@@ -205,18 +205,33 @@ func listWithDetail[T, D any](ctx context.Context, n *Node, decode pageDecoder[T
 		results = make(map[string]D)
 		errs    []error
 	)
-	sem := make(chan struct{}, detailLimit(n))
-	read := func(item T) {
-		sem <- struct{}{}
-		defer func() { <-sem }()
-		d, keep, err := detail(ctx, item)
-		mu.Lock()
-		defer mu.Unlock()
-		if keep {
-			results[id(item)] = d
-		}
-		if err != nil {
-			errs = append(errs, err)
+	// At most detailLimit workers read details, taking items from pending: a goroutine per item
+	// would let one huge page cost a goroutine stack per item before any slot is free.
+	var (
+		pending []T
+		workers int
+		limit   = detailLimit(n)
+	)
+	work := func() {
+		for {
+			mu.Lock()
+			if len(pending) == 0 {
+				workers--
+				mu.Unlock()
+				return
+			}
+			item := pending[0]
+			pending = pending[1:]
+			mu.Unlock()
+			d, keep, err := detail(ctx, item)
+			mu.Lock()
+			if keep {
+				results[id(item)] = d
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
 		}
 	}
 	// The decoder runs once per page as it arrives; pages may overlap, so each id starts once.
@@ -231,7 +246,11 @@ func listWithDetail[T, D any](ctx context.Context, n *Node, decode pageDecoder[T
 			if k := id(it); !started[k] {
 				started[k] = true
 				seen = append(seen, k)
-				wg.Go(func() { read(it) })
+				pending = append(pending, it)
+				if workers < limit {
+					workers++
+					wg.Go(work)
+				}
 			}
 		}
 		return total, items, nil

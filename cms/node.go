@@ -46,10 +46,7 @@ type RequestStat struct {
 const (
 	defaultTimeout     = 10 * time.Second
 	defaultConcurrency = 8
-	// maxBody caps what we read from a node: a CMS page is a few KiB, so anything near this is
-	// a misbehaving server, not data.
-	maxBody = 16 << 20
-	apiRoot = "/api/v1"
+	apiRoot            = "/api/v1"
 )
 
 // retryPolicy is the backoff for idempotent requests on 503 and network errors.

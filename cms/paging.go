@@ -68,20 +68,20 @@ func fetchAll[T any](ctx context.Context, n *Node, query url.Values, decode page
 
 // fetchRest fetches the pages at size, 2·size, … below total concurrently; the node's semaphore
 // bounds how many are in flight, and the group limit keeps idle goroutines from piling up.
+// The page count is computed, not listed, and refused before anything is allocated for it:
+// the total comes from the node, and one page of one item claiming millions once ran the
+// process out of memory.
 func (l *lister[T]) fetchRest(ctx context.Context, size, total int) ([]page[T], error) {
-	var offsets []int
-	for off := size; off < total; off += size {
-		offsets = append(offsets, off)
-	}
-	if len(offsets) > maxPageRequests {
+	pages := (total - 1) / size // the pages after the first: ceil((total-size)/size)
+	if pages > maxPageRequests {
 		return nil, l.runaway()
 	}
-	out := make([]page[T], len(offsets))
+	out := make([]page[T], pages)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(l.n.cfg.MaxConcurrency)
-	for i, off := range offsets {
+	for i := range pages {
 		g.Go(func() error {
-			p, err := l.fetch(gctx, off, size)
+			p, err := l.fetch(gctx, (i+1)*size, size)
 			out[i] = p
 			return err
 		})

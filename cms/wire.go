@@ -169,9 +169,25 @@ type xCluster struct {
 	UniqueName string   `xml:"uniqueName"`
 }
 
-// decodeXML unmarshals a body whose root must be the element v names. Errors match
-// ErrMalformedResponse.
+// decodeXML unmarshals a body whose root must be the element v names, within the limits of
+// limits.go and with illegal characters replaced. Errors match ErrMalformedResponse.
 func decodeXML(body []byte, v any) error {
+	body, err := prepare(body)
+	if err != nil {
+		return err
+	}
+	return unmarshal(body, v)
+}
+
+// prepare bounds the body's shape and makes its characters legal (limits.go).
+func prepare(body []byte) ([]byte, error) {
+	if err := checkShape(body); err != nil {
+		return nil, err
+	}
+	return sanitize(body), nil
+}
+
+func unmarshal(body []byte, v any) error {
 	if err := xml.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformedResponse, err)
 	}
@@ -181,6 +197,10 @@ func decodeXML(body []byte, v any) error {
 // decodeRoot decodes a single object whose root element must be root (e.g. "call"); the root
 // name is checked because the x* single-object structs carry no XMLName.
 func decodeRoot(body []byte, root string, v any) error {
+	body, err := prepare(body)
+	if err != nil {
+		return err
+	}
 	name, err := rootName(body)
 	if err != nil {
 		return err
@@ -188,7 +208,7 @@ func decodeRoot(body []byte, root string, v any) error {
 	if name != root {
 		return fmt.Errorf("%w: root element <%s>, want <%s>", ErrMalformedResponse, name, root)
 	}
-	return decodeXML(body, v)
+	return unmarshal(body, v)
 }
 
 // rootName returns the name of the document's first element.
@@ -251,17 +271,21 @@ func parseFailure(body []byte) (failure, bool) {
 }
 
 // total parses a list's total attribute; -1 means CMS sent none (paging then runs until an
-// empty page).
-func total(s string) int {
+// empty page). A total above maxListTotal is refused: paging trusts it to size the fan-out.
+func total(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return -1
+		return -1, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return -1
+	switch {
+	case err != nil && errors.Is(err, strconv.ErrRange), err == nil && n > maxListTotal:
+		return 0, fmt.Errorf("%w: list total %s is more than a CMS node holds (at most %d)",
+			ErrMalformedResponse, s, maxListTotal)
+	case err != nil || n < 0:
+		return -1, nil
 	}
-	return n
+	return n, nil
 }
 
 func str(s string) string { return strings.TrimSpace(s) }
@@ -443,11 +467,15 @@ func decodeCalls(body []byte) (int, []Call, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
+	t, err := total(x.Total)
+	if err != nil {
+		return 0, nil, err
+	}
 	out := make([]Call, 0, len(x.Items))
 	for _, c := range x.Items {
 		out = append(out, c.call())
 	}
-	return total(x.Total), out, nil
+	return t, out, nil
 }
 
 func decodeCallLegs(body []byte) (int, []CallLeg, error) {
@@ -455,11 +483,15 @@ func decodeCallLegs(body []byte) (int, []CallLeg, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
+	t, err := total(x.Total)
+	if err != nil {
+		return 0, nil, err
+	}
 	out := make([]CallLeg, 0, len(x.Items))
 	for _, l := range x.Items {
 		out = append(out, l.leg())
 	}
-	return total(x.Total), out, nil
+	return t, out, nil
 }
 
 func decodeParticipants(body []byte) (int, []Participant, error) {
@@ -467,11 +499,15 @@ func decodeParticipants(body []byte) (int, []Participant, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
+	t, err := total(x.Total)
+	if err != nil {
+		return 0, nil, err
+	}
 	out := make([]Participant, 0, len(x.Items))
 	for _, p := range x.Items {
 		out = append(out, p.participant())
 	}
-	return total(x.Total), out, nil
+	return t, out, nil
 }
 
 func decodeCallBridges(body []byte) (int, []CallBridge, error) {
@@ -479,9 +515,13 @@ func decodeCallBridges(body []byte) (int, []CallBridge, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
+	t, err := total(x.Total)
+	if err != nil {
+		return 0, nil, err
+	}
 	out := make([]CallBridge, 0, len(x.Items))
 	for _, b := range x.Items {
 		out = append(out, b.bridge())
 	}
-	return total(x.Total), out, nil
+	return t, out, nil
 }

@@ -27,6 +27,10 @@ var (
 	// host name, expired): a configuration problem (CMS_CA_FILE), not an outage. A
 	// *TransportError matches it as well as ErrUnavailable.
 	ErrCertificate = errors.New("TLS certificate not trusted")
+	// ErrMisconfigured is a node whose answers show its configured URL is wrong, such as a
+	// redirect: a configuration problem, never followed. A *TransportError matches it as well
+	// as ErrUnavailable.
+	ErrMisconfigured = errors.New("node misconfigured")
 )
 
 // Error types (APIError, AuthError, TransportError) are defined at the end of this file and
@@ -36,8 +40,9 @@ var (
 //     <failureDetails>; Reason is the child element name (callLegDoesNotExist, parameterError…);
 //     Is() maps Reason to the sentinels above.
 //   - *AuthError{Node}: HTTP 401/403; Is(ErrAuth). The message names the node, never a secret.
-//   - *TransportError{Node, Err}: network error, timeout, 502/503/504 after retries, malformed
-//     XML; Is(ErrUnavailable), except a malformed body, which matches only
+//   - *TransportError{Node, Err}: network error, timeout, 502/503/504 after retries, a
+//     redirect (ErrMisconfigured, through Err), malformed XML or a body beyond the limits of
+//     limits.go; Is(ErrUnavailable), except a malformed body, which matches only
 //     ErrMalformedResponse (through Err); Unwrap returns Err, so context.Canceled and
 //     context.DeadlineExceeded are visible to errors.Is.
 

@@ -82,13 +82,17 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = defaultConcurrency
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client, err = newHTTPClient(cfg)
-		if err != nil {
-			return nil, err
-		}
+	var client *http.Client
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient // a copy: the caller's client may serve others who follow redirects
+		client = &c
+	} else if client, err = newHTTPClient(cfg); err != nil {
+		return nil, err
 	}
+	// A CMS API never redirects. Following one would re-send the Basic credentials to wherever
+	// it points (in clear text for http://), so the 3xx answer itself is kept and classify
+	// reports the node as misconfigured.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Node{
 		cfg:     cfg,
 		base:    base,
@@ -390,6 +394,10 @@ func (n *Node) classify(method, path string, status int, body []byte) error {
 	case status == http.StatusServiceUnavailable || status == http.StatusBadGateway ||
 		status == http.StatusGatewayTimeout:
 		return n.transportErr(method, path, status, errors.New(http.StatusText(status)), true)
+	case status >= 300 && status <= 399:
+		return n.transportErr(method, path, status, fmt.Errorf(
+			"%w: it answered with a redirect, which NFMM does not follow (check the node's URL in CMS_NODES)",
+			ErrMisconfigured), false)
 	}
 	// Only a body naming failureDetails can be one; skipping the XML scan of every 2xx page
 	// saves a decoder per request, which adds up at hundreds of requests per command.

@@ -199,6 +199,8 @@ func cmsError(node string, err error) *CMSError {
 		msg = where + " did not answer in time."
 	case errors.Is(err, cms.ErrCertificate):
 		msg = where + "'s TLS certificate is not trusted; check CMS_CA_FILE (the NFMM log has the details)."
+	case errors.Is(err, cms.ErrMisconfigured):
+		msg = where + " is misconfigured: it redirected NFMM elsewhere; check its URL in CMS_NODES."
 	case errors.Is(err, cms.ErrMalformedResponse):
 		msg = where + " sent an answer NFMM could not read."
 	case errors.Is(err, cms.ErrUnavailable):

@@ -237,6 +237,9 @@ func listWithDetail[T, D any](ctx context.Context, n *Node, decode pageDecoder[T
 	// The decoder runs once per page as it arrives; pages may overlap, so each id starts once.
 	streaming := func(body []byte) (int, []T, error) {
 		total, items, err := decode(body)
+		if err == nil {
+			err = checkTotal(total) // before any detail read is started for a refused page
+		}
 		if err != nil {
 			return total, items, err
 		}

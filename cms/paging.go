@@ -174,10 +174,23 @@ func (l *lister[T]) fetch(ctx context.Context, offset, limit int) (page[T], erro
 		return page[T]{}, err
 	}
 	total, items, err := l.decode(resp.body)
+	if err == nil {
+		err = checkTotal(total)
+	}
 	if err != nil {
 		return page[T]{}, l.n.transportErr(http.MethodGet, l.path(), resp.status, err, false)
 	}
 	return page[T]{offset: offset, total: total, items: items}, nil
+}
+
+// checkTotal refuses a list total above maxListTotal: paging trusts the total to size its
+// fan-out, and it comes from the node.
+func checkTotal(total int) error {
+	if total > maxListTotal {
+		return fmt.Errorf("%w: list total %d is more than a CMS node holds (at most %d)",
+			ErrMalformedResponse, total, maxListTotal)
+	}
+	return nil
 }
 
 func (l *lister[T]) path() string { return l.n.endpoint(nil, l.segs...).EscapedPath() }

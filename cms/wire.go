@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -271,21 +272,21 @@ func parseFailure(body []byte) (failure, bool) {
 }
 
 // total parses a list's total attribute; -1 means CMS sent none (paging then runs until an
-// empty page). A total above maxListTotal is refused: paging trusts it to size the fan-out.
-func total(s string) (int, error) {
+// empty page). A number too large for an int is returned as math.MaxInt, so the paging refuses
+// it (checkTotal) rather than treating it as absent.
+func total(s string) int {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return -1, nil
+		return -1
 	}
 	n, err := strconv.Atoi(s)
 	switch {
-	case err != nil && errors.Is(err, strconv.ErrRange), err == nil && n > maxListTotal:
-		return 0, fmt.Errorf("%w: list total %s is more than a CMS node holds (at most %d)",
-			ErrMalformedResponse, s, maxListTotal)
+	case err != nil && errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(s, "-"):
+		return math.MaxInt
 	case err != nil || n < 0:
-		return -1, nil
+		return -1
 	}
-	return n, nil
+	return n
 }
 
 func str(s string) string { return strings.TrimSpace(s) }
@@ -467,15 +468,11 @@ func decodeCalls(body []byte) (int, []Call, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
-	t, err := total(x.Total)
-	if err != nil {
-		return 0, nil, err
-	}
 	out := make([]Call, 0, len(x.Items))
 	for _, c := range x.Items {
 		out = append(out, c.call())
 	}
-	return t, out, nil
+	return total(x.Total), out, nil
 }
 
 func decodeCallLegs(body []byte) (int, []CallLeg, error) {
@@ -483,15 +480,11 @@ func decodeCallLegs(body []byte) (int, []CallLeg, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
-	t, err := total(x.Total)
-	if err != nil {
-		return 0, nil, err
-	}
 	out := make([]CallLeg, 0, len(x.Items))
 	for _, l := range x.Items {
 		out = append(out, l.leg())
 	}
-	return t, out, nil
+	return total(x.Total), out, nil
 }
 
 func decodeParticipants(body []byte) (int, []Participant, error) {
@@ -499,15 +492,11 @@ func decodeParticipants(body []byte) (int, []Participant, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
-	t, err := total(x.Total)
-	if err != nil {
-		return 0, nil, err
-	}
 	out := make([]Participant, 0, len(x.Items))
 	for _, p := range x.Items {
 		out = append(out, p.participant())
 	}
-	return t, out, nil
+	return total(x.Total), out, nil
 }
 
 func decodeCallBridges(body []byte) (int, []CallBridge, error) {
@@ -515,13 +504,9 @@ func decodeCallBridges(body []byte) (int, []CallBridge, error) {
 	if err := decodeXML(body, &x); err != nil {
 		return 0, nil, err
 	}
-	t, err := total(x.Total)
-	if err != nil {
-		return 0, nil, err
-	}
 	out := make([]CallBridge, 0, len(x.Items))
 	for _, b := range x.Items {
 		out = append(out, b.bridge())
 	}
-	return t, out, nil
+	return total(x.Total), out, nil
 }

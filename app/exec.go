@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,16 +10,21 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
 )
 
-const execUsage = `usage: nfmm exec [--json] COMMAND [ARGS…]
+const execUsage = `usage: nfmm exec [--json|--jsonl] [--audit] COMMAND [ARGS…]
 
 Runs one NFMM command against CMS_NODES (from the environment or .env) as a local operator and
-prints the result: readable text, or with --json the versioned JSON document described in
-docs (commands.MarshalResult). Audit records of state changes go to stderr as JSON lines.
+prints the result: readable text, or with --json the versioned JSON document (pretty), or with
+--jsonl the same document on one line (docs/json.md, schemas in docs/schema/).
+
+Audit records of state changes (JSON lines) are appended to NFMM_AUDIT_FILE when it is set, and
+written to stderr with --audit; otherwise they are not kept. Errors always go to stderr.
 
 Exit status: 0 success, 1 command error (unknown meeting, CMS refused, some legs failed…),
 2 usage or configuration error. Examples:
@@ -32,11 +38,13 @@ Exit status: 0 success, 1 command error (unknown meeting, CMS refused, some legs
 
 // execArgs is the parsed command line of `nfmm exec`.
 type execArgs struct {
-	json bool
-	text string
+	json  bool
+	jsonl bool // compact: one document per line
+	audit bool // audit records to stderr too
+	text  string
 }
 
-// parseExecArgs reads --json (anywhere: a meeting is never called that) and -h; any other
+// parseExecArgs reads --json, --jsonl, --audit (anywhere: a meeting is never called that) and -h; any other
 // leading dash word is an unknown flag. It returns an exit code >= 0 when exec must stop.
 func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
 	var a execArgs
@@ -45,6 +53,10 @@ func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
 		switch {
 		case arg == "--json" || arg == "-json":
 			a.json = true
+		case arg == "--jsonl" || arg == "-jsonl":
+			a.json, a.jsonl = true, true
+		case arg == "--audit" || arg == "-audit":
+			a.audit = true
 		case arg == "-h" || arg == "--help" || arg == "-help":
 			fmt.Fprint(stdout, execUsage)
 			return a, 0
@@ -116,9 +128,55 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer release()
-	svc := NewService(cfg, cluster, Options{Logger: logger, Audit: stderr})
+	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "nfmm exec:", err)
+		return 2
+	}
+	defer closeAudit()
+	svc := NewService(cfg, cluster, Options{Logger: logger, Audit: audit})
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
-	return printExec(a.json, r, err, stdout, stderr)
+	return printExec(a, r, err, stdout, stderr)
+}
+
+// execAudit is where exec's audit records go: appended to file (NFMM_AUDIT_FILE) when set,
+// and to stderr with --audit. Neither: nowhere (nil), so stderr carries only errors.
+func execAudit(toStderr bool, file string, stderr io.Writer) (io.Writer, func(), error) {
+	var sinks []io.Writer
+	closeFn := func() {}
+	if file != "" {
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("NFMM_AUDIT_FILE: %w", err)
+		}
+		sinks, closeFn = append(sinks, f), func() { _ = f.Close() }
+	}
+	if toStderr {
+		sinks = append(sinks, stderr)
+	}
+	if len(sinks) == 0 {
+		return nil, closeFn, nil
+	}
+	return io.MultiWriter(sinks...), closeFn, nil
+}
+
+// configSchedule answers `schedule` from the configuration, as `nfmm run` schedules it.
+func configSchedule(cfg config.Config) func(time.Time) commands.ScheduleResult {
+	return func(now time.Time) commands.ScheduleResult {
+		r := commands.ScheduleResult{Quiet: cfg.ReportQuiet, Off: cfg.ReportsDisabled}
+		infos, err := bot.Upcoming(botReports(cfg.Reports), nil, now)
+		if err != nil { // config.Load validated every spec; this would be a bug
+			return r
+		}
+		for _, in := range infos {
+			e := commands.ScheduleEntry{Spec: in.Spec, Channel: in.Channel}
+			if !in.Next.IsZero() {
+				e.Next = &in.Next
+			}
+			r.Entries = append(r.Entries, e)
+		}
+		return r
+	}
 }
 
 // configErrorDoc is the "error" object of a configuration error: the usual fields plus one
@@ -162,7 +220,7 @@ func execConfigError(asJSON bool, err error, stdout, stderr io.Writer) int {
 }
 
 // printExec writes the result or the error and returns the exit code.
-func printExec(asJSON bool, r commands.Result, err error, stdout, stderr io.Writer) int {
+func printExec(a execArgs, r commands.Result, err error, stdout, stderr io.Writer) int {
 	code := 0
 	var ue *commands.UsageError
 	switch {
@@ -175,13 +233,18 @@ func printExec(asJSON bool, r commands.Result, err error, stdout, stderr io.Writ
 			code = 1
 		}
 	}
-	if asJSON {
+	if a.json {
 		var b []byte
 		var mErr error
 		if err != nil {
 			b, mErr = commands.MarshalError(err)
 		} else {
 			b, mErr = commands.MarshalResult(r)
+		}
+		if mErr == nil && a.jsonl {
+			var line bytes.Buffer
+			mErr = json.Compact(&line, b)
+			b = line.Bytes()
 		}
 		if mErr != nil {
 			fmt.Fprintln(stderr, "nfmm exec:", mErr)

@@ -135,10 +135,11 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 		audit = append(audit, feed)
 	}
 	return commands.New(commands.Config{
-		Cluster: cluster,
-		Policy:  commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
-		Audit:   audit,
-		Logger:  o.Logger,
+		Cluster:  cluster,
+		Policy:   commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
+		Audit:    audit,
+		Logger:   o.Logger,
+		Schedule: configSchedule(cfg),
 	})
 }
 

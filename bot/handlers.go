@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -105,7 +104,7 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		b.replyError(ctx, ia, err)
 		return
 	}
-	m := render(b.withBotHelp(res), b.opts(ia.actor, 0, ""))
+	m := render(res, b.opts(ia.actor, 0, ""))
 	if public {
 		b.respond(ctx, ia, m, respondInChannel)
 		return
@@ -119,7 +118,7 @@ func (b *Bot) replyError(ctx context.Context, ia interaction, err error) {
 	m := renderError(err)
 	if isUsage(err) {
 		if help, herr := b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp}); herr == nil {
-			h := render(b.withBotHelp(help), b.opts(ia.actor, 0, ""))
+			h := render(help, b.opts(ia.actor, 0, ""))
 			if len(m.Blocks)+len(h.Blocks) <= maxMessageBlocks {
 				m.Blocks = append(m.Blocks, h.Blocks...)
 			}
@@ -136,20 +135,6 @@ func (b *Bot) opts(a commands.Actor, page int, note string) renderOpts {
 func wantsPublic(text string) bool {
 	f := strings.Fields(text)
 	return len(f) > 0 && strings.EqualFold(f[len(f)-1], "public")
-}
-
-// withBotHelp adds the sub-commands the bot answers itself to a full help listing, so help
-// shows everything a viewer can type.
-func (b *Bot) withBotHelp(res commands.Result) commands.Result {
-	h, ok := res.(*commands.HelpResult)
-	if !ok || h.Topic != "" || h.Role < commands.RoleViewer {
-		return res
-	}
-	out := *h
-	out.Entries = append(slices.Clone(h.Entries), commands.HelpEntry{
-		Name: opSchedule, Usage: opSchedule, Summary: "the scheduled reports and their next run times",
-	})
-	return &out
 }
 
 // knownOps bounds the metric label set: arbitrary user words never become label values.

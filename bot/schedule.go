@@ -331,11 +331,32 @@ func (s *Scheduler) Entries() []ScheduleInfo {
 // scheduler's location), so it is right before Start and under a test clock. It is expressed
 // in the spec's own CRON_TZ zone, which is how the people who wrote the spec read it.
 func (s *Scheduler) next(e *schedEntry) time.Time {
-	t := e.schedule.Next(s.cfg.Now().In(s.cfg.Location))
-	if ss, ok := e.schedule.(*cron.SpecSchedule); ok && ss.Location != time.Local && !t.IsZero() {
+	return nextRun(e.schedule, s.cfg.Location, s.cfg.Now())
+}
+
+func nextRun(sched cron.Schedule, loc *time.Location, now time.Time) time.Time {
+	t := sched.Next(now.In(loc))
+	if ss, ok := sched.(*cron.SpecSchedule); ok && ss.Location != time.Local && !t.IsZero() {
 		t = t.In(ss.Location)
 	}
 	return t
+}
+
+// Upcoming lists reports with their next run after now, as a scheduler in loc (nil: local
+// time) would run them, without starting one: `nfmm exec schedule` runs no scheduler.
+func Upcoming(reports []Report, loc *time.Location, now time.Time) ([]ScheduleInfo, error) {
+	if loc == nil {
+		loc = time.Local
+	}
+	out := make([]ScheduleInfo, 0, len(reports))
+	for i, r := range reports {
+		sched, err := parseSchedule(r.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("report schedule %d %q: %w", i+1, r.Spec, err)
+		}
+		out = append(out, ScheduleInfo{Spec: r.Spec, Channel: r.Channel, Next: nextRun(sched, loc, now)})
+	}
+	return out, nil
 }
 
 // cronLogger routes cron's own messages to slog; its routine chatter is debug.

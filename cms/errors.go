@@ -60,6 +60,20 @@ type AmbiguousError struct {
 	Kind       string   // "meeting" or "participant"
 	Ref        string   // what the user typed
 	Candidates []string // human-readable candidates, e.g. "Board review (9fea4ad1)"
+	// Matches are the same candidates as data (capped like Candidates, without the "…and N
+	// more" line), for callers that show them as objects; More counts the ones left out.
+	Matches []Candidate
+	More    int
+}
+
+// Candidate is one match of an ambiguous reference: a meeting (Correlator, Nodes) or a
+// participant's call leg (LegID, Node).
+type Candidate struct {
+	Correlator string
+	LegID      string
+	Name       string
+	Nodes      []string
+	Node       string
 }
 
 func (e *AmbiguousError) Error() string {

@@ -109,7 +109,7 @@ func pickMeeting(ms []Meeting, ref string) (Meeting, error) {
 		case 1:
 			return hits[0], nil
 		default:
-			return Meeting{}, &AmbiguousError{Kind: "meeting", Ref: ref, Candidates: meetingCandidates(hits)}
+			return Meeting{}, meetingAmbiguity(ref, hits)
 		}
 	}
 	return Meeting{}, &UnknownRefError{Kind: "meeting", Ref: ref}
@@ -138,18 +138,19 @@ func meetingMatchers(ref string) []func(Meeting) bool {
 	)
 }
 
-// meetingCandidates renders "Name (corr8…) on cb1,cb2" per meeting, capped.
-func meetingCandidates(ms []Meeting) []string {
-	out := make([]string, 0, min(len(ms), maxCandidates+1))
-	for i, m := range ms {
-		if i == maxCandidates {
-			out = append(out, fmt.Sprintf("…and %d more", len(ms)-maxCandidates))
-			break
-		}
-		out = append(out, fmt.Sprintf("%s (%s) on %s", cmp.Or(m.Name, "(no name)"), shortID(m.Correlator),
-			strings.Join(m.NodeNames(), ",")))
+// meetingAmbiguity lists the meetings, capped: "Name (corr8…) on cb1,cb2" each, and as data.
+func meetingAmbiguity(ref string, ms []Meeting) *AmbiguousError {
+	e := &AmbiguousError{Kind: "meeting", Ref: ref, More: max(len(ms)-maxCandidates, 0)}
+	for _, m := range ms[:min(len(ms), maxCandidates)] {
+		c := Candidate{Correlator: m.Correlator, Name: m.Name, Nodes: m.NodeNames()}
+		e.Matches = append(e.Matches, c)
+		e.Candidates = append(e.Candidates, fmt.Sprintf("%s (%s) on %s", cmp.Or(c.Name, "(no name)"), shortID(c.Correlator),
+			strings.Join(c.Nodes, ",")))
 	}
-	return out
+	if e.More > 0 {
+		e.Candidates = append(e.Candidates, fmt.Sprintf("…and %d more", e.More))
+	}
+	return e
 }
 
 // shortID is the first 8 characters of an id, enough to tell candidates apart and to type.
@@ -266,7 +267,7 @@ func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, e
 		h := hits[0]
 		return LegRef{Node: h.node, LegID: h.leg.ID, CallID: h.leg.Call, Name: h.leg.Name}, nil
 	}
-	return LegRef{}, &AmbiguousError{Kind: "participant", Ref: ref, Candidates: legCandidates(hits)}
+	return LegRef{}, legAmbiguity(ref, hits)
 }
 
 // participantLegs drops distribution links and legs that vanished, reading each hit's detail
@@ -294,21 +295,21 @@ func (c *Cluster) participantLegs(ctx context.Context, hits []legHit) []legHit {
 	return out
 }
 
-// legCandidates renders "Name (leg8…) on cb1" per leg, capped.
-func legCandidates(hits []legHit) []string {
+// legAmbiguity lists the legs by name, capped: "Name (leg8…) on cb1" each, and as data.
+func legAmbiguity(ref string, hits []legHit) *AmbiguousError {
 	slices.SortFunc(hits, func(a, b legHit) int {
 		return cmp.Or(compareNames(a.leg.Name, b.leg.Name), cmp.Compare(a.leg.ID, b.leg.ID))
 	})
-	out := make([]string, 0, min(len(hits), maxCandidates+1))
-	for i, h := range hits {
-		if i == maxCandidates {
-			out = append(out, fmt.Sprintf("…and %d more", len(hits)-maxCandidates))
-			break
-		}
-		name := cmp.Or(h.leg.Name, h.leg.RemoteParty, "(no name)")
-		out = append(out, fmt.Sprintf("%s (%s) on %s", name, shortID(h.leg.ID), h.node))
+	e := &AmbiguousError{Kind: "participant", Ref: ref, More: max(len(hits)-maxCandidates, 0)}
+	for _, h := range hits[:min(len(hits), maxCandidates)] {
+		c := Candidate{LegID: h.leg.ID, Name: cmp.Or(h.leg.Name, h.leg.RemoteParty), Node: h.node}
+		e.Matches = append(e.Matches, c)
+		e.Candidates = append(e.Candidates, fmt.Sprintf("%s (%s) on %s", cmp.Or(c.Name, "(no name)"), shortID(c.LegID), c.Node))
 	}
-	return out
+	if e.More > 0 {
+		e.Candidates = append(e.Candidates, fmt.Sprintf("…and %d more", e.More))
+	}
+	return e
 }
 
 // ParticipantOfLeg finds the participant owning a leg through the documented endpoints

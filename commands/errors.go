@@ -14,7 +14,8 @@ import (
 //
 //   - *UsageError{Msg, Usage}: unknown command ("did you mean …"), missing/extra argument,
 //     invalid layout (lists the valid ones), invalid URI. No CMS request was sent.
-//   - *RefError{Kind, Ref, Candidates}: unknown or ambiguous meeting/participant.
+//   - *RefError{Kind, Ref, Ambiguous, Candidates, Matches}: unknown or ambiguous
+//     meeting/participant.
 //   - *DeniedError{Op, Msg}: the policy refused; Msg says how to get access.
 //   - *CMSError{Msg, Err}: CMS refused or could not be reached; Msg is user-safe, Err for logs.
 //
@@ -53,9 +54,11 @@ type RefError struct {
 	Kind       string // "meeting" or "participant"
 	Ref        string
 	Ambiguous  bool
-	Candidates []string
-	Unsearched []string // nodes that could not be searched, so "no match" may be wrong
-	Err        error    // the cms error it came from, if any
+	Candidates []string    // display lines, for text
+	Matches    []Candidate // the same candidates as data, for JSON (without the "…and N more")
+	More       int         // candidates left out of Matches
+	Unsearched []string    // nodes that could not be searched, so "no match" may be wrong
+	Err        error       // the cms error it came from, if any
 }
 
 func (e *RefError) Error() string {
@@ -72,13 +75,15 @@ func (e *RefError) Error() string {
 	return fmt.Sprintf("%q matches more than one %s: %s. Be more specific.", e.Ref, e.Kind, listCandidates(e.Candidates))
 }
 
-// listCandidates shows the first few candidates; a reply listing 300 names helps nobody.
+// shownCandidates is how many candidates an answer lists; a reply listing 300 names helps nobody.
+const shownCandidates = 10
+
+// listCandidates shows the first few candidates.
 func listCandidates(c []string) string {
-	const shown = 10
 	more := ""
-	if len(c) > shown {
-		more = fmt.Sprintf(" and %d more", len(c)-shown)
-		c = c[:shown]
+	if len(c) > shownCandidates {
+		more = fmt.Sprintf(" and %d more", len(c)-shownCandidates)
+		c = c[:shownCandidates]
 	}
 	return strings.Join(c, ", ") + more
 }
@@ -139,7 +144,7 @@ func UserMessage(err error) string {
 func refError(err error) *RefError {
 	var amb *cms.AmbiguousError
 	if errors.As(err, &amb) {
-		return &RefError{Kind: amb.Kind, Ref: amb.Ref, Ambiguous: true, Candidates: amb.Candidates, Err: err}
+		return &RefError{Kind: amb.Kind, Ref: amb.Ref, Ambiguous: true, Candidates: amb.Candidates, Matches: amb.Matches, More: amb.More, Err: err}
 	}
 	var unk *cms.UnknownRefError
 	if errors.As(err, &unk) {

@@ -8,40 +8,28 @@ import (
 	"time"
 )
 
-// JSON output of `nfmm exec --json` (schema version 1). Every document is one object:
+// JSON output of `nfmm exec --json` (schema version 2). Every document is one object:
 //
-//	{"version": 1, "kind": "<kind>", "result": {…}}                                  on success
-//	{"version": 1, "kind": "error", "error": {"type", "code", "message", "candidates"}}   on failure
+//	{"version": 2, "kind": "<kind>", "result": {…}}                                    on success
+//	{"version": 2, "kind": "error", "error": {"type", "code", "message", "candidates"}}  on failure
 //
-// version changes only when a field is renamed or removed; new fields may appear at any time.
-// kind is the operation: help, calls, call, participant, status, report, or action (add,
-// presenter, layout, mute, unmute, disconnect; result.op names which). Field names are
-// snake_case; lists are always arrays (never null); times are RFC 3339; durations are integer
-// seconds in *_seconds fields (latency: latency_ms). Results:
+// The JSON Schemas in docs/schema/ describe every document exactly (tests validate real output
+// against them); docs/json.md has the change log. version changes only when a field is renamed,
+// removed or changes type; new fields may appear at any time. kind is the operation: help,
+// calls, call, participant, status, report, schedule, or action (add, presenter, layout,
+// mute, unmute, disconnect; result.op names which). Field names are snake_case and carry their
+// unit (_seconds, _ms, _bps, _px, _fps, _percent); lists are always arrays (never null); a
+// value that was not measured is null, never 0; times are RFC 3339.
 //
-//   - calls: filter, meetings[{correlator, name, participants, nodes[], duration_seconds}],
-//     total_participants, nodes[], unreachable[{node, reason}], as_of
-//   - call: meeting{…}, participants[{leg_id, node, call_id, name, address, direction, state,
-//     audio_muted, video_muted, layout, duration_seconds}], unreachable[], as_of
-//   - participant: participant{…row}, meeting{…}, chosen_layout, tx_audio_muted, tx_video_muted,
-//     encrypted, cipher_suite, rx_audio, tx_audio ({codec, jitter_ms, bit_rate,
-//     packet_loss_percent, round_trip_time_ms} or null), rx_video[], tx_video[] ({role, codec,
-//     width, height, frame_rate, jitter_ms, bit_rate, packet_loss_percent,
-//     round_trip_time_ms}), alarms[], as_of
-//   - action: op, meeting{…}, participant, leg_id, node, summary, changes[{subject, field,
-//     before, after}], updated, gone[{leg_id, name, node, reason}], failed[…]
-//   - status: nodes[{node, reachable, version, uptime_seconds, active_legs, latency_ms, error}], as_of
-//   - report: meetings, participants, nodes[…status nodes], largest[…meetings],
-//     poor_media[{meeting, participant, leg_id, node, stream, packet_loss_percent, jitter_ms}],
-//     unreachable[], rosters_read, rosters_skipped, as_of
-//   - help: topic, entries[{name, usage, summary, operator}], role (none|viewer|operator), note
-//
-// error.type is usage, reference, denied, cms or internal; error.code is set for usage errors
+// error.type is usage, reference, denied, cms or internal. error.code is set for usage errors
 // (unknown_command, missing_argument, extra_argument, invalid_layout, invalid_uri, invalid_id,
-// invalid_text, invalid_media, invalid_node, syntax).
+// invalid_text, invalid_media, invalid_node, syntax) and reference errors (ambiguous,
+// not_found). Reference errors list candidates as objects: {correlator, name, nodes} for a
+// meeting, {leg_id, name, node} for a participant, with more_candidates counting those left
+// out and unsearched naming nodes that could not be searched.
 
 // JSONVersion is the version of the JSON schema documented above.
-const JSONVersion = 1
+const JSONVersion = 2
 
 // Kind names a result in the JSON envelope.
 func Kind(r Result) string {
@@ -60,6 +48,8 @@ func Kind(r Result) string {
 		return "report"
 	case *HelpResult:
 		return "help"
+	case *ScheduleResult:
+		return "schedule"
 	}
 	return "unknown"
 }
@@ -73,12 +63,48 @@ func MarshalResult(r Result) ([]byte, error) {
 	}{JSONVersion, Kind(r), normalize(reflect.ValueOf(r)).Interface()})
 }
 
+// Reference error codes (error.code when error.type is "reference").
+const (
+	CodeAmbiguous = "ambiguous"
+	CodeNotFound  = "not_found"
+)
+
 // ErrorDoc is the "error" object of the JSON envelope.
 type ErrorDoc struct {
-	Type       string   `json:"type"`
-	Code       string   `json:"code,omitempty"`
-	Message    string   `json:"message"`
-	Candidates []string `json:"candidates,omitempty"`
+	Type           string   `json:"type"`
+	Code           string   `json:"code,omitempty"`
+	Message        string   `json:"message"`
+	Candidates     []any    `json:"candidates,omitempty"` // meetingCandidate or legCandidate
+	MoreCandidates int      `json:"more_candidates,omitempty"`
+	Unsearched     []string `json:"unsearched,omitempty"`
+}
+
+type meetingCandidate struct {
+	Correlator string   `json:"correlator"`
+	Name       string   `json:"name"`
+	Nodes      []string `json:"nodes"`
+}
+
+type legCandidate struct {
+	LegID string `json:"leg_id"`
+	Name  string `json:"name"`
+	Node  string `json:"node"`
+}
+
+// refDoc fills the reference fields of an error document.
+func refDoc(d *ErrorDoc, re *RefError) {
+	d.Type, d.Code = "reference", CodeNotFound
+	if re.Ambiguous {
+		d.Code = CodeAmbiguous
+	}
+	for _, c := range re.Matches {
+		if re.Kind == "meeting" {
+			d.Candidates = append(d.Candidates, meetingCandidate{c.Correlator, c.Name, append([]string{}, c.Nodes...)})
+		} else {
+			d.Candidates = append(d.Candidates, legCandidate{c.LegID, c.Name, c.Node})
+		}
+	}
+	d.MoreCandidates, d.Unsearched = re.More, re.Unsearched
 }
 
 // MarshalError returns the JSON envelope of an error (user-safe text only).
@@ -94,11 +120,15 @@ func MarshalError(err error) ([]byte, error) {
 	case errors.As(err, &ue):
 		d.Type, d.Code = "usage", ue.Code
 	case errors.As(err, &re):
-		d.Type, d.Candidates = "reference", re.Candidates
+		refDoc(&d, re)
 	case errors.As(err, &de):
 		d.Type = "denied"
 	case errors.As(err, &ce):
 		d.Type = "cms"
+	default:
+		if re := refError(err); re != nil {
+			refDoc(&d, re)
+		}
 	}
 	return indent(struct {
 		Version int      `json:"version"`
@@ -170,14 +200,22 @@ func (p ParticipantRow) MarshalJSON() ([]byte, error) {
 	}{plain(p), secs(p.Duration)})
 }
 
-// MarshalJSON adds uptime_seconds and latency_ms.
+// MarshalJSON adds uptime_seconds and latency_ms; what an unreachable node could not tell
+// (version, uptime, legs, latency) is null.
 func (h NodeHealth) MarshalJSON() ([]byte, error) {
 	type plain NodeHealth
-	return json.Marshal(struct {
+	doc := struct {
 		plain
-		UptimeSeconds int64 `json:"uptime_seconds"`
-		LatencyMs     int64 `json:"latency_ms"`
-	}{plain(h), secs(h.Uptime), h.Latency.Milliseconds()})
+		Version       *string `json:"version"`
+		ActiveLegs    *int    `json:"active_legs"`
+		UptimeSeconds *int64  `json:"uptime_seconds"`
+		LatencyMs     *int64  `json:"latency_ms"`
+	}{plain: plain(h)}
+	if h.Reachable {
+		up, lat := secs(h.Uptime), h.Latency.Milliseconds()
+		doc.Version, doc.ActiveLegs, doc.UptimeSeconds, doc.LatencyMs = &h.Version, &h.ActiveLegs, &up, &lat
+	}
+	return json.Marshal(doc)
 }
 
 // MarshalText makes a Role "none", "viewer" or "operator" in JSON.
@@ -186,34 +224,43 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 type audioJSON struct {
 	Codec         string  `json:"codec"`
 	JitterMs      int     `json:"jitter_ms"`
-	BitRate       int     `json:"bit_rate"`
+	BitRateBps    int     `json:"bit_rate_bps"`
 	LossPercent   float64 `json:"packet_loss_percent"`
-	RoundTripTime int     `json:"round_trip_time_ms"`
+	RoundTripTime *int    `json:"round_trip_time_ms"` // null on rx: CMS measures it only on what it sends
 }
 
 type videoJSON struct {
 	Role          string  `json:"role"`
 	Codec         string  `json:"codec"`
-	Width         int     `json:"width"`
-	Height        int     `json:"height"`
-	FrameRate     float64 `json:"frame_rate"`
+	WidthPx       int     `json:"width_px"`
+	HeightPx      int     `json:"height_px"`
+	FrameRateFps  float64 `json:"frame_rate_fps"`
 	JitterMs      int     `json:"jitter_ms"`
-	BitRate       int     `json:"bit_rate"`
+	BitRateBps    int     `json:"bit_rate_bps"`
 	LossPercent   float64 `json:"packet_loss_percent"`
-	RoundTripTime int     `json:"round_trip_time_ms"`
+	RoundTripTime *int    `json:"round_trip_time_ms"`
 }
 
-func audioOf(a *AudioStats) *audioJSON {
+// txOnly is the round-trip time of a tx stream, nil on rx (the text shows "-" there too).
+func txOnly(tx bool, ms int) *int {
+	if !tx {
+		return nil
+	}
+	return &ms
+}
+
+func audioOf(a *AudioStats, tx bool) *audioJSON {
 	if a == nil {
 		return nil
 	}
-	return &audioJSON{a.Codec, a.Jitter, a.BitRate, a.PacketLossPercentage, a.RoundTripTime}
+	return &audioJSON{a.Codec, a.Jitter, a.BitRate, a.PacketLossPercentage, txOnly(tx, a.RoundTripTime)}
 }
 
-func videoOf(vs []VideoStats) []videoJSON {
+func videoOf(vs []VideoStats, tx bool) []videoJSON {
 	out := make([]videoJSON, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, videoJSON{v.Role, v.Codec, v.Width, v.Height, v.FrameRate, v.Jitter, v.BitRate, v.PacketLossPercentage, v.RoundTripTime})
+		out = append(out, videoJSON{v.Role, v.Codec, v.Width, v.Height, v.FrameRate, v.Jitter, v.BitRate,
+			v.PacketLossPercentage, txOnly(tx, v.RoundTripTime)})
 	}
 	return out
 }
@@ -227,5 +274,5 @@ func (p ParticipantResult) MarshalJSON() ([]byte, error) {
 		TxAudio *audioJSON  `json:"tx_audio"`
 		RxVideo []videoJSON `json:"rx_video"`
 		TxVideo []videoJSON `json:"tx_video"`
-	}{plain(p), audioOf(p.RxAudio), audioOf(p.TxAudio), videoOf(p.RxVideo), videoOf(p.TxVideo)})
+	}{plain(p), audioOf(p.RxAudio, false), audioOf(p.TxAudio, true), videoOf(p.RxVideo, false), videoOf(p.TxVideo, true)})
 }

@@ -15,7 +15,7 @@ type spec struct {
 // grammar is the shared text grammar of `/cms <text>` and `nfmm exec <text>`, in help order.
 var grammar = []spec{
 	{OpHelp, "help [command]", "what NFMM can do for you"},
-	{OpCalls, "calls [filter]", "active meetings across the cluster"},
+	{OpCalls, "calls [filter] [--node <node>]", "active meetings across the cluster, or on one node"},
 	{OpCall, "call <meeting>", "one meeting's participants on every node"},
 	{OpParticipant, "participant <participant>", "one participant's state and media statistics"},
 	{OpStatus, "status", "every node: reachable, version, uptime, active call legs, latency"},
@@ -26,6 +26,7 @@ var grammar = []spec{
 	{OpMute, "mute <participant> [audio|video|both]", "stop others hearing (audio, the default) or seeing a participant"},
 	{OpUnmute, "unmute <participant> [audio|video|both]", "undo mute"},
 	{OpDisconnect, "disconnect <participant>", "hang up a participant"},
+	{OpSchedule, "schedule", "the scheduled reports and their next run times"},
 }
 
 func specOf(op Op) (spec, bool) {
@@ -208,8 +209,25 @@ func parseHelp(c *Command, args []string) error {
 	return nil
 }
 
+// parseCalls takes `--node <node>` anywhere (a meeting name never starts with "--") and the
+// other words as the filter.
 func parseCalls(c *Command, args []string) error {
-	c.Filter = strings.Join(args, " ")
+	var words []string
+	for i := 0; i < len(args); i++ {
+		if !strings.EqualFold(args[i], "--node") {
+			words = append(words, args[i])
+			continue
+		}
+		if i+1 == len(args) || c.Node != "" {
+			return usageErr(CodeMissingArg, usageOf(OpCalls), "--node takes one node name.")
+		}
+		i++
+		c.Node = args[i]
+		if err := checkNode(c.Node, nil); err != nil {
+			return err
+		}
+	}
+	c.Filter = strings.Join(words, " ")
 	if c.Filter == "" {
 		return nil
 	}

@@ -107,10 +107,15 @@ func pickPresenter(legs []cms.RosterEntry, ref, hint string) (*cms.RosterEntry, 
 		}
 	}
 	names := make([]string, 0, len(cands))
+	matches := make([]Candidate, 0, min(len(cands), shownCandidates))
 	for _, i := range cands {
 		names = append(names, fmt.Sprintf("%s (%s)", displayName(legs[i].Leg), shortID(legs[i].Leg.ID)))
+		if len(matches) < shownCandidates {
+			matches = append(matches, Candidate{LegID: legs[i].Leg.ID, Name: displayName(legs[i].Leg), Node: legs[i].Node})
+		}
 	}
-	return nil, &RefError{Kind: "participant", Ref: ref, Ambiguous: len(pick) > 1, Candidates: names}
+	return nil, &RefError{Kind: "participant", Ref: ref, Ambiguous: len(pick) > 1, Candidates: names,
+		Matches: matches, More: len(cands) - len(matches)}
 }
 
 func shortID(id string) string {

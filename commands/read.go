@@ -43,12 +43,17 @@ func failures(errs []cms.NodeError) []NodeFailure {
 	return out
 }
 
-func (s *Service) calls(ctx context.Context, filter string) *CallsResult {
+// calls lists the meetings matching filter; with node, only those with an instance there
+// (each still shown whole: all its participants and nodes).
+func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 	list := s.cluster.Meetings(ctx)
-	r := &CallsResult{Filter: filter, Nodes: s.nodeNames(), Unreachable: failures(list.Failed), AsOf: s.now()}
+	r := &CallsResult{Filter: filter, Node: node, Nodes: s.nodeNames(), Unreachable: failures(list.Failed), AsOf: s.now()}
 	f := strings.ToLower(filter)
 	for _, m := range list.Meetings {
 		if f != "" && !strings.Contains(strings.ToLower(m.Name), f) && !strings.HasPrefix(strings.ToLower(m.Correlator), f) {
+			continue
+		}
+		if _, on := m.Instance(node); node != "" && !on {
 			continue
 		}
 		r.Meetings = append(r.Meetings, summarize(m))

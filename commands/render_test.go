@@ -35,7 +35,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-var asOf = time.Date(2026, 3, 4, 14, 2, 0, 0, time.UTC)
+var (
+	asOf    = time.Date(2026, 3, 4, 14, 2, 0, 0, time.UTC)
+	nextRun = time.Date(2026, 3, 5, 8, 0, 0, 0, time.FixedZone("CET", 3600))
+)
 
 func sampleResults() map[string]Result {
 	board := MeetingSummary{Correlator: "9fea4ad1-2b6e-4c1d-9c3a-1f2e3d4c5b6a", Name: "Board review", Participants: 3,
@@ -73,6 +76,12 @@ func sampleResults() map[string]Result {
 			RostersRead: 2, AsOf: asOf},
 		"help": &HelpResult{Role: RoleViewer, Entries: []HelpEntry{{Name: "calls", Usage: "calls [filter]", Summary: "active meetings across the cluster"}},
 			Note: "You may look; only NFMM operators (NFMM_OPERATORS) may change calls."},
+		"calls_node": &CallsResult{Node: "cb2", Meetings: []MeetingSummary{board}, TotalParticipants: 3,
+			Nodes: []string{"cb1", "cb2"}, AsOf: asOf},
+		"schedule": &ScheduleResult{Quiet: true, AsOf: asOf, Entries: []ScheduleEntry{
+			{Spec: "CRON_TZ=Europe/Oslo 0 8 * * 1-5", Channel: "C0123ABCD", Next: &nextRun},
+			{Spec: "0 0 30 2 *", Channel: "#cms-ops"}}},
+		"schedule_off": &ScheduleResult{Off: true, AsOf: asOf},
 	}
 }
 
@@ -99,11 +108,15 @@ func TestGoldenJSON(t *testing.T) {
 		})
 	}
 	errs := map[string]error{
-		"error_usage":  &UsageError{Code: CodeInvalidLayout, Msg: "\"grid\" is not a CMS layout.", Usage: "layout <participant> <layout>"},
-		"error_ref":    &RefError{Kind: "meeting", Ref: "sync", Ambiguous: true, Candidates: []string{"Team A sync (11aa)", "Team B sync (22bb)"}},
-		"error_cms":    cmsError("cb2", errors.Join(cms.ErrAuth, errors.New("https://admin:secret@cb2/api/v1/calls: 401"))),
-		"error_denied": &DeniedError{Op: OpMute, Msg: "Only NFMM operators may change calls."},
-		"error_other":  errors.New("dial tcp 10.0.0.1:443: secret detail"),
+		"error_usage": &UsageError{Code: CodeInvalidLayout, Msg: "\"grid\" is not a CMS layout.", Usage: "layout <participant> <layout>"},
+		"error_ref": &RefError{Kind: "meeting", Ref: "sync", Ambiguous: true, Candidates: []string{"Team A sync (11aa)", "Team B sync (22bb)"},
+			Matches: []Candidate{{Correlator: "11aa", Name: "Team A sync", Nodes: []string{"cb1"}}, {Correlator: "22bb", Name: "Team B sync", Nodes: []string{"cb1", "cb2"}}}, More: 3},
+		"error_ref_leg": &RefError{Kind: "participant", Ref: "alice", Ambiguous: true, Candidates: []string{"Alice A (a1b2c3d4)", "Alice B (b1b2c3d4)"},
+			Matches: []Candidate{{LegID: "a1b2c3d4-0000", Name: "Alice A", Node: "cb1"}, {LegID: "b1b2c3d4-0000", Name: "Alice B", Node: "cb2"}}},
+		"error_not_found": &RefError{Kind: "meeting", Ref: "zzz", Unsearched: []string{"cb3"}},
+		"error_cms":       cmsError("cb2", errors.Join(cms.ErrAuth, errors.New("https://admin:secret@cb2/api/v1/calls: 401"))),
+		"error_denied":    &DeniedError{Op: OpMute, Msg: "Only NFMM operators may change calls."},
+		"error_other":     errors.New("dial tcp 10.0.0.1:443: secret detail"),
 	}
 	for name, err := range errs {
 		t.Run(name, func(t *testing.T) {

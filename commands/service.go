@@ -45,6 +45,9 @@ type Config struct {
 	// leaves the bound to each node's own concurrency cap (cms.NodeConfig.MaxConcurrency),
 	// which every request of every operation shares.
 	LegConcurrency int
+	// Schedule lists the report schedules for `schedule` at the given time; nil means this
+	// instance has none.
+	Schedule func(now time.Time) ScheduleResult
 	// ReportRosters bounds how many meeting rosters the report reads for media quality;
 	// default 20 (the largest meetings first).
 	ReportRosters int
@@ -59,13 +62,14 @@ type Service struct {
 	now     func() time.Time
 	perNode int
 	rosters int
+	sched   func(now time.Time) ScheduleResult
 }
 
 // New returns a Service; missing optional fields get their defaults.
 func New(cfg Config) *Service {
 	s := &Service{
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
-		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters,
+		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
@@ -134,7 +138,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, c Command) (Result, erro
 func (s *Service) read(ctx context.Context, c Command) (Result, error) {
 	switch c.Op {
 	case OpCalls:
-		return s.calls(ctx, c.Filter), nil
+		return s.calls(ctx, c.Filter, c.Node), nil
 	case OpCall:
 		return s.roster(ctx, c.Meeting)
 	case OpParticipant:
@@ -143,6 +147,8 @@ func (s *Service) read(ctx context.Context, c Command) (Result, error) {
 		return s.status(ctx), nil
 	case OpReport:
 		return s.report(ctx), nil
+	case OpSchedule:
+		return s.schedule(), nil
 	}
 	return nil, unknownCommand(string(c.Op))
 }
@@ -246,4 +252,15 @@ func (s *Service) logErr(ctx context.Context, c Command, err error) {
 	}
 	s.log.LogAttrs(ctx, level, "operation failed", slog.String("op", string(c.Op)),
 		slog.String("user_message", UserMessage(err)), slog.String("error", err.Error()))
+}
+
+// schedule answers `schedule` from the configured provider.
+func (s *Service) schedule() *ScheduleResult {
+	now := s.now()
+	r := ScheduleResult{AsOf: now}
+	if s.sched != nil {
+		r = s.sched(now)
+		r.AsOf = now
+	}
+	return &r
 }

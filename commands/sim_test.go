@@ -3,9 +3,12 @@ package commands
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -225,17 +228,20 @@ func TestRefErrors(t *testing.T) {
 	e := newSimEnv(t, 2, Policy{})
 	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Team A sync", Participants: people([]string{"cb1"}, 1)})
 	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Team B sync", Participants: people([]string{"cb2"}, 1)})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Pair", Participants: people([]string{"cb1", "cb2"}, 1)})
 	tests := []struct {
 		text      string
 		ambiguous bool
 		contain   string
+		keys      string // the fields of every JSON candidate; "" when the answer lists none
 	}{
-		{"call nothing-like-this", false, `No meeting matches "nothing-like-this"`},
-		{"call sync", true, "Team A sync"},
-		{"participant deadbeef", false, "No participant matches"},
-		{"mute deadbeef", false, "No participant matches"},
-		{"presenter team a nobody", false, "Person cb1-00"},
-		{"add sync 1234", true, "Team B sync"},
+		{"call nothing-like-this", false, `No meeting matches "nothing-like-this"`, ""},
+		{"call sync", true, "Team A sync", "correlator,name,nodes"},
+		{"participant deadbeef", false, "No participant matches", ""},
+		{"mute deadbeef", false, "No participant matches", ""},
+		{"presenter team a nobody", false, "Person cb1-00", "leg_id,name,node"},
+		{"add sync 1234", true, "Team B sync", "correlator,name,nodes"},
+		{"presenter pair person", true, "Person cb2-00", "leg_id,name,node"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -246,6 +252,32 @@ func TestRefErrors(t *testing.T) {
 			}
 			if msg := UserMessage(err); !strings.Contains(msg, tt.contain) {
 				t.Errorf("message %q does not contain %q", msg, tt.contain)
+			}
+			b, err := MarshalError(err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Error struct {
+					Type, Code string
+					Candidates []map[string]any
+				}
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			wantCode := map[bool]string{true: CodeAmbiguous, false: CodeNotFound}[tt.ambiguous]
+			if doc.Error.Type != "reference" || doc.Error.Code != wantCode {
+				t.Errorf("type/code = %s/%s, want reference/%s", doc.Error.Type, doc.Error.Code, wantCode)
+			}
+			if (tt.keys == "") != (len(doc.Error.Candidates) == 0) {
+				t.Fatalf("candidates = %v, want keys %q", doc.Error.Candidates, tt.keys)
+			}
+			for _, c := range doc.Error.Candidates {
+				got := slices.Sorted(maps.Keys(c))
+				if strings.Join(got, ",") != tt.keys {
+					t.Errorf("candidate %v has keys %v, want %s", c, got, tt.keys)
+				}
 			}
 		})
 	}
@@ -450,5 +482,43 @@ func TestUnknownMeetingNamesUnsearchedNodes(t *testing.T) {
 	var ce *CMSError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "No CMS node could be searched") || !strings.Contains(ce.Msg, "cb2") {
 		t.Errorf("all nodes down: %v", err)
+	}
+}
+
+func TestCallsOnOneNode(t *testing.T) {
+	e := newSimEnv(t, 3, Policy{})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Spread", Participants: people([]string{"cb1", "cb2"}, 2)})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Local one", Participants: people([]string{"cb1"}, 1)})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Local three", Participants: people([]string{"cb3"}, 1)})
+	tests := []struct {
+		text string
+		want []string // meeting names, in any order
+	}{
+		{"calls --node cb2", []string{"Spread"}},
+		{"calls --node cb1", []string{"Spread", "Local one"}},
+		{"calls local --node cb1", []string{"Local one"}},
+		{"calls --node cb3", []string{"Local three"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			r := e.run(t, tt.text).(*CallsResult)
+			var got []string
+			for _, m := range r.Meetings {
+				got = append(got, m.Name)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("meetings = %v, want %v", got, want)
+			}
+			if r.Node == "" {
+				t.Error("result does not name the node it was limited to")
+			}
+		})
+	}
+	// The whole meeting is shown, not just its part on the node.
+	r := e.run(t, "calls --node cb2").(*CallsResult)
+	if len(r.Meetings) == 1 && (r.Meetings[0].Participants != 4 || len(r.Meetings[0].Nodes) != 2) {
+		t.Errorf("meeting on cb2 = %+v, want all 4 participants on cb1,cb2", r.Meetings[0])
 	}
 }

@@ -27,6 +27,8 @@ func FormatText(w io.Writer, r Result) error {
 		textReport(tw, r)
 	case *HelpResult:
 		textHelp(tw, r)
+	case *ScheduleResult:
+		textSchedule(tw, r)
 	default:
 		return fmt.Errorf("commands: no text form for %T", r)
 	}
@@ -80,23 +82,27 @@ func textUnreachable(w io.Writer, fs []NodeFailure) {
 
 func textCalls(w io.Writer, r *CallsResult) {
 	if len(r.Meetings) == 0 {
-		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter)+".")
+		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter, r.Node)+".")
 	} else {
 		fmt.Fprintln(w, "MEETING\tPARTICIPANTS\tNODES\tDURATION\tID")
 		for _, m := range r.Meetings {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
 				FormatDuration(m.Duration), shortID(m.Correlator))
 		}
-		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter))
+		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter, r.Node))
 	}
 	textUnreachable(w, r.Unreachable)
 }
 
-func ifFilter(f string) string {
-	if f == "" {
-		return ""
+func ifFilter(f, node string) string {
+	s := ""
+	if f != "" {
+		s = fmt.Sprintf(" matching %q", f)
 	}
-	return fmt.Sprintf(" matching %q", f)
+	if node != "" {
+		s += " on " + node
+	}
+	return s
 }
 
 func textRoster(w io.Writer, r *RosterResult) {
@@ -191,13 +197,39 @@ func textReport(w io.Writer, r *ReportResult) {
 		}
 	}
 	fmt.Fprintf(w, "\nPoor media (loss > %.0f%% or jitter > %d ms): %d streams\n", PoorLossPercent, PoorJitterMs, len(r.PoorMedia))
+	if len(r.PoorMedia) > 0 {
+		fmt.Fprintln(w, "PARTICIPANT\tMEETING\tNODE\tSTREAM\tLOSS\tJITTER\tLEG")
+	}
 	for _, p := range r.PoorMedia {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\n", cell(p.Participant), cell(p.Meeting), p.Node, p.Stream, p.LossPercent, p.JitterMs)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%s\n", cell(p.Participant), cell(p.Meeting), p.Node, p.Stream,
+			p.LossPercent, p.JitterMs, shortID(p.LegID))
 	}
 	if r.RostersSkipped > 0 {
 		fmt.Fprintf(w, "(media of %d smaller meetings not checked)\n", r.RostersSkipped)
 	}
 	textUnreachable(w, r.Unreachable)
+}
+
+func textSchedule(w io.Writer, r *ScheduleResult) {
+	switch {
+	case r.Off:
+		fmt.Fprintln(w, "Scheduled reports are off on this instance (NFMM_REPORTS=off).")
+		return
+	case len(r.Entries) == 0:
+		fmt.Fprintln(w, "No reports are scheduled (NFMM_REPORT_SCHEDULE).")
+		return
+	}
+	fmt.Fprintln(w, "SCHEDULE\tCHANNEL\tNEXT RUN")
+	for _, e := range r.Entries {
+		next := "never"
+		if e.Next != nil {
+			next = e.Next.Format("Mon 2 Jan 15:04 MST")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", cell(e.Spec), cell(e.Channel), next)
+	}
+	if r.Quiet {
+		fmt.Fprintln(w, "\nQuiet: nothing is posted when there are no calls.")
+	}
 }
 
 func textHelp(w io.Writer, r *HelpResult) {

@@ -22,6 +22,7 @@ const (
 	OpDisconnect  Op = "disconnect"
 	OpStatus      Op = "status"
 	OpReport      Op = "report"
+	OpSchedule    Op = "schedule"
 )
 
 // Media selects which stream mute/unmute acts on.
@@ -64,6 +65,8 @@ type Result interface{ isResult() }
 type (
 	AudioStats = cms.AudioStats
 	VideoStats = cms.VideoStats
+	// Candidate is one match of an ambiguous reference (a meeting or a participant's leg).
+	Candidate = cms.Candidate
 )
 
 // MeetingSummary is one meeting across the cluster.
@@ -81,9 +84,10 @@ type NodeFailure struct {
 	Reason string `json:"reason"`
 }
 
-// CallsResult is `calls [filter]`.
+// CallsResult is `calls [filter] [--node <node>]`.
 type CallsResult struct {
 	Filter            string           `json:"filter"`
+	Node              string           `json:"node"` // --node: only meetings with an instance there; "" = all
 	Meetings          []MeetingSummary `json:"meetings"`
 	TotalParticipants int              `json:"total_participants"`
 	Nodes             []string         `json:"nodes"` // every configured node
@@ -194,7 +198,23 @@ type HelpResult struct {
 	Note    string      `json:"note"` // e.g. how to configure operators when none are
 }
 
+// ScheduleEntry is one configured report schedule with its next run.
+type ScheduleEntry struct {
+	Spec    string     `json:"spec"`    // cron spec as configured, CRON_TZ= prefix included
+	Channel string     `json:"channel"` // channel id or #name
+	Next    *time.Time `json:"next"`    // null when the spec never fires again
+}
+
+// ScheduleResult is `schedule`: the report schedules of this NFMM instance.
+type ScheduleResult struct {
+	Entries []ScheduleEntry `json:"entries"`
+	Quiet   bool            `json:"quiet"` // NFMM_REPORT_QUIET: nothing is posted when there are no calls
+	Off     bool            `json:"off"`   // NFMM_REPORTS=off: this instance posts none
+	AsOf    time.Time       `json:"as_of"`
+}
+
 func (*CallsResult) isResult()       {}
+func (*ScheduleResult) isResult()    {}
 func (*RosterResult) isResult()      {}
 func (*ParticipantResult) isResult() {}
 func (*ActionResult) isResult()      {}

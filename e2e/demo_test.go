@@ -80,7 +80,7 @@ func TestDemoPageServesAssetsAndConfig(t *testing.T) {
 		{"/ui/static/app.js", "javascript", "EventSource"},
 		{"/ui/static/mrkdwn.js", "javascript", "nfmmMrkdwn"},
 		{"/ui/static/app.css", "text/css", ".overlay"},
-		{"/ui/config", "application/json", `"calls [filter]"`},
+		{"/ui/config", "application/json", `"calls [filter] [--node \u003cnode\u003e]"`},
 	}
 	for _, tt := range tests {
 		resp, err := http.Get(strings.TrimSuffix(run.URL, "/") + tt.path)

@@ -104,11 +104,11 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	dotWarnings, err := config.LoadDotEnv(".env")
 	if err != nil {
-		return execConfigError(a.json, err, stdout, stderr)
+		return execConfigError(a, err, stdout, stderr)
 	}
 	cfg, err := config.Load(os.Getenv, config.ModeExec)
 	if err != nil {
-		return execConfigError(a.json, err, stdout, stderr)
+		return execConfigError(a, err, stdout, stderr)
 	}
 	// Only warnings by default: the terminal's stderr is for problems, not chatter.
 	level := max(cfg.SlogLevel(), slog.LevelWarn)
@@ -194,8 +194,8 @@ type configProblem struct {
 // execConfigError reports a configuration error (exit 2): with --json as the versioned JSON
 // error document on stdout, like every other --json answer, else as text on stderr. Neither
 // form ever holds a secret (config's messages never quote one).
-func execConfigError(asJSON bool, err error, stdout, stderr io.Writer) int {
-	if !asJSON {
+func execConfigError(a execArgs, err error, stdout, stderr io.Writer) int {
+	if !a.json {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
 		return 2
 	}
@@ -208,7 +208,9 @@ func execConfigError(asJSON bool, err error, stdout, stderr io.Writer) int {
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	if !a.jsonl {
+		enc.SetIndent("", "  ")
+	}
 	if encErr := enc.Encode(struct {
 		Version int            `json:"version"`
 		Kind    string         `json:"kind"`

@@ -6,18 +6,31 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/docs/schema"
 )
 
+// runExec runs `nfmm exec args…`; with --json or --jsonl it also checks stdout against the
+// published schema of its kind (docs/schema).
 func runExec(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = app.Main(context.Background(), "test", append([]string{"exec"}, args...), &out, &errb)
+	if slices.Contains(args, "--json") || slices.Contains(args, "--jsonl") {
+		set, err := schema.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.Validate(out.Bytes()); err != nil {
+			t.Errorf("exec %q: %v\n%s", args, err, out.Bytes())
+		}
+	}
 	return code, out.String(), errb.String()
 }
 
@@ -171,6 +184,10 @@ func TestExecJSONL(t *testing.T) {
 		if a["kind"] != b["kind"] || a["version"] != b["version"] || len(a) != len(b) {
 			t.Errorf("--jsonl %v = %v, --json = %v", args, b, a)
 		}
+	}
+	t.Setenv("CMS_NODES", "")
+	if code, line, _ := runExec(t, "--jsonl", "calls"); code != 2 || strings.Count(line, "\n") != 1 {
+		t.Errorf("--jsonl configuration error: exit %d, %q; want 2 and one line", code, line)
 	}
 }
 

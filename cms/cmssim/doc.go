@@ -44,6 +44,16 @@
 // filter/participantFilter/alarms; participants filter/callBridgeFilter; coSpaces filter; any
 // tenantFilter matches nothing (the emulator has no tenants).
 //
+// # CDRs (cms-cdr.md)
+//
+// GET, POST (uri) system/cdrReceivers and GET, PUT, DELETE system/cdrReceivers/<id> keep a
+// node-local list of at most MaxCDRReceivers; a fifth POST fails with tooManyCdrReceivers.
+// Once a receiver exists, the feed watches each node's calls and legs every second and posts
+// <records> to every receiver of that node (callStart, callLegStart, callLegUpdate, callLegEnd
+// with alarms from the leg's media, callEnd), resending until a 200. Tests drive it with
+// FlushCDRs(ctx) and the Options.Now clock; CDRReceivers(node) and AddCDRReceiver(node, uri)
+// inspect and pre-fill the list (another tool's receivers).
+//
 // # Wire behaviour (cms-api.md §1–5)
 //
 //   - Paths match case-insensitively (/api/v1/calllegs = /api/v1/callLegs). Basic auth on

@@ -84,6 +84,7 @@ type Sim struct {
 	client *http.Client
 	cert   *x509.Certificate // nil without TLS
 	hook   hookBox
+	cdr    cdrFeed // CDR receivers and the records posted to them (cdr_feed.go)
 	events *eventHub
 
 	routes []route

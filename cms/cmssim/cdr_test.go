@@ -1,0 +1,101 @@
+package cmssim
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCDRReceiversAPI(t *testing.T) {
+	s := start(t, Options{Nodes: 2})
+	for i := range MaxCDRReceivers {
+		r := do(t, s, "cb1", http.MethodPost, "system/cdrReceivers", url.Values{"uri": {"http://127.0.0.1:9/r" + string(rune('0'+i))}})
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Location"), "/api/v1/system/cdrReceivers/") {
+			t.Fatalf("POST %d: %d %q", i, r.status, r.header.Get("Location"))
+		}
+	}
+	r := do(t, s, "cb1", http.MethodPost, "system/cdrReceivers", url.Values{"uri": {"http://127.0.0.1:9/r5"}})
+	if r.status != http.StatusBadRequest || failureReason(t, r) != "tooManyCdrReceivers" {
+		t.Errorf("fifth POST: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "cb1", http.MethodPost, "system/cdrReceivers", url.Values{"uri": {"ftp://x"}}); r.status != http.StatusBadRequest {
+		t.Errorf("bad uri: %d", r.status)
+	}
+	list := get(t, s, "cb1", "system/cdrreceivers") // case-insensitive like every CMS path
+	if list.attr("total") != "4" || list.attr("maximum") != "4" || len(list.Kids) != 4 {
+		t.Errorf("list = %+v", list)
+	}
+	// The list is per node.
+	if other := get(t, s, "cb2", "system/cdrReceivers"); other.attr("total") != "0" {
+		t.Errorf("cb2 = %+v", other)
+	}
+	id := list.Kids[0].attr("id")
+	if one, _ := get(t, s, "cb1", "system/cdrReceivers/"+id).child("uri"); one.Text != "http://127.0.0.1:9/r0" {
+		t.Errorf("GET one: uri %q", one.Text)
+	}
+	if r := do(t, s, "cb1", http.MethodPut, "system/cdrReceivers/"+id, url.Values{"uri": {"http://127.0.0.1:9/moved"}}); r.status != http.StatusOK {
+		t.Errorf("PUT: %d", r.status)
+	}
+	if r := do(t, s, "cb1", http.MethodDelete, "system/cdrReceivers/"+id, nil); r.status != http.StatusOK {
+		t.Errorf("DELETE: %d", r.status)
+	}
+	if r := do(t, s, "cb1", http.MethodGet, "system/cdrReceivers/"+id, nil); r.status != http.StatusNotFound {
+		t.Errorf("GET deleted: %d", r.status)
+	}
+	if got := s.CDRReceivers("cb1"); len(got) != 3 {
+		t.Errorf("after delete: %v", got)
+	}
+}
+
+// TestCDRFeedPosts checks the wire: a <records> document per post with the node's session and
+// callBridge, records in correlatorIndex order, resent until a 200.
+func TestCDRFeedPosts(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	refuse := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		bodies = append(bodies, string(b))
+		if refuse {
+			refuse = false
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	s := start(t, Options{Nodes: 2})
+	s.AddMeeting(MeetingSpec{Name: "Review <Q4>", Participants: []ParticipantSpec{{Name: "Ann", Node: "cb1"}}})
+	if _, ok := s.AddCDRReceiver("cb1", srv.URL+"/cdr/t?node=cb1"); !ok {
+		t.Fatal("no slot")
+	}
+	if err := s.FlushCDRs(t.Context()); err == nil {
+		t.Fatal("the refused post was not reported")
+	}
+	if err := s.FlushCDRs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 2 || bodies[0] != bodies[1] {
+		t.Fatalf("posts = %q, want the refused one sent again unchanged", bodies)
+	}
+	e := decode(t, bodies[1])
+	if e.XMLName.Local != "records" || e.attr("session") == "" || e.attr("callBridge") != s.Nodes()[0].CallBridgeID {
+		t.Errorf("envelope = %+v", e)
+	}
+	var types []string
+	for _, k := range e.Kids {
+		types = append(types, k.attr("type")+"#"+k.attr("correlatorIndex"))
+	}
+	if want := "callStart#1 callLegStart#2 callLegUpdate#3"; strings.Join(types, " ") != want {
+		t.Errorf("records = %s, want %s", strings.Join(types, " "), want)
+	}
+	if !strings.Contains(bodies[1], "<name>Review &lt;Q4&gt;</name>") {
+		t.Errorf("the name is not escaped: %s", bodies[1])
+	}
+}

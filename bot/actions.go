@@ -76,10 +76,11 @@ type pageRef struct {
 	Filter string // calls filter, or the roster's correlator
 }
 
-// Page refs are small: a kind, a page number and a filter a person typed.
+// Page refs are small: a kind, a page number and a filter a person typed. The filter may be
+// as long as still fits in a button value with the kind and page number.
 const (
 	maxPage         = 9999
-	maxFilterLen    = 100
+	maxFilterLen    = maxButtonValue - 16
 	pageKindCalls   = "calls"
 	pageKindRoster  = "roster"
 	pageRefSep      = "|"

@@ -84,7 +84,9 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 	if len(text) > maxCommandText {
 		text = text[:maxCommandText]
 	}
-	public := wantsPublic(text)
+	// Only someone NFMM serves may post to the channel: a user with no role (or any user in a
+	// channel outside NFMM_CHANNELS) gets even help privately.
+	public := wantsPublic(text) && b.svc.RoleOf(ia.actor) >= commands.RoleViewer
 	var (
 		res commands.Result
 		err error

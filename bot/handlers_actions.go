@@ -111,6 +111,14 @@ func (b *Bot) onRefresh(ctx context.Context, ia interaction, act slack.BlockActi
 	b.refreshRoster(ctx, ia, corr, "", "")
 }
 
+// mayRewrite reports whether the actor's click may change the message it came from for
+// everyone who sees it: always for the actor's own ephemeral message, and for a shared channel
+// message only when the actor is an operator. A shared roster is rendered for the role of
+// whoever refreshed it, so a viewer's Refresh would strip the operator controls for everyone.
+func (b *Bot) mayRewrite(ia interaction) bool {
+	return ia.ephemeral || b.svc.RoleOf(ia.actor) >= commands.RoleOperator
+}
+
 func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction) {
 	p, err := decodePageRef(act.Value)
 	if err != nil {
@@ -133,14 +141,20 @@ func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction)
 		b.replyError(ctx, ia, err)
 		return
 	}
-	b.replace(ctx, ia, render(res, b.opts(ia.actor, p.Page, "")))
+	// Paging is browsing: a shared list keeps its page for everyone else.
+	b.navigate(ctx, ia, render(res, b.opts(ia.actor, p.Page, "")))
 }
 
-// onRun runs the command text a help/status button carries, like a typed command.
+// onRun runs the command text a help/status/calls button carries, like a typed command. Any
+// value the renderer can put in a button is accepted (a calls filter can be long).
 func (b *Bot) onRun(ctx context.Context, ia interaction, act slack.BlockAction) {
 	text := strings.TrimSpace(act.Value)
-	if text == "" || len(text) > 200 {
+	if text == "" || textLen(text) > maxButtonValue {
 		b.tell(ctx, ia, staleButton)
+		return
+	}
+	if opName(text) == opSchedule { // answered by the bot itself, as when typed
+		b.onSchedule(ctx, ia, false)
 		return
 	}
 	res, err := b.svc.Run(ctx, ia.actor, text)
@@ -228,14 +242,21 @@ func (b *Bot) actOnRoster(ctx context.Context, ia interaction, corr string, cmd 
 }
 
 // refreshRoster re-reads the meeting and replaces the roster message, on the page that shows
-// focusLeg when one is given.
+// focusLeg when one is given. A refusal, and anything a click may not rewrite for everyone
+// (see mayRewrite), goes to the actor alone.
 func (b *Bot) refreshRoster(ctx context.Context, ia interaction, corr, note, focusLeg string) {
 	m, err := b.rosterMessage(ctx, ia.actor, corr, note, focusLeg)
-	if err != nil {
+	switch {
+	case err != nil && (isDenied(err) || !b.mayRewrite(ia)):
+		b.replyError(ctx, ia, err)
+	case err != nil:
 		// The meeting ended or CMS is unreachable: say so in place of the stale roster.
-		m = renderError(err)
+		b.replace(ctx, ia, renderError(err))
+	case b.mayRewrite(ia):
+		b.replace(ctx, ia, m)
+	default:
+		b.tell(ctx, ia, m)
 	}
-	b.replace(ctx, ia, m)
 }
 
 // maxPagesSearched bounds the search for a leg's page (a 1000-leg roster is ~20 pages).

@@ -24,6 +24,7 @@ const (
 	testOperator = "UOPERATOR1"
 	testViewer   = "UVIEWER01"
 	testChannel  = "CNFMM0001"
+	otherChannel = "CRANDOM01" // a second channel, which NFMM serves unless Channels says otherwise
 	slashCommand = "/cms"
 	waitTimeout  = 10 * time.Second
 	maxAckTime   = 3 * time.Second // Slack's deadline for every envelope
@@ -33,6 +34,8 @@ const (
 type harnessOptions struct {
 	Nodes      int
 	Operators  []string // default: testOperator
+	Viewers    []string // default: everyone (NFMM_VIEWERS unset)
+	Channels   []string // default: every channel (NFMM_CHANNELS unset)
 	BotConfig  func(*Config)
 	UserGroups map[string][]string // Slack user groups that exist before the bot starts
 }
@@ -89,13 +92,13 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			testOperator: {Name: "olive", RealName: "Olive Operator"},
 			testViewer:   {Name: "victor", RealName: "Victor Viewer"},
 		},
-		Channels:   map[string]slackfake.Channel{testChannel: {Name: "meetings"}},
+		Channels:   map[string]slackfake.Channel{testChannel: {Name: "meetings"}, otherChannel: {Name: "random"}},
 		UserGroups: o.UserGroups,
 	})
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.svc = commands.New(commands.Config{
 		Cluster: h.cluster(logger),
-		Policy:  commands.Policy{Operators: o.Operators},
+		Policy:  commands.Policy{Operators: o.Operators, Viewers: o.Viewers, Channels: o.Channels},
 		Audit:   commands.NewAuditLog(slog.NewJSONHandler(h.audit, nil)),
 		Logger:  logger,
 	})

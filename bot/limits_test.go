@@ -208,11 +208,16 @@ func TestPageRefRoundTripAndTampering(t *testing.T) {
 		{Kind: pageKindCalls, Page: 0},
 		{Kind: pageKindCalls, Page: 3, Filter: "board room ß"},
 		{Kind: pageKindRoster, Page: 9999, Filter: "c0000001-0000-4000-8000-000000000001"},
+		// The longest filter still fits in a button value with the widest page number.
+		{Kind: pageKindCalls, Page: maxPage, Filter: strings.Repeat("é", maxFilterLen)},
 	}
 	for _, p := range good {
 		got, err := decodePageRef(p.encode())
 		if err != nil || got != p || !p.valid() {
-			t.Errorf("round trip %+v: %+v, %v", p, got, err)
+			t.Errorf("round trip %.80v: %.80v, %v", p, got, err)
+		}
+		if n := textLen(p.encode()); n > maxButtonValue {
+			t.Errorf("%.40q encodes to %d chars, more than a button value holds (%d)", p.encode(), n, maxButtonValue)
 		}
 	}
 	bad := []string{
@@ -229,7 +234,7 @@ func TestPageRefRoundTripAndTampering(t *testing.T) {
 		"calls|1|<!channel>",
 		"calls|1|a&b",
 		"calls|1|tab\there",
-		"calls|1|" + strings.Repeat("x", 101),
+		"calls|1|" + strings.Repeat("x", maxFilterLen+1),
 		"calls|1|" + strings.Repeat("é", 3000),
 	}
 	for _, s := range bad {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -60,13 +61,38 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 	}
 }
 
+// urlInText matches a URL inside an error message: Go's *url.Error repeats the request URL.
+var urlInText = regexp.MustCompile(`https?://[^\s"']+`)
+
+// redactedError is a Slack transport error whose text has every URL replaced: a response_url
+// is a bearer credential for 30 minutes and must not reach the log. Unwrap keeps errors.Is/As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactURLs returns err with any URL in its text replaced by "<url>" (nil stays nil).
+func redactURLs(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !urlInText.MatchString(msg) {
+		return err
+	}
+	return &redactedError{msg: urlInText.ReplaceAllString(msg, "<url>"), err: err}
+}
+
 // withRetry runs call and, on a 429, waits Retry-After (bounded by ctx and maxRetryAfter) and
-// tries once more.
+// tries once more. The error it returns never holds a URL (see redactURLs).
 func (b *Bot) withRetry(ctx context.Context, method string, call func() error) error {
 	err := call()
 	var rl *slack.RateLimitedError
 	if !errors.As(err, &rl) {
-		return err
+		return redactURLs(err)
 	}
 	wait := min(max(rl.RetryAfter, 0), maxRetryAfter)
 	b.log.Warn("Slack rate limit; retrying once", "method", method, "retry_after", rl.RetryAfter)
@@ -77,7 +103,7 @@ func (b *Bot) withRetry(ctx context.Context, method string, call func() error) e
 	case <-ctx.Done():
 		return fmt.Errorf("%s: %w (gave up waiting: %w)", method, err, ctx.Err())
 	}
-	return call()
+	return redactURLs(call())
 }
 
 // checkBeforePost logs a message that breaks a Block Kit limit; Slack would reject it with

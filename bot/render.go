@@ -223,9 +223,14 @@ func renderCalls(r *commands.CallsResult, o renderOpts) message {
 	for _, m := range r.Meetings[lo:hi] {
 		blocks = append(blocks, meetingSection(m))
 	}
-	refresh := strings.TrimSpace("calls " + r.Filter)
+	// Refresh re-runs the exact command, so it exists only when that fits in a button value
+	// (a truncated filter would refresh a different list).
+	var refresh []slack.BlockElement
+	if text := strings.TrimSpace("calls " + r.Filter); textLen(text) <= maxButtonValue {
+		refresh = append(refresh, button(actRun, "Refresh", text))
+	}
 	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindCalls, Filter: r.Filter}, page, pages, total,
-		callsPerPage, "meetings", button(actRun, "Refresh", truncate(refresh, maxButtonValue)))...)
+		callsPerPage, "meetings", refresh...)...)
 	var extra []string
 	if r.Filter != "" {
 		extra = append(extra, "filter “"+escapeTrunc(r.Filter, 200)+"”")

@@ -35,10 +35,14 @@ func mergeFailed(failed, extra []cms.NodeError) []cms.NodeError {
 	return out
 }
 
-func failures(errs []cms.NodeError) []NodeFailure {
+// failures turns the nodes a read could not complete into user-safe reasons, logging each
+// cause (the user is told the log has the details).
+func (s *Service) failures(ctx context.Context, errs []cms.NodeError) []NodeFailure {
 	var out []NodeFailure
 	for _, e := range errs {
-		out = append(out, NodeFailure{Node: e.Node, Reason: reason(e.Node, e.Err)})
+		f := NodeFailure{Node: e.Node, Reason: reason(e.Node, e.Err)}
+		s.logNodeFailure(ctx, f.Node, f.Reason, e.Err)
+		out = append(out, f)
 	}
 	return out
 }
@@ -47,7 +51,7 @@ func failures(errs []cms.NodeError) []NodeFailure {
 // (each still shown whole: all its participants and nodes).
 func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 	list := s.cluster.Meetings(ctx)
-	r := &CallsResult{Filter: filter, Node: node, Nodes: s.nodeNames(), Unreachable: failures(list.Failed), AsOf: s.now()}
+	r := &CallsResult{Filter: filter, Node: node, Nodes: s.nodeNames(), Unreachable: s.failures(ctx, list.Failed), AsOf: s.now()}
 	f := strings.ToLower(filter)
 	for _, m := range list.Meetings {
 		if f != "" && !strings.Contains(strings.ToLower(m.Name), f) && !strings.HasPrefix(strings.ToLower(m.Correlator), f) {
@@ -159,7 +163,7 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 	if err != nil {
 		return nil, err
 	}
-	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: failures(ro.Failed), AsOf: s.now()}
+	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: s.failures(ctx, ro.Failed), AsOf: s.now()}
 	if r.Meeting.Correlator == "" {
 		r.Meeting = summarize(m)
 	}
@@ -238,6 +242,7 @@ func (s *Service) status(ctx context.Context) *StatusResult {
 		h := NodeHealth{Node: n.Node, Reachable: n.Err == nil, Latency: n.Latency}
 		if n.Err != nil {
 			h.Error = reason(n.Node, n.Err)
+			s.logNodeFailure(ctx, n.Node, h.Error, n.Err)
 		} else {
 			h.Version = n.Status.SoftwareVersion
 			h.Uptime = time.Duration(n.Status.UptimeSeconds) * time.Second

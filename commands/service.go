@@ -251,7 +251,28 @@ func (s *Service) logErr(ctx context.Context, c Command, err error) {
 		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(ctx, level, "operation failed", slog.String("op", string(c.Op)),
-		slog.String("user_message", UserMessage(err)), slog.String("error", err.Error()))
+		slog.String("user_message", UserMessage(err)), slog.String("error", cause(err)))
+}
+
+// logNodeFailure logs why one node failed in a partial result, where the user sees only the
+// user-safe reason: a warning, once per failure, with the raw error (for TLS, its x509 reason).
+func (s *Service) logNodeFailure(ctx context.Context, node, reason string, err error) {
+	s.log.LogAttrs(ctx, slog.LevelWarn, "CMS node failed", slog.String("node", node),
+		slog.String("user_message", reason), slog.String("error", err.Error()))
+}
+
+// cause is the raw error behind err's user message: *CMSError and *RefError keep the cluster's
+// error (node, path, x509 reason) in Err, and their own Error() is only the user message.
+func cause(err error) string {
+	var ce *CMSError
+	if errors.As(err, &ce) && ce.Err != nil {
+		return ce.Err.Error()
+	}
+	var re *RefError
+	if errors.As(err, &re) && re.Err != nil {
+		return re.Err.Error()
+	}
+	return err.Error()
 }
 
 // schedule answers `schedule` from the configured provider.

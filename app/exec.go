@@ -13,21 +13,24 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/bot"
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
 )
 
-const execUsage = `usage: nfmm exec [--json|--jsonl] [--audit] COMMAND [ARGS…]
+const execUsage = `usage: nfmm exec [--json|--jsonl] [--audit] [-v] COMMAND [ARGS…]
 
 Runs one NFMM command against CMS_NODES (from the environment or .env) as a local operator and
 prints the result: readable text, or with --json the versioned JSON document (pretty), or with
 --jsonl the same document on one line (docs/json.md, schemas in docs/schema/).
 
 Audit records of state changes (JSON lines) are appended to NFMM_AUDIT_FILE when it is set, and
-written to stderr with --audit; otherwise they are not kept. Errors always go to stderr.
+written to stderr with --audit; otherwise they are not kept. Errors always go to stderr; -v
+also prints the cause of every failure (the NFMM log lines) there.
 
-Exit status: 0 success, 1 command error (unknown meeting, CMS refused, some legs failed…),
-2 usage or configuration error. Examples:
+Exit status: 0 success; 1 the command failed or only partly succeeded (unknown meeting, CMS
+refused, some node could not be read, some legs failed…); 2 usage or configuration error;
+3 no CMS node answered. Examples:
 
   nfmm exec calls
   nfmm exec call "board review"
@@ -36,15 +39,24 @@ Exit status: 0 success, 1 command error (unknown meeting, CMS refused, some legs
   nfmm exec help
 `
 
+// Exit codes of nfmm exec (README, "The terminal").
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the command failed, or succeeded only in part: some node or leg failed
+	exitUsage   = 2 // usage or configuration error
+	exitNoNodes = 3 // no CMS node answered
+)
+
 // execArgs is the parsed command line of `nfmm exec`.
 type execArgs struct {
-	json  bool
-	jsonl bool // compact: one document per line
-	audit bool // audit records to stderr too
-	text  string
+	json    bool
+	jsonl   bool // compact: one document per line
+	audit   bool // audit records to stderr too
+	verbose bool // the service's log (each failure's cause) to stderr
+	text    string
 }
 
-// parseExecArgs reads --json, --jsonl, --audit (anywhere: a meeting is never called that) and -h; any other
+// parseExecArgs reads --json, --jsonl, --audit, -v (anywhere: a meeting is never called that) and -h; any other
 // leading dash word is an unknown flag. It returns an exit code >= 0 when exec must stop.
 func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
 	var a execArgs
@@ -57,6 +69,8 @@ func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
 			a.json, a.jsonl = true, true
 		case arg == "--audit" || arg == "-audit":
 			a.audit = true
+		case arg == "-v" || arg == "--verbose":
+			a.verbose = true
 		case arg == "-h" || arg == "--help" || arg == "-help":
 			fmt.Fprint(stdout, execUsage)
 			return a, 0
@@ -78,7 +92,7 @@ func parseExecArgs(args []string, stdout, stderr io.Writer) (execArgs, int) {
 func checkExecText(a execArgs, stderr io.Writer) int {
 	if strings.TrimSpace(a.text) == "" {
 		fmt.Fprintf(stderr, "nfmm exec: which command? Try `nfmm exec help`.\n\n%s", execUsage)
-		return 2
+		return exitUsage
 	}
 	return -1
 }
@@ -125,18 +139,39 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cluster, release, err := NewCluster(ctx, cfg, Options{Logger: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec: CMS:", err)
-		return 2
+		return exitUsage
 	}
 	defer release()
 	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
-		return 2
+		return exitUsage
 	}
 	defer closeAudit()
-	svc := NewService(cfg, cluster, Options{Logger: logger, Audit: audit})
+	// The service logs the cause behind every user message; the terminal shows it with -v only,
+	// since the message itself is already printed.
+	svcLog := slog.New(slog.DiscardHandler)
+	if a.verbose {
+		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
+	}
+	svc := NewService(cfg, cluster, Options{Logger: svcLog, Audit: audit})
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
-	return printExec(a, r, err, stdout, stderr)
+	code = printExec(a, r, err, stdout, stderr)
+	if !a.verbose && failedOnCMS(r, err) {
+		fmt.Fprintln(stderr, "nfmm exec: run with -v to see the cause of each CMS failure.")
+	}
+	return code
+}
+
+// failedOnCMS reports a CMS error or a node that could not be read: the failures whose cause
+// the service logs, so -v would show it.
+func failedOnCMS(r commands.Result, err error) bool {
+	var ce *commands.CMSError
+	if errors.As(err, &ce) {
+		return true
+	}
+	_, isAction := r.(*commands.ActionResult)
+	return err == nil && !isAction && exitCode(r, nil) != exitOK
 }
 
 // execAudit is where exec's audit records go: appended to file (NFMM_AUDIT_FILE) when set,
@@ -197,7 +232,7 @@ type configProblem struct {
 func execConfigError(a execArgs, err error, stdout, stderr io.Writer) int {
 	if !a.json {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
-		return 2
+		return exitUsage
 	}
 	doc := configErrorDoc{ErrorDoc: commands.ErrorDoc{Type: "config", Message: err.Error()}, Problems: []configProblem{}}
 	var cerr *config.Error
@@ -218,23 +253,53 @@ func execConfigError(a execArgs, err error, stdout, stderr io.Writer) int {
 	}{commands.JSONVersion, "error", doc}); encErr != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
 	}
-	return 2
+	return exitUsage
+}
+
+// exitCode is the exit status of a command's outcome (the exit* constants).
+func exitCode(r commands.Result, err error) int {
+	var (
+		ue  *commands.UsageError
+		all *cms.AllNodesFailedError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &all):
+		return exitNoNodes
+	case err != nil:
+		return exitFailed
+	}
+	failed, of := 0, 0 // of 0: the result does not say how many nodes were asked
+	switch r := r.(type) {
+	case *commands.ActionResult:
+		failed = len(r.Failed)
+	case *commands.CallsResult:
+		failed, of = len(r.Unreachable), len(r.Nodes)
+	case *commands.RosterResult:
+		failed = len(r.Unreachable)
+	case *commands.ReportResult:
+		failed, of = len(r.Unreachable), len(r.Nodes)
+	case *commands.StatusResult:
+		for _, n := range r.Nodes {
+			if !n.Reachable {
+				failed++
+			}
+		}
+		of = len(r.Nodes)
+	}
+	switch {
+	case failed == 0:
+		return exitOK
+	case of > 0 && failed >= of:
+		return exitNoNodes
+	}
+	return exitFailed
 }
 
 // printExec writes the result or the error and returns the exit code.
 func printExec(a execArgs, r commands.Result, err error, stdout, stderr io.Writer) int {
-	code := 0
-	var ue *commands.UsageError
-	switch {
-	case errors.As(err, &ue):
-		code = 2
-	case err != nil:
-		code = 1
-	default:
-		if ar, ok := r.(*commands.ActionResult); ok && len(ar.Failed) > 0 {
-			code = 1
-		}
-	}
+	code := exitCode(r, err)
 	if a.json {
 		var b []byte
 		var mErr error
@@ -250,7 +315,7 @@ func printExec(a execArgs, r commands.Result, err error, stdout, stderr io.Write
 		}
 		if mErr != nil {
 			fmt.Fprintln(stderr, "nfmm exec:", mErr)
-			return 1
+			return exitFailed
 		}
 		fmt.Fprintf(stdout, "%s\n", b)
 		return code
@@ -261,7 +326,7 @@ func printExec(a execArgs, r commands.Result, err error, stdout, stderr io.Write
 	}
 	if fErr := commands.FormatText(stdout, r); fErr != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", fErr)
-		return 1
+		return exitFailed
 	}
 	return code
 }

@@ -14,6 +14,36 @@ type Rows struct {
 	Recordings []Recording
 }
 
+// HistoryQuery selects history rows. Every store answers it the same way: the instances that
+// overlap [From, To) and match Meeting and Participant, with all their legs and recordings,
+// plus legs overlapping the window whose call has no instance row (its callStart and callEnd
+// never arrived), when they match.
+type HistoryQuery struct {
+	From, To time.Time
+	// Meeting is a case-insensitive part of the meeting's name, or a callCorrelator prefix;
+	// "" matches every meeting.
+	Meeting string
+	// Participant is a case-insensitive part of a participant's name or address: only calls
+	// with such a leg; "" matches every call.
+	Participant string
+}
+
+// MatchesInstance reports whether an instance row passes the window and the meeting filter.
+func (q HistoryQuery) MatchesInstance(x Instance) bool {
+	if !Overlaps(x.StartedAt, x.EndedAt, q.From, q.To) {
+		return false
+	}
+	m := strings.ToLower(q.Meeting)
+	return m == "" || strings.Contains(strings.ToLower(x.Name), m) || strings.HasPrefix(strings.ToLower(x.CallCorrelator), m)
+}
+
+// MatchesLeg reports whether a leg passes the participant filter.
+func (q HistoryQuery) MatchesLeg(l Leg) bool {
+	p := strings.ToLower(q.Participant)
+	return p == "" || strings.Contains(strings.ToLower(l.DisplayName), p) ||
+		strings.Contains(strings.ToLower(l.RemoteParty), p) || strings.Contains(strings.ToLower(l.RemoteAddress), p)
+}
+
 // Overlaps reports whether a row that ran from start to end (end zero: still running) touched
 // [from, to). Stores use the same rule so every engine returns the same rows.
 func Overlaps(start, end, from, to time.Time) bool {

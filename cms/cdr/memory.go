@@ -86,22 +86,29 @@ func (s *Memory) Records() []StoredRecord {
 	return out
 }
 
-// HistoryRows returns the instances that overlap [from, to), and every leg and recording of
-// those calls, plus legs overlapping the window whose call is unknown.
-func (s *Memory) HistoryRows(_ context.Context, from, to time.Time) (Rows, error) {
+// HistoryRows answers q (see HistoryQuery).
+func (s *Memory) HistoryRows(_ context.Context, q HistoryQuery) (Rows, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var rows Rows
 	calls := map[callKey]bool{}
+	matching := map[callKey]bool{} // calls with a leg that passes the participant filter
+	for _, l := range s.legs {
+		if q.MatchesLeg(l) {
+			matching[callKey{l.Node, l.CallID}] = true
+		}
+	}
 	for k, x := range s.instances {
-		if Overlaps(x.StartedAt, x.EndedAt, from, to) {
+		if q.MatchesInstance(x) && (q.Participant == "" || matching[k]) {
 			rows.Instances = append(rows.Instances, x)
 			calls[k] = true
 		}
 	}
 	for _, l := range s.legs {
-		_, known := s.instances[callKey{l.Node, l.CallID}]
-		if calls[callKey{l.Node, l.CallID}] || !known && Overlaps(l.StartedAt, l.EndedAt, from, to) {
+		k := callKey{l.Node, l.CallID}
+		_, known := s.instances[k]
+		orphan := !known && q.Meeting == "" && q.MatchesLeg(l) && Overlaps(l.StartedAt, l.EndedAt, q.From, q.To)
+		if calls[k] || orphan {
 			rows.Legs = append(rows.Legs, l)
 		}
 	}

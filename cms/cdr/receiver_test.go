@@ -56,7 +56,7 @@ func postTo(t *testing.T, srv *httptest.Server, path, contentType string, body [
 
 func history(t *testing.T, m *Memory) []Meeting {
 	t.Helper()
-	rows, err := m.HistoryRows(context.Background(), time.Time{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
+	rows, err := m.HistoryRows(context.Background(), HistoryQuery{To: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,6 @@ func cdrPosts(t *testing.T) []struct{ node, body string } {
 	return posts
 }
 
-
 func postAll(t *testing.T, sink cdr.Sink, posts []struct{ node, body string }) {
 	t.Helper()
 	srv := httptest.NewServer(cdr.NewReceiver(cdr.ReceiverConfig{Token: "tok", Sink: sink,

@@ -87,28 +87,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // parseDemoFlags returns the options, or an exit code >= 0 when the command must stop.
 func parseDemoFlags(args []string, stdout, stderr io.Writer) (DemoOptions, int) {
 	fs := flag.NewFlagSet("nfmm demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the page and the fake Slack listen (loopback only)")
-	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges, 1-%d", cmssim.MaxNodes))
+	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges, 1-%d", config.MaxNodes))
 	seed := fs.Int64("seed", 1, "seed of the demo meetings")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: nfmm demo [--addr 127.0.0.1:8080] [--nodes 3] [--seed 1]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return DemoOptions{}, 0
-		}
-		return DemoOptions{}, 2
+	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+		return DemoOptions{}, code
 	}
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if *nodes < 1 || *nodes > cmssim.MaxNodes {
-		problems = append(problems, fmt.Sprintf("--nodes %d: want 1-%d", *nodes, cmssim.MaxNodes))
+	if *nodes < 1 || *nodes > config.MaxNodes {
+		problems = append(problems, fmt.Sprintf("--nodes %d: want 1-%d", *nodes, config.MaxNodes))
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "nfmm demo: %s\n", strings.Join(problems, "; "))

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 )
 
 // subcommand runs one `nfmm <name>`; it returns the process exit code.
@@ -22,9 +24,10 @@ func subcommands(version string) map[string]subcommand {
 		"demo": cmdDemo,
 		"sim":  cmdSim,
 		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) int {
-			fmt.Fprintln(stdout, "nfmm", version)
+			printVersion(stdout, version)
 			return 0
 		},
+		"completion": cmdCompletion,
 	}
 }
 
@@ -55,9 +58,34 @@ func usage(w io.Writer) {
   run                 the Slack bot (default): socket mode, /cms, scheduled reports
   exec [--json] TEXT  run one command against CMS_NODES and print the result, e.g. nfmm exec calls
   demo                the whole bot in a browser: CMS emulator + fake Slack + bot, no tokens needed
-  sim                 a CMS cluster emulator on loopback, for trying NFMM against "real" HTTP
-  version             print the version
+  sim [--env]         a CMS cluster emulator on loopback, for trying NFMM against "real" HTTP
+  version             print the version, the commit and the Go version
+  completion SHELL    print a completion script for bash, zsh or fish
 
 Configuration comes from the environment and .env (see .env.example).
 `)
+}
+
+// buildCommit is the source commit, set at build time with
+// -ldflags "-X github.com/nfmm/nfmm/app.buildCommit=…" where the build has no .git (the
+// Docker build); empty means the Go build information's vcs.revision.
+var buildCommit = ""
+
+// printVersion prints the version, the commit and the Go toolchain that built the binary.
+func printVersion(w io.Writer, version string) {
+	commit, modified := buildCommit, ""
+	if info, ok := debug.ReadBuildInfo(); ok && commit == "" {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				commit = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				modified = " (modified)"
+			}
+		}
+	}
+	if commit == "" {
+		commit = "unknown"
+	}
+	fmt.Fprintf(w, "nfmm %s\ncommit %s%s\n%s %s/%s\n", version, commit, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -27,7 +27,10 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 			`path: /healthz`, `limits:`, `requests:`,
 		}},
 		{"../Dockerfile", []string{
-			`^FROM golang:1\.26 AS build$`, `CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main\.version=`,
+			`^FROM golang:1\.26 AS build$`, `CGO_ENABLED=0 go build -trimpath`,
+			`-ldflags "-s -w -X main\.version=\$\{VERSION\} -X github\.com/nfmm/nfmm/app\.buildCommit=\$\{COMMIT\}"`,
+			`org\.opencontainers\.image\.version="\$\{VERSION\}"`, `org\.opencontainers\.image\.revision="\$\{COMMIT\}"`,
+			`org\.opencontainers\.image\.created=`, `org\.opencontainers\.image\.source=`,
 			`^FROM gcr\.io/distroless/static`, `^USER nonroot`, `^ENTRYPOINT \["/nfmm"\]$`, `^CMD \["run"\]$`,
 		}},
 	}

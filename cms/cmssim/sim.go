@@ -20,9 +20,9 @@ const (
 	DefaultPassword = "cms-sim-demo"
 )
 
-// MaxNodes bounds Options.Nodes: a real CMS cluster is far smaller (Cisco supports up to 24 call
-// bridges), so anything above this is a mistake rather than a wish.
-const MaxNodes = 64
+// MaxNodes bounds Options.Nodes: Cisco documents CMS clusters of up to 24 call bridges. It is
+// the same limit as config.MaxNodes (CMS_NODES, sim:N), so demo, sim and config agree.
+const MaxNodes = 24
 
 // Scenario selects the data a new emulator starts with.
 type Scenario string

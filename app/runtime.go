@@ -136,7 +136,7 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 	}
 	return commands.New(commands.Config{
 		Cluster:  cluster,
-		Policy:   commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels},
+		Policy:   commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
 		Audit:    audit,
 		Logger:   o.Logger,
 		Schedule: configSchedule(cfg),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,10 +39,32 @@ var _ commands.AuditSink = (*AuditHandler)(nil)
 
 type auditSink struct {
 	channel string
-	lines   chan string
+	lines   chan string // actions that happened or failed: posted ahead of every refusal
 	log     *slog.Logger
 	dropped atomic.Int64
+
+	// Refusals cost the refused user nothing, so anyone could flood the channel with them and
+	// crowd out real actions. They have their own small queue, posted only when lines is empty,
+	// and each actor gets one line per refusalWindow; later refusals in the window are counted
+	// and summed up in one line when it ends (flushRefusals).
+	refusals chan string
+	window   time.Duration
+	now      func() time.Time
+	mu       sync.Mutex
+	refused  map[string]*refusalCount // actor -> the current window
 }
+
+// refusalCount is one actor's refusals in the window that started at start.
+type refusalCount struct {
+	start time.Time
+	more  int // refusals after the one posted
+}
+
+// Refusal collapsing: one line per actor per window, and at most refusalQueue lines waiting.
+const (
+	refusalWindow = time.Minute
+	refusalQueue  = 32
+)
 
 // NewAuditHandler queues up to queue lines (<= 0: 256) for channel; drops are reported on log.
 func NewAuditHandler(channel string, queue int, log *slog.Logger) *AuditHandler {
@@ -51,7 +74,11 @@ func NewAuditHandler(channel string, queue int, log *slog.Logger) *AuditHandler 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &AuditHandler{sink: &auditSink{channel: channel, lines: make(chan string, queue), log: log}}
+	return &AuditHandler{sink: &auditSink{
+		channel: channel, lines: make(chan string, queue), log: log,
+		refusals: make(chan string, min(queue, refusalQueue)), window: refusalWindow, now: time.Now,
+		refused: make(map[string]*refusalCount),
+	}}
 }
 
 // Channel is where the lines go.
@@ -65,14 +92,65 @@ func (h *AuditHandler) Audit(_ context.Context, e commands.AuditEvent) {
 	if e.Op == "" {
 		return
 	}
-	line := auditLine(e)
-	select {
-	case h.sink.lines <- line:
-	default:
-		n := h.sink.dropped.Add(1)
-		h.sink.log.Warn("audit channel queue full: line dropped (the JSON audit log still has the record)",
-			"channel", h.sink.channel, "dropped_total", n)
+	if e.Outcome == commands.OutcomeDenied {
+		// Someone NFMM does not serve at all is noise, not an operator's concern: the JSON
+		// audit log has the record.
+		if e.Role != commands.RoleNone {
+			h.sink.refusal(e.Actor, auditLine(e))
+		}
+		return
 	}
+	h.sink.queue(h.sink.lines, auditLine(e))
+}
+
+// queue adds a line without blocking; a full queue drops it with a warning.
+func (s *auditSink) queue(q chan string, line string) {
+	select {
+	case q <- line:
+	default:
+		n := s.dropped.Add(1)
+		s.log.Warn("audit channel queue full: line dropped (the JSON audit log still has the record)",
+			"channel", s.channel, "dropped_total", n)
+	}
+}
+
+// refusal queues the actor's first refusal of a window and counts the rest.
+func (s *auditSink) refusal(actor, line string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.refused[actor]; c != nil && now.Sub(c.start) < s.window {
+		c.more++
+		return
+	}
+	s.flushLocked(actor)
+	s.refused[actor] = &refusalCount{start: now}
+	s.queue(s.refusals, line)
+}
+
+// flushRefusals sums up the windows that ended by now (all of them when all is set): one line
+// per actor with refusals that were counted but not posted.
+func (s *auditSink) flushRefusals(now time.Time, all bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for actor, c := range s.refused {
+		if all || now.Sub(c.start) >= s.window {
+			s.flushLocked(actor)
+		}
+	}
+}
+
+func (s *auditSink) flushLocked(actor string) {
+	c := s.refused[actor]
+	if c == nil {
+		return
+	}
+	delete(s.refused, actor)
+	if c.more == 0 {
+		return
+	}
+	s.queue(s.refusals, fmt.Sprintf("⛔ %s was refused %s more in the %s after %s",
+		mention("@", actor), plural(c.more, "time", "times"), s.window, c.start.UTC().Format("15:04:05 UTC")))
 }
 
 // auditVerb is how a line names an operation: done is past tense for success; do is the
@@ -195,24 +273,40 @@ func (b *Bot) startAudit(ctx context.Context) (stop func()) {
 }
 
 // auditLoop posts lines one by one (Bot.Post paces them per channel and retries a 429 once),
-// until flush is closed; then it posts what is queued and returns.
+// actions ahead of refusals, until flush is closed; then it posts what is queued and returns.
 func (b *Bot) auditLoop(ctx context.Context, s *auditSink, flush <-chan struct{}) {
+	tick := time.NewTicker(max(s.window/4, 10*time.Millisecond))
+	defer tick.Stop()
 	for {
+		select {
+		case line := <-s.lines: // never behind a refusal
+			b.postAuditLine(ctx, s.channel, line)
+			continue
+		default:
+		}
 		select {
 		case line := <-s.lines:
 			b.postAuditLine(ctx, s.channel, line)
+		case line := <-s.refusals:
+			b.postAuditLine(ctx, s.channel, line)
+		case <-tick.C:
+			s.flushRefusals(s.now(), false)
 		case <-flush:
-			for {
-				select {
-				case line := <-s.lines:
-					if ctx.Err() != nil {
-						return
+			s.flushRefusals(s.now(), true)
+			for _, q := range []chan string{s.lines, s.refusals} {
+				for drained := false; !drained; {
+					select {
+					case line := <-q:
+						if ctx.Err() != nil {
+							return
+						}
+						b.postAuditLine(ctx, s.channel, line)
+					default:
+						drained = true
 					}
-					b.postAuditLine(ctx, s.channel, line)
-				default:
-					return
 				}
 			}
+			return
 		}
 	}
 }

@@ -19,7 +19,7 @@ type auditRecord struct {
 }
 
 func (r auditRecord) event() commands.AuditEvent {
-	return commands.AuditEvent{Actor: r.actor, Channel: r.channel, Op: commands.Op(r.op), Media: commands.Media(r.media),
+	return commands.AuditEvent{Actor: r.actor, Role: commands.RoleViewer, Channel: r.channel, Op: commands.Op(r.op), Media: commands.Media(r.media),
 		Presenter: r.presenter, Meeting: r.meeting, Participant: r.participant, Nodes: r.nodes, Outcome: r.outcome, Error: r.err}
 }
 
@@ -65,6 +65,13 @@ func TestAuditLine(t *testing.T) {
 			h.Audit(context.Background(), tt.rec.event())
 			select {
 			case got := <-h.sink.lines:
+				if got != tt.want {
+					t.Errorf("line\n got %q\nwant %q", got, tt.want)
+				}
+			case got := <-h.sink.refusals:
+				if tt.rec.outcome != commands.OutcomeDenied {
+					t.Errorf("a %s line was queued as a refusal", tt.rec.outcome)
+				}
 				if got != tt.want {
 					t.Errorf("line\n got %q\nwant %q", got, tt.want)
 				}
@@ -207,5 +214,101 @@ func TestE2EAuditQueueNeverBlocksActions(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("shutdown took %v with a rate-limited audit channel", d)
+	}
+}
+
+// Refusals are collapsed to one line per actor per minute and summed up when the minute ends;
+// refusals of users with no role are not posted at all (issue 12 item 5).
+func TestAuditHandlerCollapsesRefusals(t *testing.T) {
+	clock := newTestClock()
+	h := NewAuditHandler("DAUDIT", 0, nil)
+	h.sink.now = clock.Now
+	refusal := func(actor string, role commands.Role) commands.AuditEvent {
+		e := auditRecord{actor: actor, channel: "C1", op: "mute", participant: "Alice", outcome: commands.OutcomeDenied}.event()
+		e.Role = role
+		return e
+	}
+	for range 300 {
+		h.Audit(context.Background(), refusal("U1", commands.RoleViewer))
+		h.Audit(context.Background(), refusal("UNOBODY", commands.RoleNone))
+	}
+	h.Audit(context.Background(), refusal("U2", commands.RoleViewer))
+	h.Audit(context.Background(), auditRecord{actor: "UOP", op: "disconnect", participant: "Bob", outcome: commands.OutcomeOK}.event())
+	if got := drainLines(h.sink.lines); len(got) != 1 || !strings.Contains(got[0], "disconnected Bob") {
+		t.Errorf("action lines = %q, want the disconnect alone", got)
+	}
+	got := drainLines(h.sink.refusals)
+	if len(got) != 2 || !strings.Contains(got[0], "<@U1> was refused: mute Alice") || !strings.Contains(got[1], "<@U2>") {
+		t.Errorf("refusal lines = %q, want one for U1 and one for U2, none for a user with no role", got)
+	}
+	clock.Advance(30 * time.Second)
+	h.sink.flushRefusals(clock.Now(), false)
+	if got := drainLines(h.sink.refusals); len(got) != 0 {
+		t.Errorf("summed up before the minute ended: %q", got)
+	}
+	clock.Advance(31 * time.Second)
+	h.sink.flushRefusals(clock.Now(), false)
+	if got := drainLines(h.sink.refusals); len(got) != 1 || !strings.Contains(got[0], "<@U1> was refused 299 times more in the 1m0s after") {
+		t.Errorf("summary lines = %q, want one for U1's 299 further refusals (U2 had no more)", got)
+	}
+	// A new minute starts with a line again.
+	h.Audit(context.Background(), refusal("U1", commands.RoleViewer))
+	if got := drainLines(h.sink.refusals); len(got) != 1 || !strings.Contains(got[0], "<@U1> was refused: mute") {
+		t.Errorf("after the window: %q, want U1's refusal line", got)
+	}
+	if h.Dropped() != 0 {
+		t.Errorf("Dropped() = %d, want 0", h.Dropped())
+	}
+}
+
+func drainLines(q chan string) []string {
+	var out []string
+	for {
+		select {
+		case l := <-q:
+			out = append(out, l)
+		default:
+			return out
+		}
+	}
+}
+
+// A flood of refused commands never keeps an operator's action out of the audit channel: the
+// poster is stuck on a rate limit while 300 refusals and then a real disconnect arrive
+// (issue 12 item 5).
+func TestE2EAuditRefusalFloodCannotCrowdOutActions(t *testing.T) {
+	feed := NewAuditHandler(testAuditChannel, 16, nil)
+	h := newAuditHarness(t, feed, 5*time.Second)
+	m := h.board()
+	alice, bob := legByName(t, m, "Alice"), legByName(t, m, "Bob")
+	h.fake.Fail("chat.postMessage", 1, 2*time.Second) // the first audit post waits out a 429
+	for i := range 300 {
+		env, err := h.fake.SlashCommand(testViewer, testChannel, slashCommand, "mute "+alice.ID)
+		if err != nil {
+			t.Fatalf("refused mute %d: %v", i, err)
+		}
+		h.waitAck(env)
+	}
+	h.eventually("the 300 refusals are audited", func() bool {
+		return strings.Count(h.audit.String(), `"outcome":"denied"`) == 300
+	})
+	h.slash(testOperator, "disconnect "+bob.ID)
+	want := "✅ <@" + testOperator + "> disconnected Bob (cb2) from *Board review*"
+	h.eventually("the operator's disconnect reaches the audit channel", func() bool {
+		for _, l := range h.auditLines(1) {
+			if strings.HasPrefix(l, want) {
+				return true
+			}
+		}
+		return false
+	})
+	refusals := 0
+	for _, l := range h.auditLines(1) {
+		if strings.Contains(l, "was refused") {
+			refusals++
+		}
+	}
+	if refusals > 2 {
+		t.Errorf("%d refusal lines for one viewer's 300 refusals within a minute, want 1 (plus at most its summary)", refusals)
 	}
 }

@@ -22,6 +22,7 @@ const (
 type AuditEvent struct {
 	Time        time.Time
 	Actor       string // Slack user id, or "local" for the terminal
+	Role        Role   // the actor's role where it acted (the audit channel skips refusals of RoleNone)
 	Channel     string // Slack channel id; "" for the terminal
 	Op          Op
 	Media       Media  // mute and unmute: audio, video or both; "" for the other operations
@@ -108,7 +109,7 @@ func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResul
 // before acting), err its error.
 func (s *Service) auditEvent(a Actor, c Command, r *ActionResult, err error) AuditEvent {
 	e := AuditEvent{
-		Time: s.now(), Actor: a.UserID, Channel: a.ChannelID, Op: c.Op,
+		Time: s.now(), Actor: a.UserID, Role: s.policy.RoleOf(a), Channel: a.ChannelID, Op: c.Op,
 		Meeting: c.Meeting, Participant: c.Participant, LegID: c.Participant, Outcome: OutcomeOK,
 	}
 	switch c.Op {

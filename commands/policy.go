@@ -30,6 +30,18 @@ type Policy struct {
 	Operators []string // user ids or user-group ids
 	Viewers   []string
 	Channels  []string
+	// AdminContact is who refusals tell people to ask (NFMM_ADMIN_CONTACT, e.g. "@cms-admins");
+	// "" says "an NFMM admin". Refusals name a person to ask, never a variable to set: the
+	// person refused cannot set it.
+	AdminContact string
+}
+
+// contact is who to ask, as refusals say it.
+func (p Policy) contact() string {
+	if p.AdminContact != "" {
+		return p.AdminContact
+	}
+	return "an NFMM admin"
 }
 
 // RoleOf returns the actor's role. The terminal is a local operator and skips the channel check.
@@ -90,13 +102,13 @@ func (p Policy) Allowed(a Actor, op Op) error {
 func (p Policy) denial(a Actor, role Role) string {
 	switch {
 	case role == RoleNone && len(p.Channels) > 0 && !slices.Contains(p.Channels, a.ChannelID):
-		return "NFMM does not answer in this channel; the channels it serves are set by NFMM_CHANNELS."
+		return "NFMM does not answer in this channel: use a channel it serves, or ask " + p.contact() + " to add this one."
 	case role == RoleNone:
-		return "You may not use NFMM; ask an admin to add your Slack user id (" + a.UserID + ") to NFMM_VIEWERS."
+		return "You may not use NFMM: ask " + p.contact() + " for access (your Slack user id is " + a.UserID + ")."
 	case len(p.Operators) == 0:
-		return "Nobody may change calls yet: set NFMM_OPERATORS=U123,… (Slack user or user-group ids, * for everyone) and restart NFMM."
+		return "Nobody may change calls yet: ask " + p.contact() + " to name NFMM's operators."
 	default:
-		return "Only NFMM operators may change calls; ask an admin to add your Slack user id (" + a.UserID + ") to NFMM_OPERATORS."
+		return "Only NFMM operators may change calls: ask " + p.contact() + " to make you one (your Slack user id is " + a.UserID + ")."
 	}
 }
 
@@ -105,5 +117,5 @@ func (p Policy) setupNote() string {
 	if len(p.Operators) > 0 {
 		return ""
 	}
-	return "Nobody may change calls yet: set NFMM_OPERATORS=U123,… (Slack user or user-group ids, * for everyone)."
+	return "Nobody may change calls yet: ask " + p.contact() + " to name NFMM's operators."
 }

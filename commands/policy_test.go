@@ -49,10 +49,15 @@ func TestAllowedMessages(t *testing.T) {
 	}{
 		{"viewer reads", Policy{}, Actor{UserID: "U1"}, OpCalls, ""},
 		{"report for viewers", Policy{}, Actor{UserID: "U1"}, OpReport, ""},
-		{"no operators configured", Policy{}, Actor{UserID: "U1"}, OpMute, "set NFMM_OPERATORS=U123"},
-		{"not an operator", Policy{Operators: []string{"U2"}}, Actor{UserID: "U1"}, OpDisconnect, "add your Slack user id (U1) to NFMM_OPERATORS"},
-		{"wrong channel", Policy{Channels: []string{"C1"}}, Actor{UserID: "U1", ChannelID: "C9"}, OpCalls, "NFMM_CHANNELS"},
-		{"not a viewer", Policy{Viewers: []string{"U2"}}, Actor{UserID: "U1"}, OpCalls, "NFMM_VIEWERS"},
+		{"no operators configured", Policy{}, Actor{UserID: "U1"}, OpMute, "Nobody may change calls yet: ask an NFMM admin to name NFMM's operators."},
+		{"not an operator", Policy{Operators: []string{"U2"}}, Actor{UserID: "U1"}, OpDisconnect, "Only NFMM operators may change calls: ask an NFMM admin to make you one (your Slack user id is U1)."},
+		{"wrong channel", Policy{Channels: []string{"C1"}}, Actor{UserID: "U1", ChannelID: "C9"}, OpCalls, "NFMM does not answer in this channel: use a channel it serves, or ask an NFMM admin to add this one."},
+		{"not a viewer", Policy{Viewers: []string{"U2"}}, Actor{UserID: "U1"}, OpCalls, "You may not use NFMM: ask an NFMM admin for access (your Slack user id is U1)."},
+		// Refusals name who to ask (NFMM_ADMIN_CONTACT), never a variable the user cannot set.
+		{"contact: no operators", Policy{AdminContact: "@cms-admins"}, Actor{UserID: "U1"}, OpMute, "ask @cms-admins to name NFMM's operators"},
+		{"contact: not an operator", Policy{Operators: []string{"U2"}, AdminContact: "@cms-admins"}, Actor{UserID: "U1"}, OpDisconnect, "ask @cms-admins to make you one"},
+		{"contact: wrong channel", Policy{Channels: []string{"C1"}, AdminContact: "@cms-admins"}, Actor{UserID: "U1", ChannelID: "C9"}, OpCalls, "ask @cms-admins to add this one"},
+		{"contact: not a viewer", Policy{Viewers: []string{"U2"}, AdminContact: "@cms-admins"}, Actor{UserID: "U1"}, OpCalls, "ask @cms-admins for access"},
 		{"help always", Policy{Viewers: []string{"U2"}}, Actor{UserID: "U1"}, OpHelp, ""},
 		{"operator acts", Policy{Operators: []string{"U1"}}, Actor{UserID: "U1"}, OpPresenter, ""},
 	}
@@ -71,6 +76,9 @@ func TestAllowedMessages(t *testing.T) {
 			}
 			if !strings.Contains(UserMessage(err), tt.contain) {
 				t.Errorf("message %q does not contain %q", UserMessage(err), tt.contain)
+			}
+			if strings.Contains(UserMessage(err), "NFMM_") {
+				t.Errorf("message %q names a variable instead of who to ask", UserMessage(err))
 			}
 		})
 	}
@@ -96,8 +104,13 @@ func TestHelpListsOnlyAllowed(t *testing.T) {
 		t.Errorf("operator help = %s, want every command", got)
 	}
 	r, _ := New(Config{Cluster: newFake(t, "cb1")}).Run(context.Background(), Actor{UserID: "U2"}, "help")
-	if note := r.(*HelpResult).Note; !strings.Contains(note, "NFMM_OPERATORS=") {
-		t.Errorf("help note without operators = %q, want how to configure them", note)
+	if note := r.(*HelpResult).Note; !strings.Contains(note, "ask an NFMM admin to name NFMM's operators") || strings.Contains(note, "NFMM_") {
+		t.Errorf("help note without operators = %q, want who to ask, not a variable", note)
+	}
+	viewer := Config{Cluster: newFake(t, "cb1"), Policy: Policy{Operators: []string{"U1"}, AdminContact: "@cms-admins"}}
+	r, _ = New(viewer).Run(context.Background(), Actor{UserID: "U2"}, "help")
+	if note := r.(*HelpResult).Note; note != "You may look; to change calls, ask @cms-admins." {
+		t.Errorf("viewer's help note = %q, want who to ask", note)
 	}
 	r, _ = New(Config{Cluster: newFake(t, "cb1")}).Run(context.Background(), Actor{UserID: "local", Local: true}, "help")
 	if note := r.(*HelpResult).Note; note != "" {
@@ -152,7 +165,7 @@ func TestRefusalIsAuditedAndSendsNothing(t *testing.T) {
 					t.Errorf("audit record lacks %q: %v", k, r)
 				}
 			}
-			if !strings.Contains(r["error"].(string), "NFMM_OPERATORS") {
+			if !strings.Contains(r["error"].(string), "Only NFMM operators may change calls") {
 				t.Errorf("audit error = %v", r["error"])
 			}
 		})

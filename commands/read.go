@@ -276,7 +276,7 @@ func (s *Service) help(a Actor, topic string) *HelpResult {
 	case role == RoleNone:
 		r.Note = s.policy.denial(a, role)
 	case role == RoleViewer && len(s.policy.Operators) > 0:
-		r.Note = "You may look; only NFMM operators (NFMM_OPERATORS) may change calls."
+		r.Note = "You may look; to change calls, ask " + s.policy.contact() + "."
 	case topic != "" && len(r.Entries) == 0:
 		r.Note = s.policy.denial(a, role)
 	}

@@ -87,6 +87,7 @@ type Config struct {
 	ReportQuiet        bool     // stay silent when there are no calls
 	ReportsDisabled    bool     // NFMM_REPORTS=off: this replica runs no scheduler
 	AuditChannel       string
+	AdminContact       string // NFMM_ADMIN_CONTACT: who refusals say to ask; "" = "an NFMM admin"
 	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
 	LogLevel           string // debug, info, warn or error
 

@@ -181,6 +181,9 @@ func TestLoadProblems(t *testing.T) {
 		{"http addr with a malformed host name", ModeRun, with("NFMM_HTTP_ADDR=bad_host!:9090"), []string{
 			`NFMM_HTTP_ADDR: "bad_host!:9090": "bad_host!" is not an IP address or host name`,
 		}},
+		{"admin contact too long", ModeRun, with("NFMM_ADMIN_CONTACT=" + strings.Repeat("a", 81)), []string{
+			"NFMM_ADMIN_CONTACT: longer than 80 characters",
+		}},
 		{"300 nodes", ModeRun, with("CMS_NODES=" + manyNodes(300)), []string{
 			"CMS_NODES: 300 nodes; NFMM supports a cluster of at most 24 call bridges",
 		}},

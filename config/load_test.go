@@ -77,11 +77,12 @@ func TestLoadGood(t *testing.T) {
 			eq(t, "Reports", c.Reports, []Report(nil))
 			eq(t, "ReportsDisabled", c.ReportsDisabled, true)
 		}},
-		{"policy lists", ModeRun, with("NFMM_OPERATORS= U0123ABCD, S0G1ROUP ,", "NFMM_VIEWERS=*", "NFMM_CHANNELS=C0123ABCD,G0123ABCD,D0123ABCD,*", "NFMM_AUDIT_CHANNEL=#cms-audit"), func(t *testing.T, c Config) {
+		{"policy lists", ModeRun, with("NFMM_OPERATORS= U0123ABCD, S0G1ROUP ,", "NFMM_VIEWERS=*", "NFMM_CHANNELS=C0123ABCD,G0123ABCD,D0123ABCD,*", "NFMM_AUDIT_CHANNEL=#cms-audit", "NFMM_ADMIN_CONTACT= @cms-admins "), func(t *testing.T, c Config) {
 			eq(t, "Operators", c.Operators, []string{"U0123ABCD", "S0G1ROUP"})
 			eq(t, "Viewers", c.Viewers, []string{"*"})
 			eq(t, "Channels", c.Channels, []string{"C0123ABCD", "G0123ABCD", "D0123ABCD", "*"})
 			eq(t, "AuditChannel", c.AuditChannel, "#cms-audit")
+			eq(t, "AdminContact", c.AdminContact, "@cms-admins")
 		}},
 		{"tuning and operations", ModeRun, with("CMS_TIMEOUT=2500ms", "CMS_CONCURRENCY=64", "CMS_INSECURE_SKIP_VERIFY=TRUE",
 			"NFMM_HTTP_ADDR=off", "NFMM_LOG_LEVEL=DEBUG", "SLACK_API_URL=http://127.0.0.1:8080/api"), func(t *testing.T, c Config) {

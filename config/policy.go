@@ -1,6 +1,11 @@
 package config
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Slack ids are upper-case alphanumerics whose first letter gives the kind:
 // https://api.slack.com/changelog/2016-08-11-user-id-format-changes
@@ -29,6 +34,26 @@ func (l *loader) policy() {
 		l.cfg.Channels = append(l.cfg.Channels, c)
 	}
 	l.cfg.AuditChannel = l.channel("NFMM_AUDIT_CHANNEL", l.env("NFMM_AUDIT_CHANNEL"))
+	l.cfg.AdminContact = l.adminContact()
+}
+
+// maxAdminContact bounds NFMM_ADMIN_CONTACT: it is quoted in every refusal.
+const maxAdminContact = 80
+
+// adminContact reads NFMM_ADMIN_CONTACT, who refusals tell people to ask (e.g. @cms-admins or
+// "the video team in #video-help"). It is shown as plain text, never as a mention.
+func (l *loader) adminContact() string {
+	const name = "NFMM_ADMIN_CONTACT"
+	v := l.env(name)
+	switch {
+	case utf8.RuneCountInString(v) > maxAdminContact:
+		l.fail(name, "longer than %d characters", maxAdminContact)
+		return ""
+	case strings.ContainsFunc(v, unicode.IsControl):
+		l.fail(name, "contains a control character")
+		return ""
+	}
+	return v
 }
 
 func (l *loader) principals(name string) []string {

@@ -5,8 +5,9 @@
 //	go run ./bench                          # every scenario, median of 5 runs
 //	go run ./bench -scenario calls,call     # some of them
 //	go run ./bench -plot docs/performance.png  # wall time versus nodes, as a PNG
+//	go run ./bench -scenario hostile        # peak RSS of each hostile CMS answer (issue 12)
 //
-// See docs/performance.md for the method and the figures.
+// See docs/performance.md for the method and the figures, docs/reliability.md for hostile.
 package main
 
 import (
@@ -22,7 +23,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh"}
+var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh", "hostile"}
 
 func main() {
 	runs := flag.Int("runs", 5, "timed runs per scenario (the median is reported)")

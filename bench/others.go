@@ -36,6 +36,13 @@ func runOthers(ctx context.Context, w io.Writer, p params, runs int, want map[st
 		rr = &r
 	}
 	printSlack(w, sr, rr)
+	if want["hostile"] {
+		rows, err := runHostile(ctx)
+		if err != nil {
+			return fmt.Errorf("hostile: %w", err)
+		}
+		printHostile(w, rows)
+	}
 	return nil
 }
 

@@ -121,7 +121,11 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func runChild(ctx context.Context, mode string, runs int, w io.Writer) error {
-	if mode != "scale" {
+	switch mode {
+	case "hostile":
+		return runHostileChild(ctx, w)
+	case "scale":
+	default:
 		return fmt.Errorf("unknown child mode %q", mode)
 	}
 	rec := &recorder{base: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: defaultParams.K}, bodies: map[string][]byte{}}

@@ -43,7 +43,7 @@ func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster
 }
 
 func newSimCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
-	sim, err := cmssim.Start(cmssim.Options{Nodes: cfg.SimNodes, Scenario: cmssim.ScenarioDemo, Seed: 1})
+	sim, err := cmssim.Start(cmssim.Options{Nodes: cfg.SimNodes, Scenario: cmssim.ScenarioDemo, Seed: 1, Live: o.SimLive})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start the CMS emulator: %w", err)
 	}

@@ -37,6 +37,7 @@ refused, some node could not be read, some legs failed…); 2 usage or configura
   nfmm exec --json participant 9fea4ad1
   nfmm exec presenter "board review" alice
   nfmm exec help
+  nfmm exec watch --json "board review"   (streams changes until Ctrl-C; one JSON object a line)
 `
 
 // Exit codes of nfmm exec (README, "The terminal").
@@ -136,7 +137,12 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			logger.Warn(w)
 		}
 	}
-	cluster, release, err := NewCluster(ctx, cfg, Options{Logger: logger})
+	meeting, watching := watchArgs(a.text)
+	opts := Options{Logger: logger}
+	if watching {
+		opts.SimLive = demoLiveEvery
+	}
+	cluster, release, err := NewCluster(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec: CMS:", err)
 		return exitUsage
@@ -155,6 +161,10 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
 	svc := NewService(cfg, cluster, Options{Logger: svcLog, Audit: audit})
+	if watching {
+		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: cluster, svc: svc,
+			logger: logger, stdout: stdout, stderr: stderr})
+	}
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
 	code = printExec(a, r, err, stdout, stderr)
 	if !a.verbose && failedOnCMS(r, err) {

@@ -32,6 +32,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// PostInterval overrides the bot's per-channel spacing of new posts (0: the bot's default).
 	PostInterval time.Duration
+	// SimLive makes the meetings of CMS_NODES=sim change by themselves every SimLive (0: they
+	// hold still), for `exec watch` against the built-in emulator.
+	SimLive time.Duration
 }
 
 func (o Options) withDefaults() Options {

@@ -18,6 +18,15 @@ func (l *loader) cms() {
 	l.cmsTLS()
 	l.cfg.CMSTimeout = l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
 	l.cfg.CMSConcurrency = l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
+	l.cfg.CMSEvents = DefaultCMSEvents
+	switch v := strings.ToLower(l.env("CMS_EVENTS")); v {
+	case "":
+	case "auto", "on", "off":
+		l.cfg.CMSEvents = v
+	default:
+		l.fail("CMS_EVENTS", "%q is not auto, on or off", v)
+	}
+	l.cfg.PollInterval = l.duration("NFMM_POLL_INTERVAL", DefaultPollInterval, 500*time.Millisecond, 10*time.Minute)
 }
 
 func (l *loader) cmsNodes() {

@@ -64,6 +64,8 @@ const (
 	MaxNodes              = 24 // CMS clusters are documented for up to 24 call bridges
 	DefaultCMSTimeout     = 10 * time.Second
 	DefaultCMSConcurrency = 8
+	DefaultCMSEvents      = "auto"
+	DefaultPollInterval   = 5 * time.Second
 	MaxCMSConcurrency     = 64
 	DefaultHTTPAddr       = "127.0.0.1:9090"
 	DefaultLogLevel       = "info"
@@ -80,6 +82,8 @@ type Config struct {
 	InsecureSkipVerify bool
 	CMSTimeout         time.Duration
 	CMSConcurrency     int
+	CMSEvents          string        // CMS_EVENTS: auto (default), on or off
+	PollInterval       time.Duration // NFMM_POLL_INTERVAL: REST polling of nodes without events
 	Operators          []string
 	Viewers            []string
 	Channels           []string

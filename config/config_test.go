@@ -130,6 +130,10 @@ func TestLoadProblems(t *testing.T) {
 			`CMS_TIMEOUT: "10" is not a duration (e.g. 10s, 1m30s)`,
 			"CMS_CONCURRENCY: 65 is out of range: use 1 to 64",
 		}},
+		{"events mode and poll interval", ModeRun, with("CMS_EVENTS=sometimes", "NFMM_POLL_INTERVAL=1ms"), []string{
+			`CMS_EVENTS: "sometimes" is not auto, on or off`,
+			"NFMM_POLL_INTERVAL: 1ms is out of range: use 500ms to 10m0s",
+		}},
 		{"timeout out of range, concurrency not a number", ModeRun, with("CMS_TIMEOUT=1h", "CMS_CONCURRENCY=many"), []string{
 			"CMS_TIMEOUT: 1h0m0s is out of range: use 100ms to 5m0s",
 			`CMS_CONCURRENCY: "many" is not a whole number`,

@@ -58,9 +58,9 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 	if cfg.HTTPAddr == "" {
 		return func() {}, nil
 	}
-	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second}
-	health := func(ctx context.Context) ops.HealthReport {
-		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(ctx)}
+	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx}
+	health := func(context.Context) ops.HealthReport {
+		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes()}
 	}
 	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
 	if err := srv.Start(ctx); err != nil {
@@ -75,23 +75,38 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 	}, nil
 }
 
+// healthProbeTimeout bounds one probe of the nodes (kubelet's own probe timeout is shorter;
+// it then sees a failure, which is what a node that slow deserves).
+const healthProbeTimeout = 5 * time.Second
+
 // healthProbe caches the nodes' reachability for ttl, so frequent probes (kubelet, curl
-// loops) do not turn into a stream of CMS requests.
+// loops) do not turn into a stream of CMS requests. A probe runs on its own context (base,
+// the run's lifetime) and timeout, never on the request's: a client that hangs up must not
+// turn into "The request was cancelled." for every later probe. A probe whose context ended
+// before it finished is answered once and never cached.
 type healthProbe struct {
 	cluster *cms.Cluster
 	ttl     time.Duration
+	timeout time.Duration // 0 = healthProbeTimeout
+	base    context.Context
 
 	mu   sync.Mutex
 	at   time.Time
 	last []ops.NodeHealth
 }
 
-func (p *healthProbe) nodes(ctx context.Context) []ops.NodeHealth {
+func (p *healthProbe) nodes() []ops.NodeHealth {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.last != nil && time.Since(p.at) < p.ttl {
 		return p.last
 	}
+	timeout := p.timeout
+	if timeout <= 0 {
+		timeout = healthProbeTimeout
+	}
+	ctx, cancel := context.WithTimeout(p.base, timeout)
+	defer cancel()
 	var out []ops.NodeHealth
 	for _, st := range p.cluster.Status(ctx) {
 		h := ops.NodeHealth{Name: st.Node, Reachable: st.Err == nil}
@@ -99,6 +114,10 @@ func (p *healthProbe) nodes(ctx context.Context) []ops.NodeHealth {
 			h.Error = commands.UserMessage(st.Err)
 		}
 		out = append(out, h)
+	}
+	if ctx.Err() != nil {
+		p.last = nil
+		return out
 	}
 	p.at, p.last = time.Now(), out
 	return out

@@ -28,7 +28,7 @@ type Runner interface {
 type Metrics interface {
 	Ack(d time.Duration)        // time from reading an envelope to handing its ack to the socket
 	Reconnect()                 // a socket re-opened after the first connection
-	Command(op, outcome string) // outcome: ok, error, denied, usage, panic
+	Command(op, outcome string) // outcome: ok, error, denied, usage, panic, busy (shed, full queue)
 }
 
 type noMetrics struct{}
@@ -107,6 +107,13 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Shed requests are answered by a small pool of their own (never the read loop), each answer
+// bounded so a slow Slack cannot pile them up.
+const (
+	shedWorkers     = 2
+	shedTellTimeout = 10 * time.Second
+)
+
 // urgentWorkers serve only jobs that must reach Slack within 3 s of the click (views.open with
 // a trigger_id), so they never wait behind slow CMS work in the main pool.
 const urgentWorkers = 4
@@ -125,6 +132,7 @@ type Bot struct {
 	seen      *dedupe
 	jobs      chan job
 	urgent    chan job
+	shed      chan interaction // requests dropped for a full queue, to be told "busy"
 	connected atomic.Bool
 	pacer     *pacer
 	actions   map[string]actionHandler
@@ -164,6 +172,7 @@ func New(cfg Config) (*Bot, error) {
 		seen:    newDedupe(dedupeTTL, 10000, cfg.Now),
 		jobs:    make(chan job, cfg.QueueSize),
 		urgent:  make(chan job, cfg.QueueSize),
+		shed:    make(chan interaction, cfg.QueueSize),
 		pacer:   newPacer(cfg.PostInterval),
 	}
 	b.actions = b.actionHandlers()
@@ -198,6 +207,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	for range urgentWorkers {
 		wg.Go(func() { b.worker(workCtx, b.urgent) })
 	}
+	for range shedWorkers {
+		wg.Go(func() { b.shedWorker(workCtx) })
+	}
 
 	// Read the user groups now, so the first click (maybe one that must open a modal within
 	// its 3 s trigger) does not wait for usergroups.users.list.
@@ -218,6 +230,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// readLoop was the only producer of the queues.
 	close(b.jobs)
 	close(b.urgent)
+	close(b.shed)
 	schedStopped := b.stopScheduler() // a running report finishes alongside the handlers
 	b.drain(&wg, stopWork)
 	<-schedStopped
@@ -373,7 +386,7 @@ func (b *Bot) onSlashEnvelope(ctx context.Context, evt socketmode.Event) {
 		channel:     sc.ChannelID,
 		triggerID:   sc.TriggerID,
 	}
-	b.enqueue(ctx, b.jobs, b.userJob("slash_command", ia, func(ctx context.Context, ia interaction) { b.onSlash(ctx, ia, sc.Text) }))
+	b.enqueue(b.jobs, b.userJob("slash_command", ia, func(ctx context.Context, ia interaction) { b.onSlash(ctx, ia, sc.Text) }))
 }
 
 func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
@@ -392,7 +405,7 @@ func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
 		payload, work := b.viewSubmission(cb)
 		b.ack(ctx, evt.Request, payload, start)
 		if work != nil && b.firstDelivery(evt.Request) {
-			b.enqueue(ctx, b.jobs, *work)
+			b.enqueue(b.jobs, *work)
 		}
 	case slack.InteractionTypeBlockActions:
 		b.ack(ctx, evt.Request, nil, start)
@@ -404,7 +417,7 @@ func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
 				continue
 			}
 			j, queue := b.blockActionJob(cb, *act)
-			b.enqueue(ctx, queue, j)
+			b.enqueue(queue, j)
 		}
 	default:
 		b.ack(ctx, evt.Request, nil, start)

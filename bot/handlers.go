@@ -31,14 +31,34 @@ type job struct {
 	asked time.Time
 }
 
-// enqueue hands a job to a worker; the read loop has already acked, so waiting here only delays
-// the next envelope's ack, never this one's.
-func (b *Bot) enqueue(ctx context.Context, q chan job, j job) {
+// busyMessage answers a request shed because every worker is busy and the queue is full.
+var busyMessage = message{Text: "⏳ NFMM is busy, try again in a moment."}
+
+// enqueue hands a job to a worker. It runs in the read loop after the ack and never blocks:
+// waiting for a free slot would delay every later envelope's ack past Slack's 3 s. When the
+// queue is full the request is shed and the shed pool tells the user.
+func (b *Bot) enqueue(q chan job, j job) {
 	j.asked = time.Now()
 	select {
 	case q <- j:
-	case <-ctx.Done():
-		b.log.Info("shutting down: dropped a request after its ack", "kind", j.kind, "user", j.ia.actor.UserID)
+		return
+	default:
+	}
+	b.metrics.Command(j.kind, "busy")
+	select {
+	case b.shed <- j.ia:
+		b.log.Warn("every worker busy and the queue full: request shed", "kind", j.kind, "user", j.ia.actor.UserID)
+	default:
+		b.log.Warn("every worker busy and the queue full: request shed without telling the user", "kind", j.kind, "user", j.ia.actor.UserID)
+	}
+}
+
+// shedWorker tells the users whose requests were shed that NFMM is busy.
+func (b *Bot) shedWorker(ctx context.Context) {
+	for ia := range b.shed {
+		tctx, cancel := context.WithTimeout(ctx, shedTellTimeout)
+		b.tell(tctx, ia, busyMessage)
+		cancel()
 	}
 }
 

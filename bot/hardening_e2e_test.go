@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nfmm/nfmm/bot/slackfake"
 )
@@ -228,5 +229,36 @@ func TestE2EResponseURLNeverLogged(t *testing.T) {
 	}
 	if strings.Contains(logs, "/response/") || strings.Contains(logs, env.ResponseURL) {
 		t.Errorf("the log holds the response_url:\n%s", logs)
+	}
+}
+
+// With every worker stuck on a slow CMS and the queue full, the read loop still acks every
+// envelope at once and sheds what it cannot queue with an ephemeral "busy" (issue 12 item 7).
+func TestE2EFullQueueNeverDelaysAcks(t *testing.T) {
+	h := newHarness(t, harnessOptions{BotConfig: func(c *Config) { c.Workers, c.QueueSize = 1, 1 }})
+	h.board()
+	for _, n := range h.sim.Nodes() {
+		h.sim.SetLatency(n.Name, 2*time.Second)
+	}
+	const commands = 12
+	var envs []slackfake.Envelope
+	for i := range commands {
+		env, err := h.fake.SlashCommand(testViewer, testChannel, slashCommand, "calls")
+		if err != nil {
+			t.Fatalf("command %d: %v", i, err)
+		}
+		envs = append(envs, env)
+	}
+	for _, env := range envs {
+		if a := h.waitAck(env); a.Latency > time.Second {
+			t.Errorf("envelope %s acked after %v behind a full queue, want at once", env.ID, a.Latency)
+		}
+	}
+	busy := h.waitMessage(testViewer, "a busy answer", contains("NFMM is busy, try again in a moment"))
+	if !busy.Ephemeral {
+		t.Errorf("the busy answer is public")
+	}
+	for _, n := range h.sim.Nodes() {
+		h.sim.SetLatency(n.Name, 0)
 	}
 }

@@ -114,6 +114,10 @@ func decodePageRef(s string) (pageRef, error) {
 		if !idPattern.MatchString(p.Filter) {
 			return pageRef{}, errBadRef
 		}
+	case pageKindHistory:
+		if !validFilter(p.Filter) {
+			return pageRef{}, errBadRef
+		}
 	default:
 		return pageRef{}, errBadRef
 	}

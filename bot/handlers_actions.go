@@ -131,6 +131,11 @@ func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction)
 		cmd = commands.Command{Op: commands.OpCalls, Filter: p.Filter}
 	case "roster":
 		cmd = commands.Command{Op: commands.OpCall, Meeting: p.Filter}
+	case pageKindHistory:
+		if cmd, err = commands.Parse("history " + p.Filter); err != nil {
+			b.tell(ctx, ia, staleButton)
+			return
+		}
 	default:
 		b.tell(ctx, ia, staleButton)
 		return

@@ -52,6 +52,8 @@ func render(r commands.Result, o renderOpts) message {
 		m = renderHelp(r, o)
 	case *commands.ReportResult:
 		m = renderReport(r, o)
+	case *commands.HistoryResult:
+		m = renderHistory(r, o)
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}

@@ -33,6 +33,7 @@ const (
 	CodeInvalidMedia   = "invalid_media"
 	CodeInvalidNode    = "invalid_node"
 	CodeSyntax         = "syntax"
+	CodeInvalidDate    = "invalid_date"
 )
 
 // UsageError is bad input; no CMS request was sent.
@@ -130,6 +131,9 @@ func UserMessage(err error) string {
 		return ce.Msg
 	case errors.Is(err, context.Canceled):
 		return "The request was cancelled."
+	}
+	if he, ok := isHistoryErr(err); ok {
+		return he.Msg
 	}
 	if ref := refError(err); ref != nil {
 		return ref.Error()

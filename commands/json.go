@@ -16,14 +16,14 @@ import (
 // The JSON Schemas in docs/schema/ describe every document exactly (tests validate real output
 // against them); docs/json.md has the change log. version changes only when a field is renamed,
 // removed or changes type; new fields may appear at any time. kind is the operation: help,
-// calls, call, participant, status, report, schedule, or action (add, presenter, layout,
+// calls, call, participant, status, report, schedule, history, or action (add, presenter, layout,
 // mute, unmute, disconnect; result.op names which). Field names are snake_case and carry their
 // unit (_seconds, _ms, _bps, _px, _fps, _percent); lists are always arrays (never null); a
 // value that was not measured is null, never 0; times are RFC 3339.
 //
 // error.type is usage, reference, denied, cms or internal. error.code is set for usage errors
 // (unknown_command, missing_argument, extra_argument, invalid_layout, invalid_uri, invalid_id,
-// invalid_text, invalid_media, invalid_node, syntax) and reference errors (ambiguous,
+// invalid_text, invalid_media, invalid_node, invalid_date, syntax) and reference errors (ambiguous,
 // not_found). Reference errors list candidates as objects: {correlator, name, nodes} for a
 // meeting, {leg_id, name, node} for a participant, with more_candidates counting those left
 // out and unsearched naming nodes that could not be searched.
@@ -50,6 +50,8 @@ func Kind(r Result) string {
 		return "help"
 	case *ScheduleResult:
 		return "schedule"
+	case *HistoryResult:
+		return "history"
 	}
 	return "unknown"
 }

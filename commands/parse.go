@@ -27,6 +27,7 @@ var grammar = []spec{
 	{OpUnmute, "unmute <participant> [audio|video|both]", "undo mute"},
 	{OpDisconnect, "disconnect <participant>", "hang up a participant"},
 	{OpSchedule, "schedule", "the scheduled reports and their next run times"},
+	{OpHistory, "history [<meeting>|<participant>] [today|yesterday|<date>|<from>..<to>]", "meetings that ended: who joined, when, for how long, and how it sounded"},
 }
 
 func specOf(op Op) (spec, bool) {
@@ -62,6 +63,8 @@ func parserOf(op Op) func(c *Command, args []string) error {
 		return parseLayout
 	case OpMute, OpUnmute:
 		return parseMute
+	case OpHistory:
+		return parseHistory
 	}
 	return parseNone
 }

@@ -265,8 +265,8 @@ func (s *Service) help(a Actor, topic string) *HelpResult {
 		if topic != "" && string(sp.op) != topic {
 			continue
 		}
-		if role < needs(sp.op) {
-			continue
+		if role < needs(sp.op) || sp.op == OpHistory && s.hist == nil {
+			continue // history is listed only where NFMM receives CDRs
 		}
 		r.Entries = append(r.Entries, HelpEntry{
 			Name: string(sp.op), Usage: sp.usage, Summary: sp.summary, Operator: needs(sp.op) == RoleOperator,

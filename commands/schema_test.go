@@ -35,7 +35,7 @@ func TestSchemasCoverEveryKind(t *testing.T) {
 	schemas := execSchemas(t)
 	kinds := map[string]bool{"error": true}
 	for _, r := range []Result{&CallsResult{}, &RosterResult{}, &ParticipantResult{}, &ActionResult{}, &StatusResult{},
-		&ReportResult{}, &HelpResult{}, &ScheduleResult{}} {
+		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}} {
 		kinds[Kind(r)] = true
 	}
 	for k := range kinds {

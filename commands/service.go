@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -51,18 +52,24 @@ type Config struct {
 	// ReportRosters bounds how many meeting rosters the report reads for media quality;
 	// default 20 (the largest meetings first).
 	ReportRosters int
+	// History is the CDR history `history` reads; nil answers that history is off.
+	History History
+	// HistoryDays is how far back history reaches (NFMM_HISTORY_DAYS); default 90.
+	HistoryDays int
 }
 
 // Service runs NFMM's operations. It is safe for concurrent use.
 type Service struct {
-	cluster Cluster
-	policy  Policy
-	audit   AuditSink
-	log     *slog.Logger
-	now     func() time.Time
-	perNode int
-	rosters int
-	sched   func(now time.Time) ScheduleResult
+	cluster  Cluster
+	policy   Policy
+	audit    AuditSink
+	log      *slog.Logger
+	now      func() time.Time
+	perNode  int
+	rosters  int
+	sched    func(now time.Time) ScheduleResult
+	hist     History
+	histDays int
 }
 
 // New returns a Service; missing optional fields get their defaults.
@@ -70,6 +77,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
+		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90),
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
@@ -149,6 +157,8 @@ func (s *Service) read(ctx context.Context, c Command) (Result, error) {
 		return s.report(ctx), nil
 	case OpSchedule:
 		return s.schedule(), nil
+	case OpHistory:
+		return s.history(ctx, c)
 	}
 	return nil, unknownCommand(string(c.Op))
 }
@@ -205,6 +215,8 @@ func (s *Service) validate(c Command) error {
 			return err
 		}
 		return checkMedia(c.Op, mediaOrDefault(c.Media))
+	case OpHistory:
+		return checkHistory(c)
 	}
 	return nil
 }

@@ -29,6 +29,8 @@ func FormatText(w io.Writer, r Result) error {
 		textHelp(tw, r)
 	case *ScheduleResult:
 		textSchedule(tw, r)
+	case *HistoryResult:
+		textHistory(tw, r)
 	default:
 		return fmt.Errorf("commands: no text form for %T", r)
 	}

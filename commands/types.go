@@ -52,7 +52,8 @@ type Command struct {
 	URI         string // dial-out address
 	Media       Media  // mute/unmute; default audio
 	Off         bool   // presenter off
-	Filter      string // calls filter
+	Filter      string // calls filter; history: the meeting or participant
+	When        string // history: today, yesterday, a date or a range, as typed
 	Topic       string // help topic
 	Public      bool   // trailing "public": post the answer to the channel (the bot decides)
 }

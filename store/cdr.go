@@ -167,7 +167,10 @@ func (s *Store) HistoryRows(ctx context.Context, q cdr.HistoryQuery) (cdr.Rows, 
 		inst += " AND (LOWER(i.name) LIKE " + arg("%"+likeEscape(m)+"%") + ` ESCAPE '\' OR LOWER(i.call_correlator) LIKE ` + arg(likeEscape(m)+"%") + ` ESCAPE '\')`
 	}
 	if q.Participant != "" {
-		inst += " AND EXISTS (SELECT 1 FROM cdr_legs p WHERE p.node = i.node AND p.call_id = i.call_id AND " + legMatch("p") + ")"
+		// The meeting had such a participant on some instance (this one, or one that shares
+		// its callCorrelator).
+		inst += ` AND EXISTS (SELECT 1 FROM cdr_instances j JOIN cdr_legs p ON p.node = j.node AND p.call_id = j.call_id
+			WHERE ((j.node = i.node AND j.call_id = i.call_id) OR (i.call_correlator <> '' AND j.call_correlator = i.call_correlator)) AND ` + legMatch("p") + ")"
 	}
 	var rows cdr.Rows
 	if err := scanRows(ctx, s.db, `SELECT i.data FROM cdr_instances i WHERE `+inst, args, &rows.Instances); err != nil {

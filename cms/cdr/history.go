@@ -23,8 +23,8 @@ type HistoryQuery struct {
 	// Meeting is a case-insensitive part of the meeting's name, or a callCorrelator prefix;
 	// "" matches every meeting.
 	Meeting string
-	// Participant is a case-insensitive part of a participant's name or address: only calls
-	// with such a leg; "" matches every call.
+	// Participant is a case-insensitive part of a participant's name or address: only
+	// meetings with such a leg (with every instance of them, on any node); "" matches all.
 	Participant string
 }
 

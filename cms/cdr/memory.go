@@ -98,8 +98,14 @@ func (s *Memory) HistoryRows(_ context.Context, q HistoryQuery) (Rows, error) {
 			matching[callKey{l.Node, l.CallID}] = true
 		}
 	}
+	meetings := map[string]bool{} // their meetings' correlators
 	for k, x := range s.instances {
-		if q.MatchesInstance(x) && (q.Participant == "" || matching[k]) {
+		if matching[k] && x.CallCorrelator != "" {
+			meetings[x.CallCorrelator] = true
+		}
+	}
+	for k, x := range s.instances {
+		if q.MatchesInstance(x) && (q.Participant == "" || matching[k] || meetings[x.CallCorrelator]) {
 			rows.Instances = append(rows.Instances, x)
 			calls[k] = true
 		}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -264,9 +263,6 @@ func (b *Bot) refreshRoster(ctx context.Context, ia interaction, corr, note, foc
 	}
 }
 
-// maxPagesSearched bounds the search for a leg's page (a 1000-leg roster is ~20 pages).
-const maxPagesSearched = 40
-
 func (b *Bot) rosterMessage(ctx context.Context, a commands.Actor, corr, note, focusLeg string) (message, error) {
 	res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpCall, Meeting: corr})
 	b.metrics.Command(string(commands.OpCall), outcome(err))
@@ -274,24 +270,10 @@ func (b *Bot) rosterMessage(ctx context.Context, a commands.Actor, corr, note, f
 		return message{}, err
 	}
 	o := b.opts(a, 0, note)
-	first := render(res, o)
-	if focusLeg == "" || blocksMention(first, focusLeg) {
-		return first, nil
+	if rr, ok := res.(*commands.RosterResult); ok && focusLeg != "" {
+		o.Page = rosterPageOf(rr, focusLeg) // the page that carries the clicked leg's controls
 	}
-	// The renderer owns the page size, so find the page that carries the leg's controls.
-	for p := 1; p < maxPagesSearched; p++ {
-		o.Page = p
-		m := render(res, o)
-		if blocksMention(m, focusLeg) {
-			return m, nil
-		}
-	}
-	return first, nil
-}
-
-func blocksMention(m message, s string) bool {
-	raw, err := json.Marshal(m.Blocks)
-	return err == nil && strings.Contains(string(raw), s)
+	return render(res, o), nil
 }
 
 // note is the context line after an action: "<@U123> muted Alice · 14:02".

@@ -662,9 +662,11 @@ func (g *coalescer) forget(key string, f *flight) {
 	}
 }
 
-// ParticipantOfRosterLeg is ParticipantOfLeg for a leg already read (a roster entry): its
-// status/groupId, which names the participant on CMS, is tried first and verified, so the usual
-// case costs one read instead of re-reading the leg and trying the leg id first.
+// ParticipantOfRosterLeg finds the participant owning a leg already read (a roster entry)
+// through the documented endpoints (GET /participants/<id>/callLegs, then GET
+// /calls/<id>/participants). Its status/groupId, which names the participant on CMS, and its
+// id (in CMS samples a SIP participant shares its leg's id) are tried first as hints, each
+// verified, never trusted (cms-api.md 3.5); the usual case costs one read.
 func (c *Cluster) ParticipantOfRosterLeg(ctx context.Context, e RosterEntry) (string, error) {
 	n, err := c.node(e.Node)
 	if err != nil {

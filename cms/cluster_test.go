@@ -164,7 +164,10 @@ func TestUnknownNode(t *testing.T) {
 		"AddLeg":            func() error { _, err := c.AddLeg(ctx, "cbX", "c", "sip:x"); return err },
 		"UpdateCall":        func() error { return c.UpdateCall(ctx, "cbX", "c", CallUpdate{}) },
 		"UpdateParticipant": func() error { return c.UpdateParticipant(ctx, "cbX", "p", ParticipantUpdate{}) },
-		"ParticipantOfLeg":  func() error { _, err := c.ParticipantOfLeg(ctx, "cbX", "c", "l"); return err },
+		"ParticipantOfRosterLeg": func() error {
+			_, err := c.ParticipantOfRosterLeg(ctx, RosterEntry{Node: "cbX", Leg: CallLegDetail{CallLeg: CallLeg{ID: "l"}}})
+			return err
+		},
 	}
 	for name, act := range actions {
 		t.Run(name, func(t *testing.T) {

@@ -59,9 +59,9 @@ func (e NodeError) Unwrap() error { return e.Err }
 type AmbiguousError struct {
 	Kind       string   // "meeting" or "participant"
 	Ref        string   // what the user typed
-	Candidates []string // human-readable candidates, e.g. "Board review (9fea4ad1)"
-	// Matches are the same candidates as data (capped like Candidates, without the "…and N
-	// more" line), for callers that show them as objects; More counts the ones left out.
+	Candidates []string // human-readable candidates, e.g. "Board review (9fea4ad1)", capped
+	// Matches are the same candidates as data, for callers that show them as objects; More
+	// counts the ones left out of both (one count, so no caller caps twice).
 	Matches []Candidate
 	More    int
 }

@@ -8,8 +8,9 @@ import (
 
 // Resolving a meeting needs only the calls lists: the name, the callCorrelator and every call
 // id come with the list. Reading every call's detail first (as Meetings does) puts a whole round
-// trip in front of the roster; ResolveMeetingListed skips it, and MeetingDetails reads the
-// details of the one meeting's instances while its roster is being read.
+// trip in front of the roster; FindMeeting skips it, and MeetingDetails reads the
+// details of the one meeting's instances while its roster is being read (see FindMeeting and
+// MeetingRoster).
 
 // listedMeetings is Meetings without the call details: each instance holds only its list data.
 // Concurrent callers share one read, as with Meetings.
@@ -31,13 +32,6 @@ func (c *Cluster) listedMeetings(ctx context.Context) MeetingList {
 	return v.(MeetingList)
 }
 
-// ResolveMeetingListed is ResolveMeetingPartial from the calls lists alone, one round trip
-// shorter. The meeting's instances hold only what the list says (no counters, no
-// joinAudioMuteOverride): MeetingDetails fills them in, and can run alongside Roster.
-func (c *Cluster) ResolveMeetingListed(ctx context.Context, ref string) (Meeting, []NodeError, error) {
-	return c.resolveMeetingIn(ctx, ref, c.listedMeetings)
-}
-
 // detailed is MeetingDetails' shared result.
 type detailed struct {
 	m      Meeting
@@ -45,7 +39,7 @@ type detailed struct {
 	gone   bool
 }
 
-// MeetingDetails reads the detail of every instance of m (from ResolveMeetingListed) and
+// MeetingDetails reads the detail of every instance of m (from FindMeeting) and
 // returns the meeting with them, its counters summed as Meetings does. An instance that ended
 // is dropped; one whose detail could not be read keeps its list data and its node is returned
 // as failed. If every instance ended, the meeting is gone: *UnknownRefError (Is ErrNotFound).
@@ -113,14 +107,4 @@ func (c *Cluster) readDetails(ctx context.Context, m Meeting) detailed {
 		out.DurationSeconds = max(out.DurationSeconds, r.d.DurationSeconds)
 	}
 	return detailed{m: out, failed: failed, gone: len(m.Instances) > 0 && len(out.Instances) == 0}
-}
-
-// StreamRoster reads the meeting's roster like Roster, but fresh (never shared with another
-// caller) and calling onLeg with each participant leg as soon as its detail arrives, so the
-// caller can act on a leg while the rest are still being read. onLeg runs on the reading
-// goroutines, concurrently: it must be safe for that and must not block for long.
-func (c *Cluster) StreamRoster(ctx context.Context, m Meeting, onLeg func(RosterEntry)) Roster {
-	r := c.readRoster(ctx, m, onLeg)
-	r.Meeting = m
-	return r
 }

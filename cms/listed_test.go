@@ -34,7 +34,7 @@ func (l *pathLog) take() []cmssim.RequestInfo {
 	return out
 }
 
-func TestResolveMeetingListedReadsListsOnly(t *testing.T) {
+func TestFindMeetingReadsListsOnly(t *testing.T) {
 	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3, PageCaps: map[string]int{"calls": 2}}, nil)
 	info := sim.AddMeeting(clusterBoardSpec())
 	for i := range 5 { // more calls than a page holds
@@ -45,9 +45,9 @@ func TestResolveMeetingListedReadsListsOnly(t *testing.T) {
 	full := findMeeting(t, c.Meetings(ctx).Meetings, info.Correlator)
 	log := logPaths(sim)
 
-	m, failed, err := c.ResolveMeetingListed(ctx, "board")
+	m, failed, err := c.FindMeeting(ctx, "board")
 	if err != nil || len(failed) != 0 {
-		t.Fatalf("ResolveMeetingListed: %v, failed %v", err, failed)
+		t.Fatalf("FindMeeting: %v, failed %v", err, failed)
 	}
 	for _, r := range log.take() {
 		if r.Path != "/api/v1/calls" {
@@ -80,7 +80,7 @@ func TestMeetingDetailsNamesUnreadableNode(t *testing.T) {
 	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, func(cfg *NodeConfig) { cfg.Timeout = time.Second })
 	info := sim.AddMeeting(clusterBoardSpec())
 	ctx := t.Context()
-	m, _, err := c.ResolveMeetingListed(ctx, info.Correlator)
+	m, _, err := c.FindMeeting(ctx, info.Correlator)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,23 +60,6 @@ func notFound(kind, ref string, failed []NodeError, nodes int) error {
 	return fmt.Errorf("%w (not searched: %s): %w", unknown, strings.Join(names, ", "), errors.Join(errs...))
 }
 
-// ResolveMeeting finds the meeting a user named: a callCorrelator, a node-local call id, a
-// unique prefix (≥4 chars) of either, or a unique case-insensitive substring of the name.
-// Exact ids win over prefixes, prefixes over names, and an exact name over a name substring.
-// Errors: *AmbiguousError (lists candidates), *UnknownRefError (Is ErrNotFound),
-// *AllNodesFailedError when no node could be searched.
-func (c *Cluster) ResolveMeeting(ctx context.Context, ref string) (Meeting, error) {
-	m, _, err := c.ResolveMeetingPartial(ctx, ref)
-	return m, err
-}
-
-// ResolveMeetingPartial is ResolveMeeting that also returns the nodes whose calls could not be
-// listed: the meeting may have instances (and participants) there that m does not show, and a
-// roster must say so rather than silently list fewer people.
-func (c *Cluster) ResolveMeetingPartial(ctx context.Context, ref string) (Meeting, []NodeError, error) {
-	return c.resolveMeetingIn(ctx, ref, c.Meetings)
-}
-
 // resolveMeetingIn resolves ref among the meetings list reads, with the nodes it could not read.
 func (c *Cluster) resolveMeetingIn(ctx context.Context, ref string, list func(context.Context) MeetingList) (Meeting, []NodeError, error) {
 	ref = strings.TrimSpace(ref)
@@ -147,9 +130,6 @@ func meetingAmbiguity(ref string, ms []Meeting) *AmbiguousError {
 		e.Candidates = append(e.Candidates, fmt.Sprintf("%s (%s) on %s", cmp.Or(c.Name, "(no name)"), shortID(c.Correlator),
 			strings.Join(c.Nodes, ",")))
 	}
-	if e.More > 0 {
-		e.Candidates = append(e.Candidates, fmt.Sprintf("…and %d more", e.More))
-	}
 	return e
 }
 
@@ -162,14 +142,20 @@ func shortID(id string) string {
 }
 
 // ResolveLeg finds a participant leg by id or unique id prefix (≥4 chars) on any node.
-// Distribution links are never participants. Errors as ResolveMeeting (Kind "participant").
+// Distribution links are never participants. Errors as FindMeeting (Kind "participant").
 func (c *Cluster) ResolveLeg(ctx context.Context, ref string) (LegRef, error) {
+	lr, _, err := c.resolveLeg(ctx, ref)
+	return lr, err
+}
+
+// resolveLeg is ResolveLeg with the leg's detail, read on the way (nil when it was not).
+func (c *Cluster) resolveLeg(ctx context.Context, ref string) (LegRef, *CallLegDetail, error) {
 	ref = strings.TrimSpace(ref)
 	switch {
 	case ref == "":
-		return LegRef{}, fmt.Errorf("participant: %w", ErrEmptyRef)
+		return LegRef{}, nil, fmt.Errorf("participant: %w", ErrEmptyRef)
 	case len(ref) < minPrefix:
-		return LegRef{}, fmt.Errorf("participant id %q is too short: give at least %d characters: %w",
+		return LegRef{}, nil, fmt.Errorf("participant id %q is too short: give at least %d characters: %w",
 			ref, minPrefix, ErrParameter)
 	case looksLikeFullID(ref):
 		return c.resolveLegByID(ctx, ref)
@@ -207,7 +193,7 @@ func looksLikeFullID(ref string) bool {
 
 // resolveLegByID asks every node for the leg; legs are node-local, so the node that answers
 // hosts it.
-func (c *Cluster) resolveLegByID(ctx context.Context, id string) (LegRef, error) {
+func (c *Cluster) resolveLegByID(ctx context.Context, id string) (LegRef, *CallLegDetail, error) {
 	res := fanOut(ctx, c.nodes, func(ctx context.Context, n *Node) ([]CallLegDetail, error) {
 		d, err := n.CallLeg(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -221,22 +207,24 @@ func (c *Cluster) resolveLegByID(ctx context.Context, id string) (LegRef, error)
 	for i, r := range res {
 		for _, d := range r.items {
 			if !d.IsDistributionLink() {
-				return LegRef{Node: c.nodes[i].Name(), LegID: d.ID, CallID: d.Call, Name: d.Name}, nil
+				return LegRef{Node: c.nodes[i].Name(), LegID: d.ID, CallID: d.Call, Name: d.Name}, &d, nil
 			}
 		}
 	}
-	return LegRef{}, notFound("participant", id, failedNodes(c.nodes, res), len(c.nodes))
+	return LegRef{}, nil, notFound("participant", id, failedNodes(c.nodes, res), len(c.nodes))
 }
 
-// legHit is a leg whose id matches a reference, with the node hosting it.
+// legHit is a leg whose id matches a reference, with the node hosting it (and its detail,
+// once read).
 type legHit struct {
-	node string
-	leg  CallLeg
+	node   string
+	leg    CallLeg
+	detail *CallLegDetail
 }
 
 // resolveLegByPrefix lists every node's legs, keeps those whose id starts with the reference
 // (an exact id wins), and reads the few survivors' detail to drop distribution links.
-func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, error) {
+func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, *CallLegDetail, error) {
 	lower := strings.ToLower(ref)
 	res := fanOut(ctx, c.nodes, func(ctx context.Context, n *Node) ([]legHit, error) {
 		legs, err := n.AllCallLegs(ctx)
@@ -250,7 +238,7 @@ func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, e
 	})
 	failed := failedNodes(c.nodes, res)
 	if len(c.nodes) > 0 && len(failed) == len(c.nodes) {
-		return LegRef{}, &AllNodesFailedError{Failed: failed}
+		return LegRef{}, nil, &AllNodesFailedError{Failed: failed}
 	}
 	var hits []legHit
 	for _, r := range res {
@@ -262,12 +250,12 @@ func (c *Cluster) resolveLegByPrefix(ctx context.Context, ref string) (LegRef, e
 	hits = c.participantLegs(ctx, hits)
 	switch len(hits) {
 	case 0:
-		return LegRef{}, notFound("participant", ref, failed, len(c.nodes))
+		return LegRef{}, nil, notFound("participant", ref, failed, len(c.nodes))
 	case 1:
 		h := hits[0]
-		return LegRef{Node: h.node, LegID: h.leg.ID, CallID: h.leg.Call, Name: h.leg.Name}, nil
+		return LegRef{Node: h.node, LegID: h.leg.ID, CallID: h.leg.Call, Name: h.leg.Name}, h.detail, nil
 	}
-	return LegRef{}, legAmbiguity(ref, hits)
+	return LegRef{}, nil, legAmbiguity(ref, hits)
 }
 
 // participantLegs drops distribution links and legs that vanished, reading each hit's detail
@@ -284,7 +272,7 @@ func (c *Cluster) participantLegs(ctx context.Context, hits []legHit) []legHit {
 			keep[i] = !errors.Is(err, ErrCallLegNotFound)
 			return
 		}
-		keep[i] = !d.IsDistributionLink()
+		keep[i], hits[i].detail = !d.IsDistributionLink(), &d
 	})
 	out := hits[:0:0]
 	for i, h := range hits {
@@ -306,42 +294,7 @@ func legAmbiguity(ref string, hits []legHit) *AmbiguousError {
 		e.Matches = append(e.Matches, c)
 		e.Candidates = append(e.Candidates, fmt.Sprintf("%s (%s) on %s", cmp.Or(c.Name, "(no name)"), shortID(c.LegID), c.Node))
 	}
-	if e.More > 0 {
-		e.Candidates = append(e.Candidates, fmt.Sprintf("…and %d more", e.More))
-	}
 	return e
-}
-
-// ParticipantOfLeg finds the participant owning a leg through the documented endpoints
-// (GET /calls/<id>/participants, GET /participants/<id>/callLegs). The leg id and its
-// status/groupId are tried first as hints, because in CMS samples a SIP participant shares its
-// leg's id; every hint is verified, never trusted (cms-api.md 3.5).
-func (c *Cluster) ParticipantOfLeg(ctx context.Context, node, callID, legID string) (string, error) {
-	n, err := c.node(node)
-	if err != nil {
-		return "", err
-	}
-	hints := []string{legID}
-	d, err := n.CallLeg(ctx, legID)
-	switch {
-	case errors.Is(err, ErrCallLegNotFound):
-		return "", NodeError{Node: node, Err: err}
-	case err == nil && d.Status.GroupID != "" && d.Status.GroupID != legID:
-		hints = append(hints, d.Status.GroupID)
-	}
-	if callID == "" && err == nil {
-		callID = d.Call
-	}
-	for _, pid := range hints {
-		if ok, _ := ownsLeg(ctx, n, pid, legID); ok {
-			return pid, nil
-		}
-	}
-	pid, err := c.scanParticipants(ctx, n, callID, legID)
-	if err != nil {
-		return "", NodeError{Node: node, Err: err}
-	}
-	return pid, nil
 }
 
 // ownsLeg reports whether participant pid (on n) has the leg legID.

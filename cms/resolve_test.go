@@ -93,7 +93,7 @@ func TestCandidatesAreCapped(t *testing.T) {
 	if !errors.As(err, &amb) {
 		t.Fatalf("err = %v, want ambiguous", err)
 	}
-	if len(amb.Candidates) != maxCandidates+1 || amb.Candidates[maxCandidates] != "…and 15 more" {
+	if len(amb.Candidates) != maxCandidates || amb.More != 15 {
 		t.Errorf("candidates = %q, want %d plus a count of the rest", amb.Candidates, maxCandidates)
 	}
 }
@@ -115,7 +115,7 @@ func TestLooksLikeFullID(t *testing.T) {
 	}
 }
 
-func TestResolveMeetingAgainstEmulator(t *testing.T) {
+func TestFindMeetingAgainstEmulator(t *testing.T) {
 	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
 	board := sim.AddMeeting(clusterBoardSpec())
 	retro := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board retro", Participants: []cmssim.ParticipantSpec{{Name: "Yan", Node: "cb3"}}})
@@ -141,7 +141,7 @@ func TestResolveMeetingAgainstEmulator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
-			got, err := c.ResolveMeeting(ctx, tt.ref)
+			got, _, err := c.FindMeeting(ctx, tt.ref)
 			var amb *AmbiguousError
 			switch {
 			case tt.want != "":
@@ -169,10 +169,10 @@ func TestResolveWithFailedNodes(t *testing.T) {
 	ctx := t.Context()
 
 	sim.SetAuthFailure("cb2", true)
-	if m, err := c.ResolveMeeting(ctx, "board"); err != nil || m.Correlator != board.Correlator {
+	if m, _, err := c.FindMeeting(ctx, "board"); err != nil || m.Correlator != board.Correlator {
 		t.Errorf("with cb2 refusing: %s, %v; want the board meeting", m.Correlator, err)
 	}
-	_, err := c.ResolveMeeting(ctx, "nothing")
+	_, _, err := c.FindMeeting(ctx, "nothing")
 	var unk *UnknownRefError
 	if !errors.As(err, &unk) || !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "cb2") {
 		t.Errorf("not found with cb2 down: %v; want *UnknownRefError that mentions cb2", err)
@@ -182,7 +182,7 @@ func TestResolveWithFailedNodes(t *testing.T) {
 		sim.SetDown(n, true)
 	}
 	for _, resolve := range []func() error{
-		func() error { _, err := c.ResolveMeeting(ctx, "board"); return err },
+		func() error { _, _, err := c.FindMeeting(ctx, "board"); return err },
 		func() error { _, err := c.ResolveLeg(ctx, board.Legs[0].ID); return err },
 		func() error { _, err := c.ResolveLeg(ctx, board.Legs[0].ID[:6]); return err },
 	} {
@@ -296,12 +296,16 @@ func TestResolveLegIgnoresDistributionLinks(t *testing.T) {
 	}
 }
 
-func TestParticipantOfLeg(t *testing.T) {
+func TestParticipantOfRosterLeg(t *testing.T) {
 	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3}, nil)
 	board := sim.AddMeeting(clusterBoardSpec())
 	ctx := t.Context()
 	for _, l := range board.Legs {
-		got, err := c.ParticipantOfLeg(ctx, l.Node, l.CallID, l.ID)
+		d, err := c.Leg(ctx, l.Node, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.ParticipantOfRosterLeg(ctx, RosterEntry{Node: l.Node, Leg: d})
 		if err != nil || got != l.ParticipantID {
 			t.Errorf("%s on %s: got %q, %v; want %s", l.Name, l.Node, got, err, l.ParticipantID)
 		}
@@ -321,8 +325,9 @@ func TestParticipantOfLeg(t *testing.T) {
 		if l.Node == "cb1" {
 			continue
 		}
-		if _, err := c.ParticipantOfLeg(ctx, "cb1", board.Calls["cb1"], l.ID); !errors.Is(err, ErrCallLegNotFound) {
-			t.Errorf("leg on %s asked on cb1: %v; want ErrCallLegNotFound", l.Node, err)
+		e := RosterEntry{Node: "cb1", Leg: CallLegDetail{CallLeg: CallLeg{ID: l.ID, Call: board.Calls["cb1"]}}}
+		if _, err := c.ParticipantOfRosterLeg(ctx, e); !errors.Is(err, ErrParticipantNotFound) {
+			t.Errorf("leg on %s asked on cb1: %v; want ErrParticipantNotFound", l.Node, err)
 		}
 	}
 }

@@ -23,27 +23,39 @@ func orDefault(s string) string {
 	return s
 }
 
-// legAction is the common frame of single-leg actions: resolve, read the before state, act.
+// legAction is the common frame of single-leg actions: find the leg and its call (the before
+// state), check it belongs to the button's meeting, then act.
 func (s *Service) legAction(ctx context.Context, c Command) (cms.LegRef, cms.CallLegDetail, *ActionResult, error) {
-	lr, d, err := s.findLeg(ctx, c.Participant, c.Node)
+	l, err := s.findLeg(ctx, c.Participant, c.Node)
 	if err != nil {
+		return cms.LegRef{}, cms.CallLegDetail{}, nil, err
+	}
+	d := l.Leg
+	lr := cms.LegRef{Node: l.Node, LegID: d.ID, CallID: d.Call, Name: d.Name}
+	if err := inMeeting(c, l); err != nil {
 		return lr, d, nil, err
 	}
-	name := d.Name
-	if name == "" {
-		name = d.RemoteParty
-	}
-	r := &ActionResult{
-		Op: c.Op, Meeting: s.meetingOfCall(ctx, lr.Node, d.Call),
-		Participant: name, LegID: lr.LegID, Node: lr.Node,
-	}
-	// A button names the meeting its roster showed; a leg of another meeting means a tampered
-	// or mixed-up value. Refuse it rather than act where the user was not looking. (When the
-	// leg's meeting cannot be resolved, Name is empty and the check is skipped.)
-	if c.Meeting != "" && r.Meeting.Name != "" && !strings.EqualFold(r.Meeting.Correlator, c.Meeting) {
-		return lr, d, nil, &RefError{Kind: "participant", Ref: c.Participant}
-	}
+	r := &ActionResult{Op: c.Op, Meeting: meetingOfLeg(l), Participant: displayName(d), LegID: d.ID, Node: l.Node}
 	return lr, d, r, nil
+}
+
+// inMeeting checks a leg against the meeting its button named: a leg of another meeting means a
+// tampered or mixed-up value, and NFMM refuses rather than act where the user was not looking.
+// The leg's call names its meeting; when that call cannot be read the check fails closed.
+func inMeeting(c Command, l cms.LegInCall) error {
+	if c.Meeting == "" {
+		return nil
+	}
+	switch {
+	case errors.Is(l.CallErr, cms.ErrNotFound):
+		// The leg's call ended (the leg is leaving with it): not the meeting's any more.
+		return &RefError{Kind: "participant", Ref: c.Participant, Err: l.CallErr}
+	case l.CallErr != nil:
+		return wrapErr(l.Node, l.CallErr)
+	case strings.EqualFold(l.Correlator(), c.Meeting), strings.EqualFold(l.Call.ID, c.Meeting):
+		return nil
+	}
+	return &RefError{Kind: "participant", Ref: c.Participant}
 }
 
 func (s *Service) mute(ctx context.Context, c Command) (*ActionResult, error) {
@@ -133,10 +145,11 @@ func (s *Service) disconnect(ctx context.Context, c Command) (*ActionResult, err
 }
 
 // add dials out from the hinted node when it hosts the meeting, else from the first instance.
+// The meeting comes from the calls lists: dialling needs only an instance's call id.
 func (s *Service) add(ctx context.Context, c Command) (*ActionResult, error) {
-	m, err := s.resolveMeeting(ctx, c.Meeting)
+	m, _, err := s.cluster.FindMeeting(ctx, c.Meeting)
 	if err != nil {
-		return nil, err
+		return nil, wrapErr("", err)
 	}
 	if len(m.Instances) == 0 {
 		return nil, &RefError{Kind: "meeting", Ref: c.Meeting}

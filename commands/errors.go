@@ -66,27 +66,30 @@ func (e *RefError) Error() string {
 	if !e.Ambiguous {
 		msg := fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
 		if len(e.Candidates) > 0 {
-			msg += " Candidates: " + listCandidates(e.Candidates) + "."
+			msg += " Candidates: " + listCandidates(e.Candidates, e.More) + "."
 		}
 		if len(e.Unsearched) > 0 {
 			msg += " (Not searched, unreachable: " + strings.Join(e.Unsearched, ", ") + ".)"
 		}
 		return msg
 	}
-	return fmt.Sprintf("%q matches more than one %s: %s. Be more specific.", e.Ref, e.Kind, listCandidates(e.Candidates))
+	return fmt.Sprintf("%q matches more than one %s: %s. Be more specific.", e.Ref, e.Kind, listCandidates(e.Candidates, e.More))
 }
 
 // shownCandidates is how many candidates an answer lists; a reply listing 300 names helps nobody.
 const shownCandidates = 10
 
-// listCandidates shows the first few candidates.
-func listCandidates(c []string) string {
-	more := ""
+// listCandidates shows the first few candidates and counts the rest, including the more the
+// cluster itself left out.
+func listCandidates(c []string, more int) string {
 	if len(c) > shownCandidates {
-		more = fmt.Sprintf(" and %d more", len(c)-shownCandidates)
+		more += len(c) - shownCandidates
 		c = c[:shownCandidates]
 	}
-	return strings.Join(c, ", ") + more
+	if more > 0 {
+		return strings.Join(c, ", ") + fmt.Sprintf(" and %d more", more)
+	}
+	return strings.Join(c, ", ")
 }
 
 func (e *RefError) Unwrap() error { return e.Err }

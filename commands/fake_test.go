@@ -45,34 +45,32 @@ func (f *fakeCluster) total() int {
 	return n
 }
 
-func (f *fakeCluster) Nodes() []*cms.Node { return f.nodes }
-func (f *fakeCluster) Node(name string) (*cms.Node, bool) {
-	for _, n := range f.nodes {
-		if n.Name() == name {
-			return n, true
-		}
+func (f *fakeCluster) NodeNames() []string {
+	names := make([]string, len(f.nodes))
+	for i, n := range f.nodes {
+		names[i] = n.Name()
 	}
-	return nil, false
+	return names
 }
 func (f *fakeCluster) Meetings(context.Context) cms.MeetingList {
 	f.hit("Meetings")
 	return cms.MeetingList{}
 }
+func (f *fakeCluster) FindMeeting(_ context.Context, ref string) (cms.Meeting, []cms.NodeError, error) {
+	f.hit("FindMeeting")
+	return cms.Meeting{}, nil, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
+}
+func (f *fakeCluster) MeetingRoster(_ context.Context, ref string) (cms.Roster, error) {
+	f.hit("MeetingRoster")
+	return cms.Roster{}, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
+}
 func (f *fakeCluster) Roster(context.Context, cms.Meeting) cms.Roster {
 	f.hit("Roster")
 	return cms.Roster{}
 }
-func (f *fakeCluster) ResolveMeeting(_ context.Context, ref string) (cms.Meeting, error) {
-	f.hit("ResolveMeeting")
-	return cms.Meeting{}, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
-}
-func (f *fakeCluster) ResolveLeg(_ context.Context, ref string) (cms.LegRef, error) {
-	f.hit("ResolveLeg")
-	return cms.LegRef{}, &cms.UnknownRefError{Kind: "participant", Ref: ref}
-}
-func (f *fakeCluster) Leg(context.Context, string, string) (cms.CallLegDetail, error) {
-	f.hit("Leg")
-	return cms.CallLegDetail{}, cms.ErrCallLegNotFound
+func (f *fakeCluster) FindLeg(_ context.Context, ref, _ string) (cms.LegInCall, error) {
+	f.hit("FindLeg")
+	return cms.LegInCall{}, &cms.UnknownRefError{Kind: "participant", Ref: ref}
 }
 func (f *fakeCluster) UpdateLeg(context.Context, string, string, cms.LegUpdate) error {
 	f.hit("UpdateLeg")
@@ -86,17 +84,9 @@ func (f *fakeCluster) AddLeg(context.Context, string, string, string) (string, e
 	f.hit("AddLeg")
 	return "", nil
 }
-func (f *fakeCluster) UpdateCall(context.Context, string, string, cms.CallUpdate) error {
-	f.hit("UpdateCall")
-	return nil
-}
-func (f *fakeCluster) UpdateParticipant(context.Context, string, string, cms.ParticipantUpdate) error {
-	f.hit("UpdateParticipant")
-	return nil
-}
-func (f *fakeCluster) ParticipantOfLeg(context.Context, string, string, string) (string, error) {
-	f.hit("ParticipantOfLeg")
-	return "", nil
+func (f *fakeCluster) UpdateMeeting(_ context.Context, ref string, _ cms.MeetingPlan) (cms.MeetingOutcome, error) {
+	f.hit("UpdateMeeting")
+	return cms.MeetingOutcome{}, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
 }
 func (f *fakeCluster) Status(context.Context) []cms.NodeStatus {
 	f.hit("Status")

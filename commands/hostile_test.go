@@ -25,7 +25,7 @@ func hostileEnv(t *testing.T, a hostile.Answer) (*Service, *hostile.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes := append(e.svc.cluster.Nodes(), evil)
+	nodes := append(e.cluster.Nodes(), evil)
 	return New(Config{Cluster: cms.NewCluster(nodes)}), srv
 }
 
@@ -57,7 +57,7 @@ func TestNodeFailureCausesAreLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	healthy := newSimEnv(t, 1, Policy{}).svc.cluster.Nodes()
+	healthy := newSimEnv(t, 1, Policy{}).cluster.Nodes()
 	tests := []struct {
 		name    string
 		nodes   []*cms.Node

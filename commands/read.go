@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/cms"
@@ -21,18 +20,6 @@ func summarize(m cms.Meeting) MeetingSummary {
 		Nodes:        m.NodeNames(),
 		Duration:     seconds(m.DurationSeconds),
 	}
-}
-
-// mergeFailed adds the nodes of extra not already in failed: a node that could not list its
-// calls may host part of the meeting, so a roster names it too.
-func mergeFailed(failed, extra []cms.NodeError) []cms.NodeError {
-	out := slices.Clone(failed)
-	for _, e := range extra {
-		if !slices.ContainsFunc(out, func(f cms.NodeError) bool { return f.Node == e.Node }) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // failures turns the nodes a read could not complete into user-safe reasons, logging each
@@ -66,14 +53,6 @@ func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 	return r
 }
 
-func (s *Service) resolveMeeting(ctx context.Context, ref string) (cms.Meeting, error) {
-	m, err := s.cluster.ResolveMeeting(ctx, ref)
-	if err != nil {
-		return cms.Meeting{}, wrapErr("", err)
-	}
-	return m, nil
-}
-
 func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
 	name := l.Name
 	if name == "" {
@@ -91,137 +70,58 @@ func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
 	}
 }
 
-// partialResolver is implemented by *cms.Cluster: resolving a meeting also tells which nodes
-// could not be listed (optional, so test fakes of Cluster need not implement it).
-type partialResolver interface {
-	ResolveMeetingPartial(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
-}
-
-// meetingRoster resolves a meeting and reads its roster. Nodes that could not even list their
-// calls are added to the roster's Failed: the meeting may have participants there.
-func (s *Service) meetingRoster(ctx context.Context, ref string) (cms.Meeting, cms.Roster, error) {
-	var (
-		m      cms.Meeting
-		unread []cms.NodeError
-		err    error
-	)
-	if lr, ok := s.cluster.(listedResolver); ok {
-		return s.listedRoster(ctx, lr, ref)
-	}
-	if pr, ok := s.cluster.(partialResolver); ok {
-		m, unread, err = pr.ResolveMeetingPartial(ctx, ref)
-		err = wrapErr("", err)
-	} else {
-		m, err = s.resolveMeeting(ctx, ref)
-	}
-	if err != nil {
-		return cms.Meeting{}, cms.Roster{}, err
-	}
-	ro := s.cluster.Roster(ctx, m)
-	ro.Failed = mergeFailed(ro.Failed, unread)
-	return m, ro, nil
-}
-
-// listedResolver is implemented by *cms.Cluster: a meeting resolved from the calls lists alone,
-// its call details read separately, so that they overlap the roster instead of preceding it.
-type listedResolver interface {
-	ResolveMeetingListed(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
-	MeetingDetails(ctx context.Context, m cms.Meeting) (cms.Meeting, []cms.NodeError, error)
-}
-
-// listedRoster is meetingRoster one round trip shorter: the roster and the call details are read
-// at once. A node whose call detail could not be read is named in Failed, as one whose calls
-// could not be listed.
-func (s *Service) listedRoster(ctx context.Context, lr listedResolver, ref string) (cms.Meeting, cms.Roster, error) {
-	m, unread, err := lr.ResolveMeetingListed(ctx, ref)
-	if err != nil {
-		return cms.Meeting{}, cms.Roster{}, wrapErr("", err)
-	}
-	var (
-		ro      cms.Roster
-		md      cms.Meeting
-		badCall []cms.NodeError
-		derr    error
-		wg      sync.WaitGroup
-	)
-	wg.Go(func() { ro = s.cluster.Roster(ctx, m) })
-	md, badCall, derr = lr.MeetingDetails(ctx, m)
-	wg.Wait()
-	if errors.Is(derr, cms.ErrNotFound) { // every instance ended since the list: the meeting is over
-		derr = &cms.UnknownRefError{Kind: "meeting", Ref: ref}
-	}
-	if derr != nil {
-		return cms.Meeting{}, cms.Roster{}, wrapErr("", derr)
-	}
-	ro.Meeting = md
-	ro.Failed = mergeFailed(mergeFailed(ro.Failed, badCall), unread)
-	return md, ro, nil
-}
-
+// roster is `call <meeting>`: the meeting, its call details and its legs, read at once by
+// the cluster. Nodes that could not be read are named: the meeting may have people there.
 func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error) {
-	m, ro, err := s.meetingRoster(ctx, ref)
+	ro, err := s.cluster.MeetingRoster(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, wrapErr("", err)
 	}
 	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: s.failures(ctx, ro.Failed), AsOf: s.now()}
-	if r.Meeting.Correlator == "" {
-		r.Meeting = summarize(m)
-	}
 	for _, e := range ro.Legs {
 		r.Participants = append(r.Participants, rowOf(e.Node, e.Leg))
 	}
 	return r, nil
 }
 
-// findLeg resolves a participant reference to its leg and node. A node hint (from a button) is
-// tried first but verified by reading the leg there; anything else goes through the cluster.
-func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegRef, cms.CallLegDetail, error) {
-	// Buttons carry full ids; a typed prefix cannot be read directly, so skip the hint then.
-	if hint != "" && len(ref) >= 32 {
-		d, err := s.cluster.Leg(ctx, hint, ref)
-		if err == nil && !d.IsDistributionLink() && strings.EqualFold(d.ID, ref) {
-			return cms.LegRef{Node: hint, LegID: d.ID, CallID: d.Call, Name: d.Name}, d, nil
-		}
-	}
-	lr, err := s.cluster.ResolveLeg(ctx, ref)
-	if err != nil {
-		return cms.LegRef{}, cms.CallLegDetail{}, wrapErr("", err)
-	}
-	d, err := s.cluster.Leg(ctx, lr.Node, lr.LegID)
+// findLeg finds a participant and its call. A node hint (from a button) with a full id costs
+// two requests on that node; anything else is looked for on every node.
+func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegInCall, error) {
+	l, err := s.cluster.FindLeg(ctx, ref, hint)
 	if err != nil {
 		if errors.Is(err, cms.ErrCallLegNotFound) {
-			return cms.LegRef{}, cms.CallLegDetail{}, &RefError{Kind: "participant", Ref: ref, Err: err}
+			return cms.LegInCall{}, &RefError{Kind: "participant", Ref: ref, Err: err}
 		}
-		return cms.LegRef{}, cms.CallLegDetail{}, wrapErr(lr.Node, err)
+		return cms.LegInCall{}, wrapErr("", err)
 	}
-	if lr.CallID == "" {
-		lr.CallID = d.Call
-	}
-	return lr, d, nil
+	return l, nil
 }
 
-// meetingOfCall finds the meeting a call instance belongs to, best effort: a failure leaves a
-// summary holding only the call id, because the operation itself does not depend on it.
-func (s *Service) meetingOfCall(ctx context.Context, node, callID string) MeetingSummary {
-	if callID == "" {
-		return MeetingSummary{}
+// meetingOfLeg is the meeting as the leg's node sees it, from the leg's call: its name, its
+// correlator and the participants that node hosts. A call that could not be read leaves a
+// summary holding only the call id: reading a leg does not depend on it.
+func meetingOfLeg(l cms.LegInCall) MeetingSummary {
+	if l.CallErr != nil {
+		if l.Leg.Call == "" {
+			return MeetingSummary{}
+		}
+		return MeetingSummary{Correlator: l.Leg.Call, Nodes: []string{l.Node}}
 	}
-	m, err := s.cluster.ResolveMeeting(ctx, callID)
-	if err != nil {
-		return MeetingSummary{Correlator: callID, Nodes: []string{node}}
+	return MeetingSummary{
+		Correlator: l.Correlator(), Name: l.Call.Name, Participants: l.Call.NumParticipantsLocal,
+		Nodes: []string{l.Node}, Duration: seconds(l.Call.DurationSeconds),
 	}
-	return summarize(m)
 }
 
 func (s *Service) participant(ctx context.Context, c Command) (*ParticipantResult, error) {
-	lr, d, err := s.findLeg(ctx, c.Participant, c.Node)
+	l, err := s.findLeg(ctx, c.Participant, c.Node)
 	if err != nil {
 		return nil, err
 	}
-	st := d.Status
+	d, st := l.Leg, l.Leg.Status
 	return &ParticipantResult{
-		Participant:  rowOf(lr.Node, d),
-		Meeting:      s.meetingOfCall(ctx, lr.Node, d.Call),
+		Participant:  rowOf(l.Node, d),
+		Meeting:      meetingOfLeg(l),
 		ChosenLayout: d.Config.ChosenLayout,
 		TxAudioMuted: d.Config.TxAudioMute,
 		TxVideoMuted: d.Config.TxVideoMute,

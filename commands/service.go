@@ -11,21 +11,29 @@ import (
 	"github.com/nfmm/nfmm/cms"
 )
 
-// Cluster is what commands needs of *cms.Cluster (and what test fakes implement).
+// Cluster is what commands asks of the CMS cluster, as intentions: find a meeting, read its
+// roster, find a leg and its call, change a leg or a whole meeting. The cluster plans every
+// round trip behind each call (what runs alongside what); commands only decides what to ask
+// and what to change. *cms.Cluster implements it, and so do the tests' fakes: both run the same
+// code here.
 type Cluster interface {
-	Nodes() []*cms.Node
-	Node(name string) (*cms.Node, bool)
+	// NodeNames lists the configured nodes in configuration order.
+	NodeNames() []string
+	// Meetings lists every active meeting with its call details; Failed names unread nodes.
 	Meetings(ctx context.Context) cms.MeetingList
+	// FindMeeting resolves a reference from the calls lists alone (no call details).
+	FindMeeting(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
+	// MeetingRoster resolves a reference and reads the meeting's call details and legs at once.
+	MeetingRoster(ctx context.Context, ref string) (cms.Roster, error)
+	// Roster reads the legs of a meeting already listed (the report's).
 	Roster(ctx context.Context, m cms.Meeting) cms.Roster
-	ResolveMeeting(ctx context.Context, ref string) (cms.Meeting, error)
-	ResolveLeg(ctx context.Context, ref string) (cms.LegRef, error)
-	Leg(ctx context.Context, node, legID string) (cms.CallLegDetail, error)
+	// FindLeg finds a leg by reference, on node first when given, and reads its call.
+	FindLeg(ctx context.Context, ref, node string) (cms.LegInCall, error)
 	UpdateLeg(ctx context.Context, node, legID string, u cms.LegUpdate) error
 	DeleteLeg(ctx context.Context, node, legID string) error
 	AddLeg(ctx context.Context, node, callID, remoteParty string) (string, error)
-	UpdateCall(ctx context.Context, node, callID string, u cms.CallUpdate) error
-	UpdateParticipant(ctx context.Context, node, participantID string, u cms.ParticipantUpdate) error
-	ParticipantOfLeg(ctx context.Context, node, callID, legID string) (string, error)
+	// UpdateMeeting finds a meeting and applies a plan to its legs, calls and participants.
+	UpdateMeeting(ctx context.Context, ref string, plan cms.MeetingPlan) (cms.MeetingOutcome, error)
 	Status(ctx context.Context) []cms.NodeStatus
 }
 
@@ -242,14 +250,7 @@ func mediaOrDefault(m Media) Media {
 	return m
 }
 
-func (s *Service) nodeNames() []string {
-	nodes := s.cluster.Nodes()
-	names := make([]string, 0, len(nodes))
-	for _, n := range nodes {
-		names = append(names, n.Name())
-	}
-	return names
-}
+func (s *Service) nodeNames() []string { return s.cluster.NodeNames() }
 
 // logErr logs the raw error of a failed operation; only the log sees it, never the user. CMS
 // failures are warnings; bad references are the user's business and only debug.

@@ -20,10 +20,11 @@ import (
 
 // simEnv is a Service on a cms.Cluster talking HTTP to an emulated cluster.
 type simEnv struct {
-	sim   *cmssim.Sim
-	svc   *Service
-	audit *bytes.Buffer
-	op    Actor
+	sim     *cmssim.Sim
+	cluster *cms.Cluster
+	svc     *Service
+	audit   *bytes.Buffer
+	op      Actor
 }
 
 func newSimEnv(t *testing.T, nodes int, policy Policy) *simEnv {
@@ -43,8 +44,9 @@ func newSimEnv(t *testing.T, nodes int, policy Policy) *simEnv {
 		ns = append(ns, node)
 	}
 	var buf bytes.Buffer
-	svc := New(Config{Cluster: cms.NewCluster(ns), Policy: policy, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
-	return &simEnv{sim: sim, svc: svc, audit: &buf, op: Actor{UserID: "local", Local: true}}
+	c := cms.NewCluster(ns)
+	svc := New(Config{Cluster: c, Policy: policy, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
+	return &simEnv{sim: sim, cluster: c, svc: svc, audit: &buf, op: Actor{UserID: "local", Local: true}}
 }
 
 func (e *simEnv) run(t *testing.T, text string) Result {

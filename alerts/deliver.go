@@ -46,7 +46,7 @@ func (e *Evaluator) deliverAlert(ctx context.Context, fp string) {
 		snap, d := a.clone(), a.Outbox[0]
 		e.mu.Unlock()
 
-		ts, err := e.send(ctx, snap, d)
+		ch, ts, err := e.send(ctx, snap, d)
 
 		e.mu.Lock()
 		a = e.alerts[fp]
@@ -71,6 +71,9 @@ func (e *Evaluator) deliverAlert(ctx context.Context, fp string) {
 		}
 		if d.Kind == DeliverPost {
 			a.TS = ts
+			if ch != "" {
+				a.Channel = ch
+			}
 		}
 		a.Outbox = a.Outbox[1:]
 		a.Attempts, a.NextAttempt = 0, time.Time{}
@@ -79,14 +82,14 @@ func (e *Evaluator) deliverAlert(ctx context.Context, fp string) {
 	}
 }
 
-func (e *Evaluator) send(ctx context.Context, a Alert, d Delivery) (string, error) {
+func (e *Evaluator) send(ctx context.Context, a Alert, d Delivery) (channel, ts string, err error) {
 	switch d.Kind {
 	case DeliverPost:
 		return e.opts.Notifier.Post(ctx, a.Channel, a)
 	case DeliverUpdate:
-		return "", e.opts.Notifier.Update(ctx, a.Channel, a.TS, a)
+		return "", "", e.opts.Notifier.Update(ctx, a.Channel, a.TS, a)
 	default:
-		return "", e.opts.Notifier.Reply(ctx, a.Channel, a.TS, a, d)
+		return "", "", e.opts.Notifier.Reply(ctx, a.Channel, a.TS, a, d)
 	}
 }
 

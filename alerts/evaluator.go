@@ -34,8 +34,9 @@ type Result struct {
 // Notifier delivers alerts, in Slack in production. Errors are retried with backoff; an error
 // implementing RetryAfter() time.Duration sets the wait (Slack's 429 Retry-After).
 type Notifier interface {
-	// Post sends the alert's top-level message and returns its ts.
-	Post(ctx context.Context, channel string, a Alert) (string, error)
+	// Post sends the alert's top-level message and returns the channel id Slack put it in
+	// (channel may be a #name) and its ts.
+	Post(ctx context.Context, channel string, a Alert) (channelID, ts string, err error)
 	// Update redraws the top-level message from the alert's current state.
 	Update(ctx context.Context, channel, ts string, a Alert) error
 	// Reply adds a line to the message's thread.

@@ -72,15 +72,15 @@ func (n *fakeNotifier) fail() error {
 	return nil
 }
 
-func (n *fakeNotifier) Post(_ context.Context, ch string, a Alert) (string, error) {
+func (n *fakeNotifier) Post(_ context.Context, ch string, a Alert) (string, string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.fail(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	n.posts++
 	n.log = append(n.log, fmt.Sprintf("post %s %s", ch, a.Summary))
-	return fmt.Sprintf("ts%d", n.posts), nil
+	return ch, fmt.Sprintf("ts%d", n.posts), nil
 }
 
 func (n *fakeNotifier) Update(_ context.Context, ch, ts string, a Alert) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nfmm/nfmm/alerts"
 	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/commands"
@@ -54,6 +55,7 @@ type Runtime struct {
 	Cluster *cms.Cluster
 	Service *commands.Service
 	Bot     *bot.Bot
+	Alerts  *alerts.Evaluator // nil when alerts are off (alerts.go)
 
 	cfg     config.Config
 	opts    Options
@@ -122,7 +124,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, err
 	}
-	return &Runtime{Cluster: cluster, Service: svc, Bot: b, cfg: cfg, opts: o, reg: reg, release: release}, nil
+	ev, err := newAlerts(cfg, cluster, b, reg, o)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, release: release}, nil
 }
 
 // NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
@@ -156,6 +162,12 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer stopOps()
 	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "reports_off", r.cfg.ReportsDisabled,
 		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
+	if r.Alerts != nil {
+		alertCtx, stopAlerts := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); r.Alerts.Run(alertCtx, alertTick) }()
+		defer func() { stopAlerts(); <-done }()
+	}
 	if err := r.Bot.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

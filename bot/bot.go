@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -138,6 +139,7 @@ type Bot struct {
 	actions   map[string]actionHandler
 	sched     *Scheduler // nil when no report is scheduled
 	groups    *groupCache
+	alerts    AlertBook // nil until SetAlerts: alerts off
 }
 
 // New builds the bot; it does no I/O.
@@ -176,6 +178,7 @@ func New(cfg Config) (*Bot, error) {
 		pacer:   newPacer(cfg.PostInterval),
 	}
 	b.actions = b.actionHandlers()
+	maps.Copy(b.actions, b.alertActions())
 	b.groups = newGroupCache(api, cfg.UserGroups, cfg.GroupTTL, cfg.Now, cfg.Logger)
 	if err := b.newScheduler(); err != nil {
 		return nil, err

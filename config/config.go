@@ -94,6 +94,7 @@ type Config struct {
 	AdminContact       string // NFMM_ADMIN_CONTACT: who refusals say to ask; "" = "an NFMM admin"
 	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
 	LogLevel           string // debug, info, warn or error
+	Alerts             Alerts // NFMM_ALERT_* (alerts.go)
 
 	// Warnings are non-fatal findings (e.g. a stripped /api/v1 path) for main to log at start-up.
 	Warnings []string
@@ -137,6 +138,7 @@ func load(getenv func(string) string, names []string, mode Mode) (Config, error)
 	l.policy()
 	l.reports()
 	l.operations()
+	l.alerts()
 	l.cfg.Warnings = l.warnings
 	if len(l.problems) > 0 {
 		return l.cfg, &Error{Problems: l.problems}

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nfmm/nfmm/alerts"
+	"github.com/nfmm/nfmm/bot"
+	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/ops"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// alertTick is how often the evaluator looks at its sources and queue; each source keeps its
+// own interval (node probes every 2 s), so this bounds the delay after a source sees a change.
+const alertTick = time.Second
+
+// newAlerts builds the alert evaluator when NFMM_ALERT_CHANNEL or NFMM_ALERT_ROUTES is set
+// and attaches it to the bot; nil when alerts are off. The state is in memory (alerts.MemoryStore):
+// a restart forgets the alerts until the store package is wired into the runtime.
+func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options) (*alerts.Evaluator, error) {
+	if !cfg.Alerts.Enabled() {
+		return nil, nil
+	}
+	metrics, err := ops.NewAlertMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	ev := alerts.New(alertOptions(cfg, cluster, b, o.Logger, o.Audit, metrics, time.Now))
+	b.SetAlerts(ev)
+	return ev, nil
+}
+
+// alertOptions are the evaluator's options for cfg.
+func alertOptions(cfg config.Config, cluster alerts.Cluster, b *bot.Bot, logger *slog.Logger, audit io.Writer,
+	metrics alerts.Metrics, clock func() time.Time) alerts.Options {
+	a := cfg.Alerts
+	return alerts.Options{
+		Sources: alerts.Sources(alerts.SourceConfig{
+			Cluster: cluster, Clock: clock,
+			NodeDownAfter: a.NodeDownAfter, MediaAfter: a.MediaAfter,
+			MeetingMax: a.MeetingMax, NodeShare: a.NodeShare,
+		}),
+		Notifier: b.AlertNotifier(),
+		Route:    func(k alerts.Key) string { return a.ChannelFor(k.Kind) },
+		Clock:    clock,
+		Repeat:   a.Repeat,
+		Metrics:  metrics,
+		Logger:   logger,
+		Audit:    slog.New(slog.NewJSONHandler(audit, nil)).With("log", "audit"),
+	}
+}

@@ -546,3 +546,33 @@ func (e *Evaluator) save(ctx context.Context) {
 		}
 	}
 }
+
+// Check runs every source once and returns what holds now, as alerts that are firing when
+// their condition is already older than its For, else pending. It is for a one-shot process
+// (`nfmm exec alerts`): without history it cannot wait out a For or remember a recording.
+func Check(ctx context.Context, sources []Source, now time.Time) ([]Alert, []error) {
+	var out []Alert
+	var errs []error
+	for _, s := range sources {
+		res := s.Observe(ctx, nil)
+		if res.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), res.Err))
+			continue
+		}
+		for _, o := range res.Observations {
+			a := Alert{Key: o.Key, Fingerprint: o.Key.Fingerprint(), Source: s.Name(), Summary: o.Summary,
+				Lines: o.Lines, Target: o.Target, State: StatePending, Since: now, For: o.For, LastSeen: now}
+			if !o.Since.IsZero() && o.Since.Before(now) {
+				a.Since = o.Since
+			}
+			if now.Sub(a.Since) >= a.For {
+				a.State = StateFiring
+			}
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(x, y Alert) int {
+		return cmp.Or(cmp.Compare(x.Key.Kind, y.Key.Kind), cmp.Compare(x.Key.Node, y.Key.Node), cmp.Compare(x.Key.Object, y.Key.Object))
+	})
+	return out, errs
+}

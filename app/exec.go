@@ -148,6 +148,9 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer release()
+	if isAlertsCommand(a.text) {
+		return execAlerts(ctx, cfg, cluster, a, stdout, stderr)
+	}
 	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)

@@ -67,7 +67,15 @@ func execAlerts(ctx context.Context, cfg config.Config, cluster alerts.Cluster, 
 		doc.Alerts = append(doc.Alerts, d)
 	}
 	if asJSON {
-		b, err := json.Marshal(map[string]any{"version": commands.JSONVersion, "kind": "alerts", "result": doc})
+		envelope := struct {
+			Version int       `json:"version"`
+			Kind    string    `json:"kind"`
+			Result  alertsDoc `json:"result"`
+		}{commands.JSONVersion, "alerts", doc}
+		b, err := json.MarshalIndent(envelope, "", "  ")
+		if err == nil && ea.jsonl {
+			b, err = json.Marshal(envelope)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "nfmm exec:", err)
 			return exitFailed

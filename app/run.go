@@ -60,7 +60,7 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 	}
 	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx}
 	health := func(context.Context) ops.HealthReport {
-		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes()}
+		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
 	}
 	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
 	if err := srv.Start(ctx); err != nil {

@@ -126,9 +126,17 @@ func TestGroupCacheLifecycle(t *testing.T) {
 		{name: "change seen after the TTL", advance: time.Second, user: "U1", want: nil, wantCalls: 6},
 		{name: "Slack fails: last membership kept", err: errors.New("ratelimited"), advance: time.Minute,
 			user: "U2", want: []string{"SOPS"}, wantCalls: 8},
-		{name: "one group gone: the other refreshes, the gone one keeps its members", members: map[string][]string{"SVIEW": {"U2"}},
-			advance: time.Minute, user: "U2", want: []string{"SOPS", "SVIEW"}, wantCalls: 10},
+		// A deleted group (no_such_subteam) is a permanent error: fail closed at once.
+		{name: "one group gone: the other refreshes, the gone one loses its members", members: map[string][]string{"SVIEW": {"U2"}},
+			advance: time.Minute, user: "U2", want: []string{"SVIEW"}, wantCalls: 10},
 		{name: "unknown user", user: "U9", want: nil, wantCalls: 10},
+		{name: "the group is back", members: map[string][]string{"SOPS": {"U2"}, "SVIEW": {"U2"}},
+			advance: time.Minute, user: "U2", want: []string{"SOPS", "SVIEW"}, wantCalls: 12},
+		// Transient errors keep the members for at most three TTLs after the last good read.
+		{name: "rate-limited one TTL later: kept", err: errors.New("ratelimited"), advance: time.Minute, user: "U2", want: []string{"SOPS", "SVIEW"}, wantCalls: 14},
+		{name: "rate-limited three TTLs later: kept", err: errors.New("ratelimited"), advance: 2 * time.Minute, user: "U2", want: []string{"SOPS", "SVIEW"}, wantCalls: 16},
+		{name: "rate-limited four TTLs later: no longer trusted", err: errors.New("ratelimited"), advance: time.Minute, user: "U2", want: nil, wantCalls: 18},
+		{name: "the scope was removed: still nothing", err: errors.New("missing_scope"), advance: time.Minute, user: "U2", want: nil, wantCalls: 20},
 	}
 	for _, st := range steps {
 		clock.Advance(st.advance)
@@ -147,6 +155,19 @@ func TestGroupCacheLifecycle(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "could not read a Slack user group") || !strings.Contains(logs.String(), "missing_scope") {
 		t.Errorf("failures not logged:\n%s", logs.String())
+	}
+	want := []string{
+		"Slack user group SOPS cannot be read (missing_scope): its members are not trusted",
+		"Slack user group SVIEW cannot be read (missing_scope): its members are not trusted",
+	}
+	if got := c.Problems(); !slices.Equal(got, want) {
+		t.Errorf("Problems() = %q, want %q", got, want)
+	}
+	lister.set(map[string][]string{"SOPS": {"U2"}, "SVIEW": {"U2"}}, nil)
+	clock.Advance(time.Minute)
+	c.groupsOf(ctx, "U2")
+	if got := c.Problems(); len(got) != 0 {
+		t.Errorf("Problems() = %q after both groups were read again, want none", got)
 	}
 }
 
@@ -307,5 +328,44 @@ func TestE2EUserGroupErrorKeepsLastMembership(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "could not read a Slack user group") {
 		t.Errorf("the failure was not logged")
+	}
+}
+
+// A deleted operator group stops giving the operator role at the next refresh, and the bot
+// reports itself degraded; a transient failure is trusted for a few TTLs only (issue 12 item 3).
+func TestE2EDeletedOperatorGroupFailsClosed(t *testing.T) {
+	h, clock := groupHarness(t, testViewer)
+	m := h.board()
+	alice, bob, carol := legByName(t, m, "Alice"), legByName(t, m, "Bob"), legByName(t, m, "Carol")
+	h.slash(testViewer, "mute "+alice.ID)
+	h.eventually("the member's mute reaches CMS", func() bool { return h.leg(alice.ID).RxAudioMute })
+	if p := h.bot.Problems(); len(p) != 0 {
+		t.Errorf("Problems() = %q while the group reads fine", p)
+	}
+
+	h.fake.DeleteUserGroup(testGroup)
+	clock.Advance(defaultGroupTTL + time.Second)
+	before := h.refusals(testViewer)
+	h.slash(testViewer, "mute "+bob.ID)
+	h.eventually("the former member is refused", func() bool { return h.refusals(testViewer) > before })
+	if h.leg(bob.ID).RxAudioMute {
+		t.Errorf("a member of a deleted group still muted Bob")
+	}
+	if p := h.bot.Problems(); len(p) != 1 || !strings.Contains(p[0], "no_such_subteam") || !strings.Contains(p[0], "not trusted") {
+		t.Errorf("Problems() = %q, want the deleted group named", p)
+	}
+
+	// Back, then Slack fails transiently for longer than groupStaleTTLs TTLs.
+	h.fake.SetUserGroup(testGroup, []string{testViewer})
+	clock.Advance(groupRetryAfterFail + time.Second)
+	h.slash(testViewer, "unmute "+alice.ID)
+	h.eventually("the member is an operator again", func() bool { return !h.leg(alice.ID).RxAudioMute })
+	h.fake.Inject("usergroups.users.list", slackfake.Fault{N: 1000, Error: "internal_error"})
+	clock.Advance(groupStaleTTLs*defaultGroupTTL + time.Second)
+	before = h.refusals(testViewer)
+	h.slash(testViewer, "mute "+carol.ID)
+	h.eventually("the stale member is refused", func() bool { return h.refusals(testViewer) > before })
+	if h.leg(carol.ID).RxAudioMute {
+		t.Errorf("membership read %v ago was still trusted", groupStaleTTLs*defaultGroupTTL)
 	}
 }

@@ -12,6 +12,9 @@ import (
 type HealthReport struct {
 	Slack SlackHealth
 	Nodes []NodeHealth
+	// Degraded lists other problems that leave the bot working but not fully (e.g. a Slack user
+	// group in NFMM_OPERATORS that cannot be read): each becomes a reason, status degraded.
+	Degraded []string
 }
 
 // SlackHealth is the socket-mode connection state.
@@ -66,11 +69,12 @@ func evaluate(r HealthReport) (healthBody, int) {
 		down = true
 		b.Reasons = append(b.Reasons, "no CMS node reachable")
 	}
+	b.Reasons = append(b.Reasons, r.Degraded...)
 	switch {
 	case down:
 		b.Status = StatusDown
 		return b, http.StatusServiceUnavailable
-	case reachable < len(r.Nodes):
+	case reachable < len(r.Nodes) || len(r.Degraded) > 0:
 		b.Status = StatusDegraded
 	}
 	return b, http.StatusOK

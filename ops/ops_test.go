@@ -32,6 +32,9 @@ func TestHealthz(t *testing.T) {
 			`{"status":"down","reasons":["Slack socket not connected"],"slack":{"connected":false},"nodes":[{"name":"cb1","reachable":true}]}`},
 		{"every node down", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{down}}, 503,
 			`{"status":"down","reasons":["node cb2 unreachable","no CMS node reachable"],"slack":{"connected":true},"nodes":[{"name":"cb2","reachable":false,"error":"dial tcp: connection refused"}]}`},
+		{"a user group cannot be read", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{up},
+			Degraded: []string{"Slack user group S1 cannot be read (missing_scope): its members are not trusted"}}, 200,
+			`{"status":"degraded","reasons":["Slack user group S1 cannot be read (missing_scope): its members are not trusted"],"slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}]}`},
 		{"nothing known", HealthReport{}, 503,
 			`{"status":"down","reasons":["Slack socket not connected","no CMS node reachable"],"slack":{"connected":false},"nodes":[]}`},
 	}

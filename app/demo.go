@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,10 +25,17 @@ const (
 	DemoOperator    = "U0OPERATOR"
 	DemoViewer      = "U0VIEWER"
 	demoCommand     = "/cms"
-	// Fake tokens: the fake Slack only checks their prefixes. They guard nothing.
-	DemoBotToken = "xoxb-nfmm-demo"
-	demoAppToken = "xapp-nfmm-demo"
 )
+
+// demoTokens are the fake Slack's tokens for one run: random, so that no other web page or
+// local program can post as the bot (a constant one could be sent in a cross-site form).
+func demoTokens() (bot, app string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("demo tokens: %w", err)
+	}
+	return "xoxb-nfmm-demo-" + hex.EncodeToString(b[:16]), "xapp-nfmm-demo-" + hex.EncodeToString(b[16:]), nil
+}
 
 // demoLiveEvery is how often the demo's meetings change by themselves (people join, leave,
 // unmute), so the live features have something to show.
@@ -49,6 +58,8 @@ type Demo struct {
 	URL  string
 	Sim  *cmssim.Sim
 	Fake *slackfake.Server
+	// BotToken is this run's bot token (tests post as the bot with it).
+	BotToken string
 
 	stop    context.CancelFunc
 	done    chan error
@@ -134,19 +145,24 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 			d.Close()
 		}
 	}()
+	botToken, appToken, err := demoTokens()
+	if err != nil {
+		return nil, err
+	}
+	d.BotToken = botToken
 	d.Fake, err = slackfake.New(slackfake.Options{
 		Addr:     o.Addr,
 		Logger:   o.Logger,
 		Users:    demoUsers(),
 		Channels: map[string]slackfake.Channel{DemoChannel: {Name: demoChannelName}},
-		BotToken: DemoBotToken,
-		AppToken: demoAppToken,
+		BotToken: botToken,
+		AppToken: appToken,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the fake Slack: %w", err)
 	}
 	d.URL = d.Fake.URL() + "/"
-	cfg := demoConfig(sim, d.Fake.APIURL())
+	cfg := demoConfig(sim, d.Fake.APIURL(), botToken, appToken)
 	if err := d.Fake.MountUI(demoUI(ctx, cfg, o.Logger)); err != nil {
 		return nil, err
 	}
@@ -206,10 +222,10 @@ func demoUsers() map[string]slackfake.User {
 
 // demoConfig is the configuration `nfmm run` would load for this demo: the emulator's nodes as
 // ordinary CMS nodes, the fake Slack's API, and the two demo users' roles.
-func demoConfig(sim *cmssim.Sim, apiURL string) config.Config {
+func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Config {
 	cfg := config.Config{
-		SlackBotToken:  config.Secret(DemoBotToken),
-		SlackAppToken:  config.Secret(demoAppToken),
+		SlackBotToken:  config.Secret(botToken),
+		SlackAppToken:  config.Secret(appToken),
 		SlackAPIURL:    apiURL,
 		CMSTimeout:     config.DefaultCMSTimeout,
 		CMSConcurrency: config.DefaultCMSConcurrency,

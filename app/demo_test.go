@@ -40,3 +40,19 @@ func TestParseDemoFlags(t *testing.T) {
 		})
 	}
 }
+
+// The demo's tokens are new on every run: a constant one could be sent by any web page in a
+// cross-site form (issue 12 item 14).
+func TestDemoTokensArePerRun(t *testing.T) {
+	b1, a1, err := demoTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, a2, err := demoTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b1 == b2 || a1 == a2 || !strings.HasPrefix(b1, "xoxb-") || !strings.HasPrefix(a1, "xapp-") || len(b1) < 40 {
+		t.Errorf("tokens %q %q then %q %q, want fresh xoxb-/xapp- tokens each time", b1, a1, b2, a2)
+	}
+}

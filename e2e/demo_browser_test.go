@@ -356,7 +356,7 @@ func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 // blockKitInBrowser posts the Block Kit parts the bot does not use today (fields, divider,
 // overflow, a confirm on a danger button) and checks the page renders and sends them right.
 func blockKitInBrowser(t *testing.T, b *browser, run *app.Demo) {
-	api := slack.New(app.DemoBotToken, slack.OptionAPIURL(run.Fake.APIURL()))
+	api := slack.New(run.BotToken, slack.OptionAPIURL(run.Fake.APIURL()))
 	txt := func(typ, s string) *slack.TextBlockObject { return slack.NewTextBlockObject(typ, s, false, false) }
 	opt := func(v string) *slack.OptionBlockObject {
 		return slack.NewOptionBlockObject(v, txt(slack.PlainTextType, "Option "+v), nil)

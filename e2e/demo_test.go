@@ -45,12 +45,21 @@ func demoCtx(t *testing.T) context.Context {
 // fetch does one request and returns the status and body.
 func fetch(t *testing.T, method, url, body string) (int, []byte) {
 	t.Helper()
+	return fetchBearer(t, method, url, "", body)
+}
+
+// fetchBearer is fetch with the page API's bearer token ("" sends none).
+func fetchBearer(t *testing.T, method, url, token, body string) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(demoCtx(t), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -177,6 +186,10 @@ func TestDemoPageCommandReachesBotAndStreams(t *testing.T) {
 	events.waitEvent(t, "hello")
 
 	code, body := fetch(t, http.MethodPost, run.URL+"ui/command", `{"user":"`+app.DemoOperator+`","text":"/cms calls"}`)
+	if code != http.StatusUnauthorized {
+		t.Errorf("POST /ui/command without the page's token: %d %s, want 401", code, body)
+	}
+	code, body = fetchBearer(t, http.MethodPost, run.URL+"ui/command", run.Fake.UIToken(), `{"user":"`+app.DemoOperator+`","text":"/cms calls"}`)
 	if code != http.StatusOK || !strings.Contains(string(body), "envelope_id") {
 		t.Fatalf("POST /ui/command: %d %s", code, body)
 	}
@@ -224,7 +237,7 @@ func TestDemoPageRejectsBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := fetch(t, tt.method, run.URL+tt.path, tt.body)
+			code, body := fetchBearer(t, tt.method, run.URL+tt.path, run.Fake.UIToken(), tt.body)
 			if code != tt.want {
 				t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, code, body, tt.want)
 			}

@@ -99,8 +99,9 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	mu sync.Mutex
-	st state
+	mu      sync.Mutex
+	st      state
+	uiToken string // set by MountUI
 }
 
 // New starts a fake Slack listening on opts.Addr.
@@ -130,11 +131,11 @@ func New(opts Options) (*Server, error) {
 		ln:      ln,
 		base:    "http://" + ln.Addr().String(),
 		extra:   http.NewServeMux(),
-		up:      websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		closing: make(chan struct{}),
 		st:      newState(opts),
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.up = websocket.Upgrader{CheckOrigin: s.originAllowed}
+	s.http = &http.Server{Handler: s.guard(s.routes()), ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Go(func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serve failed", "err", err)
@@ -219,6 +220,53 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("/", s.serveExtra)
 	return mux
+}
+
+// guard refuses, on every route, a request whose Host is not this server's own address (a
+// DNS-rebinding page reaches 127.0.0.1 under its own name) or that comes from another web
+// origin (a cross-site form or fetch carries the page's Origin). slack-go and test clients
+// send no Origin; the demo page's own requests carry this server's.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			s.log.Warn("refused a request for another host name", "host", r.Host, "path", r.URL.Path)
+			http.Error(w, "slackfake: unknown Host", http.StatusMisdirectedRequest)
+			return
+		}
+		if !s.originAllowed(r) {
+			s.log.Warn("refused a cross-origin request", "origin", r.Header.Get("Origin"), "path", r.URL.Path)
+			http.Error(w, "slackfake: cross-origin requests are refused", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed accepts the listener's own host:port under the loopback names it answers to.
+func (s *Server) hostAllowed(host string) bool {
+	_, port, err := net.SplitHostPort(s.ln.Addr().String())
+	if err != nil {
+		return false
+	}
+	switch host {
+	case "127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port:
+		return true
+	}
+	return false
+}
+
+// slackGoOrigin is the Origin slack-go's socket-mode client sends when it dials; a browser
+// page can only send it if api.slack.com served the page.
+const slackGoOrigin = "https://api.slack.com"
+
+// originAllowed accepts a request without Origin, with this server's own, or slack-go's.
+func (s *Server) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == slackGoOrigin {
+		return true
+	}
+	host, ok := strings.CutPrefix(o, "http://")
+	return ok && s.hostAllowed(host)
 }
 
 func (s *Server) serveExtra(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,10 @@
 package slackfake
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,8 +80,9 @@ type UIState struct {
 }
 
 type ui struct {
-	s    *Server
-	opts UIOptions
+	s     *Server
+	opts  UIOptions
+	token string // per-run bearer token of the page API, handed out by /ui/config
 
 	mu     sync.Mutex
 	echoes []UIEcho
@@ -106,7 +110,14 @@ func (s *Server) MountUI(o UIOptions) error {
 	if err != nil {
 		return fmt.Errorf("slackfake: ui assets: %w", err)
 	}
-	u := &ui{s: s, opts: o}
+	token, err := randomToken()
+	if err != nil {
+		return err
+	}
+	u := &ui{s: s, opts: o, token: token}
+	s.mu.Lock()
+	s.uiToken = token
+	s.mu.Unlock()
 	routes := []struct {
 		pattern string
 		h       http.Handler
@@ -127,6 +138,23 @@ func (s *Server) MountUI(o UIOptions) error {
 		}
 	}
 	return nil
+}
+
+// randomToken is 128 random bits, hex-encoded.
+func randomToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("slackfake: random token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// UIToken is the page API's bearer token ("" before MountUI), for tests that drive the page
+// API directly.
+func (s *Server) UIToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uiToken
 }
 
 func (s *Server) channelName(id string) string {
@@ -151,6 +179,9 @@ func (u *ui) serveConfig(w http.ResponseWriter, _ *http.Request) {
 		"channel": u.opts.Channel, "channel_name": u.opts.ChannelName, "command": u.opts.Command,
 		"title": u.opts.Title, "users": u.opts.Users, "commands": u.opts.Commands,
 		"bot_user": BotUserID,
+		// Only a same-origin page can read this (no CORS, and guard checks Host and Origin), so
+		// another web page cannot learn the token the page API wants.
+		"token": u.token,
 	})
 }
 
@@ -216,6 +247,9 @@ func (u *ui) decode(w http.ResponseWriter, r *http.Request) (uiRequest, bool) {
 		uiError(w, http.StatusUnsupportedMediaType, errors.New("the page API takes application/json"))
 		return req, false
 	}
+	if !u.authorized(w, r) {
+		return req, false
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, uiMaxRequest+1))
 	if err == nil && len(body) > uiMaxRequest {
 		err = errors.New("request too large")
@@ -232,6 +266,16 @@ func (u *ui) decode(w http.ResponseWriter, r *http.Request) (uiRequest, bool) {
 		return req, false
 	}
 	return req, true
+}
+
+// authorized checks the page API's bearer token.
+func (u *ui) authorized(w http.ResponseWriter, r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(u.token)) != 1 {
+		uiError(w, http.StatusUnauthorized, errors.New("the page API takes the token from /ui/config as a Bearer token"))
+		return false
+	}
+	return true
 }
 
 func (u *ui) serveCommand(w http.ResponseWriter, r *http.Request) {

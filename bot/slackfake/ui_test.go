@@ -38,6 +38,7 @@ func uiDo(t *testing.T, fake *slackfake.Server, method, path, body string) (int,
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+fake.UIToken())
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -276,5 +277,66 @@ func TestUIRefusesCrossSiteFormPosts(t *testing.T) {
 	}
 	if n := len(fake.Envelopes()); n != 0 {
 		t.Errorf("%d envelopes sent by refused posts", n)
+	}
+}
+
+// The demo's CSRF and DNS-rebinding holes (issue 12 item 14): every route checks Host and
+// Origin, and the page API wants the per-run Bearer token that only a same-origin page can read.
+func TestEveryRouteRefusesForeignHostsAndOrigins(t *testing.T) {
+	fake, _ := newUIFake(t)
+	do := func(method, path, host, origin, ct, auth, body string) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(waitCtx(t), method, fake.URL()+path, strings.NewReader(body))
+		if host != "" {
+			req.Host = host
+		}
+		for k, v := range map[string]string{"Origin": origin, "Content-Type": ct, "Authorization": auth} {
+			if v != "" {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const form = "application/x-www-form-urlencoded"
+	post := "token=" + testBotToken + "&channel=C1&text=pwned"
+	bearer := "Bearer " + fake.UIToken()
+	command := `{"user":"U1","text":"/cms calls"}`
+	tests := []struct {
+		name, method, path, host, origin, ct, auth, body string
+		want                                             int
+	}{
+		{"rebinding: the page", "GET", "/", "evil.example:80", "", "", "", "", http.StatusMisdirectedRequest},
+		{"rebinding: state", "GET", "/ui/state?user=U1", "attacker.test", "", "", "", "", http.StatusMisdirectedRequest},
+		{"rebinding: config and its token", "GET", "/ui/config", "attacker.test", "", "", "", "", http.StatusMisdirectedRequest},
+		{"rebinding: Web API", "POST", "/api/chat.postMessage", "attacker.test", "", form, "", post, http.StatusMisdirectedRequest},
+		{"cross-site form to the Web API", "POST", "/api/chat.postMessage", "", "http://evil.example", form, "", post, http.StatusForbidden},
+		{"cross-site fetch to the page API", "POST", "/ui/command", "", "http://evil.example", "application/json", bearer, command, http.StatusForbidden},
+		{"another local port's page", "POST", "/ui/command", "", "http://127.0.0.1:1", "application/json", bearer, command, http.StatusForbidden},
+		{"cross-site socket", "GET", "/link/?ticket=x", "", "http://evil.example", "", "", "", http.StatusForbidden},
+		{"page API without the token", "POST", "/ui/command", "", "", "application/json", "", command, http.StatusUnauthorized},
+		{"page API with a wrong token", "POST", "/ui/command", "", "", "application/json", "Bearer 0123", command, http.StatusUnauthorized},
+		{"page API as the page sends it", "POST", "/ui/command", "", fake.URL(), "application/json", bearer, command, http.StatusOK},
+		{"the page under localhost", "GET", "/", "localhost:" + fake.URL()[strings.LastIndex(fake.URL(), ":")+1:], "", "", "", "", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := do(tt.method, tt.path, tt.host, tt.origin, tt.ct, tt.auth, tt.body); got != tt.want {
+				t.Errorf("%s %s: %d, want %d", tt.method, tt.path, got, tt.want)
+			}
+		})
+	}
+	for _, m := range fake.Messages("C1") {
+		if strings.Contains(m.Text, "pwned") {
+			t.Errorf("a forged request posted %q", m.Text)
+		}
+	}
+	code, body := uiDo(t, fake, http.MethodGet, "/ui/config", "")
+	if code != http.StatusOK || !strings.Contains(string(body), `"token":"`+fake.UIToken()+`"`) || len(fake.UIToken()) < 32 {
+		t.Errorf("/ui/config = %d %s, want the page's token", code, body)
 	}
 }

@@ -50,7 +50,8 @@
 
   async function post(path, body) {
     const res = await fetch(path, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + app.cfg.token },
       body: JSON.stringify(Object.assign({ user: app.user }, body)),
     });
     const out = await res.json().catch(() => ({ ok: false, error: res.statusText }));

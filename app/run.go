@@ -113,6 +113,10 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 		if st.Err != nil {
 			h.Error = commands.UserMessage(st.Err)
 		}
+		if st.Live != nil {
+			since := st.Live.Since
+			h.Live, h.LiveSince = string(st.Live.Mode), &since
+		}
 		out = append(out, h)
 	}
 	if ctx.Err() != nil {

@@ -92,6 +92,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, fmt.Errorf("CMS: %w", err)
 	}
+	liveMetrics, err := ops.NewLiveMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	// The live state answers reads once Run has started it; until then, and whenever it is
+	// not fresh, reads go to REST.
+	live := cms.NewLive(cluster, cms.LiveConfig{Events: cms.EventsMode(cfg.CMSEvents),
+		PollInterval: cfg.PollInterval, Logger: o.Logger, Observe: liveMetrics.Observe})
+	cluster.SetLive(live)
 	defer func() {
 		if err != nil {
 			release()
@@ -160,6 +169,12 @@ func (r *Runtime) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopOps()
+	if live := r.Cluster.Live(); live != nil {
+		lctx, stop := context.WithCancel(ctx)
+		live.Start(lctx)
+		defer live.Wait()
+		defer stop()
+	}
 	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "reports_off", r.cfg.ReportsDisabled,
 		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
 	if r.Alerts != nil {

@@ -719,6 +719,9 @@ func nodeFields(n commands.NodeHealth) []field {
 			field{"Active legs", fmt.Sprint(n.ActiveLegs)},
 			field{"Latency", fmt.Sprintf("%d ms", n.Latency.Milliseconds())})
 	}
+	if live := commands.LiveText(n); live != "" {
+		fs = append(fs, field{"Updates", escapeTrunc(live, 100)})
+	}
 	if n.Error != "" {
 		fs = append(fs, field{"Error", escapeTrunc(n.Error, 500)})
 	}

@@ -34,6 +34,8 @@ type Cluster struct {
 
 	mu        sync.Mutex
 	bridgeIDs map[string]string // node name -> its own /callBridges id, once learnt
+
+	live liveLink // reads from live state when fresh (liveread.go)
 }
 
 // NewCluster returns the cluster of these nodes, in this order (the order of every listing).
@@ -159,6 +161,9 @@ func everyNodeFailed(nodes []*Node, err error) []NodeError {
 // (nothing is cached once it finishes); a node that cannot be read is listed in Failed and the
 // rest is returned. If ctx ends first, every node is reported failed with ctx's error.
 func (c *Cluster) Meetings(ctx context.Context) MeetingList {
+	if ml, ok := c.liveMeetings(); ok {
+		return ml
+	}
 	v, err := c.flights.doGen(ctx, "meetings", c.gen.Load(), func(ctx context.Context) any {
 		return c.readMeetings(ctx)
 	})
@@ -365,6 +370,9 @@ type Roster struct {
 // Roster reads the meeting's legs (with detail) on every node hosting it. Concurrent calls for
 // the same meeting share one read; a leg that ends between list and detail is skipped.
 func (c *Cluster) Roster(ctx context.Context, m Meeting) Roster {
+	if r, ok := c.liveRoster(m); ok {
+		return r
+	}
 	key := rosterKey(m)
 	v, err := c.flights.doGen(ctx, key, c.gen.Load(), func(ctx context.Context) any {
 		return c.readRoster(ctx, m, nil)
@@ -473,6 +481,7 @@ func (c *Cluster) onNode(node string, fn func(*Node) error) error {
 	}
 	// Bumped even on failure: a write that timed out may still have been applied.
 	defer c.gen.Add(1)
+	c.live.wrote(node)
 	if err := fn(n); err != nil {
 		return NodeError{Node: node, Err: err}
 	}
@@ -533,6 +542,8 @@ type NodeStatus struct {
 	Status  SystemStatus
 	Latency time.Duration
 	Err     error // nil when reachable
+	// Live says where the node's live state comes from and since when; nil without live state.
+	Live *NodeLiveness
 }
 
 // Status reads GET /system/status on every node concurrently.
@@ -547,6 +558,7 @@ func (c *Cluster) Status(ctx context.Context) []NodeStatus {
 		})
 	}
 	wg.Wait()
+	c.addLiveness(out)
 	return out
 }
 

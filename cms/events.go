@@ -337,6 +337,7 @@ func (s *session) handle(data []byte) error {
 		s.cfg.observe(LiveStat{Kind: StatMessage, Node: s.node.cfg.Name, MessageType: m.Type})
 	}
 	node := s.node.cfg.Name
+	defer s.ls.heard(node)
 	switch m.Type {
 	case "subscriptionUpdate":
 		var dead []string

@@ -15,6 +15,9 @@ import (
 // listedMeetings is Meetings without the call details: each instance holds only its list data.
 // Concurrent callers share one read, as with Meetings.
 func (c *Cluster) listedMeetings(ctx context.Context) MeetingList {
+	if ml, ok := c.liveMeetings(); ok {
+		return ml
+	}
 	v, err := c.flights.doGen(ctx, "listed", c.gen.Load(), func(ctx context.Context) any {
 		res := fanOut(ctx, c.nodes, func(ctx context.Context, n *Node) ([]CallDetail, error) {
 			calls, err := n.Calls(ctx)
@@ -45,6 +48,12 @@ type detailed struct {
 // as failed. If every instance ended, the meeting is gone: *UnknownRefError (Is ErrNotFound).
 // Concurrent callers for the same instances share one read.
 func (c *Cluster) MeetingDetails(ctx context.Context, m Meeting) (Meeting, []NodeError, error) {
+	if lm, found, ok := c.liveDetails(m); ok {
+		if !found {
+			return Meeting{}, nil, &UnknownRefError{Kind: "meeting", Ref: m.Name}
+		}
+		return lm, nil, nil
+	}
 	v, err := c.flights.doGen(ctx, "details"+rosterKey(m), c.gen.Load(), func(ctx context.Context) any {
 		return c.readDetails(ctx, m)
 	})

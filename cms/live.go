@@ -168,6 +168,7 @@ type liveNode struct {
 	mode    NodeMode
 	since   time.Time
 	synced  time.Time
+	heard   time.Time // when the last event from the node was applied
 	err     string
 	wasUp   bool // reached once: a later loss is a node_down
 	downMsg bool // node_down published for the current outage
@@ -679,6 +680,15 @@ func (ls *liveState) setMode(node string, mode NodeMode, errText string) {
 			ls.emit(Change{Type: NodeUp, Node: node})
 		}
 		n.wasUp = true
+	}
+}
+
+// heard records that an event from node was applied (reads after a write wait for one).
+func (ls *liveState) heard(node string) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if n := ls.nodes[node]; n != nil {
+		n.heard = ls.now()
 	}
 }
 

@@ -148,6 +148,11 @@ func (s *Service) status(ctx context.Context) *StatusResult {
 			h.Uptime = time.Duration(n.Status.UptimeSeconds) * time.Second
 			h.ActiveLegs = n.Status.CallLegsActive
 		}
+		if n.Live != nil {
+			h.Live = string(n.Live.Mode)
+			since := n.Live.Since
+			h.LiveSince = &since
+		}
 		r.Nodes = append(r.Nodes, h)
 	}
 	return r

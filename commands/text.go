@@ -178,15 +178,38 @@ func textAction(w io.Writer, r *ActionResult) {
 }
 
 func textStatus(w io.Writer, nodes []NodeHealth) {
-	fmt.Fprintln(w, "NODE\tREACHABLE\tVERSION\tUPTIME\tLEGS\tLATENCY")
+	live := ""
+	if len(nodes) > 0 && nodes[0].Live != "" {
+		live = "\tUPDATES"
+	}
+	fmt.Fprintln(w, "NODE\tREACHABLE\tVERSION\tUPTIME\tLEGS\tLATENCY"+live)
 	for _, n := range nodes {
 		if !n.Reachable {
-			fmt.Fprintf(w, "%s\t✗ %s\t-\t-\t-\t-\n", n.Node, n.Error)
+			fmt.Fprintf(w, "%s\t✗ %s\t-\t-\t-\t-%s\n", n.Node, n.Error, liveCell(n, live != ""))
 			continue
 		}
-		fmt.Fprintf(w, "%s\t✓\t%s\t%s\t%d\t%d ms\n", n.Node, cell(n.Version), FormatDuration(n.Uptime),
-			n.ActiveLegs, n.Latency.Milliseconds())
+		fmt.Fprintf(w, "%s\t✓\t%s\t%s\t%d\t%d ms%s\n", n.Node, cell(n.Version), FormatDuration(n.Uptime),
+			n.ActiveLegs, n.Latency.Milliseconds(), liveCell(n, live != ""))
 	}
+}
+
+// LiveText says where a node's live state comes from: "live since 14:02:07" (Events API),
+// "polled since …", "down since …"; "" without live state.
+func LiveText(n NodeHealth) string {
+	if n.Live == "" {
+		return ""
+	}
+	if n.LiveSince == nil {
+		return n.Live
+	}
+	return n.Live + " since " + n.LiveSince.Local().Format(time.TimeOnly)
+}
+
+func liveCell(n NodeHealth, on bool) string {
+	if !on {
+		return ""
+	}
+	return "\t" + LiveText(n)
 }
 
 func textReport(w io.Writer, r *ReportResult) {

@@ -175,6 +175,10 @@ type NodeHealth struct {
 	ActiveLegs int           `json:"active_legs"`
 	Latency    time.Duration `json:"-"`
 	Error      string        `json:"error"` // user-safe
+	// Live is where the node's live state comes from (live: Events API, polled: REST, down,
+	// connecting), and LiveSince since when; empty without live state (nfmm exec).
+	Live      string     `json:"live,omitempty"`
+	LiveSince *time.Time `json:"live_since,omitempty"`
 }
 
 // StatusResult is `status`.

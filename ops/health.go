@@ -28,6 +28,10 @@ type NodeHealth struct {
 	Name      string `json:"name"`
 	Reachable bool   `json:"reachable"`
 	Error     string `json:"error,omitempty"`
+	// Live is where the node's live state comes from (live: Events API, polled: REST, down,
+	// connecting) and LiveSince since when.
+	Live      string     `json:"live,omitempty"`
+	LiveSince *time.Time `json:"live_since,omitempty"`
 }
 
 // Health statuses. degraded still answers 200: the bot is useful while one bridge is down,

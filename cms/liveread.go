@@ -1,0 +1,182 @@
+package cms
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reads from live state. Once a Cluster has a Live (SetLive), Meetings, the meeting lists
+// behind ResolveMeeting, MeetingDetails and Roster answer from it without a CMS round trip
+// whenever it is fresh, and read REST otherwise; callers cannot tell the difference except in
+// speed. Fresh means every node is live (events) or polled and synced, and no write to a node
+// is newer than what the live state has heard from it: after a write, that node's reads go to
+// REST until an event (or a poll) from the node arrives, or writeGrace passes (a write that
+// changes nothing sends no event). Writes and StreamRoster (presenter mode acts on what it
+// reads) always use REST.
+
+// writeGrace bounds how long a write keeps its node's reads on REST without news from it.
+const writeGrace = time.Second
+
+// liveLink is the Cluster's hook into its live state.
+type liveLink struct {
+	l      atomic.Pointer[Live]
+	mu     sync.Mutex
+	writes map[string]time.Time // node -> when the last write to it was sent
+}
+
+// SetLive makes the cluster's reads come from l when it is fresh (nil turns that off).
+func (c *Cluster) SetLive(l *Live) { c.live.l.Store(l) }
+
+// Live returns the cluster's live state, or nil.
+func (c *Cluster) Live() *Live { return c.live.l.Load() }
+
+func (k *liveLink) wrote(node string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.writes == nil {
+		k.writes = map[string]time.Time{}
+	}
+	k.writes[node] = time.Now()
+}
+
+func (k *liveLink) lastWrites() map[string]time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[string]time.Time, len(k.writes))
+	for n, t := range k.writes {
+		out[n] = t
+	}
+	return out
+}
+
+// fresh reports whether the live state may answer for every node.
+func (c *Cluster) fresh() (*Live, bool) {
+	l := c.live.l.Load()
+	if l == nil {
+		return nil, false
+	}
+	writes := c.live.lastWrites()
+	now := time.Now()
+	l.ls.mu.Lock()
+	defer l.ls.mu.Unlock()
+	for _, n := range l.ls.nodes {
+		w := writes[n.name]
+		switch n.mode {
+		case ModeLive:
+			if n.synced.IsZero() || (!w.IsZero() && !n.heard.After(w) && now.Sub(w) < writeGrace) {
+				return nil, false
+			}
+		case ModePolled:
+			if now.Sub(n.synced) > 3*l.cfg.PollInterval || (!w.IsZero() && !n.synced.After(w)) {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return l, true
+}
+
+// addLiveness fills in each node's live-state mode, when the cluster has live state.
+func (c *Cluster) addLiveness(out []NodeStatus) {
+	l := c.live.l.Load()
+	if l == nil {
+		return
+	}
+	for _, nl := range l.Nodes() {
+		for i := range out {
+			if out[i].Node == nl.Node {
+				out[i].Live = &nl
+			}
+		}
+	}
+}
+
+// liveMeetings is Meetings from live state.
+func (c *Cluster) liveMeetings() (MeetingList, bool) {
+	l, ok := c.fresh()
+	if !ok {
+		return MeetingList{}, false
+	}
+	now := time.Now()
+	lms := l.Meetings()
+	out := MeetingList{Meetings: make([]Meeting, 0, len(lms))}
+	for _, lm := range lms {
+		out.Meetings = append(out.Meetings, meetingOf(lm, now))
+	}
+	return out, true
+}
+
+func meetingOf(lm LiveMeeting, now time.Time) Meeting {
+	m := Meeting{Correlator: lm.Correlator, Name: lm.Name, Participants: lm.Count}
+	for _, in := range lm.Instances {
+		d := CallDetail{Call: Call{ID: in.CallID, Name: in.Name, CallCorrelator: lm.Correlator},
+			CallType: "coSpace", DurationSeconds: int(now.Sub(in.Since) / time.Second),
+			NumParticipantsLocal: in.Participants, NumDistributedInstances: len(lm.Instances) - 1,
+			Locked: in.Locked, Recording: in.Recording, JoinAudioMuteOverride: in.JoinAudioMuteOverride}
+		for _, p := range lm.Participants {
+			if p.Presenter && p.CallID == in.CallID {
+				d.PresenterCallLeg = p.LegID
+			}
+		}
+		m.Instances = append(m.Instances, CallInstance{Node: in.Node, Call: d})
+		m.DurationSeconds = max(m.DurationSeconds, d.DurationSeconds)
+	}
+	return m
+}
+
+// liveMeeting is one meeting from live state; found is false when it has ended.
+func (c *Cluster) liveMeeting(correlator string) (m LiveMeeting, found, ok bool) {
+	l, ok := c.fresh()
+	if !ok {
+		return LiveMeeting{}, false, false
+	}
+	for _, lm := range l.Meetings() {
+		if lm.Correlator == correlator {
+			return lm, true, true
+		}
+	}
+	return LiveMeeting{}, false, true
+}
+
+// liveRoster is Roster from live state; it declines when a participant's leg id is still
+// unknown (events carry participant ids only), so every row can be acted on.
+func (c *Cluster) liveRoster(m Meeting) (Roster, bool) {
+	lm, found, ok := c.liveMeeting(m.Correlator)
+	if !ok {
+		return Roster{}, false
+	}
+	r := Roster{Meeting: m}
+	if !found {
+		return r, true
+	}
+	now := time.Now()
+	for _, p := range lm.Participants {
+		if p.LegID == "" {
+			return Roster{}, false
+		}
+		r.Legs = append(r.Legs, RosterEntry{Node: p.Node, Leg: CallLegDetail{
+			CallLeg:   CallLeg{ID: p.LegID, Name: p.Name, RemoteParty: p.Address, Call: p.CallID},
+			Direction: p.Direction,
+			Config:    LegConfig{RxAudioMute: p.AudioMuted, RxVideoMute: p.VideoMuted},
+			Status: LegStatus{State: p.State, DurationSeconds: int(now.Sub(p.Since) / time.Second),
+				GroupID: p.ID, Layout: p.Layout},
+		}})
+	}
+	slices.SortFunc(r.Legs, func(a, b RosterEntry) int {
+		return cmp.Or(compareNames(a.Leg.Name, b.Leg.Name), cmp.Compare(a.Leg.ID, b.Leg.ID))
+	})
+	return r, true
+}
+
+// liveDetails is MeetingDetails from live state.
+func (c *Cluster) liveDetails(m Meeting) (Meeting, bool, bool) {
+	lm, found, ok := c.liveMeeting(m.Correlator)
+	if !ok || !found {
+		return Meeting{}, found, ok
+	}
+	return meetingOf(lm, time.Now()), true, true
+}

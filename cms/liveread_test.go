@@ -1,0 +1,114 @@
+package cms
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/nfmm/nfmm/cms/cmssim"
+)
+
+// summary is what a read shows of a meeting and its roster, for comparing live with REST.
+type rosterRow struct {
+	node, leg, name, address, state string
+	audio, video                    bool
+}
+
+func rosterRows(r Roster) []rosterRow {
+	out := make([]rosterRow, 0, len(r.Legs))
+	for _, e := range r.Legs {
+		out = append(out, rosterRow{e.Node, e.Leg.ID, e.Leg.Name, e.Leg.RemoteParty, e.Leg.Status.State,
+			e.Leg.Config.RxAudioMute, e.Leg.Config.RxVideoMute})
+	}
+	return out
+}
+
+type meetingRow struct {
+	cor, name    string
+	participants int
+	nodes        string
+	locked       bool
+}
+
+func meetingRows(ml MeetingList) []meetingRow {
+	out := make([]meetingRow, 0, len(ml.Meetings))
+	for _, m := range ml.Meetings {
+		locked := false
+		for _, in := range m.Instances {
+			locked = locked || in.Call.Locked
+		}
+		out = append(out, meetingRow{m.Correlator, m.Name, m.Participants, joinNames(m.NodeNames()), locked})
+	}
+	return out
+}
+
+func joinNames(ns []string) string {
+	s := ""
+	for _, n := range ns {
+		s += n + ","
+	}
+	return s
+}
+
+func TestLiveReadsMatchRESTWithoutRequests(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3, Scenario: cmssim.ScenarioDemo, Seed: 4}, nil)
+	ctx := context.Background()
+	rest := c.Meetings(ctx)
+	l := startLive(t, c, fastLive())
+	c.SetLive(l)
+
+	sim.ResetCounters()
+	live := c.Meetings(ctx)
+	for _, n := range sim.Nodes() {
+		if got := sim.Requests(n.Name); got != 0 {
+			t.Fatalf("live Meetings made %d requests to %s", got, n.Name)
+		}
+	}
+	if !slices.Equal(meetingRows(live), meetingRows(rest)) {
+		t.Fatalf("live meetings differ from REST:\nlive %v\nrest %v", meetingRows(live), meetingRows(rest))
+	}
+	for _, m := range live.Meetings {
+		lr := c.Roster(ctx, m)
+		c.SetLive(nil)
+		rr := c.Roster(ctx, m)
+		c.SetLive(l)
+		if !slices.Equal(rosterRows(lr), rosterRows(rr)) {
+			t.Fatalf("%s: live roster differs from REST:\nlive %v\nrest %v", m.Name, rosterRows(lr), rosterRows(rr))
+		}
+	}
+	for _, n := range sim.Nodes() {
+		if got := sim.Requests(n.Name); got == 0 {
+			t.Fatalf("the REST rosters made no request to %s: the comparison compared nothing", n.Name)
+		}
+	}
+	// A read right after a write shows the write.
+	m := live.Meetings[0]
+	target := c.Roster(ctx, m).Legs[0]
+	if err := c.UpdateLeg(ctx, target.Node, target.Leg.ID, LegUpdate{RxVideoMute: Set(!target.Leg.Config.RxVideoMute)}); err != nil {
+		t.Fatal(err)
+	}
+	after := c.Roster(ctx, m)
+	i := slices.IndexFunc(after.Legs, func(e RosterEntry) bool { return e.Leg.ID == target.Leg.ID })
+	if i < 0 || after.Legs[i].Leg.Config.RxVideoMute == target.Leg.Config.RxVideoMute {
+		t.Fatalf("the roster read after the write does not show it")
+	}
+	// Resolve and details come from live state too.
+	sim.ResetCounters()
+	if _, err := c.ResolveMeeting(ctx, m.Correlator[:8]); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "fresh again", func() bool { _, ok := c.fresh(); return ok })
+	sim.ResetCounters()
+	mm, _, err := c.ResolveMeetingListed(ctx, m.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.MeetingDetails(ctx, mm); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range sim.Nodes() {
+		if got := sim.Requests(n.Name); got != 0 {
+			t.Fatalf("live resolve and details made %d requests to %s", got, n.Name)
+		}
+	}
+}

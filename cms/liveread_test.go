@@ -94,17 +94,14 @@ func TestLiveReadsMatchRESTWithoutRequests(t *testing.T) {
 	}
 	// Resolve and details come from live state too.
 	sim.ResetCounters()
-	if _, err := c.ResolveMeeting(ctx, m.Correlator[:8]); err != nil {
-		t.Fatal(err)
-	}
 	waitUntil(t, "fresh again", func() bool { _, ok := c.fresh(); return ok })
 	sim.ResetCounters()
-	mm, _, err := c.ResolveMeetingListed(ctx, m.Name)
-	if err != nil {
+	if _, _, err := c.FindMeeting(ctx, m.Correlator[:8]); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.MeetingDetails(ctx, mm); err != nil {
-		t.Fatal(err)
+	ro, err := c.MeetingRoster(ctx, m.Name)
+	if err != nil || len(ro.Legs) == 0 || ro.Meeting.Correlator != m.Correlator {
+		t.Fatalf("MeetingRoster: %v %+v", err, ro.Meeting)
 	}
 	for _, n := range sim.Nodes() {
 		if got := sim.Requests(n.Name); got != 0 {

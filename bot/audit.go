@@ -153,58 +153,42 @@ func (s *auditSink) flushLocked(actor string) {
 		mention("@", actor), plural(c.more, "time", "times"), s.window, c.start.UTC().Format("15:04:05 UTC")))
 }
 
-// auditVerb is how a line names an operation: done is past tense for success; do is the
-// imperative for refusals and failures; prep joins the meeting; what stands in for a missing
-// participant.
-type auditVerb struct{ done, do, prep, what string }
-
-var auditVerbs = map[commands.Op]auditVerb{
-	commands.OpMute:       {"muted", "mute", "in", "a participant"},
-	commands.OpUnmute:     {"unmuted", "unmute", "in", "a participant"},
-	commands.OpDisconnect: {"disconnected", "disconnect", "from", "a participant"},
-	commands.OpAdd:        {"added", "add", "to", "a participant"},
-	commands.OpLayout:     {"changed the layout of", "change the layout of", "in", "the meeting"},
-}
-
-// presenterVerbs tell presenter mode on from off.
-var presenterVerbs = map[string]auditVerb{
-	"on":  {"turned presenter mode on for", "turn presenter mode on for", "in", "a presenter"},
-	"off": {"turned presenter mode off", "turn presenter mode off", "in", ""},
-}
-
 // slackID matches user and channel ids that are safe to put inside <@…> / <#…>.
 var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,30}$`)
 
-// auditLine renders one event: "✅ <@U1> muted audio of Alice (cb2) in *Board review* · <#C1>".
-// Every field but the ids comes from CMS or the user and is escaped.
+// auditLine renders one event: "✅ <@U1> muted Alice (cb2) in *Board review* · <#C1>". The
+// sentence comes from the operation table; every part but the ids comes from CMS or the user
+// and is escaped.
 func auditLine(e commands.AuditEvent) string {
-	v, ok := auditVerbs[e.Op]
-	if e.Op == commands.OpPresenter {
-		v, ok = presenterVerbs[e.Presenter]
+	sn := e.Sentence
+	if sn.Done == "" { // an event built without the table's sentence
+		sn = commands.SentenceOf(commands.Command{Op: e.Op, Media: e.Media, Off: e.Presenter == "off"}, e.Participant)
 	}
-	if !ok {
-		v = auditVerb{done: "did " + string(e.Op), do: string(e.Op), prep: "in"}
-	}
-	target := auditTarget(e, v)
-	where := ""
-	if m := strings.TrimSpace(e.Meeting); m != "" {
-		where = " " + v.prep + " " + bold(m, auditFieldMax)
+	what := func(s string) string {
+		s = escapeTrunc(strings.TrimSpace(clean(s)), 2*auditFieldMax)
+		if len(e.Nodes) > 0 {
+			s += " (" + escapeTrunc(clean(strings.Join(e.Nodes, ", ")), auditFieldMax) + ")"
+		}
+		if m := strings.TrimSpace(e.Meeting); m != "" {
+			s += " " + sn.Prep + " " + bold(m, auditFieldMax)
+		}
+		return s
 	}
 	errText := escapeTrunc(clean(e.Error), auditErrorMax)
 	actor := mention("@", e.Actor)
 	var line string
 	switch e.Outcome {
 	case commands.OutcomeOK:
-		line = fmt.Sprintf("✅ %s %s%s%s", actor, v.done, target, where)
+		line = fmt.Sprintf("✅ %s %s", actor, what(sn.Done))
 	case commands.OutcomeDenied:
-		line = fmt.Sprintf("⛔ %s was refused: %s%s%s", actor, v.do, target, where)
+		line = fmt.Sprintf("⛔ %s was refused: %s", actor, what(sn.Do))
 	case commands.OutcomePartial:
-		line = fmt.Sprintf("⚠️ %s %s%s%s, partly failed", actor, v.done, target, where)
+		line = fmt.Sprintf("⚠️ %s %s, partly failed", actor, what(sn.Done))
 		if errText != "" {
 			line += ": " + errText
 		}
 	default:
-		line = fmt.Sprintf("⚠️ %s %s%s%s failed", actor, v.do, target, where)
+		line = fmt.Sprintf("⚠️ %s %s failed", actor, what(sn.Do))
 		if errText != "" {
 			line += ": " + errText
 		}
@@ -213,33 +197,6 @@ func auditLine(e commands.AuditEvent) string {
 		line += " · " + mention("#", e.Channel)
 	}
 	return line
-}
-
-// auditTarget is " audio of Alice (cb2)": what the action was applied to, with its leading
-// space ("" when the verb needs none, as for presenter mode off on no node).
-func auditTarget(e commands.AuditEvent, v auditVerb) string {
-	t := escapeTrunc(strings.TrimSpace(clean(e.Participant)), auditFieldMax)
-	if e.Op == commands.OpPresenter && e.Presenter == "off" {
-		t = "" // off names no one: the participant field holds the reference as typed
-	}
-	if t == "" {
-		t = v.what
-	}
-	if e.Media != "" && t != "" {
-		t = escapeTrunc(clean(string(e.Media)), 10) + " of " + t
-	}
-	if len(e.Nodes) > 0 {
-		nodes := escapeTrunc(clean(strings.Join(e.Nodes, ", ")), auditFieldMax)
-		if t == "" {
-			t = "(" + nodes + ")"
-		} else {
-			t += " (" + nodes + ")"
-		}
-	}
-	if t == "" {
-		return ""
-	}
-	return " " + t
 }
 
 // mention links a Slack id (<@U1>, <#C1>) and shows anything else ("local") escaped.

@@ -14,13 +14,16 @@ import (
 
 // auditRecord is the part of a commands.AuditEvent that a line shows.
 type auditRecord struct {
-	actor, channel, op, meeting, participant, outcome, err, media, presenter string
-	nodes                                                                    []string
+	actor, channel, op, meeting, participant, outcome, err, media, presenter, layout string
+	nodes                                                                            []string
 }
 
+// event is the AuditEvent commands would send, its sentence from the operation table.
 func (r auditRecord) event() commands.AuditEvent {
-	return commands.AuditEvent{Actor: r.actor, Role: commands.RoleViewer, Channel: r.channel, Op: commands.Op(r.op), Media: commands.Media(r.media),
-		Presenter: r.presenter, Meeting: r.meeting, Participant: r.participant, Nodes: r.nodes, Outcome: r.outcome, Error: r.err}
+	c := commands.Command{Op: commands.Op(r.op), Media: commands.Media(r.media), Off: r.presenter == "off", Layout: r.layout, URI: r.participant}
+	return commands.AuditEvent{Actor: r.actor, Role: commands.RoleViewer, Channel: r.channel, Op: c.Op, Media: c.Media,
+		Presenter: r.presenter, Meeting: r.meeting, Participant: r.participant, Nodes: r.nodes, Outcome: r.outcome, Error: r.err,
+		Sentence: commands.SentenceOf(c, r.participant)}
 }
 
 func TestAuditLine(t *testing.T) {
@@ -31,23 +34,25 @@ func TestAuditLine(t *testing.T) {
 		want string
 	}{
 		{"mute with media", auditRecord{actor: "U123", channel: "C1", op: "mute", meeting: "Board review", participant: "Alice", nodes: []string{"cb2"}, outcome: ok, media: "audio"},
-			"✅ <@U123> muted audio of Alice (cb2) in *Board review* · <#C1>"},
+			"✅ <@U123> muted Alice (cb2) in *Board review* · <#C1>"},
 		{"disconnect", auditRecord{actor: "U1", channel: "C1", op: "disconnect", meeting: "M", participant: "Bob", nodes: []string{"cb1"}, outcome: ok},
 			"✅ <@U1> disconnected Bob (cb1) from *M* · <#C1>"},
 		{"add", auditRecord{actor: "U1", op: "add", meeting: "M", participant: "sip:dave@example.com", nodes: []string{"cb1", "cb2"}, outcome: ok},
 			"✅ <@U1> added sip:dave@example.com (cb1, cb2) to *M*"},
-		{"layout without participant", auditRecord{actor: "U1", op: "layout", meeting: "M", outcome: ok},
-			"✅ <@U1> changed the layout of the meeting in *M*"},
+		{"layout", auditRecord{actor: "U1", op: "layout", meeting: "M", participant: "Ann", layout: "stacked", outcome: ok},
+			"✅ <@U1> set the layout of Ann to stacked in *M*"},
+		{"layout without participant", auditRecord{actor: "U1", op: "layout", meeting: "M", layout: "stacked", outcome: ok},
+			"✅ <@U1> set the layout of a participant to stacked in *M*"},
 		{"refusal", auditRecord{actor: "U9", channel: "C1", op: "disconnect", meeting: "Board", participant: "Alice", outcome: commands.OutcomeDenied, err: "Only NFMM operators may change calls"},
 			"⛔ <@U9> was refused: disconnect Alice from *Board* · <#C1>"},
 		{"failure", auditRecord{actor: "U1", op: "unmute", meeting: "M", participant: "abc123", nodes: []string{"cb3"}, outcome: commands.OutcomeError, err: "cb3: node unreachable"},
 			"⚠️ <@U1> unmute abc123 (cb3) in *M* failed: cb3: node unreachable"},
 		{"video mute", auditRecord{actor: "U123", op: "mute", meeting: "M", participant: "Alice", nodes: []string{"cb2"}, outcome: ok, media: "video"},
-			"✅ <@U123> muted video of Alice (cb2) in *M*"},
+			"✅ <@U123> stopped the video of Alice (cb2) in *M*"},
 		{"unmute both", auditRecord{actor: "U123", op: "unmute", meeting: "M", participant: "Alice", outcome: ok, media: "both"},
-			"✅ <@U123> unmuted both of Alice in *M*"},
+			"✅ <@U123> unmuted Alice and restored their video in *M*"},
 		{"partial", auditRecord{actor: "U1", op: "presenter", presenter: "on", meeting: "M", participant: "Carol", nodes: []string{"cb1", "cb2"}, outcome: commands.OutcomePartial},
-			"⚠️ <@U1> turned presenter mode on for Carol (cb1, cb2) in *M*, partly failed"},
+			"⚠️ <@U1> made Carol the presenter (cb1, cb2) in *M*, partly failed"},
 		{"presenter off", auditRecord{actor: "U1", op: "presenter", presenter: "off", meeting: "M", nodes: []string{"cb1", "cb2"}, outcome: ok},
 			"✅ <@U1> turned presenter mode off (cb1, cb2) in *M*"},
 		{"presenter off refused", auditRecord{actor: "U1", op: "presenter", presenter: "off", meeting: "M", outcome: commands.OutcomeDenied},
@@ -165,9 +170,9 @@ func TestE2EAuditChannelLines(t *testing.T) {
 	alice, bob, evil := legByName(t, m, "Alice"), legByName(t, m, "Bob"), bad.Legs[0]
 
 	steps := []struct{ user, text, want string }{
-		{testOperator, "mute " + alice.ID, "✅ <@" + testOperator + "> muted audio of Alice (cb1) in *Board review* · <#" + testChannel + ">"},
+		{testOperator, "mute " + alice.ID, "✅ <@" + testOperator + "> muted Alice (cb1) in *Board review* · <#" + testChannel + ">"},
 		{testViewer, "disconnect " + bob.ID, "⛔ <@" + testViewer + "> was refused: disconnect " + bob.ID + " · <#" + testChannel + ">"},
-		{testOperator, "mute " + evil.ID, "✅ <@" + testOperator + "> muted audio of &lt;!channel&gt; \u200d*\u200dboom\u200d*\u200d (cb2) in *Hack* · <#" + testChannel + ">"},
+		{testOperator, "mute " + evil.ID, "✅ <@" + testOperator + "> muted &lt;!channel&gt; \u200d*\u200dboom\u200d*\u200d (cb2) in *Hack* · <#" + testChannel + ">"},
 	}
 	for i, st := range steps {
 		h.slash(st.user, st.text)

@@ -276,34 +276,16 @@ func (b *Bot) rosterMessage(ctx context.Context, a commands.Actor, corr, note, f
 	return render(res, o), nil
 }
 
-// note is the context line after an action: "<@U123> muted Alice · 14:02".
+// note is the context line after an action: "<@U123> muted Alice · 14:02", the operation
+// table's result sentence.
 func (b *Bot) note(a commands.Actor, cmd commands.Command, ar *commands.ActionResult) string {
-	who := "someone"
-	if ar != nil && ar.Participant != "" {
-		who = escapeMrkdwn(truncate(ar.Participant, 80))
+	who := ""
+	if ar != nil {
+		who = truncate(ar.Participant, 80)
 	}
-	var what string
-	switch {
-	case cmd.Op == commands.OpMute && cmd.Media == commands.MediaVideo:
-		what = "stopped the video of " + who
-	case cmd.Op == commands.OpUnmute && cmd.Media == commands.MediaVideo:
-		what = "restored the video of " + who
-	case cmd.Op == commands.OpMute:
-		what = "muted " + who
-	case cmd.Op == commands.OpUnmute:
-		what = "unmuted " + who
-	case cmd.Op == commands.OpDisconnect:
-		what = "disconnected " + who
-	case cmd.Op == commands.OpLayout:
-		what = fmt.Sprintf("set the layout of %s to %s", who, escapeMrkdwn(cmd.Layout))
-	case cmd.Op == commands.OpAdd:
-		what = "added " + escapeMrkdwn(truncate(cmd.URI, 80))
-	case cmd.Op == commands.OpPresenter && cmd.Off:
-		what = "turned presenter mode off"
-	case cmd.Op == commands.OpPresenter:
-		what = "made " + who + " the presenter"
-	default:
-		what = "changed " + who
+	if cmd.Op == commands.OpAdd {
+		cmd.URI = truncate(cmd.URI, 80)
 	}
+	what := escapeMrkdwn(commands.SentenceOf(cmd, who).Done)
 	return fmt.Sprintf("<@%s> %s · %s", a.UserID, what, b.cfg.Now().In(b.cfg.Location).Format("15:04"))
 }

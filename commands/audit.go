@@ -34,6 +34,9 @@ type AuditEvent struct {
 	Error       string // user-safe: raw CMS errors may carry URLs and go to the operational log
 	LegID       string // the leg acted on or added, when known
 	Changes     []Change
+	// Sentence says what was done, from the operation table ("muted Alice"): the lines of the
+	// audit channel tell it. The JSON log has the fields above instead.
+	Sentence Sentence
 }
 
 // AuditSink receives the audit events. Audit must not block on slow consumers: the operation
@@ -166,6 +169,11 @@ func (s *Service) auditEvent(a Actor, c Command, r *ActionResult, err error) Aud
 		e.Outcome = OutcomeError
 	}
 	e.Error = UserMessage(err)
+	who := e.Participant
+	if c.Op == OpPresenter && r != nil && r.Participant != "" {
+		who = r.Participant
+	}
+	e.Sentence = SentenceOf(c, who)
 	return e
 }
 

@@ -5,70 +5,6 @@ import (
 	"unicode/utf8"
 )
 
-// spec describes one command of the grammar for help and usage messages.
-type spec struct {
-	op      Op
-	usage   string
-	summary string
-}
-
-// grammar is the shared text grammar of `/cms <text>` and `nfmm exec <text>`, in help order.
-var grammar = []spec{
-	{OpHelp, "help [command]", "what NFMM can do for you"},
-	{OpCalls, "calls [filter] [--node <node>]", "active meetings across the cluster, or on one node"},
-	{OpCall, "call <meeting>", "one meeting's participants on every node"},
-	{OpParticipant, "participant <participant>", "one participant's state and media statistics"},
-	{OpStatus, "status", "every node: reachable, version, uptime, active call legs, latency"},
-	{OpReport, "report", "a summary: totals, largest meetings, poor media, unreachable nodes"},
-	{OpAdd, "add <meeting> <uri>", "dial a SIP URI, user@domain or number into the meeting"},
-	{OpPresenter, "presenter <meeting> <participant>|off", "presenter mode: everyone else muted, speaker-only layout"},
-	{OpLayout, "layout <participant> <layout>", "set one participant's layout"},
-	{OpMute, "mute <participant> [audio|video|both]", "stop others hearing (audio, the default) or seeing a participant"},
-	{OpUnmute, "unmute <participant> [audio|video|both]", "undo mute"},
-	{OpDisconnect, "disconnect <participant>", "hang up a participant"},
-	{OpSchedule, "schedule", "the scheduled reports and their next run times"},
-	{OpHistory, "history [<meeting>|<participant>] [today|yesterday|<date>|<from>..<to>]", "meetings that ended: who joined, when, for how long, and how it sounded"},
-}
-
-func specOf(op Op) (spec, bool) {
-	for _, s := range grammar {
-		if s.op == op {
-			return s, true
-		}
-	}
-	return spec{}, false
-}
-
-func usageOf(op Op) string {
-	s, _ := specOf(op)
-	return s.usage
-}
-
-// parserOf returns the argument parser of an operation.
-func parserOf(op Op) func(c *Command, args []string) error {
-	switch op {
-	case OpHelp:
-		return parseHelp
-	case OpCalls:
-		return parseCalls
-	case OpCall:
-		return parseCall
-	case OpParticipant, OpDisconnect:
-		return parseParticipant
-	case OpAdd:
-		return parseAdd
-	case OpPresenter:
-		return parsePresenter
-	case OpLayout:
-		return parseLayout
-	case OpMute, OpUnmute:
-		return parseMute
-	case OpHistory:
-		return parseHistory
-	}
-	return parseNone
-}
-
 // Parse turns command text into a Command. It checks the grammar and the shape of every
 // argument; it never talks to CMS. Empty text is help; a trailing word "public" sets Public.
 func Parse(text string) (Command, error) {
@@ -89,21 +25,26 @@ func Parse(text string) (Command, error) {
 		return c, nil
 	}
 	name := strings.ToLower(words[0])
-	s, ok := specOf(Op(name))
+	o, ok := operationOf(Op(name))
 	if !ok {
 		return Command{}, unknownCommand(words[0])
 	}
-	c.Op = s.op
-	if err := parserOf(s.op)(&c, words[1:]); err != nil {
+	c.Op = o.op
+	parse := o.parse
+	if parse == nil {
+		parse = parseNone
+	}
+	if err := parse(&c, words[1:]); err != nil {
 		return Command{}, err
 	}
 	return c, nil
 }
 
 func unknownCommand(word string) error {
-	names := make([]string, len(grammar))
-	for i, s := range grammar {
-		names[i] = string(s.op)
+	ops := operations()
+	names := make([]string, len(ops))
+	for i, o := range ops {
+		names[i] = string(o.op)
 	}
 	msg := "Unknown command " + printable(word) + "."
 	if best := suggest(strings.ToLower(word), names); best != "" {
@@ -204,7 +145,7 @@ func parseHelp(c *Command, args []string) error {
 	}
 	if len(args) == 1 {
 		topic := strings.ToLower(args[0])
-		if _, ok := specOf(Op(topic)); !ok {
+		if _, ok := operationOf(Op(topic)); !ok {
 			return unknownCommand(args[0])
 		}
 		c.Topic = topic

@@ -70,26 +70,6 @@ func matches(list []string, a Actor) bool {
 	return false
 }
 
-// needs returns the role an operation requires.
-func needs(op Op) Role {
-	if op.Changes() {
-		return RoleOperator
-	}
-	if op == OpHelp {
-		return RoleNone
-	}
-	return RoleViewer
-}
-
-// Changes reports whether the operation changes call state (and is therefore audited).
-func (op Op) Changes() bool {
-	switch op {
-	case OpAdd, OpPresenter, OpLayout, OpMute, OpUnmute, OpDisconnect:
-		return true
-	}
-	return false
-}
-
 // Allowed returns nil when the actor may run op, or a *DeniedError saying how to get access.
 func (p Policy) Allowed(a Actor, op Op) error {
 	role := p.RoleOf(a)

@@ -166,15 +166,15 @@ func (s *Service) help(a Actor, topic string) *HelpResult {
 		// the terminal is always a local operator.
 		r.Note = s.policy.setupNote()
 	}
-	for _, sp := range grammar {
-		if topic != "" && string(sp.op) != topic {
+	for _, o := range operations() {
+		if topic != "" && string(o.op) != topic {
 			continue
 		}
-		if role < needs(sp.op) || sp.op == OpHistory && s.hist == nil {
+		if role < needs(o.op) || o.op == OpHistory && s.hist == nil {
 			continue // history is listed only where NFMM receives CDRs
 		}
 		r.Entries = append(r.Entries, HelpEntry{
-			Name: string(sp.op), Usage: sp.usage, Summary: sp.summary, Operator: needs(sp.op) == RoleOperator,
+			Name: string(o.op), Usage: o.usage, Summary: o.summary, Operator: needs(o.op) == RoleOperator,
 		})
 	}
 	switch {

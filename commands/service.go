@@ -134,99 +134,34 @@ func (s *Service) Execute(ctx context.Context, a Actor, c Command) (Result, erro
 		}
 		return nil, err
 	}
-	if c.Op == OpHelp {
-		return s.help(a, c.Topic), nil
-	}
-	if !c.Op.Changes() {
-		r, err := s.read(ctx, c)
+	o, _ := operationOf(c.Op) // validate refused unknown operations
+	r, err := o.run(s, ctx, a, c)
+	if c.Op != OpHelp {
 		s.logErr(ctx, c, err)
-		return r, err
 	}
-	r, err := s.act(ctx, c)
-	s.logErr(ctx, c, err)
-	s.record(ctx, a, c, r, err)
+	if o.changes {
+		ar, _ := r.(*ActionResult)
+		s.record(ctx, a, c, ar, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (s *Service) read(ctx context.Context, c Command) (Result, error) {
-	switch c.Op {
-	case OpCalls:
-		return s.calls(ctx, c.Filter, c.Node), nil
-	case OpCall:
-		return s.roster(ctx, c.Meeting)
-	case OpParticipant:
-		return s.participant(ctx, c)
-	case OpStatus:
-		return s.status(ctx), nil
-	case OpReport:
-		return s.report(ctx), nil
-	case OpSchedule:
-		return s.schedule(), nil
-	case OpHistory:
-		return s.history(ctx, c)
-	}
-	return nil, unknownCommand(string(c.Op))
-}
-
-func (s *Service) act(ctx context.Context, c Command) (*ActionResult, error) {
-	switch c.Op {
-	case OpAdd:
-		return s.add(ctx, c)
-	case OpPresenter:
-		return s.presenter(ctx, c)
-	case OpLayout:
-		return s.layout(ctx, c)
-	case OpMute, OpUnmute:
-		return s.mute(ctx, c)
-	case OpDisconnect:
-		return s.disconnect(ctx, c)
-	}
-	return nil, unknownCommand(string(c.Op))
-}
-
 // validate checks a Command's fields the way Parse does, for Commands built by buttons.
 func (s *Service) validate(c Command) error {
-	if _, ok := specOf(c.Op); !ok {
+	o, ok := operationOf(c.Op)
+	if !ok {
 		return unknownCommand(string(c.Op))
 	}
 	if err := checkNode(c.Node, s.nodeNames()); err != nil {
 		return err
 	}
-	u := usageOf(c.Op)
-	switch c.Op {
-	case OpCalls:
-		if c.Filter != "" {
-			return checkText("filter", c.Filter, u)
-		}
-	case OpCall:
-		return checkText("meeting", c.Meeting, u)
-	case OpParticipant, OpDisconnect:
-		return checkLegRef(c.Participant, u)
-	case OpAdd:
-		if err := checkText("meeting", c.Meeting, u); err != nil {
-			return err
-		}
-		return checkURI(c.URI)
-	case OpPresenter:
-		return checkPresenter(c)
-	case OpLayout:
-		if err := checkLegRef(c.Participant, u); err != nil {
-			return err
-		}
-		_, err := canonicalLayout(c.Layout)
-		return err
-	case OpMute, OpUnmute:
-		if err := checkLegRef(c.Participant, u); err != nil {
-			return err
-		}
-		return checkMedia(c.Op, mediaOrDefault(c.Media))
-	case OpHistory:
-		return checkHistory(c)
+	if o.validate == nil {
+		return nil
 	}
-	return nil
+	return o.validate(c)
 }
 
 func checkPresenter(c Command) error {

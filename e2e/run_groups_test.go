@@ -35,8 +35,8 @@ func TestRunUserGroupOperatorsAndAuditChannel(t *testing.T) {
 
 	steps := []struct{ user, want string }{
 		// The member passes the policy; the leg does not exist, so the action fails in CMS.
-		{member, "⚠️ <@" + member + "> mute audio of deadbeef"},
-		{outsider, "⛔ <@" + outsider + "> was refused: mute audio of deadbeef"},
+		{member, "⚠️ <@" + member + "> mute deadbeef"},
+		{outsider, "⛔ <@" + outsider + "> was refused: mute deadbeef"},
 	}
 	for _, st := range steps {
 		if _, err := fake.SlashCommand(st.user, "C1", "/cms", "mute deadbeef"); err != nil {

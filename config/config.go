@@ -95,6 +95,7 @@ type Config struct {
 	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
 	LogLevel           string // debug, info, warn or error
 	Alerts             Alerts // NFMM_ALERT_* (alerts.go)
+	CDR                CDR    // the CDR receiver and meeting history; off unless NFMM_CDR_URL
 
 	// Warnings are non-fatal findings (e.g. a stripped /api/v1 path) for main to log at start-up.
 	Warnings []string
@@ -139,6 +140,7 @@ func load(getenv func(string) string, names []string, mode Mode) (Config, error)
 	l.reports()
 	l.operations()
 	l.alerts()
+	l.cdr()
 	l.cfg.Warnings = l.warnings
 	if len(l.problems) > 0 {
 		return l.cfg, &Error{Problems: l.problems}

@@ -37,6 +37,9 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("audit_channel", c.AuditChannel),
 		slog.String("http_addr", orOff(c.HTTPAddr)),
 		slog.String("log_level", c.LogLevel),
+		slog.String("cdr_url", setOrUnset(c.CDR.URL)),
+		slog.String("cdr_addr", orOff(c.CDR.Addr)),
+		slog.Int("history_days", c.CDR.HistoryDays),
 	}
 }
 

@@ -39,6 +39,25 @@ func (l *loader) operations() {
 	}
 }
 
+// hostPort checks a listen address, reporting a problem with name (example shows the form).
+func (l *loader) hostPort(name, v, example string) bool {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		l.fail(name, "%q is not host:port (e.g. %s)", v, example)
+		return false
+	}
+	if !validPort(port) {
+		l.fail(name, "%q has an invalid port (1-65535)", v)
+		return false
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		// 999.1.1.1 would pass SplitHostPort and only fail at listen time, after start-up.
+		l.fail(name, "%q: %q is not an IP address or host name", v, host)
+		return false
+	}
+	return true
+}
+
 // httpAddr reads NFMM_HTTP_ADDR; "off" disables the operations endpoint (unset = the default,
 // since an empty variable cannot be told apart from an unset one through getenv).
 func (l *loader) httpAddr() string {
@@ -50,21 +69,10 @@ func (l *loader) httpAddr() string {
 	case "off":
 		return ""
 	}
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
-		l.fail(name, "%q is not host:port (e.g. 127.0.0.1:9090, or off)", v)
+	if !l.hostPort(name, v, "127.0.0.1:9090, or off") {
 		return ""
 	}
-	if !validPort(port) {
-		l.fail(name, "%q has an invalid port (1-65535)", v)
-		return ""
-	}
-	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
-		// 999.1.1.1 would pass SplitHostPort and only fail at listen time, after start-up.
-		l.fail(name, "%q: %q is not an IP address or host name", v, host)
-		return ""
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	if host, _, _ := net.SplitHostPort(v); host == "" || host == "0.0.0.0" || host == "::" {
 		l.warn("NFMM_HTTP_ADDR=%s listens on every interface; /healthz and /metrics have no authentication", v)
 	}
 	return v

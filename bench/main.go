@@ -23,7 +23,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh", "hostile"}
+var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh", "hostile", "live"}
 
 func main() {
 	runs := flag.Int("runs", 5, "timed runs per scenario (the median is reported)")

@@ -36,6 +36,11 @@ func runOthers(ctx context.Context, w io.Writer, p params, runs int, want map[st
 		rr = &r
 	}
 	printSlack(w, sr, rr)
+	if want["live"] {
+		if err := runLive(ctx, w, p, runs); err != nil {
+			return fmt.Errorf("live: %w", err)
+		}
+	}
 	if want["hostile"] {
 		rows, err := runHostile(ctx)
 		if err != nil {

@@ -124,6 +124,8 @@ func runChild(ctx context.Context, mode string, runs int, w io.Writer) error {
 	switch mode {
 	case "hostile":
 		return runHostileChild(ctx, w)
+	case "live":
+		return runLiveChild(ctx, w)
 	case "scale":
 	default:
 		return fmt.Errorf("unknown child mode %q", mode)

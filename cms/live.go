@@ -577,6 +577,37 @@ func (ls *liveState) setLegID(node, callID, pid, legID string) {
 	}
 }
 
+// needsLeg reports whether the participant is still there without a known leg id.
+func (ls *liveState) needsLeg(node, callID, pid string) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	n := ls.nodes[node]
+	if n == nil || n.calls[callID] == nil {
+		return false
+	}
+	p := n.calls[callID].roster[pid]
+	return p != nil && p.legID == ""
+}
+
+// missingLegs lists node's participants whose leg id is unknown, as (call id, participant id).
+func (ls *liveState) missingLegs(node string) [][2]string {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	n := ls.nodes[node]
+	if n == nil {
+		return nil
+	}
+	var out [][2]string
+	for _, c := range n.calls {
+		for _, p := range c.roster {
+			if p.legID == "" {
+				out = append(out, [2]string{c.id, p.id})
+			}
+		}
+	}
+	return out
+}
+
 // callIDs lists node's known calls, sorted.
 func (ls *liveState) callIDs(node string) []string {
 	ls.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -269,11 +270,25 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 	defer bg.Wait()
 	defer cancel()
 	legs := make(chan [2]string, 1024)
+	var resynced atomic.Bool
 	s := &session{node: n, ls: l.ls, cfg: &l.cfg, ws: ws}
 	s.onActive = func() {
-		bg.Go(func() { l.liveResync(sctx, n, s) })
+		bg.Go(func() {
+			l.liveResync(sctx, n, s)
+			resynced.Store(true)
+			// Joins the REST read just missed still need their leg ids.
+			for _, x := range l.ls.missingLegs(n.Name()) {
+				select {
+				case legs <- x:
+				default:
+				}
+			}
+		})
 	}
 	s.onNewPart = func(callID, pid string) {
+		if !resynced.Load() {
+			return // the resync after connect brings every leg id at once
+		}
 		select {
 		case legs <- [2]string{callID, pid}:
 		default: // the leg id stays unknown; reads needing it fall back to REST
@@ -363,6 +378,9 @@ func (l *Live) resolveLegs(ctx context.Context, n *Node, in <-chan [2]string) {
 		case <-ctx.Done():
 			return
 		case x := <-in:
+			if !l.ls.needsLeg(n.Name(), x[0], x[1]) {
+				continue // a resync found it meanwhile, or the participant left
+			}
 			legs, err := n.ParticipantCallLegs(ctx, x[1])
 			if err != nil || len(legs) == 0 {
 				continue

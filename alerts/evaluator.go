@@ -185,14 +185,24 @@ func (e *Evaluator) Tick(ctx context.Context) {
 			return
 		}
 	}
-	for _, s := range e.dueSources() {
-		at := e.opts.Clock()
-		res := s.Observe(ctx, e.activeKeys(s.Name()))
-		if res.Err != nil {
-			e.opts.Logger.Warn("alerts: source could not look", "source", s.Name(), "err", res.Err)
+	// The due sources look concurrently (a node that hangs holds up only its own source) and
+	// are applied in order, each at the time it started looking.
+	due := e.dueSources()
+	results := make([]Result, len(due))
+	started := make([]time.Time, len(due))
+	var wg sync.WaitGroup
+	for i, s := range due {
+		started[i] = e.opts.Clock()
+		active := e.activeKeys(s.Name())
+		wg.Go(func() { results[i] = s.Observe(ctx, active) })
+	}
+	wg.Wait()
+	for i, s := range due {
+		if results[i].Err != nil {
+			e.opts.Logger.Warn("alerts: source could not look", "source", s.Name(), "err", results[i].Err)
 			continue
 		}
-		e.apply(s.Name(), res, at)
+		e.apply(s.Name(), results[i], started[i])
 	}
 	e.advance(e.opts.Clock())
 	e.save(ctx)

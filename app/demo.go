@@ -51,6 +51,9 @@ type DemoOptions struct {
 	// Live makes the emulated meetings change by themselves every Live (0: they hold still,
 	// which the demo's tests rely on).
 	Live time.Duration
+	// Outage, when set, takes the last call bridge down for demoOutageFor every Outage, so the
+	// page shows a node_down alert firing and resolving (demo_alerts.go).
+	Outage time.Duration
 }
 
 // Demo is a running demo: emulator, fake Slack (with the page) and the real bot.
@@ -101,8 +104,9 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (DemoOptions, int) 
 	addr := fs.String("addr", "127.0.0.1:8080", "where the page and the fake Slack listen (loopback only)")
 	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges, 1-%d", config.MaxNodes))
 	seed := fs.Int64("seed", 1, "seed of the demo meetings")
+	outage := fs.Duration("outage", 0, "take the last call bridge down for a minute this often, e.g. 10m (0: never)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: nfmm demo [--addr 127.0.0.1:8080] [--nodes 3] [--seed 1]")
+		fmt.Fprintln(fs.Output(), "usage: nfmm demo [--addr 127.0.0.1:8080] [--nodes 3] [--seed 1] [--outage 10m]")
 		fs.PrintDefaults()
 	}
 	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
@@ -120,7 +124,12 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (DemoOptions, int) 
 		fs.Usage()
 		return DemoOptions{}, 2
 	}
-	return DemoOptions{Addr: *addr, Nodes: *nodes, Seed: *seed}, -1
+	if *outage != 0 && *outage < 2*demoOutageFor {
+		fmt.Fprintf(stderr, "nfmm demo: --outage %s: want 0 (never) or at least %s\n", *outage, 2*demoOutageFor)
+		fs.Usage()
+		return DemoOptions{}, 2
+	}
+	return DemoOptions{Addr: *addr, Nodes: *nodes, Seed: *seed, Outage: *outage}, -1
 }
 
 // StartDemo starts the emulator, the fake Slack with its page, and the bot wired exactly like
@@ -170,6 +179,9 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	d.stop = stop
 	d.running = true
 	go func() { d.done <- Run(botCtx, cfg, Options{Logger: o.Logger, Audit: o.Audit}) }()
+	if o.Outage > 0 {
+		go demoOutages(botCtx, sim, o.Outage)
+	}
 	if err := d.waitConnected(ctx); err != nil {
 		return nil, err
 	}
@@ -238,6 +250,7 @@ func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Confi
 		HTTPAddr:        "",
 	}
 	cfg.Nodes = SimNodes(sim)
+	cfg.Alerts = demoAlerts()
 	return cfg
 }
 

@@ -97,6 +97,8 @@ func TestEmulatorFeed(t *testing.T) {
 	for _, l := range board.Legs {
 		legs[l.Name] = l
 	}
+	sim.SetRecording(board.Correlator, true)
+	flush()
 	clk.Advance(10 * time.Minute)
 	sim.RemoveLeg(legs["Bob Jones"].ID) // cb2's instance ends with its last participant
 	flush()
@@ -132,6 +134,9 @@ func TestEmulatorFeed(t *testing.T) {
 	}
 	want(t, byName["Cho Lee"].Direction, "outgoing")
 	want(t, byName["Ann Smith"].LeftAt, got.EndedAt)
+	if len(got.Recordings) != 1 || got.Recordings[0].Node != "cb1" || !got.Recordings[0].EndedAt.Equal(got.EndedAt) {
+		t.Errorf("recordings = %+v, want one, on cb1, ended with the meeting", got.Recordings)
+	}
 	if got.Peak != 3 {
 		t.Errorf("peak %d, want 3", got.Peak)
 	}
@@ -141,10 +146,10 @@ func TestEmulatorFeed(t *testing.T) {
 	for _, r := range mem.Records() {
 		perNode[r.Node]++
 	}
-	// cb1: the board's callStart and callEnd; Ann's, Cho's and the link's callLegStart,
+	// cb1: the board's callStart, recordingStart, recordingEnd and callEnd; Ann's, Cho's and the link's callLegStart,
 	// callLegUpdate and callLegEnd. cb2: the same for the board with Bob and the link, plus
 	// the running standup's callStart and Dee's callLegStart and callLegUpdate.
-	if want := map[string]int{"cb1": 11, "cb2": 11}; !equal(perNode, want) {
+	if want := map[string]int{"cb1": 13, "cb2": 11}; !equal(perNode, want) {
 		t.Errorf("records per node = %v, want %v", perNode, want)
 	}
 	if n := sim.FlushCDRs(ctx); n != nil {

@@ -66,6 +66,7 @@ type callSnap struct {
 	id, name, owner, space, correlator string
 	started                            time.Time
 	completed, maxActive               int
+	recording                          string // the recording's id while one runs
 }
 
 type legSnap struct {
@@ -199,10 +200,21 @@ func (s *Sim) observeCDRs() {
 			snap := callSnap{id: c.id, name: c.m.name, owner: c.m.owner, space: c.m.space.id,
 				correlator: c.m.correlator, started: c.started, completed: old.completed,
 				maxActive: max(old.maxActive, participantLegs(c))}
-			calls[c.id] = snap
 			if !had {
 				n.emit("callStart", c.started, callStartXML(snap))
 			}
+			// The meeting's first instance records (one recording per meeting, not per node).
+			recording := st.sys.recording[c.m.correlator] && c.m.instances[0] == c
+			switch snap.recording = old.recording; {
+			case recording && old.recording == "":
+				snap.recording = s.feedID(f, "recording", c.id)
+				n.emit("recordingStart", now, fmt.Sprintf(`<recording id="%s"><path>%s/%s</path><call>%s</call></recording>`,
+					snap.recording, esc(c.m.space.uri), now.UTC().Format("20060102-150405"), c.id))
+			case !recording && old.recording != "":
+				n.emit("recordingEnd", now, fmt.Sprintf(`<recording id="%s"><call>%s</call></recording>`, old.recording, c.id))
+				snap.recording = ""
+			}
+			calls[c.id] = snap
 		}
 		for _, l := range node.legs {
 			snap := legSnap{id: l.id, callID: l.c.id, name: l.name, remote: l.remoteParty,
@@ -228,6 +240,9 @@ func (s *Sim) observeCDRs() {
 		}
 		for id, c := range n.calls {
 			if _, still := calls[id]; !still {
+				if c.recording != "" {
+					n.emit("recordingEnd", now, fmt.Sprintf(`<recording id="%s"><call>%s</call></recording>`, c.recording, c.id))
+				}
 				n.emit("callEnd", now, callEndXML(c, now))
 			}
 		}

@@ -32,6 +32,11 @@ type ParticipantSpec struct {
 	ChosenLayout string
 	Importance   *int
 	Media        Media // zero fields are filled from the seed
+	// Lobby makes the participant wait in the lobby (deactivated) until admitted; Join puts
+	// everyone dialling into a locked meeting there.
+	Lobby bool
+	// CannotMove reports canMove=false (a Lync/SfB leg, say): a move is refused.
+	CannotMove bool
 }
 
 // Media fixes a leg's media; zero fields are chosen from the seed. Live stats drift around
@@ -78,6 +83,7 @@ type LegState struct {
 type CallState struct {
 	JoinAudioMuteOverride *bool // nil when unset
 	Locked                bool
+	Controls
 }
 
 // ParticipantState is the emulator's view of one participant.
@@ -89,6 +95,7 @@ type ParticipantState struct {
 	URI        string
 	Importance *int
 	Legs       []string
+	Lobby      LobbyState
 }
 
 // AddMeeting creates a meeting. A meeting without participants gets one empty call on cb1 that
@@ -174,7 +181,7 @@ func (s *Sim) CallState(node, callID string) (CallState, bool) {
 	if !ok || !strings.EqualFold(c.node.name, node) {
 		return CallState{}, false
 	}
-	return CallState{JoinAudioMuteOverride: copyBool(c.joinMute), Locked: c.locked}, true
+	return CallState{JoinAudioMuteOverride: copyBool(c.joinMute), Locked: c.locked, Controls: st.controlsOf(c)}, true
 }
 
 // Participant returns one participant by id.
@@ -187,7 +194,7 @@ func (s *Sim) Participant(id string) (ParticipantState, bool) {
 		return ParticipantState{}, false
 	}
 	ps := ParticipantState{ID: p.id, Node: p.owner.name, Correlator: p.m.correlator, Name: p.name,
-		URI: p.uri, Importance: copyInt(p.importance)}
+		URI: p.uri, Importance: copyInt(p.importance), Lobby: p.lobby.export()}
 	for _, l := range p.legs {
 		ps.Legs = append(ps.Legs, l.id)
 	}

@@ -38,8 +38,11 @@
 // participants, participants/<id>, participants/<id>/callLegs (also participant/<id>/callLegs),
 // system/status, system/configuration/cluster, callBridges, callBridges/<id>, coSpaces,
 // coSpaces/<id>. PUT callLegs/<id> (rxAudioMute, txAudioMute, rxVideoMute, txVideoMute,
-// chosenLayout), PUT participants/<id> (importance), PUT calls/<id> (joinAudioMuteOverride,
-// locked). POST calls/<id>/callLegs (remoteParty required, plus the PUT parameters). DELETE
+// chosenLayout), PUT participants/<id> (importance, deactivated), PUT calls/<id>
+// (joinAudioMuteOverride, locked, recording, streaming, allowAllMuteSelf,
+// allowAllPresentationContribution, messageText, messagePosition top|middle|bottom,
+// messageDuration seconds|permanent). POST calls/<id>/callLegs (remoteParty required, plus the
+// PUT parameters); POST calls/<id>/participants (movedParticipant, or remoteParty). DELETE
 // callLegs/<id>, participants/<id>, calls/<id>. Filters: calls coSpaceFilter/filter; callLegs
 // filter/participantFilter/alarms; participants filter/callBridgeFilter; coSpaces filter; any
 // tenantFilter matches nothing (the emulator has no tenants).
@@ -104,6 +107,18 @@
 // is an empty call on cb1 with activeWhenEmpty=true, kept up for dial-outs.
 // PUT /calls/<id> applies to that instance only (CMS does not document propagation); a leg
 // joining an instance whose joinAudioMuteOverride is true starts with rxAudioMute=true.
+//
+// Controls (controls.go): recording and streaming change only under the call profile's
+// manual mode (SetRecordingMode, SetStreamingMode; otherwise callRecordingCannotBeModified /
+// callStreamingCannotBeModified) and start only while the licence is valid (SetLicenseExpiry;
+// otherwise recordingNotAllowedByLicensing / streamingNotAllowedByLicensing). Recording is one
+// recorder per meeting: starting it on any instance records the meeting. Someone who Joins a
+// locked meeting waits in the lobby (lockMode all, the default): their leg shows
+// status/deactivated=true until PUT participants/<id> deactivated=false on the owning node.
+// A move (movedParticipant) removes the participant and creates a new one on the posting node
+// with settings reset and movedParticipant set; it bypasses the target's lock. canMove=false
+// (SetCanMove, ParticipantSpec.CannotMove), a move into the same meeting or an unknown
+// participant is refused (parameterError on movedParticipant; CMS's answer is undocumented).
 //
 // # Scenarios and stats
 //

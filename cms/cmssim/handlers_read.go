@@ -107,7 +107,8 @@ func getCall(ns *nodeServer, _ *http.Request, ids []string) response {
 	d := callDetail{ID: c.id, Name: c.m.name, CallType: "coSpace", CoSpace: c.m.space.id, OwnerName: c.m.owner,
 		Correlator: c.m.correlator, Duration: seconds(st.now().Sub(c.started)), NumCallLegs: len(c.legs),
 		MaxCallLegs: c.maxLegs, Local: local, Locked: c.locked, JoinAudioMute: copyBool(c.joinMute),
-		MessagePosition: "middle", ActiveWhenEmpty: c.m.activeIfEmpty, Recording: st.sys.recording[c.m.correlator]}
+		ActiveWhenEmpty: c.m.activeIfEmpty}
+	st.fillCallControls(&d, c)
 	if others := len(c.m.instances) - 1; others > 0 {
 		remote := len(c.m.participants) - local
 		d.Remote, d.Distributed = &remote, &others
@@ -202,7 +203,7 @@ func (ns *nodeServer) legDetail(l *leg) callLegDetail {
 	st := ns.sim.state
 	now := st.now()
 	d := callLegDetail{ID: l.id, Name: l.name, RemoteParty: l.remoteParty, Original: l.remoteParty,
-		Call: l.c.id, Type: "sip", Direction: direction(l.outgoing)}
+		Call: l.c.id, Type: "sip", Direction: direction(l.outgoing), CanMove: l.p != nil && !l.p.lobby.immovable}
 	groupID := l.id
 	if l.p == nil {
 		d.Type, d.SubType = "acano", "distributionLink"
@@ -218,7 +219,7 @@ func (ns *nodeServer) legDetail(l *leg) callLegDetail {
 	}
 	d.Status = legStatusXML{State: "connected", Duration: seconds(now.Sub(l.started)), Direction: d.Direction,
 		GroupID: groupID, Encrypted: true, CipherSuite: cipherSuites[int(l.media.cipher)%len(cipherSuites)],
-		Layout: layout}
+		Layout: layout, Deactivated: l.p != nil && l.p.lobby.deactivated}
 	since := now.Sub(st.start)
 	rxA, txA, rxV, txV := l.media.liveStats(since)
 	d.Status.RxAudio = &audioXML{Codec: rxA.codec, Loss: fixed1(rxA.loss), Jitter: rxA.jitter, BitRate: rxA.bitRate}
@@ -339,7 +340,8 @@ func getParticipant(ns *nodeServer, _ *http.Request, ids []string) response {
 	}
 	d := participantDetail{ID: p.id, Call: c.id, Name: p.name, URI: p.uri, OriginalURI: p.uri,
 		IsActivator: p.isActor, Config: participantConfigXML{Importance: copyInt(p.importance)},
-		Status: statusXML{State: "connected"}}
+		Status: statusXML{State: "connected"}, CanMove: !p.lobby.immovable,
+		MovedParticipant: p.lobby.movedFrom, MovedParticipantBridge: p.lobby.movedFromBridge}
 	if p.owner == ns.node {
 		n := len(p.legs)
 		d.NumCallLegs = &n

@@ -185,6 +185,10 @@ func putParticipant(ns *nodeServer, r *http.Request, ids []string) response {
 	if p.owner != ns.node {
 		return fail(http.StatusBadRequest, "participantCannotBeModified")
 	}
+	activate, bad := parseActivation(f)
+	if bad != nil {
+		return *bad
+	}
 	v, present := param(f, "importance")
 	switch {
 	case !present:
@@ -198,6 +202,7 @@ func putParticipant(ns *nodeServer, r *http.Request, ids []string) response {
 		i := int(n)
 		p.importance = &i
 	}
+	activate(p)
 	for _, l := range p.legs {
 		st.touch(l.c)
 	}
@@ -245,6 +250,11 @@ func putCall(ns *nodeServer, r *http.Request, ids []string) response {
 	if bad != nil {
 		return *bad
 	}
+	controls, bad := st.parseCallControls(f, c)
+	if bad != nil {
+		return *bad
+	}
+	controls()
 	if joinSet {
 		c.joinMute = triPtr(join)
 	}

@@ -27,6 +27,7 @@ func (s *Sim) Join(correlator string, ps ParticipantSpec) (LegState, bool) {
 	if ps.URI == "" {
 		ps.URI = slugify(ps.Name) + "@example.com"
 	}
+	ps.Lobby = ps.Lobby || st.lockedMeeting(m)
 	return legState(st.join(m, n, ps, st.now())), true
 }
 

@@ -148,6 +148,7 @@ func routes() []route {
 		r(http.MethodGet, "calls/*/calllegs", getCallCallLegs),
 		r(http.MethodPost, "calls/*/calllegs", postCallLeg),
 		r(http.MethodGet, "calls/*/participants", getCallParticipants),
+		r(http.MethodPost, "calls/*/participants", postCallParticipant),
 		r(http.MethodGet, "calllegs", getCallLegs),
 		r(http.MethodGet, "calllegs/*", getCallLeg),
 		r(http.MethodPut, "calllegs/*", putCallLeg),

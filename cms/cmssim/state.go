@@ -76,6 +76,7 @@ type call struct {
 	// Seen only through the Events API: streaming state and the active speaker.
 	streaming bool
 	speaker   *leg
+	ctl       callControls // recording/streaming policy, permissions, banner (controls.go)
 }
 
 type participant struct {
@@ -86,6 +87,7 @@ type participant struct {
 	importance *int
 	legs       []*leg
 	isActor    bool
+	lobby      lobbyState // waiting in the lobby, canMove, where a move came from (controls.go)
 }
 
 type tri uint8 // a PUT-able boolean: unset, false or true
@@ -235,7 +237,8 @@ func (st *state) attach(l *leg) {
 // join adds a participant with one leg to meeting m on node n.
 func (st *state) join(m *meeting, n *node, ps ParticipantSpec, started time.Time) *leg {
 	c := st.instance(m, n, started)
-	p := &participant{id: st.newID(), m: m, owner: n, name: ps.Name, uri: ps.URI, importance: ps.Importance}
+	p := &participant{id: st.newID(), m: m, owner: n, name: ps.Name, uri: ps.URI, importance: ps.Importance,
+		lobby: lobbyState{deactivated: ps.Lobby, immovable: ps.CannotMove}}
 	m.participants = append(m.participants, p)
 	st.participants[p.id] = p
 	l := &leg{id: st.newID(), c: c, p: p, name: ps.Name, remoteParty: ps.URI, outgoing: ps.Outgoing,

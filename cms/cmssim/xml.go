@@ -26,30 +26,33 @@ type callItem struct {
 }
 
 type callDetail struct {
-	XMLName          xml.Name `xml:"call"`
-	ID               string   `xml:"id,attr"`
-	Name             string   `xml:"name"`
-	CallType         string   `xml:"callType"`
-	CoSpace          string   `xml:"coSpace,omitempty"`
-	OwnerName        string   `xml:"ownerName,omitempty"`
-	Correlator       string   `xml:"callCorrelator"`
-	Duration         int      `xml:"durationSeconds"`
-	NumCallLegs      int      `xml:"numCallLegs"`
-	MaxCallLegs      int      `xml:"maxCallLegs"`
-	Local            int      `xml:"numParticipantsLocal"`
-	Remote           *int     `xml:"numParticipantsRemote,omitempty"`
-	Distributed      *int     `xml:"numDistributedInstances,omitempty"`
-	Presenter        string   `xml:"presenterCallLeg,omitempty"`
-	Locked           bool     `xml:"locked"`
-	Recording        bool     `xml:"recording"`
-	Streaming        bool     `xml:"streaming"`
-	AllowMuteSelf    bool     `xml:"allowAllMuteSelf"`
-	AllowPresent     bool     `xml:"allowAllPresentationContribution"`
-	JoinAudioMute    *bool    `xml:"joinAudioMuteOverride,omitempty"`
-	MessagePosition  string   `xml:"messagePosition"`
-	MessageDuration  int      `xml:"messageDuration"`
-	ActiveWhenEmpty  bool     `xml:"activeWhenEmpty"`
-	EndpointRecoding bool     `xml:"endpointRecording"`
+	XMLName         xml.Name `xml:"call"`
+	ID              string   `xml:"id,attr"`
+	Name            string   `xml:"name"`
+	CallType        string   `xml:"callType"`
+	CoSpace         string   `xml:"coSpace,omitempty"`
+	OwnerName       string   `xml:"ownerName,omitempty"`
+	Correlator      string   `xml:"callCorrelator"`
+	Duration        int      `xml:"durationSeconds"`
+	NumCallLegs     int      `xml:"numCallLegs"`
+	MaxCallLegs     int      `xml:"maxCallLegs"`
+	Local           int      `xml:"numParticipantsLocal"`
+	Remote          *int     `xml:"numParticipantsRemote,omitempty"`
+	Distributed     *int     `xml:"numDistributedInstances,omitempty"`
+	Presenter       string   `xml:"presenterCallLeg,omitempty"`
+	Locked          bool     `xml:"locked"`
+	Recording       bool     `xml:"recording"`
+	Streaming       bool     `xml:"streaming"`
+	AllowMuteSelf   bool     `xml:"allowAllMuteSelf"`
+	AllowPresent    bool     `xml:"allowAllPresentationContribution"`
+	JoinAudioMute   *bool    `xml:"joinAudioMuteOverride,omitempty"`
+	MessageText     string   `xml:"messageText,omitempty"`
+	MessagePosition string   `xml:"messagePosition"`
+	MessageDuration string   `xml:"messageDuration"`
+	// MessageTimeRemaining is present while a timed message shows.
+	MessageTimeRemaining *int `xml:"messageTimeRemaining,omitempty"`
+	ActiveWhenEmpty      bool `xml:"activeWhenEmpty"`
+	EndpointRecoding     bool `xml:"endpointRecording"`
 }
 
 type alarmsXML struct {
@@ -120,6 +123,7 @@ type legStatusXML struct {
 	Duration    int       `xml:"durationSeconds"`
 	Direction   string    `xml:"direction"`
 	GroupID     string    `xml:"groupId"`
+	Deactivated bool      `xml:"deactivated"` // waiting in the lobby
 	Encrypted   bool      `xml:"encryptedMedia"`
 	Unencrypted bool      `xml:"unencryptedMedia"`
 	CipherSuite string    `xml:"cipherSuite,omitempty"`
@@ -168,18 +172,21 @@ type participantItem struct {
 }
 
 type participantDetail struct {
-	XMLName     xml.Name             `xml:"participant"`
-	ID          string               `xml:"id,attr"`
-	Call        string               `xml:"call"`
-	CallBridge  string               `xml:"callBridge,omitempty"`
-	NumCallLegs *int                 `xml:"numCallLegs,omitempty"`
-	Name        string               `xml:"name"`
-	URI         string               `xml:"uri"`
-	OriginalURI string               `xml:"originalUri"`
-	IsActivator bool                 `xml:"isActivator"`
-	CanMove     bool                 `xml:"canMove"`
-	Config      participantConfigXML `xml:"configuration"`
-	Status      statusXML            `xml:"status"`
+	XMLName     xml.Name `xml:"participant"`
+	ID          string   `xml:"id,attr"`
+	Call        string   `xml:"call"`
+	CallBridge  string   `xml:"callBridge,omitempty"`
+	NumCallLegs *int     `xml:"numCallLegs,omitempty"`
+	Name        string   `xml:"name"`
+	URI         string   `xml:"uri"`
+	OriginalURI string   `xml:"originalUri"`
+	IsActivator bool     `xml:"isActivator"`
+	CanMove     bool     `xml:"canMove"`
+	// Set on a participant created by a move (2.6).
+	MovedParticipant       string               `xml:"movedParticipant,omitempty"`
+	MovedParticipantBridge string               `xml:"movedParticipantCallBridge,omitempty"`
+	Config                 participantConfigXML `xml:"configuration"`
+	Status                 statusXML            `xml:"status"`
 }
 
 type systemStatusXML struct {

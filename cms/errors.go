@@ -137,7 +137,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrParticipantLimitReached:
 		return e.Reason == "participantLimitReached" || e.Reason == "tenantParticipantLimitReached"
 	}
-	return false
+	return isControlRefusal(e, target)
 }
 
 // AuthError is HTTP 401 or 403 from a node: its credentials were rejected.

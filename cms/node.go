@@ -556,6 +556,7 @@ func (n *Node) UpdateCallLeg(ctx context.Context, id string, u LegUpdate) error 
 func (n *Node) UpdateParticipant(ctx context.Context, id string, u ParticipantUpdate) error {
 	f := url.Values{}
 	formInt(f, "importance", u.Importance)
+	formBool(f, "deactivated", u.Deactivated)
 	return n.put(ctx, f, "participants", id)
 }
 
@@ -564,6 +565,11 @@ func (n *Node) UpdateCall(ctx context.Context, id string, u CallUpdate) error {
 	f := url.Values{}
 	formBool(f, "joinAudioMuteOverride", u.JoinAudioMuteOverride)
 	formBool(f, "locked", u.Locked)
+	formBool(f, "recording", u.Recording)
+	formBool(f, "streaming", u.Streaming)
+	formString(f, "messageText", u.MessageText)
+	formString(f, "messagePosition", u.MessagePosition)
+	formString(f, "messageDuration", u.MessageDuration)
 	return n.put(ctx, f, "calls", id)
 }
 

@@ -25,6 +25,10 @@ type CallDetail struct {
 	PresenterCallLeg        string
 	Locked                  bool
 	Recording               bool // the call is being recorded
+	Streaming               bool
+	// The banner (messageText) shows for MessageDuration seconds ("permanent": until changed);
+	// MessagePosition is top | middle | bottom.
+	MessageText, MessagePosition, MessageDuration string
 	// JoinAudioMuteOverride is tri-state in CMS: nil means unset (the profile decides).
 	JoinAudioMuteOverride *bool
 }
@@ -75,6 +79,7 @@ type LegStatus struct {
 	State            string // initial | ringing | connected | onHold
 	DurationSeconds  int
 	GroupID          string
+	Deactivated      bool // waiting in the lobby
 	EncryptedMedia   bool
 	UnencryptedMedia bool
 	CipherSuite      string
@@ -123,6 +128,7 @@ type Participant struct {
 	State       string
 	// Importance is nil when unset.
 	Importance *int
+	CanMove    bool // detail only: whether a move (movedParticipant) is allowed
 }
 
 // SystemStatus is GET /system/status.

@@ -43,10 +43,19 @@ type LegUpdate struct {
 // ParticipantUpdate is PUT /participants/<id>.
 type ParticipantUpdate struct {
 	Importance Param[int]
+	// Deactivated false admits the participant from the lobby (2.9).
+	Deactivated Param[bool]
 }
 
 // CallUpdate is PUT /calls/<id>; it applies to one call instance (one node).
 type CallUpdate struct {
 	JoinAudioMuteOverride Param[bool]
 	Locked                Param[bool]
+	Recording             Param[bool]
+	Streaming             Param[bool]
+	// The banner: MessagePosition top | middle | bottom, MessageDuration seconds or
+	// "permanent"; a zero duration hides it.
+	MessageText     Param[string]
+	MessagePosition Param[string]
+	MessageDuration Param[string]
 }

@@ -33,7 +33,11 @@ type xCall struct {
 	PresenterCallLeg        string  `xml:"presenterCallLeg"`
 	Locked                  string  `xml:"locked"`
 	Recording               string  `xml:"recording"`
+	Streaming               string  `xml:"streaming"`
 	JoinAudioMuteOverride   *string `xml:"joinAudioMuteOverride"`
+	MessageText             string  `xml:"messageText"`
+	MessagePosition         string  `xml:"messagePosition"`
+	MessageDuration         string  `xml:"messageDuration"`
 }
 
 type xCalls struct {
@@ -86,6 +90,7 @@ type xLegState struct {
 	State            string   `xml:"state"`
 	DurationSeconds  string   `xml:"durationSeconds"`
 	GroupID          string   `xml:"groupId"`
+	Deactivated      string   `xml:"deactivated"`
 	EncryptedMedia   string   `xml:"encryptedMedia"`
 	UnencryptedMedia string   `xml:"unencryptedMedia"`
 	CipherSuite      string   `xml:"cipherSuite"`
@@ -128,6 +133,7 @@ type xParticipant struct {
 	OriginalURI string `xml:"originalUri"`
 	NumCallLegs string `xml:"numCallLegs"`
 	State       string `xml:"status>state"`
+	CanMove     string `xml:"canMove"`
 	Importance  string `xml:"configuration>importance"`
 }
 
@@ -352,7 +358,11 @@ func (x xCall) detail() CallDetail {
 		PresenterCallLeg:        str(x.PresenterCallLeg),
 		Locked:                  abool(x.Locked),
 		Recording:               abool(x.Recording),
+		Streaming:               abool(x.Streaming),
 		JoinAudioMuteOverride:   optBool(x.JoinAudioMuteOverride),
+		MessageText:             str(x.MessageText),
+		MessagePosition:         str(x.MessagePosition),
+		MessageDuration:         str(x.MessageDuration),
 	}
 }
 
@@ -396,6 +406,7 @@ func (s xLegState) status() LegStatus {
 		State:            str(s.State),
 		DurationSeconds:  atoi(s.DurationSeconds),
 		GroupID:          str(s.GroupID),
+		Deactivated:      abool(s.Deactivated),
 		EncryptedMedia:   abool(s.EncryptedMedia),
 		UnencryptedMedia: abool(s.UnencryptedMedia),
 		CipherSuite:      str(s.CipherSuite),
@@ -436,6 +447,7 @@ func (x xParticipant) participant() Participant {
 		ID: str(x.ID), Name: str(x.Name), Call: str(x.Call), Tenant: str(x.Tenant),
 		CallBridge: str(x.CallBridge), URI: str(x.URI), OriginalURI: str(x.OriginalURI),
 		NumCallLegs: atoi(x.NumCallLegs), State: str(x.State), Importance: optInt(x.Importance),
+		CanMove: abool(x.CanMove),
 	}
 }
 

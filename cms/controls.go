@@ -94,12 +94,6 @@ func (n *Node) MoveParticipant(ctx context.Context, callID, pid string) (string,
 	return id, nil
 }
 
-// InstanceWrite is one call instance's write.
-type InstanceWrite struct {
-	Instance CallInstance // with the detail read before the write
-	Err      error
-}
-
 // CallsChange is what a meeting-wide call write did.
 type CallsChange struct {
 	// Before is the meeting with each instance's detail read just before the write.
@@ -107,7 +101,7 @@ type CallsChange struct {
 	// Unread names the nodes that could not be listed or whose instance could not be read
 	// (the instance is still written when it was listed).
 	Unread  []NodeError
-	Written []InstanceWrite // node order
+	Written []CallOutcome // node order; Instance holds the detail read before the write
 }
 
 // Failed returns the instances whose write failed.
@@ -123,7 +117,7 @@ func (c CallsChange) Failed() []NodeError {
 
 // UpdateMeetingCalls finds the meeting ref names, reads every instance's detail (the before)
 // and applies u to every instance at once: call-level settings are per node, so each hosting
-// node gets the write. Errors as ResolveMeetingListed.
+// node gets the write. Errors as FindMeeting.
 func (c *Cluster) UpdateMeetingCalls(ctx context.Context, ref string, u CallUpdate) (CallsChange, error) {
 	return c.eachInstance(ctx, ref, func(n *Node, in CallInstance) error {
 		return n.UpdateCall(ctx, in.Call.ID, u)
@@ -152,7 +146,7 @@ func (c *Cluster) UpdateMeetingParticipants(ctx context.Context, ref string, u B
 }
 
 func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node, CallInstance) error) (CallsChange, error) {
-	m, unread, err := c.ResolveMeetingListed(ctx, ref)
+	m, unread, err := c.FindMeeting(ctx, ref)
 	if err != nil {
 		return CallsChange{}, err
 	}
@@ -160,7 +154,7 @@ func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node
 	if err != nil {
 		return CallsChange{}, err
 	}
-	out := CallsChange{Before: md, Unread: append(unread, badCall...), Written: make([]InstanceWrite, len(md.Instances))}
+	out := CallsChange{Before: md, Unread: append(unread, badCall...), Written: make([]CallOutcome, len(md.Instances))}
 	defer c.gen.Add(1) // reads shared before this write must not answer after it
 	var wg sync.WaitGroup
 	for i, in := range md.Instances {

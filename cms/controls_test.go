@@ -119,7 +119,10 @@ func TestAdmitAndMove(t *testing.T) {
 	if p, _ := sim.Participant(guest.ParticipantID); p.Lobby.Deactivated {
 		t.Fatal("still in the lobby")
 	}
-	target := mustGet(c.ResolveMeeting(ctx, "To")).ok(t)
+	target, _, err := c.FindMeeting(ctx, "To")
+	if err != nil {
+		t.Fatal(err)
+	}
 	node, newID, err := c.Move(ctx, RosterEntry{Node: "cb1", Leg: d}, guest.ParticipantID, target)
 	if err != nil {
 		t.Fatal(err)

@@ -87,11 +87,12 @@ func TestDecodeObjects(t *testing.T) {
 			Call: Call{ID: "b393d2cb-60ec-418c-9991-6ef4e72fa47b", Name: "Dev Space",
 				CoSpace: "e647231e-e1db-435b-b96f-9c7a83d488a2", CallCorrelator: "9fea4ad1-953a-4801-b4cd-b9382c43b077"},
 			CallType: "coSpace", OwnerName: "Bjarne Stroustrup", DurationSeconds: 170, NumCallLegs: 1,
-			MaxCallLegs: 1, NumParticipantsLocal: 1,
+			MaxCallLegs: 1, NumParticipantsLocal: 1, Streaming: true, MessagePosition: "middle", MessageDuration: "0",
 		}},
 		{"call_mividas.xml", "call", convCall, CallDetail{
 			Call:            Call{ID: "935a38b8-0a80-4965-9db4-f02ab1a813d2", CoSpace: "22f67f91-1948-47ec-ad4f-4793458cfe0c"},
 			DurationSeconds: 193, NumCallLegs: 7, MaxCallLegs: 7, NumParticipantsLocal: 7,
+			MessagePosition: "middle", MessageDuration: "0",
 		}},
 		{"callleg_doc.xml", "callLeg", convLeg, CallLegDetail{
 			CallLeg: CallLeg{ID: "dbe60866-061d-49b3-8399-e95d6248bc2d", Name: "Bjarne Stroustrup",

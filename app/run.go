@@ -54,11 +54,11 @@ func botReports(rs []config.Report) []bot.Report {
 
 // startOps serves /healthz and /metrics on NFMM_HTTP_ADDR (unless off); a busy port stops
 // start-up. The returned func shuts the endpoint down gracefully.
-func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, b *bot.Bot, cluster *cms.Cluster, logger *slog.Logger) (func(), error) {
+func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, metrics *ops.Metrics, b *bot.Bot, cluster *cms.Cluster, logger *slog.Logger) (func(), error) {
 	if cfg.HTTPAddr == "" {
 		return func() {}, nil
 	}
-	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx}
+	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx, metrics: metrics}
 	health := func(context.Context) ops.HealthReport {
 		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
 	}
@@ -66,7 +66,10 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 	if err := srv.Start(ctx); err != nil {
 		return nil, err
 	}
+	pctx, stopProbing := context.WithCancel(ctx)
+	go probe.every(pctx, nodeProbeInterval)
 	return func() {
+		stopProbing()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil {
@@ -89,6 +92,7 @@ type healthProbe struct {
 	ttl     time.Duration
 	timeout time.Duration // 0 = healthProbeTimeout
 	base    context.Context
+	metrics *ops.Metrics // nfmm_cms_node_up follows every probe
 
 	mu   sync.Mutex
 	at   time.Time
@@ -119,10 +123,34 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 		}
 		out = append(out, h)
 	}
+	if p.base.Err() == nil { // a probe cut short by shutdown says nothing about the nodes
+		for _, h := range out {
+			p.metrics.NodeProbe(h.Name, h.Reachable)
+		}
+	}
 	if ctx.Err() != nil {
 		p.last = nil
 		return out
 	}
 	p.at, p.last = time.Now(), out
 	return out
+}
+
+// nodeProbeInterval is how often nodes are probed for nfmm_cms_node_up when nothing else
+// (a /healthz request) has probed them: a down node shows within one Prometheus scrape or two.
+const nodeProbeInterval = 15 * time.Second
+
+// every probes at once and then each interval until ctx ends, so the node metrics are fresh
+// without /healthz traffic.
+func (p *healthProbe) every(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		p.nodes()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -60,6 +60,7 @@ type Runtime struct {
 	cfg     config.Config
 	opts    Options
 	reg     *prometheus.Registry
+	metrics *ops.Metrics
 	release func()
 }
 
@@ -133,11 +134,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, err
 	}
+	if err := metrics.WatchSlack(b.Connected); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	ev, err := newAlerts(cfg, cluster, b, reg, o)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, release: release}, nil
+	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release}, nil
 }
 
 // NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
@@ -164,7 +168,7 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 // Run serves /healthz and /metrics (unless NFMM_HTTP_ADDR is off) and runs the bot until ctx
 // is done.
 func (r *Runtime) Run(ctx context.Context) error {
-	stopOps, err := startOps(ctx, r.cfg, r.reg, r.Bot, r.Cluster, r.opts.Logger)
+	stopOps, err := startOps(ctx, r.cfg, r.reg, r.metrics, r.Bot, r.Cluster, r.opts.Logger)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 // TestRunPostsScheduledReportsAndServesOps runs `nfmm run` with a report schedule and the
 // operations endpoint on a free loopback port: the report reaches its channel, /healthz is
-// healthy and /metrics counts the report run.
+// healthy, /metrics counts the report run and exports what the monitoring kit uses.
 func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 	fake := slackfake.NewTest(t)
 	run := startRun(t, map[string]string{
@@ -25,6 +25,7 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		"CMS_NODES":            "sim",
 		"NFMM_HTTP_ADDR":       freeAddr(t),
 		"NFMM_REPORT_SCHEDULE": "@every 10s > CREPORT01", // the shortest interval config accepts
+		"NFMM_OPERATORS":       monitorOperator,
 	})
 	code, stderr := run.code, &run.stderr
 
@@ -59,6 +60,7 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	checkMonitoringKit(t, fake, base) // deploy/monitoring against this running instance
 	run.stop(wctx, t)
 }
 

@@ -12,12 +12,20 @@ import (
 // Metrics holds NFMM's collectors. A nil *Metrics is valid and records nothing, so callers
 // (and tests) need no metrics wiring.
 type Metrics struct {
-	commands   *prometheus.CounterVec
-	cms        *prometheus.HistogramVec
-	acks       prometheus.Histogram
-	reconnects prometheus.Counter
-	reports    *prometheus.CounterVec
+	reg         prometheus.Registerer
+	commands    *prometheus.CounterVec
+	cms         *prometheus.HistogramVec
+	nodeUp      *prometheus.GaugeVec
+	nodeSuccess *prometheus.GaugeVec
+	acks        prometheus.Histogram
+	reconnects  prometheus.Counter
+	reports     *prometheus.CounterVec
 }
+
+// Cluster is the cluster label of the node metrics. NFMM serves one CMS cluster per process,
+// so it is this constant until several clusters can be configured; dashboards and alerts
+// already group by it.
+const Cluster = "default"
 
 // NewRegistry returns a registry with the Go runtime and process collectors, ready for NewMetrics.
 func NewRegistry() *prometheus.Registry {
@@ -29,6 +37,7 @@ func NewRegistry() *prometheus.Registry {
 // NewMetrics creates NFMM's collectors and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
+		reg: reg,
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nfmm_commands_total",
 			Help: "Commands handled, by operation and outcome (ok, denied, error, …).",
@@ -39,6 +48,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			// CMS answers in milliseconds when healthy; the tail matters up to CMS_TIMEOUT.
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"node", "method", "code"}),
+		nodeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "nfmm_cms_node_up",
+			Help: "1 when the node answered NFMM's last status probe, 0 when it did not (down, refused NFMM's credentials, 5xx).",
+		}, []string{"cluster", "node"}),
+		nodeSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "nfmm_cms_node_last_success_timestamp_seconds",
+			Help: "Unix time of the node's last successful (2xx) CMS API request or status probe.",
+		}, []string{"cluster", "node"}),
 		acks: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "nfmm_slack_ack_duration_seconds",
 			Help: "Time from receiving a Slack envelope to acknowledging it; Slack retries after 3 s.",
@@ -54,7 +71,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Scheduled report runs by outcome (posted, quiet, error).",
 		}, []string{"outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.commands, m.cms, m.acks, m.reconnects, m.reports} {
+	for _, c := range []prometheus.Collector{m.commands, m.cms, m.nodeUp, m.nodeSuccess, m.acks, m.reconnects, m.reports} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -79,6 +96,38 @@ func (m *Metrics) CMSRequest(node, method string, status int, d time.Duration) {
 		code = strconv.Itoa(status)
 	}
 	m.cms.WithLabelValues(node, method, code).Observe(d.Seconds())
+	if status >= 200 && status < 300 {
+		m.nodeSuccess.WithLabelValues(Cluster, node).SetToCurrentTime()
+	}
+}
+
+// NodeProbe records one status probe of a node: up, and when it answered, its last success.
+func (m *Metrics) NodeProbe(node string, ok bool) {
+	if m == nil {
+		return
+	}
+	up := 0.0
+	if ok {
+		up = 1
+		m.nodeSuccess.WithLabelValues(Cluster, node).SetToCurrentTime()
+	}
+	m.nodeUp.WithLabelValues(Cluster, node).Set(up)
+}
+
+// WatchSlack exports nfmm_slack_socket_connected, read from connected at every scrape.
+func (m *Metrics) WatchSlack(connected func() bool) error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nfmm_slack_socket_connected",
+		Help: "1 while the Slack socket-mode connection is open, else 0.",
+	}, func() float64 {
+		if connected() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // ObserveCMS adapts CMSRequest to cms.NodeConfig.Observe. The request path is deliberately

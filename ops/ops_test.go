@@ -125,6 +125,72 @@ func TestMetricsExposition(t *testing.T) {
 	}
 }
 
+// TestNodeAndSlackMetrics: node up follows the probes, the last success moves with every 2xx
+// (request or probe) and never with a failure, and the Slack gauge is read at scrape time.
+func TestNodeAndSlackMetrics(t *testing.T) {
+	reg := NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := false
+	if err := m.WatchSlack(func() bool { return connected }); err != nil {
+		t.Fatal(err)
+	}
+	value := func(name string, labels ...string) (float64, bool) {
+		t.Helper()
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() != name {
+				continue
+			}
+			for _, mt := range f.GetMetric() {
+				got := []string{}
+				for _, l := range mt.GetLabel() {
+					got = append(got, l.GetName()+"="+l.GetValue())
+				}
+				if strings.Join(got, ",") == strings.Join(labels, ",") {
+					return mt.GetGauge().GetValue(), true
+				}
+			}
+		}
+		return 0, false
+	}
+	before := float64(time.Now().Unix())
+	m.NodeProbe("cb1", true)
+	m.NodeProbe("cb2", false)
+	m.CMSRequest("cb3", "GET", 503, time.Millisecond)
+	m.CMSRequest("cb3", "GET", 0, time.Millisecond)
+	if v, _ := value("nfmm_cms_node_up", "cluster=default", "node=cb1"); v != 1 {
+		t.Errorf("cb1 up = %v, want 1", v)
+	}
+	if v, ok := value("nfmm_cms_node_up", "cluster=default", "node=cb2"); !ok || v != 0 {
+		t.Errorf("cb2 up = %v (%v), want 0", v, ok)
+	}
+	if v, _ := value("nfmm_cms_node_last_success_timestamp_seconds", "cluster=default", "node=cb1"); v < before {
+		t.Errorf("cb1 last success = %v, want >= %v", v, before)
+	}
+	for _, n := range []string{"cb2", "cb3"} {
+		if _, ok := value("nfmm_cms_node_last_success_timestamp_seconds", "cluster=default", "node="+n); ok {
+			t.Errorf("%s has a last success, but it never succeeded", n)
+		}
+	}
+	m.CMSRequest("cb3", "GET", 200, time.Millisecond)
+	if v, _ := value("nfmm_cms_node_last_success_timestamp_seconds", "cluster=default", "node=cb3"); v < before {
+		t.Errorf("cb3 last success after a 200 = %v", v)
+	}
+	if v, _ := value("nfmm_slack_socket_connected"); v != 0 {
+		t.Errorf("slack connected = %v, want 0", v)
+	}
+	connected = true
+	if v, _ := value("nfmm_slack_socket_connected"); v != 1 {
+		t.Errorf("slack connected = %v, want 1 once connected", v)
+	}
+}
+
 func TestNilMetricsIsANoOp(t *testing.T) {
 	var m *Metrics
 	m.Command("calls", "ok")
@@ -133,6 +199,10 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	m.Ack(time.Millisecond)
 	m.Reconnect()
 	m.ReportRun("error")
+	m.NodeProbe("cb1", true)
+	if err := m.WatchSlack(func() bool { return true }); err != nil {
+		t.Error(err)
+	}
 	if _, err := NewMetrics(prometheus.NewRegistry()); err != nil {
 		t.Fatal(err)
 	}

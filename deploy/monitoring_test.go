@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// promtool finds promtool (Debian's prometheus package); CI sets NFMM_REQUIRE_PROMTOOL=1 so
+// the checks cannot silently skip there.
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("NFMM_REQUIRE_PROMTOOL") == "1" {
+			t.Fatal("promtool not found and NFMM_REQUIRE_PROMTOOL=1 (apt-get install prometheus)")
+		}
+		t.Skip("promtool not installed (apt-get install prometheus)")
+	}
+	return p
+}
+
+func runPromtool(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(promtool(t), args...)
+	cmd.Dir = "monitoring"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestAlertRules: the rules load, and their unit tests (alerts_test.yml) pass.
+func TestAlertRules(t *testing.T) {
+	runPromtool(t, "check", "rules", "alerts.yml")
+	runPromtool(t, "test", "rules", "alerts_test.yml")
+	runPromtool(t, "check", "config", "prometheus.yml")
+}
+
+// TestDashboardQueriesParse: every query of the Grafana dashboard is valid PromQL, checked by
+// promtool as recording rules with the dashboard variables filled in.
+func TestDashboardQueriesParse(t *testing.T) {
+	tool := promtool(t)
+	b, err := os.ReadFile("monitoring/dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID    string `json:"uid"`
+		Panels []struct {
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("dashboard.json: %v", err)
+	}
+	if d.UID == "" {
+		t.Error("dashboard.json has no uid (links and provisioning need one)")
+	}
+	vars := strings.NewReplacer("$job", "nfmm", "$instance", ".*", "$__rate_interval", "5m")
+	var rules strings.Builder
+	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
+	n := 0
+	for _, p := range d.Panels {
+		if p.Type != "row" && len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			n++
+			q, _ := json.Marshal(vars.Replace(tg.Expr)) // a JSON string is a YAML string
+			fmt.Fprintf(&rules, "      - record: dashboard:query%d\n        expr: %s\n", n, q)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "dashboard-rules.yml")
+	if err := os.WriteFile(path, []byte(rules.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(tool, "check", "rules", path).CombinedOutput(); err != nil {
+		t.Errorf("dashboard queries are not valid PromQL: %v\n%s\n%s", err, out, rules.String())
+	}
+}

@@ -131,3 +131,26 @@ func TestAlarmedLegsAndRecording(t *testing.T) {
 		t.Errorf("call detail: recording true after SetRecording(false)")
 	}
 }
+
+// TestRecordingSwitchReachesLiveState: the emulator's recording switch is an Events API call
+// change, so live state (what the recording alert reads in nfmm run) sees it without REST.
+func TestRecordingSwitchReachesLiveState(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 2}, nil)
+	m := sim.AddMeeting(cmssim.MeetingSpec{Name: "Audit", Participants: []cmssim.ParticipantSpec{
+		{Name: "Ann", Node: "cb1"}, {Name: "Bob", Node: "cb2"}}})
+	l := startLive(t, c, fastLive())
+	for _, on := range []bool{true, false} {
+		sim.SetRecording(m.Correlator, on)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			lm, ok := liveMeeting(l, m.Correlator)
+			if ok && lm.Recording == on {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("live state never saw recording=%v: %+v", on, lm)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -48,7 +48,6 @@ type auditSink struct {
 	// and each actor gets one line per refusalWindow; later refusals in the window are counted
 	// and summed up in one line when it ends (flushRefusals).
 	refusals chan string
-	window   time.Duration
 	now      func() time.Time
 	mu       sync.Mutex
 	refused  map[string]*refusalCount // actor -> the current window
@@ -60,7 +59,7 @@ type refusalCount struct {
 	more  int // refusals after the one posted
 }
 
-// Refusal collapsing: one line per actor per window, and at most refusalQueue lines waiting.
+// Refusal collapsing: one line per actor per minute, and at most refusalQueue lines waiting.
 const (
 	refusalWindow = time.Minute
 	refusalQueue  = 32
@@ -76,7 +75,7 @@ func NewAuditHandler(channel string, queue int, log *slog.Logger) *AuditHandler 
 	}
 	return &AuditHandler{sink: &auditSink{
 		channel: channel, lines: make(chan string, queue), log: log,
-		refusals: make(chan string, min(queue, refusalQueue)), window: refusalWindow, now: time.Now,
+		refusals: make(chan string, min(queue, refusalQueue)), now: time.Now,
 		refused: make(map[string]*refusalCount),
 	}}
 }
@@ -119,7 +118,7 @@ func (s *auditSink) refusal(actor, line string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.refused[actor]; c != nil && now.Sub(c.start) < s.window {
+	if c := s.refused[actor]; c != nil && now.Sub(c.start) < refusalWindow {
 		c.more++
 		return
 	}
@@ -134,7 +133,7 @@ func (s *auditSink) flushRefusals(now time.Time, all bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for actor, c := range s.refused {
-		if all || now.Sub(c.start) >= s.window {
+		if all || now.Sub(c.start) >= refusalWindow {
 			s.flushLocked(actor)
 		}
 	}
@@ -149,8 +148,8 @@ func (s *auditSink) flushLocked(actor string) {
 	if c.more == 0 {
 		return
 	}
-	s.queue(s.refusals, fmt.Sprintf("⛔ %s was refused %s more in the %s after %s",
-		mention("@", actor), plural(c.more, "time", "times"), s.window, c.start.UTC().Format("15:04:05 UTC")))
+	s.queue(s.refusals, fmt.Sprintf("⛔ %s was refused %s more in the minute after %s",
+		mention("@", actor), plural(c.more, "time", "times"), c.start.UTC().Format("15:04:05 UTC")))
 }
 
 // slackID matches user and channel ids that are safe to put inside <@…> / <#…>.
@@ -232,7 +231,7 @@ func (b *Bot) startAudit(ctx context.Context) (stop func()) {
 // auditLoop posts lines one by one (Bot.Post paces them per channel and retries a 429 once),
 // actions ahead of refusals, until flush is closed; then it posts what is queued and returns.
 func (b *Bot) auditLoop(ctx context.Context, s *auditSink, flush <-chan struct{}) {
-	tick := time.NewTicker(max(s.window/4, 10*time.Millisecond))
+	tick := time.NewTicker(refusalWindow / 4)
 	defer tick.Stop()
 	for {
 		select {

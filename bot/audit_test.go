@@ -253,7 +253,7 @@ func TestAuditHandlerCollapsesRefusals(t *testing.T) {
 	}
 	clock.Advance(31 * time.Second)
 	h.sink.flushRefusals(clock.Now(), false)
-	if got := drainLines(h.sink.refusals); len(got) != 1 || !strings.Contains(got[0], "<@U1> was refused 299 times more in the 1m0s after") {
+	if got := drainLines(h.sink.refusals); len(got) != 1 || !strings.Contains(got[0], "<@U1> was refused 299 times more in the minute after") {
 		t.Errorf("summary lines = %q, want one for U1's 299 further refusals (U2 had no more)", got)
 	}
 	// A new minute starts with a line again.

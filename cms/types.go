@@ -78,6 +78,7 @@ type LegConfig struct {
 type LegStatus struct {
 	State            string // initial | ringing | connected | onHold
 	DurationSeconds  int
+	SIPCallID        string // the SIP Call-ID (sipCallId on the wire; sipCallID is read too)
 	GroupID          string
 	Deactivated      bool // waiting in the lobby
 	EncryptedMedia   bool

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -89,6 +90,8 @@ type xLegConf struct {
 type xLegState struct {
 	State            string   `xml:"state"`
 	DurationSeconds  string   `xml:"durationSeconds"`
+	SIPCallID        string   `xml:"sipCallID"` // cms-api.md's spelling
+	SIPCallIDReal    string   `xml:"sipCallId"` // what a recorded CMS answer spells
 	GroupID          string   `xml:"groupId"`
 	Deactivated      string   `xml:"deactivated"`
 	EncryptedMedia   string   `xml:"encryptedMedia"`
@@ -405,6 +408,7 @@ func (s xLegState) status() LegStatus {
 	return LegStatus{
 		State:            str(s.State),
 		DurationSeconds:  atoi(s.DurationSeconds),
+		SIPCallID:        cmp.Or(str(s.SIPCallID), str(s.SIPCallIDReal)),
 		GroupID:          str(s.GroupID),
 		Deactivated:      abool(s.Deactivated),
 		EncryptedMedia:   abool(s.EncryptedMedia),

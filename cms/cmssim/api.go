@@ -8,8 +8,10 @@ import (
 // MeetingSpec describes a meeting for AddMeeting: one coSpace, and one call instance on every
 // node that hosts one of its participants.
 type MeetingSpec struct {
-	Name  string
-	Owner string // ownerName of the call; optional
+	Name string // "" gets a generated name unless Nameless
+	// Nameless leaves the calls without a name, as CMS allows (an ad hoc call).
+	Nameless bool
+	Owner    string // ownerName of the call; optional
 	// StartedAgo backdates the meeting (durationSeconds); zero means it starts now.
 	StartedAgo   time.Duration
 	Participants []ParticipantSpec
@@ -105,7 +107,7 @@ func (s *Sim) AddMeeting(spec MeetingSpec) MeetingInfo {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	name := spec.Name
-	if name == "" {
+	if name == "" && !spec.Nameless {
 		name = "Meeting " + st.newID()[:8]
 	}
 	m := st.newMeeting(name, spec.Owner)

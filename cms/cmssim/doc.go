@@ -41,8 +41,12 @@
 // chosenLayout), PUT participants/<id> (importance, deactivated), PUT calls/<id>
 // (joinAudioMuteOverride, locked, recording, streaming, allowAllMuteSelf,
 // allowAllPresentationContribution, messageText, messagePosition top|middle|bottom,
-// messageDuration seconds|permanent). POST calls/<id>/callLegs (remoteParty required, plus the
-// PUT parameters); POST calls/<id>/participants (movedParticipant, or remoteParty). DELETE
+// messageDuration seconds|permanent), PUT calls/<id>/participants/* (rxAudioMute, txAudioMute,
+// rxVideoMute, txVideoMute, layout, importance for every participant of the call; filterIds, up
+// to 20, and mode=exclude|selected, default exclude, in the query or the body). POST
+// calls/<id>/callLegs (remoteParty required, plus the PUT parameters); POST
+// calls/<id>/participants (movedParticipant, or remoteParty); POST calls (coSpace: the space's
+// call on this node). DELETE
 // callLegs/<id>, participants/<id>, calls/<id>. Filters: calls coSpaceFilter/filter; callLegs
 // filter/participantFilter/alarms; participants filter/callBridgeFilter; coSpaces filter; any
 // tenantFilter matches nothing (the emulator has no tenants).
@@ -66,13 +70,15 @@
 //   - Lists: <plural total="N"> with at most one page: 10 items (coSpaces 20) unless
 //     Options.PageCaps says otherwise; offset and limit as CMS (limit never raises the cap);
 //     a non-numeric or negative offset, or limit < 1, is a parameterError.
-//   - POST: 200, empty body, Location: /api/v1/callLegs/<id>. PUT and DELETE: 200, empty body.
+//   - POST: 200, empty body, Location: /api/v1/callLegs/<id> (participants/<id>, calls/<id>
+//     for those collections). PUT and DELETE: 200, empty body.
 //     PUT semantics: an omitted parameter keeps its value, an empty one unsets it, unknown
 //     parameters are ignored. A request with any invalid parameter changes nothing.
-//   - Errors: <failureDetails><reason /></failureDetails> (self-closing, as CMS). Bad ids in
-//     PUT, DELETE and POST: 400. GET of an id the cluster does not know: 404 (configurable
-//     with GetMissingStatus). GET of a leg hosted by another node: 400 callLegDoesNotExist
-//     (legs are node-local; PUT and DELETE answer the same). Unknown paths: 404
+//   - Errors: <?xml version="1.0"?><failureDetails><reason /></failureDetails> on one line
+//     (self-closing, as CMS; clients slice fixed offsets). Bad ids in PUT, DELETE and POST:
+//     400. GET of an id the cluster does not know: 404 (configurable with GetMissingStatus). A
+//     leg hosted by another node is answered exactly as an unknown id (legs are node-local).
+//     Unknown paths: 404
 //     unrecognizedObject; a known path with an unsupported method: 405 invalidOperation.
 //     participantDoesNotExist is an assumption: Cisco documents no reason for a bad
 //     participant id.
@@ -87,10 +93,10 @@
 // A meeting is one coSpace and one call instance per hosting node, all with the same
 // callCorrelator. Each instance has one distributionLink leg (type acano, subType
 // distributionLink) per peer instance; these legs are real node-local legs, so they count in
-// numCallLegs, in /callLegs totals and in system/status callLegsActive. List entries of
-// distribution links carry <subType> too, so a client can drop them without a detail GET
-// (an addition to Cisco's documented list shape). Links cannot be deleted
-// (callLegCannotBeDeleted).
+// numCallLegs, in /callLegs totals and in system/status callLegsActive. As on real CMS, only
+// the leg's detail carries <subType>: list entries do not. Links cannot be deleted
+// (callLegCannotBeDeleted). A participant leg's detail status has <sipCallId>, spelt as a
+// recorded CMS answer spells it.
 //
 // Participants are cluster-global: every node hosting an instance of the meeting lists the
 // whole roster (GET /participants and /calls/<id>/participants); entries hosted elsewhere

@@ -158,9 +158,7 @@ func matchAlarms(want string, have []string) bool {
 func (ns *nodeServer) legItem(l *leg) any {
 	since := ns.sim.state.now().Sub(ns.sim.state.start)
 	it := callLegItem{ID: l.id, Name: l.name, RemoteParty: l.remoteParty, Original: l.remoteParty, Call: l.c.id}
-	if l.p == nil {
-		it.SubType = "distributionLink"
-	} else {
+	if l.p != nil {
 		it.Alarms = newAlarms(l.media.alarms(since))
 	}
 	return it
@@ -189,14 +187,21 @@ func getCallLeg(ns *nodeServer, _ *http.Request, ids []string) response {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	l := st.legs[ids[0]]
-	if l == nil {
+	if l == nil || l.c.node != ns.node {
+		// Legs are node-local: another bridge's leg is unknown here (cms-api.md §5.1), and a
+		// real bridge answers it exactly as an id nobody knows.
 		return ns.missing("callLegDoesNotExist")
 	}
-	if l.c.node != ns.node {
-		// Legs are node-local: another bridge's leg is unknown here (cms-api.md §5.1).
-		return fail(http.StatusBadRequest, "callLegDoesNotExist")
-	}
 	return okXML(render(ns.legDetail(l)))
+}
+
+// sipCallID is a SIP leg's Call-ID; distribution links have none here. CMS spells the element
+// sipCallId, as a recorded answer shows (cms-api.md spells it sipCallID).
+func sipCallID(l *leg) string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.ToUpper(strings.ReplaceAll(l.id[:18], "-", "")) + "@" + l.c.node.name
 }
 
 func (ns *nodeServer) legDetail(l *leg) callLegDetail {
@@ -218,7 +223,7 @@ func (ns *nodeServer) legDetail(l *leg) callLegDetail {
 		layout = "telepresence"
 	}
 	d.Status = legStatusXML{State: "connected", Duration: seconds(now.Sub(l.started)), Direction: d.Direction,
-		GroupID: groupID, Encrypted: true, CipherSuite: cipherSuites[int(l.media.cipher)%len(cipherSuites)],
+		SipCallID: sipCallID(l), GroupID: groupID, Encrypted: true, CipherSuite: cipherSuites[int(l.media.cipher)%len(cipherSuites)],
 		Layout: layout, Deactivated: l.p != nil && l.p.lobby.deactivated}
 	since := now.Sub(st.start)
 	rxA, txA, rxV, txV := l.media.liveStats(since)

@@ -286,3 +286,122 @@ func deleteCall(ns *nodeServer, _ *http.Request, ids []string) response {
 	})
 	return okXML(nil)
 }
+
+// postCall instantiates the call of a coSpace on this node (POST /calls coSpace=<id>): 200 with
+// Location: /api/v1/calls/<id>, as TMS and Companion expect. An active meeting of the space
+// gains an instance here; otherwise a new meeting starts, kept up while empty.
+func postCall(ns *nodeServer, r *http.Request, _ []string) response {
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	id, _ := param(f, "coSpace")
+	if id == "" {
+		return badParam("coSpace")
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	space := st.coSpaceByID[strings.ToLower(id)]
+	if space == nil {
+		return fail(http.StatusBadRequest, "coSpaceDoesNotExist")
+	}
+	var m *meeting
+	for _, x := range st.meetings {
+		if x.space == space {
+			m = x
+			break
+		}
+	}
+	if m == nil {
+		m = &meeting{correlator: st.newID(), name: space.name, space: space, activeIfEmpty: true}
+		st.meetings = append(st.meetings, m)
+		st.meetingByCor[m.correlator] = m
+	}
+	c := st.instance(m, ns.node, st.now())
+	return response{status: http.StatusOK, location: "/api/v1/calls/" + c.id}
+}
+
+// parseImportance reads importance: absent, empty (unset) or a non-negative integer.
+func parseImportance(f map[string][]string) (*int, bool, *response) {
+	v, present := param(f, "importance")
+	if !present || v == "" {
+		return nil, present, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		resp := badParam("importance")
+		return nil, true, &resp
+	}
+	i := int(n)
+	return &i, true, nil
+}
+
+// maxFilterIDs is how many participant ids a bulk update may name (Cisco: up to 20).
+const maxFilterIDs = 20
+
+// putCallParticipants sets properties of every participant of the call at once (PUT
+// /calls/<id>/participants/*): the mutes, layout and importance, for all but filterIds
+// (mode=exclude, the default) or only them (mode=selected). filterIds and mode may come in the
+// query string, as FCM sends them, or in the body.
+func putCallParticipants(ns *nodeServer, r *http.Request, ids []string) response {
+	if ids[1] != "*" {
+		return fail(http.StatusNotFound, "unrecognizedObject")
+	}
+	f, bad := form(r)
+	if bad != nil {
+		return *bad
+	}
+	ch, bad := parseLegChanges(f)
+	if bad != nil {
+		return *bad
+	}
+	if v, present := param(f, "layout"); present {
+		if v != "" && !slices.Contains(layouts, v) {
+			return badParam("layout")
+		}
+		ch.layout, ch.setLayout = v, true
+	}
+	imp, setImp, bad := parseImportance(f)
+	if bad != nil {
+		return *bad
+	}
+	var filter []string
+	if v, _ := param(f, "filterIds"); v != "" {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+				filter = append(filter, id)
+			}
+		}
+		if len(filter) > maxFilterIDs {
+			return badParam("filterIds")
+		}
+	}
+	mode, _ := param(f, "mode")
+	if mode == "" {
+		mode = "exclude"
+	}
+	if mode != "exclude" && mode != "selected" {
+		return badParam("mode")
+	}
+	st := ns.sim.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c := ns.localCall(ids[0])
+	if c == nil {
+		return fail(http.StatusBadRequest, "callDoesNotExist")
+	}
+	for _, p := range c.m.participants {
+		if slices.Contains(filter, p.id) != (mode == "selected") {
+			continue
+		}
+		for _, l := range p.legs {
+			ch.apply(l)
+			st.touch(l.c)
+		}
+		if setImp {
+			p.importance = imp
+		}
+	}
+	return okXML(nil)
+}

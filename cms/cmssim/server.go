@@ -142,6 +142,7 @@ func routes() []route {
 	}
 	return []route{
 		r(http.MethodGet, "calls", getCalls),
+		r(http.MethodPost, "calls", postCall),
 		r(http.MethodGet, "calls/*", getCall),
 		r(http.MethodPut, "calls/*", putCall),
 		r(http.MethodDelete, "calls/*", deleteCall),
@@ -149,6 +150,7 @@ func routes() []route {
 		r(http.MethodPost, "calls/*/calllegs", postCallLeg),
 		r(http.MethodGet, "calls/*/participants", getCallParticipants),
 		r(http.MethodPost, "calls/*/participants", postCallParticipant),
+		r(http.MethodPut, "calls/*/participants/*", putCallParticipants),
 		r(http.MethodGet, "calllegs", getCallLegs),
 		r(http.MethodGet, "calllegs/*", getCallLeg),
 		r(http.MethodPut, "calllegs/*", putCallLeg),

@@ -227,8 +227,8 @@ func TestDeleteCallLeg(t *testing.T) {
 	}
 	var link string
 	for _, l := range all(t, s, "cb1", "callLegs") {
-		if l.text("subType") == "distributionLink" {
-			link = l.attr("id")
+		if get(t, s, "cb1", "callLegs/"+l.attr("id")).text("subType") == "distributionLink" {
+			link = l.attr("id") // only the detail tells a distribution link
 		}
 	}
 	r := do(t, s, "cb1", http.MethodDelete, "callLegs/"+link, nil)

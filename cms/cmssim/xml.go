@@ -80,14 +80,15 @@ func newAlarms(names []string) *alarmsXML {
 }
 
 type callLegItem struct {
-	XMLName     xml.Name   `xml:"callLeg"`
-	ID          string     `xml:"id,attr"`
-	Name        string     `xml:"name"`
-	RemoteParty string     `xml:"remoteParty"`
-	Original    string     `xml:"originalRemoteParty"`
-	Call        string     `xml:"call"`
-	SubType     string     `xml:"subType,omitempty"` // distribution links only, so clients can skip them
-	Alarms      *alarmsXML `xml:"alarms"`
+	XMLName     xml.Name `xml:"callLeg"`
+	ID          string   `xml:"id,attr"`
+	Name        string   `xml:"name"`
+	RemoteParty string   `xml:"remoteParty"`
+	Original    string   `xml:"originalRemoteParty"`
+	Call        string   `xml:"call"`
+	// No subType: real lists do not carry it, only the detail does, so a client cannot tell a
+	// distribution link from the list alone.
+	Alarms *alarmsXML `xml:"alarms"`
 }
 
 type legConfigXML struct {
@@ -122,6 +123,7 @@ type legStatusXML struct {
 	State       string    `xml:"state"`
 	Duration    int       `xml:"durationSeconds"`
 	Direction   string    `xml:"direction"`
+	SipCallID   string    `xml:"sipCallId,omitempty"`
 	GroupID     string    `xml:"groupId"`
 	Deactivated bool      `xml:"deactivated"` // waiting in the lobby
 	Encrypted   bool      `xml:"encryptedMedia"`
@@ -250,15 +252,19 @@ func renderList(name string, total int, items []any) []byte {
 	return render(list{XMLName: xml.Name{Local: name}, Total: total, Items: items})
 }
 
+// failureHeader starts a failureDetails body: real CMS writes the declaration and the element on
+// one line, and clients that slice fixed offsets depend on it.
+const failureHeader = `<?xml version="1.0"?><failureDetails>`
+
 // failure renders <failureDetails><reason /></failureDetails> by hand: encoding/xml cannot
 // write the self-closing form CMS uses, and some clients grep for it (cms-api.md §1.5).
 func failure(reason string) []byte {
-	return []byte(xmlHeader + "<failureDetails><" + reason + " /></failureDetails>")
+	return []byte(failureHeader + "<" + reason + " /></failureDetails>")
 }
 
 func parameterError(param, kind string) []byte {
 	var b []byte
-	b = append(b, xmlHeader+`<failureDetails><parameterError parameter="`...)
+	b = append(b, failureHeader+`<parameterError parameter="`...)
 	b = appendEscaped(b, param)
 	b = append(b, `" error="`...)
 	b = appendEscaped(b, kind)

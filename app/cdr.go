@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/cms/cdr"
+	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/store"
+)
+
+// How often the leader makes sure every node lists NFMM's receiver (cms-cdr.md §2.2), and
+// prunes history older than NFMM_HISTORY_DAYS.
+const (
+	cdrRegisterEvery = 10 * time.Minute
+	cdrPruneEvery    = 24 * time.Hour
+)
+
+// cdrStore is what meeting history needs of the database.
+type cdrStore interface {
+	cdr.Sink
+	HistoryRows(ctx context.Context, q cdr.HistoryQuery) (cdr.Rows, error)
+	PruneCDRs(ctx context.Context, before time.Time) (int, error)
+}
+
+var _ cdrStore = (*store.Store)(nil)
+
+// CDRRuntime is meeting history's moving parts: the receiver every replica serves, and the
+// registration and pruning loops only the leader runs.
+type CDRRuntime struct {
+	cfg     config.CDR
+	cluster *cms.Cluster
+	st      cdrStore
+	recv    *cdr.Receiver
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu   sync.Mutex
+	regs []cms.CDRRegistration
+}
+
+// NewCDRRuntime builds the receiver for cfg.CDR over the cluster's nodes.
+func NewCDRRuntime(cfg config.CDR, cluster *cms.Cluster, st cdrStore, logger *slog.Logger, now func() time.Time) *CDRRuntime {
+	if now == nil {
+		now = time.Now
+	}
+	var known []cdr.KnownNode
+	for _, n := range cluster.Nodes() {
+		k := cdr.KnownNode{Name: n.Name()}
+		if u, err := url.Parse(n.BaseURL()); err == nil {
+			k.Host = u.Hostname()
+		}
+		known = append(known, k)
+	}
+	return &CDRRuntime{cfg: cfg, cluster: cluster, st: st, log: logger, now: now,
+		recv: cdr.NewReceiver(cdr.ReceiverConfig{Token: cfg.Token.Reveal(), Nodes: known, Sink: st, Logger: logger})}
+}
+
+// Listen opens NFMM_CDR_ADDR, so a busy port fails start-up rather than a goroutine.
+func (c *CDRRuntime) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", c.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("CDR receiver on NFMM_CDR_ADDR=%s: %w", c.cfg.Addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers CDR posts on ln until ctx is done, then finishes the posts in flight.
+func (c *CDRRuntime) Serve(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("/cdr/", c.recv)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute, // CMS keeps connections alive between posts
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelDebug),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	c.log.Info("CDR receiver listening", "addr", ln.Addr().String())
+	err := srv.Serve(ln)
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// URIFor is the receiver URI NFMM registers on node: the query string is passed through
+// verbatim by CMS, so each post names its node.
+func (c *CDRRuntime) URIFor(node string) string {
+	return c.cfg.URL.Reveal() + "?node=" + url.QueryEscape(node)
+}
+
+// Lead runs the leader's loops until ctx is done: registration at once and every 10 minutes,
+// pruning at once and daily.
+func (c *CDRRuntime) Lead(ctx context.Context) {
+	reg := time.NewTicker(cdrRegisterEvery)
+	defer reg.Stop()
+	prune := time.NewTicker(cdrPruneEvery)
+	defer prune.Stop()
+	c.Register(ctx)
+	c.Prune(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reg.C:
+			c.Register(ctx)
+		case <-prune.C:
+			c.Prune(ctx)
+		}
+	}
+}
+
+// Register ensures NFMM's receiver on every node and logs each node's whole list.
+func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
+	regs := c.cluster.EnsureCDRReceivers(ctx, c.URIFor)
+	for _, r := range regs {
+		var uris []string
+		for _, x := range r.Receivers {
+			if x.URI == r.URI {
+				uris = append(uris, "NFMM")
+			} else {
+				uris = append(uris, x.URI)
+			}
+		}
+		attrs := []any{"node", r.Node, "state", string(r.State), "receivers", strings.Join(uris, " "), "maximum", r.Maximum}
+		switch r.State {
+		case cms.CDRFull:
+			c.log.Error("CDR receiver slots full on "+r.Node+": NFMM gets no CDRs from it; free a slot (NFMM never removes another tool's receiver)", attrs...)
+		case cms.CDRFailed:
+			c.log.Warn("cdr receivers: could not check "+r.Node+"; trying again in 10 minutes", append(attrs, "err", r.Err)...)
+		case cms.CDRAdded:
+			c.log.Info("cdr receivers: NFMM added", attrs...)
+		default:
+			c.log.Debug("cdr receivers", attrs...)
+		}
+	}
+	c.mu.Lock()
+	c.regs = regs
+	c.mu.Unlock()
+	return regs
+}
+
+// Registrations is the last registration round's outcome (empty on a replica that never led).
+func (c *CDRRuntime) Registrations() []cms.CDRRegistration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]cms.CDRRegistration(nil), c.regs...)
+}
+
+// Prune deletes history older than NFMM_HISTORY_DAYS.
+func (c *CDRRuntime) Prune(ctx context.Context) {
+	before := c.now().AddDate(0, 0, -c.cfg.HistoryDays)
+	n, err := c.st.PruneCDRs(ctx, before)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		c.log.Warn("history retention: prune failed; retrying tomorrow", "err", err)
+	case n > 0:
+		c.log.Info("history retention: pruned", "records", n, "before", before.Format(time.DateOnly))
+	}
+}
+
+// RunLeader runs Lead whenever this replica holds the "cdr" lease on st, until ctx is done.
+func (c *CDRRuntime) RunLeader(ctx context.Context, st *store.Store, observe func(string)) {
+	el := st.NewElector(store.ElectorConfig{Name: "cdr", Logger: c.log, Observe: observe})
+	el.Run(ctx, func(ctx context.Context, _ store.Fence) { c.Lead(ctx) })
+}

@@ -722,6 +722,13 @@ func nodeFields(n commands.NodeHealth) []field {
 	if live := commands.LiveText(n); live != "" {
 		fs = append(fs, field{"Updates", escapeTrunc(live, 100)})
 	}
+	if c := commands.CDRText(n); c != "" {
+		mark := "✅ "
+		if n.CDR.State != "registered" {
+			mark = "⚠️ "
+		}
+		fs = append(fs, field{"CDR receiver", mark + escapeTrunc(c, 600)})
+	}
 	if n.Error != "" {
 		fs = append(fs, field{"Error", escapeTrunc(n.Error, 500)})
 	}

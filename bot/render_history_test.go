@@ -136,3 +136,18 @@ func TestHistoryUntrustedText(t *testing.T) {
 		assertInert(t, msg)
 	}
 }
+
+func TestStatusCDRField(t *testing.T) {
+	r := statusResult()
+	r.Nodes[0].CDR = &commands.CDRHealth{State: "registered", Receivers: 2, Maximum: 4, Others: []string{"https://cmm/cdr"}}
+	r.Nodes[1].CDR = &commands.CDRHealth{State: "full", Receivers: 4, Maximum: 4, Others: []string{evil(), evil(), evil(), evil()}}
+	m := render(r, viewerOpts)
+	if errs := checkLimits(m); len(errs) > 0 {
+		t.Fatalf("limits: %v", errs)
+	}
+	assertInert(t, m)
+	b := string(marshal(t, m))
+	if !strings.Contains(b, "✅ registered (2 of 4 receivers)") || !strings.Contains(b, "⚠️ slots full (4 of 4)") {
+		t.Errorf("status without the CDR receiver state:\n%s", b)
+	}
+}

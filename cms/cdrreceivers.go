@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ const (
 	CDRAdded   CDRState = "added"   // NFMM added it to a free slot
 	CDRFull    CDRState = "full"    // every slot holds another receiver; NFMM deleted nothing
 	CDRFailed  CDRState = "failed"  // the node could not be read or written (Err)
+	CDRMissing CDRState = "missing" // not listed, a slot is free (the leader adds it)
 )
 
 // CDRRegistration is one node's receiver list after NFMM ensured its own URI in it.
@@ -110,7 +112,19 @@ func (c *Cluster) EnsureCDRReceivers(ctx context.Context, uriFor func(node strin
 	return out
 }
 
-func ensureCDRReceiver(ctx context.Context, n *Node, uri string) CDRRegistration {
+// CheckCDRReceivers reads every node's list without changing it: NFMM's URI present, missing
+// with a free slot, or missing with every slot taken (CDRFull). Any replica may ask.
+func (c *Cluster) CheckCDRReceivers(ctx context.Context, uriFor func(node string) string) []CDRRegistration {
+	out := make([]CDRRegistration, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() { out[i] = checkCDRReceiver(ctx, n, uriFor(n.Name())) })
+	}
+	wg.Wait()
+	return out
+}
+
+func checkCDRReceiver(ctx context.Context, n *Node, uri string) CDRRegistration {
 	reg := CDRRegistration{Node: n.Name(), URI: uri}
 	list, err := n.CDRReceivers(ctx)
 	if err != nil {
@@ -118,14 +132,20 @@ func ensureCDRReceiver(ctx context.Context, n *Node, uri string) CDRRegistration
 		return reg
 	}
 	reg.Receivers, reg.Maximum = list.Receivers, list.Maximum
-	for _, r := range list.Receivers {
-		if r.URI == uri {
-			reg.State = CDRPresent
-			return reg
-		}
-	}
-	if len(list.Receivers) >= list.Maximum {
+	switch {
+	case slices.ContainsFunc(list.Receivers, func(r CDRReceiver) bool { return r.URI == uri }):
+		reg.State = CDRPresent
+	case len(list.Receivers) >= list.Maximum:
 		reg.State = CDRFull
+	default:
+		reg.State = CDRMissing
+	}
+	return reg
+}
+
+func ensureCDRReceiver(ctx context.Context, n *Node, uri string) CDRRegistration {
+	reg := checkCDRReceiver(ctx, n, uri)
+	if reg.State != CDRMissing {
 		return reg
 	}
 	id, err := n.AddCDRReceiver(ctx, uri)

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cdr"
 )
 
@@ -275,4 +277,62 @@ func isHistoryErr(err error) (*HistoryError, bool) {
 	var he *HistoryError
 	ok := errors.As(err, &he)
 	return he, ok
+}
+
+// CDRChecker reads each node's CDR receiver list for `status` (cms.Cluster.CheckCDRReceivers
+// with NFMM's URI per node).
+type CDRChecker func(ctx context.Context) []cms.CDRRegistration
+
+// CDRHealth is one node's CDR receiver list as `status` shows it.
+type CDRHealth struct {
+	// State is registered, missing (a slot is free; the leader adds NFMM within 10 minutes),
+	// full (every slot holds another receiver: no CDRs from this node) or unknown (not read).
+	State     string   `json:"state"`
+	Receivers int      `json:"receivers"` // how many the node lists, NFMM's included
+	Maximum   int      `json:"maximum"`
+	Others    []string `json:"others"` // the other receivers' URIs
+}
+
+// cdrStatus adds each node's receiver list to a status result, when history is on.
+func (s *Service) cdrStatus(ctx context.Context, r *StatusResult) {
+	if s.cdrCheck == nil {
+		return
+	}
+	byNode := map[string]cms.CDRRegistration{}
+	for _, reg := range s.cdrCheck(ctx) {
+		byNode[reg.Node] = reg
+	}
+	for i := range r.Nodes {
+		reg, ok := byNode[r.Nodes[i].Node]
+		h := &CDRHealth{State: "unknown", Others: []string{}}
+		if ok {
+			h.Receivers, h.Maximum = len(reg.Receivers), reg.Maximum
+			for _, x := range reg.Foreign() {
+				h.Others = append(h.Others, x.URI)
+			}
+			h.State = map[cms.CDRState]string{cms.CDRPresent: "registered", cms.CDRAdded: "registered",
+				cms.CDRMissing: "missing", cms.CDRFull: "full"}[reg.State]
+			if h.State == "" {
+				h.State = "unknown"
+			}
+		}
+		r.Nodes[i].CDR = h
+	}
+}
+
+// CDRText is a node's CDR receiver state in words, "" when history is off.
+func CDRText(n NodeHealth) string {
+	c := n.CDR
+	if c == nil {
+		return ""
+	}
+	switch c.State {
+	case "registered":
+		return fmt.Sprintf("registered (%d of %d receivers)", c.Receivers, c.Maximum)
+	case "missing":
+		return fmt.Sprintf("not registered yet (%d of %d receivers; the leader adds NFMM)", c.Receivers, c.Maximum)
+	case "full":
+		return fmt.Sprintf("slots full (%d of %d): no CDRs from this node; others: %s", c.Receivers, c.Maximum, strings.Join(c.Others, " "))
+	}
+	return "unknown (the receiver list could not be read)"
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cdr"
 )
 
@@ -279,5 +280,37 @@ func TestHistoryHelpOnlyWhenOn(t *testing.T) {
 	}
 	if got := names(historyService(t, cdr.NewMemory())); !strings.Contains(got, "history") {
 		t.Errorf("help with history = %s", got)
+	}
+}
+
+func TestStatusShowsCDRReceivers(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	s := New(Config{Cluster: e.svc.cluster, History: cdr.NewMemory(), Now: func() time.Time { return historyNow },
+		CDRReceivers: func(context.Context) []cms.CDRRegistration {
+			return []cms.CDRRegistration{
+				{Node: "cb1", URI: "u1", State: cms.CDRPresent, Maximum: 4, Receivers: []cms.CDRReceiver{{ID: "a", URI: "https://cmm/cdr"}, {ID: "b", URI: "u1"}}},
+				{Node: "cb2", URI: "u2", State: cms.CDRFull, Maximum: 4, Receivers: []cms.CDRReceiver{{URI: "r1"}, {URI: "r2"}, {URI: "r3"}, {URI: "r4"}}},
+			}
+		}})
+	r, err := s.Run(context.Background(), Actor{Local: true, UserID: "local"}, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := r.(*StatusResult).Nodes
+	if got := CDRText(nodes[0]); got != "registered (2 of 4 receivers)" {
+		t.Errorf("cb1: %q", got)
+	}
+	if got := CDRText(nodes[1]); !strings.Contains(got, "slots full (4 of 4)") || !strings.Contains(got, "r1 r2 r3 r4") {
+		t.Errorf("cb2: %q", got)
+	}
+	b, err := MarshalResult(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateDoc(t, execSchemas(t), "status with CDR", b)
+	var text bytes.Buffer
+	_ = FormatText(&text, r)
+	if !strings.Contains(text.String(), "CDR receiver on cb2: slots full") {
+		t.Errorf("text:\n%s", text.String())
 	}
 }

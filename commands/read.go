@@ -155,6 +155,7 @@ func (s *Service) status(ctx context.Context) *StatusResult {
 		}
 		r.Nodes = append(r.Nodes, h)
 	}
+	s.cdrStatus(ctx, r)
 	return r
 }
 

@@ -64,6 +64,8 @@ type Config struct {
 	History History
 	// HistoryDays is how far back history reaches (NFMM_HISTORY_DAYS); default 90.
 	HistoryDays int
+	// CDRReceivers, when set, adds each node's CDR receiver list to `status`.
+	CDRReceivers CDRChecker
 }
 
 // Service runs NFMM's operations. It is safe for concurrent use.
@@ -78,6 +80,7 @@ type Service struct {
 	sched    func(now time.Time) ScheduleResult
 	hist     History
 	histDays int
+	cdrCheck CDRChecker
 }
 
 // New returns a Service; missing optional fields get their defaults.
@@ -85,7 +88,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
-		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90),
+		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {

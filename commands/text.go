@@ -191,6 +191,11 @@ func textStatus(w io.Writer, nodes []NodeHealth) {
 		fmt.Fprintf(w, "%s\t✓\t%s\t%s\t%d\t%d ms%s\n", n.Node, cell(n.Version), FormatDuration(n.Uptime),
 			n.ActiveLegs, n.Latency.Milliseconds(), liveCell(n, live != ""))
 	}
+	for _, n := range nodes {
+		if c := CDRText(n); c != "" {
+			fmt.Fprintf(w, "CDR receiver on %s: %s\n", n.Node, c)
+		}
+	}
 }
 
 // LiveText says where a node's live state comes from: "live since 14:02:07" (Events API),

@@ -179,6 +179,8 @@ type NodeHealth struct {
 	// connecting), and LiveSince since when; empty without live state (nfmm exec).
 	Live      string     `json:"live,omitempty"`
 	LiveSince *time.Time `json:"live_since,omitempty"`
+	// CDR is NFMM's CDR receiver on this node; nil when history is off (no NFMM_CDR_URL).
+	CDR *CDRHealth `json:"cdr,omitempty"`
 }
 
 // StatusResult is `status`.

@@ -548,6 +548,9 @@ type NodeStatus struct {
 
 // Status reads GET /system/status on every node concurrently.
 func (c *Cluster) Status(ctx context.Context) []NodeStatus {
+	if st, ok := c.liveStatus(); ok {
+		return st
+	}
 	out := make([]NodeStatus, len(c.nodes))
 	var wg sync.WaitGroup
 	for i, n := range c.nodes {

@@ -170,6 +170,11 @@ type liveNode struct {
 	synced  time.Time
 	heard   time.Time // when the last event from the node was applied
 	err     string
+	// sys is GET /system/status from the last resync (sysAt), latency the duration of the
+	// last REST request: what `status` shows from live state.
+	sys     SystemStatus
+	sysAt   time.Time
+	latency time.Duration
 	wasUp   bool // reached once: a later loss is a node_down
 	downMsg bool // node_down published for the current outage
 }
@@ -721,6 +726,45 @@ func (ls *liveState) heard(node string) {
 	if n := ls.nodes[node]; n != nil {
 		n.heard = ls.now()
 	}
+}
+
+// setSystem keeps the node's system status and the latency of reading it.
+func (ls *liveState) setSystem(node string, sys SystemStatus, latency time.Duration) {
+	if n := ls.nodes[node]; n != nil {
+		n.sys, n.sysAt, n.latency = sys, ls.now(), latency
+	}
+}
+
+func (ls *liveState) setLatency(node string, d time.Duration) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if n := ls.nodes[node]; n != nil {
+		n.latency = d
+	}
+}
+
+// statuses is Cluster.Status from live state: the version and uptime of the last resync (the
+// uptime moved on since), active legs counted from the live state (participants plus one
+// distribution link per peer instance), and the latency of the last REST request.
+func (ls *liveState) statuses() []NodeStatus {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	now := ls.now()
+	out := make([]NodeStatus, 0, len(ls.order))
+	for _, name := range ls.order {
+		n := ls.nodes[name]
+		st := n.sys
+		if !n.sysAt.IsZero() {
+			st.UptimeSeconds += int64(now.Sub(n.sysAt) / time.Second)
+		}
+		st.CallLegsActive = 0
+		for _, c := range n.calls {
+			st.CallLegsActive += len(c.roster) + c.instances
+		}
+		nl := NodeLiveness{Node: name, Mode: n.mode, Since: n.since, Synced: n.synced, Err: n.err}
+		out = append(out, NodeStatus{Node: name, Status: st, Latency: n.latency, Live: &nl})
+	}
+	return out
 }
 
 func (ls *liveState) markSynced(node string) {

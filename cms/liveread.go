@@ -95,6 +95,21 @@ func (c *Cluster) addLiveness(out []NodeStatus) {
 	}
 }
 
+// liveStatus is Status from live state, once every node's system status was read by a resync.
+func (c *Cluster) liveStatus() ([]NodeStatus, bool) {
+	l, ok := c.fresh()
+	if !ok {
+		return nil, false
+	}
+	st := l.ls.statuses()
+	for _, s := range st {
+		if s.Status.SoftwareVersion == "" && s.Status.UptimeSeconds == 0 {
+			return nil, false // not read yet
+		}
+	}
+	return st, true
+}
+
 // liveMeetings is Meetings from live state.
 func (c *Cluster) liveMeetings() (MeetingList, bool) {
 	l, ok := c.fresh()

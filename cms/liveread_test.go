@@ -64,6 +64,23 @@ func TestLiveReadsMatchRESTWithoutRequests(t *testing.T) {
 			t.Fatalf("live Meetings made %d requests to %s", got, n.Name)
 		}
 	}
+	liveStatus := c.Status(ctx)
+	for _, n := range sim.Nodes() {
+		if got := sim.Requests(n.Name); got != 0 {
+			t.Fatalf("live Status made %d requests to %s", got, n.Name)
+		}
+	}
+	c.SetLive(nil)
+	restStatus := c.Status(ctx)
+	c.SetLive(l)
+	for i, st := range liveStatus {
+		r := restStatus[i]
+		if st.Err != nil || st.Live == nil || st.Live.Mode != ModeLive || st.Status.SoftwareVersion != r.Status.SoftwareVersion ||
+			st.Status.CallLegsActive != r.Status.CallLegsActive || st.Status.UptimeSeconds < r.Status.UptimeSeconds-2 {
+			t.Fatalf("live status %+v, REST %+v", st, r)
+		}
+	}
+	sim.ResetCounters()
 	if !slices.Equal(meetingRows(live), meetingRows(rest)) {
 		t.Fatalf("live meetings differ from REST:\nlive %v\nrest %v", meetingRows(live), meetingRows(rest))
 	}

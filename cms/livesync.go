@@ -330,9 +330,15 @@ func (l *Live) resync(ctx context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
+	sys, serr := n.SystemStatus(ctx)
+	took := time.Since(t0)
 	l.ls.batch(func() {
 		l.ls.reconcile(name, snap, start)
 		l.ls.markSynced(name)
+		if serr == nil {
+			l.ls.setSystem(name, sys, took)
+		}
 	})
 	return nil
 }
@@ -347,10 +353,12 @@ func (l *Live) checkLoop(ctx context.Context, n *Node, s *session) {
 			return
 		case <-t.C:
 		}
+		t0 := time.Now()
 		total, err := callsTotal(ctx, n)
 		if err != nil {
 			continue // the socket's own liveness decides about the node
 		}
+		l.ls.setLatency(n.Name(), time.Since(t0))
 		if total != len(l.ls.callIDs(n.Name())) {
 			l.cfg.Logger.Info("live state disagrees with REST: resyncing", "node", n.Name(), "rest_calls", total)
 			if l.resync(ctx, n) == nil {

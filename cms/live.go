@@ -162,14 +162,14 @@ type partFields struct {
 }
 
 type liveNode struct {
-	name    string
-	idx     int
-	calls   map[string]*lCall
-	mode    NodeMode
-	since   time.Time
-	synced  time.Time
-	heard   time.Time // when the last event from the node was applied
-	err     string
+	name   string
+	idx    int
+	calls  map[string]*lCall
+	mode   NodeMode
+	since  time.Time
+	synced time.Time
+	heard  time.Time // when the last event from the node was applied
+	err    string
 	// sys is GET /system/status from the last resync (sysAt), latency the duration of the
 	// last REST request: what `status` shows from live state.
 	sys     SystemStatus

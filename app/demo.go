@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -66,7 +67,8 @@ type Demo struct {
 
 	stop    context.CancelFunc
 	done    chan error
-	running bool // the bot was started, so done will receive its result
+	running bool   // the bot was started, so done will receive its result
+	dataDir string // the store's temporary directory
 }
 
 // cmdDemo runs `nfmm demo`: everything in one process until Ctrl-C (ctx from main).
@@ -172,6 +174,11 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	}
 	d.URL = d.Fake.URL() + "/"
 	cfg := demoConfig(sim, d.Fake.APIURL(), botToken, appToken)
+	// The demo's state (claims, audit history) lives in a temporary directory, gone on Close.
+	if d.dataDir, err = os.MkdirTemp("", "nfmm-demo-"); err != nil {
+		return nil, fmt.Errorf("demo data directory: %w", err)
+	}
+	cfg.Store.DataDir = d.dataDir
 	if err := d.Fake.MountUI(demoUI(ctx, cfg, o.Logger)); err != nil {
 		return nil, err
 	}
@@ -222,6 +229,9 @@ func (d *Demo) Close() error {
 		d.Fake.Close()
 	}
 	d.Sim.Close()
+	if d.dataDir != "" {
+		os.RemoveAll(d.dataDir)
+	}
 	return err
 }
 
@@ -246,8 +256,7 @@ func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Confi
 		Channels:       []string{DemoChannel},
 		LogLevel:       "warn",
 		// No scheduled reports and no ops listener: the demo opens one port, the page's.
-		ReportsDisabled: true,
-		HTTPAddr:        "",
+		HTTPAddr: "",
 	}
 	cfg.Nodes = SimNodes(sim)
 	cfg.Alerts = demoAlerts()

@@ -211,7 +211,7 @@ func execAudit(toStderr bool, file string, stderr io.Writer) (io.Writer, func(),
 // configSchedule answers `schedule` from the configuration, as `nfmm run` schedules it.
 func configSchedule(cfg config.Config) func(time.Time) commands.ScheduleResult {
 	return func(now time.Time) commands.ScheduleResult {
-		r := commands.ScheduleResult{Quiet: cfg.ReportQuiet, Off: cfg.ReportsDisabled}
+		r := commands.ScheduleResult{Quiet: cfg.ReportQuiet}
 		infos, err := bot.Upcoming(botReports(cfg.Reports), nil, now)
 		if err != nil { // config.Load validated every spec; this would be a bug
 			return r

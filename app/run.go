@@ -54,13 +54,17 @@ func botReports(rs []config.Report) []bot.Report {
 
 // startOps serves /healthz and /metrics on NFMM_HTTP_ADDR (unless off); a busy port stops
 // start-up. The returned func shuts the endpoint down gracefully.
-func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, metrics *ops.Metrics, b *bot.Bot, cluster *cms.Cluster, logger *slog.Logger) (func(), error) {
+func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, metrics *ops.Metrics, b *bot.Bot, cluster *cms.Cluster, storeHealth func(context.Context) *ops.StoreHealth, logger *slog.Logger) (func(), error) {
 	if cfg.HTTPAddr == "" {
 		return func() {}, nil
 	}
 	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx, metrics: metrics}
-	health := func(context.Context) ops.HealthReport {
-		return ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
+	health := func(ctx context.Context) ops.HealthReport {
+		r := ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
+		if storeHealth != nil {
+			r.Store = storeHealth(ctx)
+		}
+		return r
 	}
 	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
 	if err := srv.Start(ctx); err != nil {

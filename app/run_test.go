@@ -91,7 +91,7 @@ func TestHealthzAfterAnAbortedProbe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	stop, err := startOps(context.Background(), config.Config{HTTPAddr: addr}, ops.NewRegistry(), nil, b, cluster, slog.New(slog.DiscardHandler))
+	stop, err := startOps(context.Background(), config.Config{HTTPAddr: addr}, ops.NewRegistry(), nil, b, cluster, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

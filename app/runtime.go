@@ -15,6 +15,7 @@ import (
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
 	"github.com/nfmm/nfmm/ops"
+	"github.com/nfmm/nfmm/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -56,12 +57,22 @@ type Runtime struct {
 	Service *commands.Service
 	Bot     *bot.Bot
 	Alerts  *alerts.Evaluator // nil when alerts are off (alerts.go)
+	Store   *store.Store
 
 	cfg     config.Config
 	opts    Options
 	reg     *prometheus.Registry
 	metrics *ops.Metrics
 	release func()
+	lead    *leadership
+}
+
+// catchup maps NFMM_REPORT_CATCHUP to the scheduler's: 0 there means no catch-up.
+func catchup(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // Run builds the runtime for cfg and runs it until ctx is done: what `nfmm run` does.
@@ -89,10 +100,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 			o.Observe(st)
 		}
 	}
-	cluster, release, err := NewCluster(ctx, cfg, co)
+	st, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
+		return nil, err
+	}
+	cluster, releaseCluster, err := NewCluster(ctx, cfg, co)
+	if err != nil {
+		st.Close()
 		return nil, fmt.Errorf("CMS: %w", err)
 	}
+	release := func() { releaseCluster(); st.Close() }
 	liveMetrics, err := ops.NewLiveMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
@@ -107,14 +124,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 			release()
 		}
 	}()
+	lead := newLeadership(st, storeRetention(cfg.Store.Retention), o.Logger, metrics.Lease)
 	// With NFMM_AUDIT_CHANNEL the audit records also become a line each in that channel.
 	var auditFeed *bot.AuditHandler
-	var feed commands.AuditSink
+	feeds := commands.AuditSinks{storeAudit{st: st, log: o.Logger}}
 	if cfg.AuditChannel != "" {
 		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, o.Logger)
-		feed = auditFeed
+		feeds = append(feeds, auditFeed)
 	}
-	svc := newService(cfg, cluster, o, feed)
+	svc := newService(cfg, cluster, o, feeds)
 	b, err := bot.New(bot.Config{
 		BotToken:     cfg.SlackBotToken.Reveal(),
 		AppToken:     cfg.SlackAppToken.Reveal(),
@@ -124,9 +142,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 		Metrics:      metrics,
 		PostInterval: o.PostInterval,
 
-		Reports:     botReports(cfg.Reports),
-		ReportQuiet: cfg.ReportQuiet,
-		ReportsOff:  cfg.ReportsDisabled,
+		Reports:       botReports(cfg.Reports),
+		ReportQuiet:   cfg.ReportQuiet,
+		ReportCatchup: catchup(cfg.Store.ReportCatchup),
+		Leadership:    lead,
+		Claims:        st,
 
 		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
 		Audit:      auditFeed,
@@ -141,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release}, nil
+	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead}, nil
 }
 
 // NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
@@ -168,7 +188,7 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 // Run serves /healthz and /metrics (unless NFMM_HTTP_ADDR is off) and runs the bot until ctx
 // is done.
 func (r *Runtime) Run(ctx context.Context) error {
-	stopOps, err := startOps(ctx, r.cfg, r.reg, r.metrics, r.Bot, r.Cluster, r.opts.Logger)
+	stopOps, err := startOps(ctx, r.cfg, r.reg, r.metrics, r.Bot, r.Cluster, r.storeHealth, r.opts.Logger)
 	if err != nil {
 		return err
 	}
@@ -179,7 +199,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		defer live.Wait()
 		defer stop()
 	}
-	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "reports_off", r.cfg.ReportsDisabled,
+	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "store", r.Store.Where(),
 		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
 	if r.Alerts != nil {
 		alertCtx, stopAlerts := context.WithCancel(ctx)
@@ -193,5 +213,11 @@ func (r *Runtime) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases what New started (the emulator of CMS_NODES=sim).
+// storeHealth is the store's part of /healthz.
+func (r *Runtime) storeHealth(ctx context.Context) *ops.StoreHealth {
+	h := r.Store.Health(ctx)
+	return &ops.StoreHealth{Engine: string(h.Engine), Reachable: h.OK, Leader: r.lead.Leading(), Error: h.Error}
+}
+
+// Close releases what New started (the emulator of CMS_NODES=sim, the store).
 func (r *Runtime) Close() { r.release() }

@@ -61,8 +61,14 @@ type Config struct {
 	// Metrics also has ReportRun(outcome) (ops.Metrics does), every run is counted.
 	Reports        []Report
 	ReportQuiet    bool           // post nothing when there are no calls
-	ReportsOff     bool           // NFMM_REPORTS=off on this replica: `/cms schedule` says so
 	ReportLocation *time.Location // zone of specs without CRON_TZ; nil = time.Local (cron's default)
+	ReportCatchup  time.Duration  // NFMM_REPORT_CATCHUP; 0 = 10 min, negative = off
+	// Leadership, when set, runs the report scheduler only while this replica leads; nil runs
+	// it always (one process).
+	Leadership Leadership
+	// Claims, when set, claims every envelope before it is acted on (the store: dedupe across
+	// replicas and restarts); nil remembers envelope ids in memory for dedupeTTL.
+	Claims Claims
 
 	// UserGroups are the Slack user-group ids (S…) named in the policy (see UserGroupIDs): every
 	// actor gets the ones it belongs to, read with usergroups.users.list and cached for GroupTTL
@@ -168,7 +174,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
-		svc:     cfg.Service,
+		svc:     storeGuard{cfg.Service},
 		api:     api,
 		sm:      socketmode.New(api, smOpts...),
 		seen:    newDedupe(dedupeTTL, 10000, cfg.Now),
@@ -217,7 +223,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Read the user groups now, so the first click (maybe one that must open a modal within
 	// its 3 s trigger) does not wait for usergroups.users.list.
 	wg.Go(func() { b.groups.groupsOf(ctx, "") })
-	b.startScheduler(ctx)
+	leading := b.startLeader(ctx)
 	stopAudit := b.startAudit(ctx)
 
 	sockCtx, closeSocket := context.WithCancel(ctx)
@@ -234,7 +240,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	close(b.jobs)
 	close(b.urgent)
 	close(b.shed)
-	schedStopped := b.stopScheduler() // a running report finishes alongside the handlers
+	schedStopped := b.stopScheduler(leading) // a running report finishes alongside the handlers
 	b.drain(&wg, stopWork)
 	<-schedStopped
 	stopAudit() // after the handlers: their last audit lines are posted too
@@ -389,7 +395,9 @@ func (b *Bot) onSlashEnvelope(ctx context.Context, evt socketmode.Event) {
 		channel:     sc.ChannelID,
 		triggerID:   sc.TriggerID,
 	}
-	b.enqueue(b.jobs, b.userJob("slash_command", ia, func(ctx context.Context, ia interaction) { b.onSlash(ctx, ia, sc.Text) }))
+	j := b.userJob("slash_command", ia, func(ctx context.Context, ia interaction) { b.onSlash(ctx, ia, sc.Text) })
+	j.claim = evt.Request.EnvelopeID
+	b.enqueue(b.jobs, j)
 }
 
 func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
@@ -408,6 +416,7 @@ func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
 		payload, work := b.viewSubmission(cb)
 		b.ack(ctx, evt.Request, payload, start)
 		if work != nil && b.firstDelivery(evt.Request) {
+			work.claim = evt.Request.EnvelopeID
 			b.enqueue(b.jobs, *work)
 		}
 	case slack.InteractionTypeBlockActions:
@@ -415,11 +424,15 @@ func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
 		if !b.firstDelivery(evt.Request) {
 			return
 		}
-		for _, act := range cb.ActionCallback.BlockActions {
+		for i, act := range cb.ActionCallback.BlockActions {
 			if act == nil {
 				continue
 			}
 			j, queue := b.blockActionJob(cb, *act)
+			j.claim = evt.Request.EnvelopeID
+			if i > 0 { // Slack sends one action per envelope; should it send more, each runs once
+				j.claim += fmt.Sprintf("#%d", i)
+			}
 			b.enqueue(queue, j)
 		}
 	default:

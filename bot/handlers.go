@@ -26,6 +26,8 @@ type job struct {
 	kind string // for logs and metrics: "slash_command", "nfmm_mute_audio", …
 	ia   interaction
 	run  func(ctx context.Context)
+	// claim is the envelope key claimed in the store before run ("" = nothing to claim).
+	claim string
 	// asked is when the envelope was queued: reads that started later are fresh enough for
 	// it (commands.AskedAt), so jobs waiting for a worker share reads instead of repeating them.
 	asked time.Time
@@ -82,6 +84,10 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		b.metrics.Command(j.kind, "panic")
 		b.tellSafely(ctx, j.ia, message{Text: "⚠️ Internal error: NFMM could not handle that request. The details are in the NFMM log."})
 	}()
+	ctx, ok := b.claim(ctx, j)
+	if !ok {
+		return
+	}
 	j.run(ctx)
 }
 

@@ -47,7 +47,6 @@ func renderReportFailure(r *commands.ReportResult, next time.Time) message {
 type scheduleView struct {
 	Entries []ScheduleInfo
 	Quiet   bool
-	Off     bool // NFMM_REPORTS=off on this replica
 	Now     time.Time
 }
 
@@ -55,9 +54,6 @@ type scheduleView struct {
 func renderSchedules(v scheduleView) message {
 	blocks := []slack.Block{header("NFMM scheduled reports")}
 	switch {
-	case v.Off:
-		blocks = append(blocks, textSection("Scheduled reports are switched off on this NFMM instance (NFMM_REPORTS=off); another replica may be posting them."))
-		return message{Text: "Scheduled reports are off on this instance", Blocks: blocks}
 	case len(v.Entries) == 0:
 		blocks = append(blocks, textSection("No reports are scheduled. Set NFMM_REPORT_SCHEDULE (for example `CRON_TZ=Europe/Oslo 0 8 * * 1-5 > C0123ABCD`) and restart NFMM."))
 		return message{Text: "No reports are scheduled", Blocks: blocks}

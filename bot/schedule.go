@@ -56,7 +56,27 @@ type SchedulerConfig struct {
 	Location    *time.Location // zone of specs without CRON_TZ; nil = time.Local (cron's default)
 	Timeout     time.Duration  // bound on one run (CMS reads and the post); default 2 min
 	StopTimeout time.Duration  // how long Stop waits for a run before cancelling it; default 10 s
-	Now         func() time.Time
+	// Catchup is how late a missed firing is still posted (marked late) when a term starts:
+	// NFMM_REPORT_CATCHUP, default 10 min; negative disables catch-up.
+	Catchup time.Duration
+	Now     func() time.Time
+}
+
+// Firings records report firings so each (report, fire time) is posted once across replicas
+// and restarts. The store's implementation is fenced to the leader term it was handed with.
+type Firings interface {
+	// ClaimFiring returns true when the caller must post the firing of report at its
+	// scheduled time at; false when it was claimed before (or the term is over).
+	ClaimFiring(ctx context.Context, report string, at time.Time, late bool) (bool, error)
+	FinishFiring(ctx context.Context, report string, at time.Time, outcome string) error
+	// LastFiring is the latest claimed fire time of report; ok is false if it never fired.
+	LastFiring(ctx context.Context, report string) (at time.Time, ok bool, err error)
+}
+
+// Leadership runs lead while this replica is the leader, once per term, until ctx is done.
+// lead's context ends with the term. The store's Elector implements it in package app.
+type Leadership interface {
+	Run(ctx context.Context, lead func(ctx context.Context, f Firings))
 }
 
 // Scheduler posts the report on each configured cron schedule. An entry never overlaps
@@ -71,12 +91,13 @@ type Scheduler struct {
 	base   context.Context // parent of every run; cancelled when Stop gives up waiting
 	cancel context.CancelFunc
 
-	mu       sync.Mutex // guards cron, started, stopped and the wg.Add/Wait ordering
-	cron     *cron.Cron
+	mu       sync.Mutex // guards started, stopped and the wg.Add/Wait ordering
 	started  bool
 	stopped  bool
 	runs     sync.WaitGroup
+	terms    sync.WaitGroup // Lead calls in progress
 	stopOnce sync.Once
+	stopping chan struct{} // closed when Stop begins: every Lead returns
 	done     chan struct{} // closed when Stop has finished
 }
 
@@ -105,7 +126,7 @@ func NewScheduler(cfg SchedulerConfig, p poster) (*Scheduler, error) {
 		return nil, errors.New("bot: scheduler needs a Service and a poster")
 	}
 	applySchedulerDefaults(&cfg)
-	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), post: p, done: make(chan struct{})}
+	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), post: p, done: make(chan struct{}), stopping: make(chan struct{})}
 	for i, r := range cfg.Reports {
 		sched, err := parseSchedule(r.Spec)
 		if err != nil {
@@ -137,6 +158,9 @@ func applySchedulerDefaults(cfg *SchedulerConfig) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Catchup == 0 {
+		cfg.Catchup = 10 * time.Minute
+	}
 }
 
 // parseSchedule is cron.ParseStandard without its panic on a malformed CRON_TZ prefix
@@ -150,24 +174,22 @@ func parseSchedule(spec string) (sched cron.Schedule, err error) {
 	return cron.ParseStandard(spec)
 }
 
-// Start begins ticking; the scheduler stops by itself when ctx is done. Starting twice is a
-// no-op; starting after Stop returns ErrSchedulerStopped.
+// Start begins ticking with firings kept in memory (no store: one process); the scheduler
+// stops by itself when ctx is done. Starting twice is a no-op; starting after Stop returns
+// ErrSchedulerStopped.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.stopped {
+		s.mu.Unlock()
 		return ErrSchedulerStopped
 	}
 	if s.started {
+		s.mu.Unlock()
 		return nil
 	}
 	s.started = true
-	s.cron = cron.New(cron.WithLocation(s.cfg.Location), cron.WithLogger(cronLogger{s.log}))
-	for i, e := range s.entries {
-		s.cron.Schedule(e.schedule, cron.FuncJob(func() { s.RunNow(s.base, i) }))
-		s.log.Info("report scheduled", "spec", e.Spec, "channel", e.Channel, "next", s.next(e))
-	}
-	s.cron.Start()
+	s.mu.Unlock()
+	go s.Lead(ctx, nil)
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -178,6 +200,139 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
+// Lead ticks every entry until ctx ends or Stop is called, claiming each firing in f first
+// (nil: in memory), and returns once its in-flight runs have returned. A term's runs are
+// cancelled termGrace after the term ends: the lease is gone, and the fence already stops
+// new claims. At the start it catches up: an entry whose latest fire time passed less than
+// Catchup ago without being claimed is posted now, marked late.
+func (s *Scheduler) Lead(ctx context.Context, f Firings) {
+	if f == nil {
+		f = newMemFirings()
+	}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.terms.Add(1)
+	s.mu.Unlock()
+	defer s.terms.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.base, cancel)
+	defer stop()
+	go func() {
+		select {
+		case <-s.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	// Runs get their own context: a term that ends mid-post lets the post finish briefly.
+	runCtx, cancelRuns := context.WithCancel(s.base)
+	defer cancelRuns()
+	grace := context.AfterFunc(ctx, func() { time.AfterFunc(termGrace, cancelRuns) })
+	defer grace()
+	var wg sync.WaitGroup
+	for i, e := range s.entries {
+		s.log.Info("report scheduled", "spec", e.Spec, "channel", e.Channel, "next", s.next(e))
+		wg.Go(func() { s.tick(ctx, runCtx, i, e, f) })
+	}
+	wg.Wait()
+}
+
+// termGrace is how long a run may go on after its term ended.
+const termGrace = 3 * time.Second
+
+// tick is one entry's loop: catch up, then wait for each fire time and fire.
+func (s *Scheduler) tick(ctx, runCtx context.Context, i int, e *schedEntry, f Firings) {
+	s.catchUp(ctx, runCtx, i, e, f)
+	for {
+		now := s.cfg.Now()
+		at := nextFire(e.schedule, now)
+		if at.IsZero() {
+			return
+		}
+		t := time.NewTimer(at.Sub(now))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		s.fire(ctx, runCtx, i, e, f, at, false)
+	}
+}
+
+// catchUp posts the entry's latest missed firing, if it was due less than Catchup ago and
+// the report has fired before (a new schedule does not post on its first start).
+func (s *Scheduler) catchUp(ctx, runCtx context.Context, i int, e *schedEntry, f Firings) {
+	if s.cfg.Catchup < 0 {
+		return
+	}
+	now := s.cfg.Now()
+	due := prevFire(e.schedule, now, s.cfg.Catchup)
+	if due.IsZero() {
+		return
+	}
+	last, ok, err := f.LastFiring(ctx, e.key())
+	switch {
+	case err != nil:
+		s.log.Warn("report catch-up: the store did not answer; not catching up", "spec", e.Spec, "channel", e.Channel, "err", err)
+		return
+	case !ok || !last.Before(due):
+		return
+	}
+	s.log.Info("report catch-up: posting a missed firing late", "spec", e.Spec, "channel", e.Channel, "due", due)
+	s.fire(ctx, runCtx, i, e, f, due, true)
+}
+
+// fire claims the firing at and runs it when the claim is ours. A claim the store cannot
+// answer is retried every few seconds while the firing is within Catchup (then posted late):
+// posting without a claim could post it twice.
+func (s *Scheduler) fire(ctx, runCtx context.Context, i int, e *schedEntry, f Firings, at time.Time, late bool) {
+	log := s.log.With("spec", e.Spec, "channel", e.Channel, "fire_at", at)
+	for {
+		ok, err := f.ClaimFiring(ctx, e.key(), at, late)
+		if err == nil && !ok {
+			log.Debug("report firing already claimed; not posting it again")
+			return
+		}
+		if err == nil {
+			out := s.runEntry(runCtx, i, at, late)
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 5*time.Second)
+			if err := f.FinishFiring(fctx, e.key(), at, string(out)); err != nil {
+				log.Warn("could not record how the report firing ended", "err", err)
+			}
+			cancel()
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if s.cfg.Now().Sub(at) >= s.cfg.Catchup {
+			log.Error("report firing dropped: the store could not claim it within the catch-up window", "err", err)
+			s.count(ReportError)
+			return
+		}
+		log.Warn("report firing: the store could not claim it; retrying", "err", err)
+		late = true
+		t := time.NewTimer(claimRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// claimRetry spaces claim attempts while the store is down.
+const claimRetry = 2 * time.Second
+
+// key names the entry in the store: channel and spec, so editing either makes a new report.
+func (e *schedEntry) key() string { return e.Channel + " " + e.Spec }
+
 // Stop ends ticking and waits for a running report up to StopTimeout, then cancels it and
 // waits for it to return. It is safe to call more than once and before Start.
 func (s *Scheduler) Stop() {
@@ -186,12 +341,10 @@ func (s *Scheduler) Stop() {
 		defer s.cancel()
 		s.mu.Lock()
 		s.stopped = true
-		if s.cron != nil {
-			s.cron.Stop() // our runs are tracked in s.runs, so cron's own wait is not needed
-		}
+		close(s.stopping)
 		s.mu.Unlock()
 		finished := make(chan struct{})
-		go func() { s.runs.Wait(); close(finished) }()
+		go func() { s.terms.Wait(); s.runs.Wait(); close(finished) }()
 		t := time.NewTimer(s.cfg.StopTimeout)
 		defer t.Stop()
 		select {
@@ -219,13 +372,19 @@ func (s *Scheduler) track() bool {
 // Len is the number of configured reports.
 func (s *Scheduler) Len() int { return len(s.entries) }
 
-// RunNow runs report i at once, exactly as a tick would (same overlap guard, same posting),
-// and returns how it ended. It is the immediate trigger for tests and operators.
+// RunNow runs report i at once, exactly as a tick would (same overlap guard, same posting)
+// but without a claim, and returns how it ended. It is the immediate trigger for tests and
+// operators.
 func (s *Scheduler) RunNow(ctx context.Context, i int) ReportOutcome {
 	if i < 0 || i >= len(s.entries) {
 		s.log.Error("no such report schedule", "index", i)
 		return ReportError
 	}
+	return s.runEntry(ctx, i, time.Time{}, false)
+}
+
+// runEntry runs entry i for its fire time due (zero: on demand); late marks a catch-up.
+func (s *Scheduler) runEntry(ctx context.Context, i int, due time.Time, late bool) ReportOutcome {
 	e := s.entries[i]
 	if !e.running.CompareAndSwap(false, true) {
 		s.log.Warn("report skipped: the previous run is still going", "spec", e.Spec, "channel", e.Channel)
@@ -241,7 +400,7 @@ func (s *Scheduler) RunNow(ctx context.Context, i int) ReportOutcome {
 	defer cancel()
 	stop := context.AfterFunc(s.base, cancel) // Stop's deadline cancels RunNow callers' runs too
 	defer stop()
-	out := s.runSafely(ctx, e)
+	out := s.runSafely(ctx, e, due, late)
 	e.mu.Lock()
 	e.lastRun, e.lastOutcome = s.cfg.Now(), out
 	e.mu.Unlock()
@@ -256,14 +415,14 @@ func (s *Scheduler) count(out ReportOutcome) {
 }
 
 // runSafely is run with a recover: one bad report must not take the process down.
-func (s *Scheduler) runSafely(ctx context.Context, e *schedEntry) (out ReportOutcome) {
+func (s *Scheduler) runSafely(ctx context.Context, e *schedEntry, due time.Time, late bool) (out ReportOutcome) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("report run panicked", "spec", e.Spec, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			out = ReportError
 		}
 	}()
-	return s.run(ctx, e)
+	return s.run(ctx, e, due, late)
 }
 
 // schedulerActor is who the scheduler acts as. It is a local actor because the report is
@@ -275,7 +434,7 @@ func schedulerActor(channel string) commands.Actor {
 }
 
 // run reads the report, decides what (if anything) to post, and posts it.
-func (s *Scheduler) run(ctx context.Context, e *schedEntry) ReportOutcome {
+func (s *Scheduler) run(ctx context.Context, e *schedEntry, due time.Time, late bool) ReportOutcome {
 	log := s.log.With("spec", e.Spec, "channel", e.Channel)
 	res, err := s.cfg.Service.Execute(ctx, schedulerActor(e.Channel), commands.Command{Op: commands.OpReport})
 	if err != nil {
@@ -301,11 +460,14 @@ func (s *Scheduler) run(ctx context.Context, e *schedEntry) ReportOutcome {
 	default:
 		m = render(r, renderOpts{Role: commands.RoleViewer, Now: s.cfg.Now(), Location: s.cfg.Location})
 	}
+	if late {
+		m = markLate(m, due.In(s.cfg.Location), s.cfg.Now().In(s.cfg.Location))
+	}
 	if _, err := s.post.Post(ctx, e.Channel, m); err != nil {
 		log.Error("could not post the report; retrying at the next tick", "err", err)
 		return ReportError
 	}
-	log.Info("report posted", "outcome", string(out), "meetings", r.Meetings, "participants", r.Participants)
+	log.Info("report posted", "outcome", string(out), "late", late, "meetings", r.Meetings, "participants", r.Participants)
 	return out
 }
 
@@ -335,7 +497,7 @@ func (s *Scheduler) next(e *schedEntry) time.Time {
 }
 
 func nextRun(sched cron.Schedule, loc *time.Location, now time.Time) time.Time {
-	t := sched.Next(now.In(loc))
+	t := nextFire(sched, now.In(loc))
 	if ss, ok := sched.(*cron.SpecSchedule); ok && ss.Location != time.Local && !t.IsZero() {
 		t = t.In(ss.Location)
 	}
@@ -359,14 +521,6 @@ func Upcoming(reports []Report, loc *time.Location, now time.Time) ([]ScheduleIn
 	return out, nil
 }
 
-// cronLogger routes cron's own messages to slog; its routine chatter is debug.
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "err", err)...)
-}
-
 // newScheduler builds the bot's scheduler from Config.Reports (none: no scheduler).
 func (b *Bot) newScheduler() error {
 	if len(b.cfg.Reports) == 0 {
@@ -376,6 +530,7 @@ func (b *Bot) newScheduler() error {
 	s, err := NewScheduler(SchedulerConfig{
 		Reports: b.cfg.Reports, Quiet: b.cfg.ReportQuiet, Service: b.svc, Logger: b.log, Metrics: rm,
 		Location: b.cfg.ReportLocation, Timeout: b.cfg.JobTimeout, StopTimeout: b.cfg.DrainTimeout, Now: b.cfg.Now,
+		Catchup: b.cfg.ReportCatchup,
 	}, b)
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
@@ -387,23 +542,41 @@ func (b *Bot) newScheduler() error {
 // Scheduler is the bot's report scheduler, nil when no report is configured.
 func (b *Bot) Scheduler() *Scheduler { return b.sched }
 
-func (b *Bot) startScheduler(ctx context.Context) {
-	if b.sched == nil {
-		return
+// startLeader runs the singleton loops (the report scheduler) while this replica leads:
+// under cfg.Leadership when set, else at once (a single process). The channel closes when
+// the last term has ended after ctx was cancelled.
+func (b *Bot) startLeader(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	lead := func(ctx context.Context, f Firings) {
+		if b.sched == nil {
+			<-ctx.Done()
+			return
+		}
+		b.sched.Lead(ctx, f)
 	}
-	if err := b.sched.Start(ctx); err != nil {
-		b.log.Error("report scheduler did not start", "err", err)
-	}
+	go func() {
+		defer close(done)
+		if b.cfg.Leadership == nil {
+			if b.sched != nil {
+				lead(ctx, nil)
+			}
+			return
+		}
+		b.cfg.Leadership.Run(ctx, lead)
+	}()
+	return done
 }
 
-// stopScheduler stops the scheduler in the background; the channel closes when it has.
-func (b *Bot) stopScheduler() <-chan struct{} {
+// stopScheduler waits for the leader loops (ctx is already cancelled), then stops the
+// scheduler for good; the channel closes when it has.
+func (b *Bot) stopScheduler(leading <-chan struct{}) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if b.sched != nil {
 			b.sched.Stop()
 		}
+		<-leading
 	}()
 	return done
 }
@@ -416,7 +589,7 @@ func (b *Bot) onSchedule(ctx context.Context, ia interaction, public bool) {
 		b.replyError(ctx, ia, err)
 		return
 	}
-	v := scheduleView{Quiet: b.cfg.ReportQuiet, Off: b.cfg.ReportsOff, Now: b.cfg.Now()}
+	v := scheduleView{Quiet: b.cfg.ReportQuiet, Now: b.cfg.Now()}
 	if b.sched != nil {
 		v.Entries = b.sched.Entries()
 	}

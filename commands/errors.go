@@ -112,6 +112,11 @@ type CMSError struct {
 func (e *CMSError) Error() string { return e.Msg }
 func (e *CMSError) Unwrap() error { return e.Err }
 
+// ErrStoreUnavailable refuses a state-changing action whose request NFMM could not claim in
+// its database: without the claim another replica (or a redelivery) might run it too, so it
+// fails closed. Reads do not need the claim and keep working.
+var ErrStoreUnavailable = errors.New("NFMM cannot reach its database right now, so it cannot make sure this action runs exactly once. Nothing was changed. Try again in a minute; looking (calls, call, status) still works.")
+
 // UserMessage returns the user-safe text of any error.
 func UserMessage(err error) string {
 	if err == nil {
@@ -134,6 +139,8 @@ func UserMessage(err error) string {
 		return ce.Msg
 	case errors.Is(err, context.Canceled):
 		return "The request was cancelled."
+	case errors.Is(err, ErrStoreUnavailable):
+		return ErrStoreUnavailable.Error()
 	}
 	if he, ok := isHistoryErr(err); ok {
 		return he.Msg

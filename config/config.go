@@ -87,15 +87,15 @@ type Config struct {
 	Operators          []string
 	Viewers            []string
 	Channels           []string
-	Reports            []Report // nil when ReportsDisabled
-	ReportQuiet        bool     // stay silent when there are no calls
-	ReportsDisabled    bool     // NFMM_REPORTS=off: this replica runs no scheduler
+	Reports            []Report
+	ReportQuiet        bool // stay silent when there are no calls
 	AuditChannel       string
 	AdminContact       string // NFMM_ADMIN_CONTACT: who refusals say to ask; "" = "an NFMM admin"
 	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
 	LogLevel           string // debug, info, warn or error
 	Alerts             Alerts // NFMM_ALERT_* (alerts.go)
 	CDR                CDR    // the CDR receiver and meeting history; off unless NFMM_CDR_URL
+	Store              Store
 
 	// Warnings are non-fatal findings (e.g. a stripped /api/v1 path) for main to log at start-up.
 	Warnings []string
@@ -141,6 +141,7 @@ func load(getenv func(string) string, names []string, mode Mode) (Config, error)
 	l.operations()
 	l.alerts()
 	l.cdr()
+	l.store()
 	l.cfg.Warnings = l.warnings
 	if len(l.problems) > 0 {
 		return l.cfg, &Error{Problems: l.problems}

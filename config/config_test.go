@@ -168,9 +168,14 @@ func TestLoadProblems(t *testing.T) {
 		{"time zone alone (robfig/cron would panic)", ModeRun, with("NFMM_REPORT_SCHEDULE=CRON_TZ=UTC > C0123ABCD"), []string{
 			`NFMM_REPORT_SCHEDULE: entry 1 "CRON_TZ=UTC > C0123ABCD": CRON_TZ=UTC is not followed by a schedule`,
 		}},
-		{"report switches", ModeRun, with("NFMM_REPORTS=sometimes", "NFMM_REPORT_QUIET=2"), []string{
+		{"report switches", ModeRun, with("NFMM_REPORT_QUIET=2"), []string{
 			`NFMM_REPORT_QUIET: "2" is not a boolean (use true or false)`,
-			`NFMM_REPORTS: "sometimes" is not a boolean (use true or false)`,
+		}},
+		{"store variables", ModeRun, with("NFMM_DATABASE_URL=mysql://root:hunter2@db/nfmm", "NFMM_REPORT_CATCHUP=soon", "NFMM_RETENTION_CLAIMS=10m", "NFMM_RETENTION_AUDIT=0d"), []string{
+			`NFMM_DATABASE_URL: must be a PostgreSQL URL, postgres://user:password@host:5432/database (unset for the embedded SQLite file)`,
+			`NFMM_REPORT_CATCHUP: "soon" is not a duration (e.g. 10s, 1m30s)`,
+			`NFMM_RETENTION_CLAIMS: 10m0s is shorter than the minimum of 1h0m0s`,
+			`NFMM_RETENTION_AUDIT: "0d" is not a keep-time (e.g. 30d, 72h or forever)`,
 		}},
 		{"http addr and log level", ModeRun, with("NFMM_HTTP_ADDR=9090", "NFMM_LOG_LEVEL=verbose"), []string{
 			`NFMM_HTTP_ADDR: "9090" is not host:port (e.g. 127.0.0.1:9090, or off)`,

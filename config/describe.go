@@ -40,6 +40,8 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("cdr_url", setOrUnset(c.CDR.URL)),
 		slog.String("cdr_addr", orOff(c.CDR.Addr)),
 		slog.Int("history_days", c.CDR.HistoryDays),
+		slog.String("store", c.storeText()),
+		slog.Duration("report_catchup", c.Store.ReportCatchup),
 	}
 }
 
@@ -57,14 +59,23 @@ func (c Config) nodesText() string {
 }
 
 func (c Config) reportsText() string {
-	if c.ReportsDisabled {
-		return "off"
-	}
 	parts := make([]string, len(c.Reports))
 	for i, r := range c.Reports {
 		parts[i] = r.Spec + " > " + r.Channel
 	}
 	return strings.Join(parts, "; ")
+}
+
+// storeText names the database without its URL, which usually carries a password.
+func (c Config) storeText() string {
+	if c.Store.DatabaseURL.IsSet() {
+		return "postgres (NFMM_DATABASE_URL <set>)"
+	}
+	dir := c.Store.DataDir
+	if dir == "" {
+		dir = "."
+	}
+	return "sqlite " + dir + "/nfmm.db"
 }
 
 func setOrUnset(s Secret) string {

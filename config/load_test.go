@@ -73,9 +73,20 @@ func TestLoadGood(t *testing.T) {
 			eq(t, "nodes", len(c.Nodes), 1)
 			eq(t, "HTTPAddr", c.HTTPAddr, "[::1]:9090")
 		}},
-		{"reports off on this replica", ModeRun, with("NFMM_REPORT_SCHEDULE=@daily > C0123ABCD", "NFMM_REPORTS=off"), func(t *testing.T, c Config) {
-			eq(t, "Reports", c.Reports, []Report(nil))
-			eq(t, "ReportsDisabled", c.ReportsDisabled, true)
+		{"NFMM_REPORTS is gone: warned about, reports still scheduled", ModeRun, with("NFMM_REPORT_SCHEDULE=@daily > C0123ABCD", "NFMM_REPORTS=off"), func(t *testing.T, c Config) {
+			eq(t, "Reports", c.Reports, []Report{{Spec: "@daily", Channel: "C0123ABCD"}})
+			eq(t, "Warnings", c.Warnings, []string{"NFMM_REPORTS is no longer used and is ignored: replicas elect a leader that runs the report scheduler"})
+		}},
+		{"store defaults: SQLite in the working directory, 10 min catch-up", ModeRun, with(), func(t *testing.T, c Config) {
+			eq(t, "Store", c.Store, Store{ReportCatchup: 10 * time.Minute})
+		}},
+		{"store: PostgreSQL, data dir, catch-up and retention", ModeRun, with("NFMM_DATABASE_URL=postgres://nfmm:pw@127.0.0.1:5432/nfmm", "NFMM_DATA_DIR=/var/lib/nfmm",
+			"NFMM_REPORT_CATCHUP=0", "NFMM_RETENTION_AUDIT=forever", "NFMM_RETENTION_CLAIMS=2d", "NFMM_RETENTION_LIVE=36h"), func(t *testing.T, c Config) {
+			eq(t, "Store", c.Store, Store{DataDir: "/var/lib/nfmm", DatabaseURL: "postgres://nfmm:pw@127.0.0.1:5432/nfmm",
+				Retention: Retention{Audit: -1, Claims: 48 * time.Hour, Live: 36 * time.Hour}})
+			if strings.Contains(c.String(), "pw") {
+				t.Errorf("the configuration description shows the database password:\n%s", c.String())
+			}
 		}},
 		{"policy lists", ModeRun, with("NFMM_OPERATORS= U0123ABCD, S0G1ROUP ,", "NFMM_VIEWERS=*", "NFMM_CHANNELS=C0123ABCD,G0123ABCD,D0123ABCD,*", "NFMM_AUDIT_CHANNEL=#cms-audit", "NFMM_ADMIN_CONTACT= @cms-admins "), func(t *testing.T, c Config) {
 			eq(t, "Operators", c.Operators, []string{"U0123ABCD", "S0G1ROUP"})

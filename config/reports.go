@@ -18,7 +18,6 @@ import (
 func (l *loader) reports() {
 	const name = "NFMM_REPORT_SCHEDULE"
 	l.cfg.ReportQuiet = l.boolean("NFMM_REPORT_QUIET", false)
-	enabled := l.boolean("NFMM_REPORTS", true)
 	raw := l.env("NFMM_REPORT_CHANNEL")
 	def := l.channel("NFMM_REPORT_CHANNEL", raw)
 	defBad := raw != "" && def == "" // already reported; don't blame every entry again
@@ -43,10 +42,6 @@ func (l *loader) reports() {
 		if r, ok := l.reportEntry(name, i+1, entry, def, defBad); ok {
 			reports = append(reports, r)
 		}
-	}
-	if !enabled {
-		l.cfg.ReportsDisabled = true
-		return // still validated above, so switching it back on cannot surprise
 	}
 	l.cfg.Reports = reports
 }

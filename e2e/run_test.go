@@ -41,6 +41,9 @@ type runningNfmm struct {
 // at cleanup at the latest.
 func startRun(t *testing.T, env map[string]string) *runningNfmm {
 	t.Helper()
+	if _, ok := env["NFMM_DATA_DIR"]; !ok {
+		t.Setenv("NFMM_DATA_DIR", t.TempDir()) // nfmm.db, not in the package directory
+	}
 	for k, v := range env {
 		t.Setenv(k, v)
 	}

@@ -58,6 +58,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	t.Setenv("NFMM_OPERATORS", "UOP1")
 	t.Setenv("NFMM_HTTP_ADDR", freeAddr(t))
 	t.Setenv("NFMM_LOG_LEVEL", "debug")
+	t.Setenv("NFMM_DATA_DIR", t.TempDir())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

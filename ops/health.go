@@ -15,6 +15,17 @@ type HealthReport struct {
 	// Degraded lists other problems that leave the bot working but not fully (e.g. a Slack user
 	// group in NFMM_OPERATORS that cannot be read): each becomes a reason, status degraded.
 	Degraded []string
+	Store    *StoreHealth // nil: no store configured
+}
+
+// StoreHealth is the database's state. A store that does not answer degrades the health but
+// does not take it down: reads keep working, state-changing actions are refused with a
+// message, and restarting NFMM would not bring the database back.
+type StoreHealth struct {
+	Engine    string `json:"engine"` // sqlite or postgres
+	Reachable bool   `json:"reachable"`
+	Leader    bool   `json:"leader"` // this replica runs the singleton loops (report scheduler)
+	Error     string `json:"error,omitempty"`
 }
 
 // SlackHealth is the socket-mode connection state.
@@ -48,11 +59,12 @@ type healthBody struct {
 	Reasons []string     `json:"reasons,omitempty"`
 	Slack   SlackHealth  `json:"slack"`
 	Nodes   []NodeHealth `json:"nodes"`
+	Store   *StoreHealth `json:"store,omitempty"`
 }
 
 // evaluate applies the rule: healthy = Slack connected and at least one node reachable.
 func evaluate(r HealthReport) (healthBody, int) {
-	b := healthBody{Status: StatusOK, Slack: r.Slack, Nodes: r.Nodes}
+	b := healthBody{Status: StatusOK, Slack: r.Slack, Nodes: r.Nodes, Store: r.Store}
 	if b.Nodes == nil {
 		b.Nodes = []NodeHealth{}
 	}
@@ -74,11 +86,15 @@ func evaluate(r HealthReport) (healthBody, int) {
 		b.Reasons = append(b.Reasons, "no CMS node reachable")
 	}
 	b.Reasons = append(b.Reasons, r.Degraded...)
+	storeDown := r.Store != nil && !r.Store.Reachable
+	if storeDown {
+		b.Reasons = append(b.Reasons, "store unreachable: changes are refused until it is back")
+	}
 	switch {
 	case down:
 		b.Status = StatusDown
 		return b, http.StatusServiceUnavailable
-	case reachable < len(r.Nodes) || len(r.Degraded) > 0:
+	case reachable < len(r.Nodes) || len(r.Degraded) > 0 || storeDown:
 		b.Status = StatusDegraded
 	}
 	return b, http.StatusOK

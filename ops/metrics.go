@@ -20,6 +20,9 @@ type Metrics struct {
 	acks        prometheus.Histogram
 	reconnects  prometheus.Counter
 	reports     *prometheus.CounterVec
+	claims      *prometheus.CounterVec
+	leases      *prometheus.CounterVec
+	leader      prometheus.Gauge
 }
 
 // Cluster is the cluster label of the node metrics. NFMM serves one CMS cluster per process,
@@ -70,8 +73,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "nfmm_report_runs_total",
 			Help: "Scheduled report runs by outcome (posted, quiet, error).",
 		}, []string{"outcome"}),
+		claims: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfmm_store_claims_total",
+			Help: "Envelope claims in the store by outcome (won: acted on; duplicate: claimed before; error: store unavailable).",
+		}, []string{"outcome"}),
+		leases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfmm_store_lease_total",
+			Help: "Leader lease attempts by outcome (acquired, renewed, standby, lost, expired, error, released).",
+		}, []string{"outcome"}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "nfmm_leader",
+			Help: "1 while this replica holds the leader lease and runs the singleton loops (report scheduler).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.commands, m.cms, m.nodeUp, m.nodeSuccess, m.acks, m.reconnects, m.reports} {
+	for _, c := range []prometheus.Collector{m.commands, m.cms, m.nodeUp, m.nodeSuccess, m.acks, m.reconnects, m.reports, m.claims, m.leases, m.leader} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -154,5 +169,26 @@ func (m *Metrics) Reconnect() {
 func (m *Metrics) ReportRun(outcome string) {
 	if m != nil {
 		m.reports.WithLabelValues(outcome).Inc()
+	}
+}
+
+// Claim counts one envelope claim outcome.
+func (m *Metrics) Claim(outcome string) {
+	if m != nil {
+		m.claims.WithLabelValues(outcome).Inc()
+	}
+}
+
+// Lease counts one leader-lease outcome and keeps nfmm_leader current.
+func (m *Metrics) Lease(outcome string) {
+	if m == nil {
+		return
+	}
+	m.leases.WithLabelValues(outcome).Inc()
+	switch outcome {
+	case "acquired":
+		m.leader.Set(1)
+	case "lost", "expired", "released":
+		m.leader.Set(0)
 	}
 }

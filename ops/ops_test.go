@@ -35,6 +35,10 @@ func TestHealthz(t *testing.T) {
 		{"a user group cannot be read", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{up},
 			Degraded: []string{"Slack user group S1 cannot be read (missing_scope): its members are not trusted"}}, 200,
 			`{"status":"degraded","reasons":["Slack user group S1 cannot be read (missing_scope): its members are not trusted"],"slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}]}`},
+		{"store up, leading", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{up}, Store: &StoreHealth{Engine: "postgres", Reachable: true, Leader: true}}, 200,
+			`{"status":"ok","slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}],"store":{"engine":"postgres","reachable":true,"leader":true}}`},
+		{"store unreachable: degraded, reads still work", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{up}, Store: &StoreHealth{Engine: "postgres", Error: "unreachable: dial tcp 127.0.0.1:5432: connection refused"}}, 200,
+			`{"status":"degraded","reasons":["store unreachable: changes are refused until it is back"],"slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}],"store":{"engine":"postgres","reachable":false,"leader":false,"error":"unreachable: dial tcp 127.0.0.1:5432: connection refused"}}`},
 		{"nothing known", HealthReport{}, 503,
 			`{"status":"down","reasons":["Slack socket not connected","no CMS node reachable"],"slack":{"connected":false},"nodes":[]}`},
 	}
@@ -99,6 +103,9 @@ func TestMetricsExposition(t *testing.T) {
 	m.Ack(12 * time.Millisecond)
 	m.Reconnect()
 	m.ReportRun("posted")
+	m.Claim("won")
+	m.Claim("duplicate")
+	m.Lease("acquired")
 
 	s := NewServer("127.0.0.1:0", func(context.Context) HealthReport { return HealthReport{} }, reg, nil)
 	ctx := t.Context()
@@ -114,6 +121,9 @@ func TestMetricsExposition(t *testing.T) {
 		`nfmm_slack_ack_duration_seconds_count 1`,
 		`nfmm_slack_reconnects_total 1`,
 		`nfmm_report_runs_total{outcome="posted"} 1`,
+		`nfmm_store_claims_total{outcome="duplicate"} 1`,
+		`nfmm_store_lease_total{outcome="acquired"} 1`,
+		`nfmm_leader 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
@@ -203,6 +213,8 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	if err := m.WatchSlack(func() bool { return true }); err != nil {
 		t.Error(err)
 	}
+	m.Claim("error")
+	m.Lease("lost")
 	if _, err := NewMetrics(prometheus.NewRegistry()); err != nil {
 		t.Fatal(err)
 	}

@@ -173,7 +173,8 @@ func (w *world) newBot() *bot.Bot {
 		ops[i] = operatorID(i)
 	}
 	cfg := config.Config{SlackBotToken: "xoxb-soak", SlackAppToken: "xapp-soak", SlackAPIURL: w.fake.APIURL(),
-		Nodes: app.SimNodes(w.sim), CMSTimeout: nodeTimeout, Operators: ops, ReportsDisabled: true}
+		Nodes: app.SimNodes(w.sim), CMSTimeout: nodeTimeout, Operators: ops,
+		Store: config.Store{DataDir: w.t.TempDir()}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rt, err := app.New(context.Background(), cfg, app.Options{Logger: quiet, Audit: w.audit, PostInterval: 5 * time.Millisecond})
 	if err != nil {

@@ -85,6 +85,7 @@ func (n *Node) dialEvents(ctx context.Context, token string) (*websocket.Conn, e
 			d.TLSClientConfig = tr.TLSClientConfig.Clone()
 		}
 		d.NetDialContext = tr.DialContext
+		d.Proxy = tr.Proxy // HTTPS_PROXY/NO_PROXY, like the node's REST requests
 	}
 	ws, resp, err := d.DialContext(ctx, n.eventsURL(token), nil)
 	if err != nil {

@@ -25,6 +25,7 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 			`^  replicas: 1$`, `runAsNonRoot: true`, `readOnlyRootFilesystem: true`,
 			`drop: \["ALL"\]`, `allowPrivilegeEscalation: false`, `livenessProbe:`, `readinessProbe:`,
 			`path: /healthz`, `limits:`, `requests:`,
+			`^          image: [^:]+@sha256:`, // by digest: nothing publishes a :latest
 		}},
 		{"../Dockerfile", []string{
 			`^FROM golang:1\.26 AS build$`, `CGO_ENABLED=0 go build -trimpath`,

@@ -196,3 +196,25 @@ func (c *Cluster) Move(ctx context.Context, e RosterEntry, participantID string,
 	})
 	return in.Node, newID, err
 }
+
+// ParticipantDetail reads one participant (importance, canMove) on a node that hosts it.
+func (c *Cluster) ParticipantDetail(ctx context.Context, node, participantID string) (Participant, error) {
+	var p Participant
+	err := c.onNodeRead(node, func(n *Node) (err error) {
+		p, err = n.Participant(ctx, participantID)
+		return err
+	})
+	return p, err
+}
+
+// onNodeRead is onNode for a read: it does not invalidate shared reads.
+func (c *Cluster) onNodeRead(node string, fn func(*Node) error) error {
+	n, err := c.node(node)
+	if err != nil {
+		return err
+	}
+	if err := fn(n); err != nil {
+		return NodeError{Node: node, Err: err}
+	}
+	return nil
+}

@@ -234,6 +234,16 @@ func cmsError(node string, err error) *CMSError {
 		msg = "CMS" + on + " would not disconnect that participant."
 	case errors.Is(err, cms.ErrParticipantCannotBeModified):
 		msg = "CMS" + on + " would not change that participant."
+	case errors.Is(err, cms.ErrRecordingNotLicensed):
+		msg = "CMS" + on + " would not start recording: it has no recording licence left (recordingNotAllowedByLicensing)."
+	case errors.Is(err, cms.ErrStreamingNotLicensed):
+		msg = "CMS" + on + " would not start streaming: it has no streaming licence left (streamingNotAllowedByLicensing)."
+	case errors.Is(err, cms.ErrRecordingFixed):
+		msg = "Recording cannot be switched by hand" + on + ": the call profile records automatically or never (callRecordingCannotBeModified)."
+	case errors.Is(err, cms.ErrStreamingFixed):
+		msg = "Streaming cannot be switched by hand" + on + ": the call profile streams automatically or never (callStreamingCannotBeModified)."
+	case errors.Is(err, cms.ErrCannotMove):
+		msg = "CMS" + on + " cannot move that participant to another meeting (canMove is false, as for a Skype for Business leg)."
 	case errors.Is(err, cms.ErrParameter):
 		msg = "CMS" + on + " refused the request as invalid."
 	case errors.Is(err, cms.ErrNotFound):

@@ -50,6 +50,8 @@ func Kind(r Result) string {
 		return "help"
 	case *ScheduleResult:
 		return "schedule"
+	case *FindResult:
+		return "find"
 	case *HistoryResult:
 		return "history"
 	}

@@ -35,7 +35,7 @@ type Sentence struct{ Done, Do, Prep string }
 // operations is the table, in help order. A function, not a variable: the parsers and
 // handlers it names read it back (usage lines), which a package variable cannot.
 func operations() []operation {
-	return []operation{
+	return append([]operation{
 		{op: OpHelp, usage: "help [command]", summary: "what NFMM can do for you", role: RoleNone,
 			parse: parseHelp, run: func(s *Service, _ context.Context, a Actor, c Command) (Result, error) {
 				return s.help(a, c.Topic), nil
@@ -90,7 +90,7 @@ func operations() []operation {
 			parse: parseHistory, validate: checkHistory, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
 				return nonNil(s.history(ctx, c))
 			}},
-	}
+	}, controlOperations()...)
 }
 
 // operationOf is op's row.
@@ -193,7 +193,7 @@ func validateCalls(c Command) error {
 
 func validateMeeting(c Command) error { return checkText("meeting", c.Meeting, usageOf(c.Op)) }
 
-func validateLeg(c Command) error { return checkLegRef(c.Participant, usageOf(c.Op)) }
+func validateLeg(c Command) error { return checkParticipantRef(c.Participant, usageOf(c.Op)) }
 
 func validateAdd(c Command) error {
 	if err := checkText("meeting", c.Meeting, usageOf(OpAdd)); err != nil {
@@ -203,7 +203,7 @@ func validateAdd(c Command) error {
 }
 
 func validateLayout(c Command) error {
-	if err := checkLegRef(c.Participant, usageOf(OpLayout)); err != nil {
+	if err := checkParticipantRef(c.Participant, usageOf(OpLayout)); err != nil {
 		return err
 	}
 	_, err := canonicalLayout(c.Layout)
@@ -211,7 +211,7 @@ func validateLayout(c Command) error {
 }
 
 func validateMute(c Command) error {
-	if err := checkLegRef(c.Participant, usageOf(c.Op)); err != nil {
+	if err := checkParticipantRef(c.Participant, usageOf(c.Op)); err != nil {
 		return err
 	}
 	return checkMedia(c.Op, mediaOrDefault(c.Media))

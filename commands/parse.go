@@ -191,7 +191,7 @@ func parseParticipant(c *Command, args []string) error {
 	if len(args) == 1 {
 		c.Participant = args[0]
 	}
-	return checkLegRef(c.Participant, usageOf(c.Op))
+	return checkParticipantRef(c.Participant, usageOf(c.Op))
 }
 
 // parseAdd: the last word is the address, the words before it the meeting.
@@ -241,7 +241,7 @@ func parseLayout(c *Command, args []string) error {
 	if len(args) > 0 {
 		c.Participant = args[0]
 	}
-	if err := checkLegRef(c.Participant, u); err != nil {
+	if err := checkParticipantRef(c.Participant, u); err != nil {
 		return err
 	}
 	l := ""
@@ -264,7 +264,7 @@ func parseMute(c *Command, args []string) error {
 	if len(args) == 2 {
 		c.Media = Media(strings.ToLower(args[1]))
 	}
-	if err := checkLegRef(c.Participant, usageOf(c.Op)); err != nil {
+	if err := checkParticipantRef(c.Participant, usageOf(c.Op)); err != nil {
 		return err
 	}
 	return checkMedia(c.Op, c.Media)

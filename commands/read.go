@@ -87,7 +87,13 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 // findLeg finds a participant and its call. A node hint (from a button) with a full id costs
 // two requests on that node; anything else is looked for on every node.
 func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegInCall, error) {
+	if !idPattern.MatchString(ref) {
+		return s.findLegByName(ctx, ref, hint, nil) // a name or address never reaches a URL path
+	}
 	l, err := s.cluster.FindLeg(ctx, ref, hint)
+	if errors.Is(err, cms.ErrNotFound) && !looksLikeID(ref) {
+		return s.findLegByName(ctx, ref, hint, err) // hex-looking names: "bead", "dede"
+	}
 	if err != nil {
 		if errors.Is(err, cms.ErrCallLegNotFound) {
 			return cms.LegInCall{}, &RefError{Kind: "participant", Ref: ref, Err: err}

@@ -36,7 +36,7 @@ func TestSchemasCoverEveryKind(t *testing.T) {
 	// alerts is exec's one document from outside commands (app/alerts_exec.go, checked in e2e).
 	kinds := map[string]bool{"error": true, "alerts": true}
 	for _, r := range []Result{&CallsResult{}, &RosterResult{}, &ParticipantResult{}, &ActionResult{}, &StatusResult{},
-		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}} {
+		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}, &FindResult{}} {
 		kinds[Kind(r)] = true
 	}
 	for k := range kinds {

@@ -29,6 +29,8 @@ func FormatText(w io.Writer, r Result) error {
 		textHelp(tw, r)
 	case *ScheduleResult:
 		textSchedule(tw, r)
+	case *FindResult:
+		textFind(tw, r)
 	case *HistoryResult:
 		textHistory(tw, r)
 	default:
@@ -170,11 +172,19 @@ func textAction(w io.Writer, r *ActionResult) {
 		}
 	}
 	for _, g := range r.Gone {
-		fmt.Fprintf(w, "- %s (%s, %s): %s\n", cell(g.Name), shortID(g.LegID), g.Node, g.Reason)
+		fmt.Fprintf(w, "- %s (%s): %s\n", cell(g.Name), where(g), g.Reason)
 	}
 	for _, f := range r.Failed {
-		fmt.Fprintf(w, "✗ %s (%s, %s): %s\n", cell(f.Name), shortID(f.LegID), f.Node, f.Reason)
+		fmt.Fprintf(w, "✗ %s (%s): %s\n", cell(f.Name), where(f), f.Reason)
 	}
+}
+
+// where is a failure's leg and node, or its node alone for a node-wide failure.
+func where(f LegFailure) string {
+	if f.LegID == "" {
+		return f.Node
+	}
+	return shortID(f.LegID) + ", " + f.Node
 }
 
 func textStatus(w io.Writer, nodes []NodeHealth) {

@@ -51,7 +51,9 @@ type Command struct {
 	Layout      string // canonical CMS layout name after parsing
 	URI         string // dial-out address
 	Media       Media  // mute/unmute; default audio
-	Off         bool   // presenter off
+	Off         bool   // presenter, record, stream, banner, importance: off
+	Text        string // banner text
+	Importance  int    // importance value (Off clears it)
 	Filter      string // calls filter; history: the meeting or participant
 	When        string // history: today, yesterday, a date or a range, as typed
 	Topic       string // help topic

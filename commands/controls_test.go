@@ -1,0 +1,312 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfmm/nfmm/cms/cmssim"
+)
+
+// controlsMeeting is "Board" on cb1 and cb2 with Dmitri, Siobhan O'Brien and Ana.
+func controlsMeeting(e *simEnv) cmssim.MeetingInfo {
+	return e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: []cmssim.ParticipantSpec{
+		{Name: "Dmitri Ivanova", URI: "dmitri@example.com", Node: "cb1"},
+		{Name: "Siobhan O'Brien", URI: "siobhan@example.com", Node: "cb2"},
+		{Name: "Ana Silva", URI: "ana@example.com", Node: "cb2"},
+	}})
+}
+
+func action1(t *testing.T, r Result) *ActionResult {
+	t.Helper()
+	ar, ok := r.(*ActionResult)
+	if !ok {
+		t.Fatalf("result %T, want *ActionResult", r)
+	}
+	return ar
+}
+
+func TestMeetingControlsReachEveryNode(t *testing.T) {
+	tests := []struct {
+		text  string
+		check func(cmssim.CallState) bool
+		field string
+	}{
+		{"lock board", func(c cmssim.CallState) bool { return c.Locked }, "locked"},
+		{"record board on", func(c cmssim.CallState) bool { return c.Recording }, "recording"},
+		{"stream board on", func(c cmssim.CallState) bool { return c.Streaming }, "streaming"},
+		{"banner board Back at 10:15", func(c cmssim.CallState) bool {
+			return c.MessageText == "Back at 10:15" && c.MessagePosition == "middle" && c.MessageDuration == "30"
+		}, "banner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			e := newSimEnv(t, 2, Policy{})
+			m := controlsMeeting(e)
+			r := action1(t, e.run(t, tt.text))
+			for node, id := range m.Calls {
+				if st, _ := e.sim.CallState(node, id); !tt.check(st) {
+					t.Errorf("%s: %+v", node, st)
+				}
+			}
+			if r.Updated != 2 || len(r.Failed) != 0 || len(r.Changes) != 2 || r.Changes[0].Field != tt.field {
+				t.Fatalf("result %+v", r)
+			}
+			recs := auditRecords(t, e.audit)
+			if len(recs) != 1 {
+				t.Fatalf("%d audit records, want 1", len(recs))
+			}
+		})
+	}
+}
+
+func TestControlsBeforeAfterAndOff(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	e.run(t, "lock board")
+	r := action1(t, e.run(t, "unlock board"))
+	if r.Changes[0].Before != "locked" || r.Changes[0].After != "unlocked" {
+		t.Errorf("unlock changes %+v", r.Changes)
+	}
+	e.run(t, "banner board Hello")
+	r = action1(t, e.run(t, "banner board off"))
+	if r.Changes[0].Before != "Hello" || r.Changes[0].After != "none" {
+		t.Errorf("banner off changes %+v", r.Changes)
+	}
+	if st, _ := e.sim.CallState("cb1", m.Calls["cb1"]); st.MessageText != "" || st.MessageDuration != "0" {
+		t.Errorf("banner still set: %+v", st)
+	}
+}
+
+func TestControlsRefusalsArePartialResults(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	e.sim.SetLicenseExpiry(time.Now().Add(-time.Hour))
+	r := action1(t, e.run(t, "record board on"))
+	if r.Updated != 0 || len(r.Failed) != 2 || !strings.Contains(r.Failed[0].Reason, "recording licence") ||
+		!strings.HasPrefix(r.Summary, "Could not start recording") {
+		t.Fatalf("result %+v", r)
+	}
+	e.sim.SetLicenseExpiry(time.Time{})
+	e.sim.SetStreamingMode(m.Correlator, "automatic")
+	r = action1(t, e.run(t, "stream board on"))
+	if !strings.Contains(r.Failed[0].Reason, "callStreamingCannotBeModified") {
+		t.Fatalf("result %+v", r)
+	}
+	e.sim.SetDown("cb2", true)
+	r = action1(t, e.run(t, "lock board"))
+	if r.Updated != 1 || len(r.Failed) != 1 || r.Failed[0].Node != "cb2" || !strings.Contains(r.Summary, "failed on cb2") {
+		t.Fatalf("partial lock %+v", r)
+	}
+}
+
+func TestEndMeeting(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	r := action1(t, e.run(t, "end board"))
+	if r.Updated != 2 {
+		t.Fatalf("end %+v", r)
+	}
+	if _, ok := e.sim.Meeting(m.Correlator); ok {
+		t.Fatal("meeting still up")
+	}
+}
+
+func TestParticipantByName(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	r := action1(t, e.run(t, "mute o'brien"))
+	if r.Participant != "Siobhan O'Brien" {
+		t.Fatalf("muted %q", r.Participant)
+	}
+	for _, l := range e.sim.Legs(m.Correlator) {
+		if l.RxAudioMute != (l.Name == "Siobhan O'Brien") {
+			t.Errorf("%s muted=%v", l.Name, l.RxAudioMute)
+		}
+	}
+	if _, err := e.svc.Run(context.Background(), e.op, "participant dmitri@example"); err != nil {
+		t.Fatalf("by address: %v", err)
+	}
+}
+
+func TestAmbiguousReferenceWritesNothing(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	controlsMeeting(e)
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Other", Participants: []cmssim.ParticipantSpec{{Name: "Ana Costa", Node: "cb1"}}})
+	var writes int
+	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
+		if ri.Method != "GET" {
+			writes++
+		}
+	})
+	_, err := e.svc.Run(context.Background(), e.op, "mute ana")
+	var re *RefError
+	if !errors.As(err, &re) || !re.Ambiguous || len(re.Matches) != 2 {
+		t.Fatalf("err %v", err)
+	}
+	if writes != 0 {
+		t.Fatalf("%d writes for an ambiguous reference", writes)
+	}
+}
+
+func TestBadArgumentsReachNoCMS(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	controlsMeeting(e)
+	e.sim.ResetCounters()
+	for _, text := range []string{"record board maybe", "importance x abc", "layoutall board grid",
+		"banner board", "stream board", "muteall", "move dmitri", "importance dmitri 0", "admit",
+		"end", "find", "lock", "importance dmitri 99999999999"} {
+		_, err := e.svc.Run(context.Background(), e.op, text)
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Usage == "" {
+			t.Errorf("%s: %v, want a usage error with the usage", text, err)
+		}
+	}
+	if n := e.requests(); n != 0 {
+		t.Fatalf("bad arguments sent %d requests", n)
+	}
+}
+
+func TestAdmitImportanceMove(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	to := e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{{Name: "Host", Node: "cb1"}}})
+	e.run(t, "lock board")
+	g1, _ := e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Guest One", Node: "cb1"})
+	g2, _ := e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Guest Two", Node: "cb2"})
+	r := action1(t, e.run(t, "admit board one"))
+	if r.Updated != 1 {
+		t.Fatalf("admit one %+v", r)
+	}
+	if p, _ := e.sim.Participant(g1.ParticipantID); p.Lobby.Deactivated {
+		t.Fatal("guest one still waiting")
+	}
+	r = action1(t, e.run(t, "admit board"))
+	if r.Updated != 1 || r.Changes[0].Subject != "Guest Two" {
+		t.Fatalf("admit all %+v", r)
+	}
+	if p, _ := e.sim.Participant(g2.ParticipantID); p.Lobby.Deactivated {
+		t.Fatal("guest two still waiting")
+	}
+
+	r = action1(t, e.run(t, "importance dmitri 5"))
+	d := legOn(t, m, "cb1")
+	if p, _ := e.sim.Participant(d.ParticipantID); p.Importance == nil || *p.Importance != 5 || r.Changes[0].Before != "unset" {
+		t.Fatalf("importance %+v / %+v", p, r.Changes)
+	}
+	r = action1(t, e.run(t, "importance dmitri off"))
+	if p, _ := e.sim.Participant(d.ParticipantID); p.Importance != nil || r.Changes[0].Before != "5" {
+		t.Fatalf("importance off %+v / %+v", p, r.Changes)
+	}
+
+	r = action1(t, e.run(t, "move dmitri standup"))
+	if r.Changes[0].Before != "Board" || r.Changes[0].After != "Standup" {
+		t.Fatalf("move %+v", r)
+	}
+	moved := false
+	for _, l := range e.sim.Legs(to.Correlator) {
+		moved = moved || l.Name == "Dmitri Ivanova"
+	}
+	if !moved {
+		t.Fatal("dmitri not in Standup")
+	}
+	siobhan := legOn(t, m, "cb2")
+	e.sim.SetCanMove(siobhan.ParticipantID, false)
+	e.sim.ResetCounters()
+	var writes int
+	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
+		if ri.Method != "GET" {
+			writes++
+		}
+	})
+	if _, err := e.svc.Run(context.Background(), e.op, "move o'brien standup"); err == nil ||
+		!strings.Contains(UserMessage(err), "cannot move") || writes != 0 {
+		t.Fatalf("immovable: %v (writes %d)", err, writes)
+	}
+}
+
+func TestFind(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	controlsMeeting(e)
+	r, ok := e.run(t, "find AN").(*FindResult)
+	if !ok {
+		t.Fatal("not a find result")
+	}
+	// "an" is in Dmitri Ivanova, Ana Silva and (address) siobhan@example.com.
+	if len(r.Matches) != 3 {
+		t.Fatalf("matches %+v", r.Matches)
+	}
+	for _, m := range r.Matches {
+		if m.Meeting != "Board" || m.Node == "" || m.LegID == "" || m.Address == "" {
+			t.Errorf("match %+v", m)
+		}
+	}
+}
+
+// TestNamesNeverReachAPath: a participant reference that is not an id is a name, searched as
+// CMS's filter query value; whatever it contains never becomes part of a URL path.
+func TestNamesNeverReachAPath(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	controlsMeeting(e)
+	refs := []string{"zzzz1234", "../../system/status", "abcd%2F1234", "abcd&rxAudioMute=true", "abcd-1234?x=1",
+		";rm", "a/b/c/d", "abcd/../1234"}
+	var paths []string
+	e.sim.OnRequest(func(ri cmssim.RequestInfo) { paths = append(paths, ri.Method+" "+ri.Path) })
+	for _, ref := range refs {
+		for _, c := range []Command{{Op: OpParticipant, Participant: ref}, {Op: OpDisconnect, Participant: ref},
+			{Op: OpLayout, Participant: ref, Layout: "allEqual"}, {Op: OpUnmute, Participant: ref}} {
+			_, err := e.svc.Execute(context.Background(), e.op, c)
+			var re *RefError
+			if !errors.As(err, &re) || re.Ambiguous {
+				t.Errorf("%s %q: %v, want no participant matches", c.Op, ref, err)
+			}
+		}
+	}
+	for _, p := range paths {
+		if p != "GET /api/v1/callLegs" && p != "GET /api/v1/calls" {
+			t.Errorf("a name reached %s", p)
+		}
+	}
+}
+
+func controlSamples() map[string]Result {
+	board := MeetingSummary{Correlator: "9fea4ad1-2b6e-4c1d-9c3a-1f2e3d4c5b6a", Name: "Board review", Participants: 3,
+		Nodes: []string{"cb1", "cb2"}, Duration: 64*time.Minute + 5*time.Second}
+	return map[string]Result{
+		"action_record_partial": &ActionResult{Op: OpRecord, Meeting: board, Updated: 1,
+			Summary: "Started recording in Board review on cb1; failed on cb2.",
+			Changes: []Change{{Subject: "Board review (cb1)", Field: "recording", Before: "off", After: "on"}},
+			Failed: []LegFailure{{Node: "cb2", Name: "Board review",
+				Reason: "CMS on cb2 would not start recording: it has no recording licence left (recordingNotAllowedByLicensing)."}}},
+		"action_muteall": &ActionResult{Op: OpMuteAll, Meeting: board, Updated: 2,
+			Summary: "Muted everyone in Board review (cb1, cb2).",
+			Changes: []Change{{Subject: "Board review", Field: "audio", Before: "1 of 3 muted", After: "3 of 3 muted"}}},
+		"find": &FindResult{Text: "ali", AsOf: asOf, Matches: []FoundParticipant{
+			{Name: "Alice Example", Address: "alice@example.com", Meeting: "Board review", Correlator: board.Correlator,
+				Node: "cb1", LegID: "a1b2c3d4-0000-4000-8000-000000000001", AudioMuted: true},
+			{Name: "Natalia", Address: "natalia@example.com", Meeting: "Standup", Correlator: "77aa", Node: "cb2",
+				LegID: "b1b2c3d4-0000-4000-8000-000000000002", Lobby: true}},
+			Unreachable: []NodeFailure{{Node: "cb3", Reason: "cb3 did not answer in time."}}},
+		"find_empty": &FindResult{Text: "zed", Matches: []FoundParticipant{}, AsOf: asOf},
+	}
+}
+
+func TestGoldenControls(t *testing.T) {
+	for name, r := range controlSamples() {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := FormatText(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", buf.Bytes())
+			b, err := MarshalResult(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".json", append(b, '\n'))
+		})
+	}
+}

@@ -189,18 +189,12 @@ func putParticipant(ns *nodeServer, r *http.Request, ids []string) response {
 	if bad != nil {
 		return *bad
 	}
-	v, present := param(f, "importance")
-	switch {
-	case !present:
-	case v == "":
-		p.importance = nil
-	default:
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 0 {
-			return badParam("importance")
-		}
-		i := int(n)
-		p.importance = &i
+	imp, setImp, bad := parseImportance(f)
+	if bad != nil {
+		return *bad
+	}
+	if setImp {
+		p.importance = imp
 	}
 	activate(p)
 	for _, l := range p.legs {

@@ -2,11 +2,9 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -74,33 +72,10 @@ func (c *CDRRuntime) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve answers CDR posts on ln until ctx is done, then finishes the posts in flight.
+// Serve answers CDR posts on ln until ctx is done.
 func (c *CDRRuntime) Serve(ctx context.Context, ln net.Listener) error {
-	mux := http.NewServeMux()
-	mux.Handle("/cdr/", c.recv)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute, // CMS keeps connections alive between posts
-		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelDebug),
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
 	c.log.Info("CDR receiver listening", "addr", ln.Addr().String())
-	err := srv.Serve(ln)
-	<-done
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return c.recv.Serve(ctx, ln)
 }
 
 // URIFor is the receiver URI NFMM registers on node: the query string is passed through

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -327,5 +328,36 @@ func TestReceiverStoreDown(t *testing.T) {
 	code, body := post(t, srv, "?node=cb2", []byte(boardCB2))
 	if code != 503 || !strings.Contains(body, "CMS will resend") {
 		t.Errorf("%d %q", code, body)
+	}
+}
+
+func TestReceiverServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMemory()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- NewReceiver(ReceiverConfig{Token: testToken, Nodes: testNodes, Sink: m}).Serve(ctx, ln)
+	}()
+	base := "http://" + ln.Addr().String()
+	resp, err := http.Post(base+Path(testToken)+"?node=cb2", "text/xml", strings.NewReader(boardCB2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	other, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Body.Close()
+	if resp.StatusCode != 200 || other.StatusCode != 404 || len(m.Records()) != 4 {
+		t.Errorf("post %d, other path %d, %d records", resp.StatusCode, other.StatusCode, len(m.Records()))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel: %v", err)
 	}
 }

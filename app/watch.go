@@ -54,6 +54,9 @@ func runWatch(ctx context.Context, w watchRun) int {
 	}
 	sub := live.Subscribe() // before the snapshot: nothing after it is missed
 	defer sub.Close()
+	// The snapshot comes from the same live state as the events when it is fresh (else REST,
+	// which names the nodes it could not read).
+	w.cluster.SetLive(live)
 
 	text := "calls"
 	if w.meeting != "" {

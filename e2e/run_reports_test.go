@@ -53,6 +53,13 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 	if body, status := get(t, base+"/healthz"); status != http.StatusOK || !strings.Contains(body, `"connected":true`) {
 		t.Errorf("/healthz = %d %s, want 200 with Slack connected", status, body)
 	}
+	// Every emulated node has the Events API: /healthz says each is live, and since when.
+	for body, _ := get(t, base+"/healthz"); strings.Count(body, `"live":"live","live_since":`) != 3; body, _ = get(t, base+"/healthz") {
+		if wctx.Err() != nil {
+			t.Fatalf("/healthz does not say every node is live:\n%s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	// The run is counted just after its post lands, so give the counter until the deadline.
 	for body, _ := get(t, base+"/metrics"); !strings.Contains(body, `nfmm_report_runs_total{outcome="posted"}`); body, _ = get(t, base+"/metrics") {
 		if wctx.Err() != nil {

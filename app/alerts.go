@@ -10,6 +10,7 @@ import (
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/config"
 	"github.com/nfmm/nfmm/ops"
+	"github.com/nfmm/nfmm/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -20,7 +21,7 @@ const alertTick = time.Second
 // newAlerts builds the alert evaluator when NFMM_ALERT_CHANNEL or NFMM_ALERT_ROUTES is set
 // and attaches it to the bot; nil when alerts are off. The state is in memory (alerts.MemoryStore):
 // a restart forgets the alerts until the store package is wired into the runtime.
-func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options) (*alerts.Evaluator, error) {
+func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options, st *store.Store, lead *leadership) (*alerts.Evaluator, error) {
 	if !cfg.Alerts.Enabled() {
 		return nil, nil
 	}
@@ -28,7 +29,11 @@ func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg promethe
 	if err != nil {
 		return nil, err
 	}
-	ev := alerts.New(alertOptions(cfg, cluster, b, o.Logger, o.Audit, metrics, time.Now))
+	opts := alertOptions(cfg, cluster, b, o.Logger, o.Audit, metrics, time.Now)
+	// Alert state survives restarts in the store, and only the leader evaluates: every
+	// replica runs the loop, the others' ticks do nothing until they lead.
+	opts.Store, opts.Leader = newAlertStore(st), lead.Leading
+	ev := alerts.New(opts)
 	b.SetAlerts(ev)
 	return ev, nil
 }

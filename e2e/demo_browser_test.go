@@ -68,7 +68,7 @@ type browser struct {
 	shots int
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -86,6 +86,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	budget, cancelBudget := context.WithTimeout(context.Background(), browserTestBudget)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
 	ctx, cancelTab := chromedp.NewContext(alloc)

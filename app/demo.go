@@ -242,6 +242,9 @@ func demoUsers() map[string]slackfake.User {
 	}
 }
 
+// demoReportEvery is how often the demo posts its scheduled report.
+const demoReportEvery = 5 * time.Minute
+
 // demoConfig is the configuration `nfmm run` would load for this demo: the emulator's nodes as
 // ordinary CMS nodes, the fake Slack's API, and the two demo users' roles.
 func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Config {
@@ -255,7 +258,13 @@ func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Confi
 		Viewers:        []string{DemoViewer},
 		Channels:       []string{DemoChannel},
 		LogLevel:       "warn",
-		// No scheduled reports and no ops listener: the demo opens one port, the page's.
+		// Scheduled reports, as an operator would configure them: one every few minutes so the
+		// demo shows one, and a realistic weekday-morning one for /cms schedule.
+		Reports: []config.Report{
+			{Spec: "@every " + demoReportEvery.String(), Channel: DemoChannel},
+			{Spec: "CRON_TZ=Europe/Oslo 0 8 * * 1-5", Channel: DemoChannel},
+		},
+		// No ops listener: the demo opens one port, the page's.
 		HTTPAddr: "",
 	}
 	cfg.Nodes = SimNodes(sim)

@@ -298,3 +298,27 @@ func (l *demoOutput) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestDemoSchedulesReports: the demo runs the report scheduler like `nfmm run`, so
+// /cms schedule lists its schedules instead of saying reports are off.
+func TestDemoSchedulesReports(t *testing.T) {
+	run := startTestDemo(t)
+	if _, err := run.Fake.SlashCommand(app.DemoOperator, app.DemoChannel, "/cms", "schedule"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := run.Fake.WaitMessage(demoCtx(t), app.DemoChannel, func(m slackfake.Message) bool {
+		return strings.Contains(string(m.Blocks), "scheduled reports")
+	})
+	if err != nil {
+		t.Fatalf("no answer to /cms schedule: %v", err)
+	}
+	blocks := string(m.Blocks)
+	for _, want := range []string{"@every 5m", "CRON_TZ=Europe/Oslo 0 8 * * 1-5", "Next run"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("/cms schedule lacks %q:\n%s", want, blocks)
+		}
+	}
+	if strings.Contains(blocks, "switched off") || strings.Contains(blocks, "No reports are scheduled") {
+		t.Errorf("the demo's reports are off:\n%s", blocks)
+	}
+}

@@ -64,9 +64,9 @@ func (f *fakeCluster) MeetingRoster(_ context.Context, ref string) (cms.Roster, 
 	f.hit("MeetingRoster")
 	return cms.Roster{}, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
 }
-func (f *fakeCluster) Roster(context.Context, cms.Meeting) cms.Roster {
-	f.hit("Roster")
-	return cms.Roster{}
+func (f *fakeCluster) Rosters(_ context.Context, ms []cms.Meeting) []cms.Roster {
+	f.hit("Rosters")
+	return make([]cms.Roster, len(ms))
 }
 func (f *fakeCluster) FindLeg(_ context.Context, ref, _ string) (cms.LegInCall, error) {
 	f.hit("FindLeg")

@@ -76,25 +76,13 @@ func (s *Service) report(ctx context.Context) *ReportResult {
 	return r
 }
 
-// poorMedia reads the rosters of the meetings (4 at a time) and lists streams over thresholds.
+// poorMedia reads the rosters of the meetings and lists streams over thresholds.
 func (s *Service) poorMedia(ctx context.Context, meetings []cms.Meeting) []PoorMedia {
-	found := make([][]PoorMedia, len(meetings))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for i, m := range meetings {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			for _, e := range s.cluster.Roster(ctx, m).Legs {
-				found[i] = append(found[i], poorStreams(m.Name, e)...)
-			}
-		}()
-	}
-	wg.Wait()
 	var out []PoorMedia
-	for _, f := range found {
-		out = append(out, f...)
+	for i, ro := range s.cluster.Rosters(ctx, meetings) {
+		for _, e := range ro.Legs {
+			out = append(out, poorStreams(meetings[i].Name, e)...)
+		}
 	}
 	return out
 }

@@ -25,8 +25,8 @@ type Cluster interface {
 	FindMeeting(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
 	// MeetingRoster resolves a reference and reads the meeting's call details and legs at once.
 	MeetingRoster(ctx context.Context, ref string) (cms.Roster, error)
-	// Roster reads the legs of a meeting already listed (the report's).
-	Roster(ctx context.Context, m cms.Meeting) cms.Roster
+	// Rosters reads the legs of meetings already listed (the report's), in their order.
+	Rosters(ctx context.Context, ms []cms.Meeting) []cms.Roster
 	// FindLeg finds a leg by reference, on node first when given, and reads its call.
 	FindLeg(ctx context.Context, ref, node string) (cms.LegInCall, error)
 	UpdateLeg(ctx context.Context, node, legID string, u cms.LegUpdate) error

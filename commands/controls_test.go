@@ -310,3 +310,33 @@ func TestGoldenControls(t *testing.T) {
 		})
 	}
 }
+
+func TestMeetingStateShownInCallsAndRoster(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	e.run(t, "lock board")
+	e.run(t, "record board on")
+	e.run(t, "banner board Back at 10:15")
+	e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Late Guest", Node: "cb2"})
+	ro := e.run(t, "call board").(*RosterResult)
+	st := ro.Meeting.State
+	if !st.Locked || !st.Recording || st.Streaming || st.Banner != "Back at 10:15" || st.Lobby == nil || *st.Lobby != 1 {
+		t.Fatalf("roster state %+v", st)
+	}
+	lobby := 0
+	for _, p := range ro.Participants {
+		if p.Lobby {
+			lobby++
+		}
+	}
+	if lobby != 1 {
+		t.Errorf("%d lobby rows, want 1", lobby)
+	}
+	calls := e.run(t, "calls").(*CallsResult)
+	if cs := calls.Meetings[0].State; !cs.Locked || !cs.Recording || cs.Banner == "" || cs.Lobby != nil {
+		t.Fatalf("calls state %+v", cs)
+	}
+	if marks := StateMarks(st); !strings.Contains(marks, "🔒") || !strings.Contains(marks, "⏺") || !strings.Contains(marks, "1 in the lobby") {
+		t.Errorf("marks %q", marks)
+	}
+}

@@ -19,6 +19,7 @@ func summarize(m cms.Meeting) MeetingSummary {
 		Participants: m.Participants,
 		Nodes:        m.NodeNames(),
 		Duration:     seconds(m.DurationSeconds),
+		State:        stateOf(m),
 	}
 }
 
@@ -66,7 +67,7 @@ func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
 		LegID: l.ID, Node: node, CallID: l.Call, Name: name, Address: l.RemoteParty,
 		Direction: l.Direction, State: l.Status.State,
 		AudioMuted: l.Config.RxAudioMute, VideoMuted: l.Config.RxVideoMute,
-		Layout: layout, Duration: seconds(l.Status.DurationSeconds),
+		Layout: layout, Duration: seconds(l.Status.DurationSeconds), Lobby: l.Status.Deactivated,
 	}
 }
 
@@ -78,8 +79,12 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 		return nil, wrapErr("", err)
 	}
 	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: s.failures(ctx, ro.Failed), AsOf: s.now()}
+	presenting := r.Meeting.State.Presenter
+	r.Meeting.State = withRoster(r.Meeting.State, ro.Legs)
 	for _, e := range ro.Legs {
-		r.Participants = append(r.Participants, rowOf(e.Node, e.Leg))
+		row := rowOf(e.Node, e.Leg)
+		row.Presenting = presenting != "" && e.Leg.ID == presenting
+		r.Participants = append(r.Participants, row)
 	}
 	return r, nil
 }

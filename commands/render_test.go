@@ -41,10 +41,13 @@ var (
 )
 
 func sampleResults() map[string]Result {
+	two := 2
 	board := MeetingSummary{Correlator: "9fea4ad1-2b6e-4c1d-9c3a-1f2e3d4c5b6a", Name: "Board review", Participants: 3,
-		Nodes: []string{"cb1", "cb2"}, Duration: 64*time.Minute + 5*time.Second}
+		Nodes: []string{"cb1", "cb2"}, Duration: 64*time.Minute + 5*time.Second,
+		State: MeetingState{Locked: true, Recording: true, Presenter: "Alice Example", Banner: "Back at 10:15", Lobby: &two}}
 	alice := ParticipantRow{LegID: "a1b2c3d4-0000-4000-8000-000000000001", Node: "cb1", CallID: "c1", Name: "Alice Example",
-		Address: "alice@example.com", Direction: "incoming", State: "connected", Layout: "allEqual", Duration: 63 * time.Minute}
+		Address: "alice@example.com", Direction: "incoming", State: "connected", Layout: "allEqual", Duration: 63 * time.Minute,
+		Presenting: true}
 	bob := ParticipantRow{LegID: "b1b2c3d4-0000-4000-8000-000000000002", Node: "cb2", CallID: "c2", Name: "Bob\tTab",
 		Address: "sip:bob@example.com", Direction: "outgoing", State: "connected", AudioMuted: true, Layout: "speakerOnly", Duration: 45 * time.Second}
 	return map[string]Result{

@@ -88,10 +88,10 @@ func textCalls(w io.Writer, r *CallsResult) {
 	if len(r.Meetings) == 0 {
 		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter, r.Node)+".")
 	} else {
-		fmt.Fprintln(w, "MEETING\tPARTICIPANTS\tNODES\tDURATION\tID")
+		fmt.Fprintln(w, "MEETING\tPARTICIPANTS\tNODES\tDURATION\tID\tSTATE")
 		for _, m := range r.Meetings {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
-				FormatDuration(m.Duration), shortID(m.Correlator))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
+				FormatDuration(m.Duration), shortID(m.Correlator), orDash(oneLine(StateMarks(m.State))))
 		}
 		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter, r.Node))
 	}
@@ -111,11 +111,22 @@ func ifFilter(f, node string) string {
 
 func textRoster(w io.Writer, r *RosterResult) {
 	m := r.Meeting
-	fmt.Fprintf(w, "%s  (%s; %d participants on %s; %s)\n\n", cell(m.Name), m.Correlator, len(r.Participants),
+	fmt.Fprintf(w, "%s  (%s; %d participants on %s; %s)\n", cell(m.Name), m.Correlator, len(r.Participants),
 		strings.Join(m.Nodes, ","), FormatDuration(m.Duration))
+	if marks := StateMarks(m.State); marks != "" {
+		fmt.Fprintln(w, oneLine(marks))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "NAME\tADDRESS\tNODE\tAUDIO\tVIDEO\tLAYOUT\tDURATION\tLEG")
 	for _, p := range r.Participants {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(p.Name), cell(p.Address), p.Node,
+		name := p.Name
+		switch {
+		case p.Presenting:
+			name += " (presenting)"
+		case p.Lobby:
+			name += " (lobby)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(name), cell(p.Address), p.Node,
 			mark(p.AudioMuted), mark(p.VideoMuted), cell(p.Layout), FormatDuration(p.Duration), shortID(p.LegID))
 	}
 	textUnreachable(w, r.Unreachable)
@@ -231,9 +242,10 @@ func textReport(w io.Writer, r *ReportResult) {
 	fmt.Fprintf(w, "%s, %s\n\n", plural(r.Meetings, "meeting"), plural(r.Participants, "participant"))
 	textStatus(w, r.Nodes)
 	if len(r.Largest) > 0 {
-		fmt.Fprintln(w, "\nLARGEST MEETINGS\tPARTICIPANTS\tNODES\tDURATION")
+		fmt.Fprintln(w, "\nLARGEST MEETINGS\tPARTICIPANTS\tNODES\tDURATION\tSTATE")
 		for _, m := range r.Largest {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","), FormatDuration(m.Duration))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","), FormatDuration(m.Duration),
+				orDash(oneLine(StateMarks(m.State))))
 		}
 	}
 	fmt.Fprintf(w, "\nPoor media (loss > %.0f%% or jitter > %d ms): %d streams\n", PoorLossPercent, PoorJitterMs, len(r.PoorMedia))

@@ -79,6 +79,7 @@ type MeetingSummary struct {
 	Participants int           `json:"participants"`
 	Nodes        []string      `json:"nodes"`
 	Duration     time.Duration `json:"-"`
+	State        MeetingState  `json:"state"`
 }
 
 // NodeFailure names a node that could not be read or acted on, with a user-safe reason.
@@ -111,6 +112,8 @@ type ParticipantRow struct {
 	VideoMuted bool          `json:"video_muted"` // rxVideoMute: others do not see them
 	Layout     string        `json:"layout"`
 	Duration   time.Duration `json:"-"`
+	Presenting bool          `json:"presenting"` // sharing content (the call's presenterCallLeg)
+	Lobby      bool          `json:"lobby"`      // waiting in the lobby
 }
 
 // RosterResult is `call <meeting>`.

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -135,6 +137,11 @@ func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
 	return regs
 }
 
+// Check reads every node's receiver list for `status`, without changing it (any replica).
+func (c *CDRRuntime) Check(ctx context.Context) []cms.CDRRegistration {
+	return c.cluster.CheckCDRReceivers(ctx, c.URIFor)
+}
+
 // Registrations is the last registration round's outcome (empty on a replica that never led).
 func (c *CDRRuntime) Registrations() []cms.CDRRegistration {
 	c.mu.Lock()
@@ -158,4 +165,22 @@ func (c *CDRRuntime) Prune(ctx context.Context) {
 func (c *CDRRuntime) RunLeader(ctx context.Context, st *store.Store, observe func(string)) {
 	el := st.NewElector(store.ElectorConfig{Name: "cdr", Logger: c.log, Observe: observe})
 	el.Run(ctx, func(ctx context.Context, _ store.Fence) { c.Lead(ctx) })
+}
+
+// demoCDR opens the demo's CDR receiver on loopback with a random token: the emulator's call
+// bridges post their CDRs there once the leader has registered it, so history fills as the
+// live scenario's guests leave and its ad-hoc meetings end.
+func demoCDR() (config.CDR, net.Listener, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return config.CDR{}, nil, fmt.Errorf("demo CDR token: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return config.CDR{}, nil, fmt.Errorf("demo CDR receiver: %w", err)
+	}
+	token := hex.EncodeToString(b)
+	addr := ln.Addr().String()
+	return config.CDR{URL: config.Secret("http://" + addr + "/cdr/" + token), Token: config.Secret(token),
+		Addr: addr, HistoryDays: config.DefaultHistoryDays}, ln, nil
 }

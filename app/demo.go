@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -67,8 +68,9 @@ type Demo struct {
 
 	stop    context.CancelFunc
 	done    chan error
-	running bool   // the bot was started, so done will receive its result
-	dataDir string // the store's temporary directory
+	running bool         // the bot was started, so done will receive its result
+	dataDir string       // the store's temporary directory
+	cdrLn   net.Listener // the CDR receiver's; closed by the runtime, or here if it never ran
 }
 
 // cmdDemo runs `nfmm demo`: everything in one process until Ctrl-C (ctx from main).
@@ -179,13 +181,18 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 		return nil, fmt.Errorf("demo data directory: %w", err)
 	}
 	cfg.Store.DataDir = d.dataDir
+	cdrCfg, cdrLn, err := demoCDR()
+	if err != nil {
+		return nil, err
+	}
+	cfg.CDR, d.cdrLn = cdrCfg, cdrLn
 	if err := d.Fake.MountUI(demoUI(ctx, cfg, o.Logger)); err != nil {
 		return nil, err
 	}
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
 	d.running = true
-	go func() { d.done <- Run(botCtx, cfg, Options{Logger: o.Logger, Audit: o.Audit}) }()
+	go func() { d.done <- Run(botCtx, cfg, Options{Logger: o.Logger, Audit: o.Audit, CDRListener: cdrLn}) }()
 	if o.Outage > 0 {
 		go demoOutages(botCtx, sim, o.Outage)
 	}
@@ -229,6 +236,9 @@ func (d *Demo) Close() error {
 		d.Fake.Close()
 	}
 	d.Sim.Close()
+	if d.cdrLn != nil {
+		_ = d.cdrLn.Close() // already closed when the runtime served it
+	}
 	if d.dataDir != "" {
 		os.RemoveAll(d.dataDir)
 	}

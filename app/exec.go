@@ -164,6 +164,16 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
 	svc := NewService(cfg, cluster, Options{Logger: svcLog, Audit: audit})
+	if first := strings.Fields(strings.ToLower(a.text)); cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
+		// History lives in the database: exec reads it there, as every replica does.
+		st, err := OpenStore(ctx, cfg, logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "nfmm exec:", err)
+			return exitUsage
+		}
+		defer st.Close()
+		svc = newService(cfg, cluster, Options{Logger: svcLog, Audit: audit}.withDefaults(), nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
+	}
 	if watching {
 		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: cluster, svc: svc,
 			logger: logger, stdout: stdout, stderr: stderr})

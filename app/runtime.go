@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
@@ -37,6 +39,11 @@ type Options struct {
 	// SimLive makes the meetings of CMS_NODES=sim change by themselves every SimLive (0: they
 	// hold still), for `exec watch` against the built-in emulator.
 	SimLive time.Duration
+	// Now replaces the clock of commands and meeting history (e2e tests); nil means time.Now.
+	Now func() time.Time
+	// CDRListener, when set, is where the CDR receiver serves instead of NFMM_CDR_ADDR (the
+	// demo and tests pass one they opened on 127.0.0.1:0).
+	CDRListener net.Listener
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +72,7 @@ type Runtime struct {
 	metrics *ops.Metrics
 	release func()
 	lead    *leadership
+	cdr     *CDRRuntime // nil without NFMM_CDR_URL
 }
 
 // catchup maps NFMM_REPORT_CATCHUP to the scheduler's: 0 there means no catch-up.
@@ -132,7 +140,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 		auditFeed = bot.NewAuditHandler(cfg.AuditChannel, 0, o.Logger)
 		feeds = append(feeds, auditFeed)
 	}
-	svc := newService(cfg, cluster, o, feeds)
+	var history *CDRRuntime
+	if cfg.CDR.Enabled() {
+		history = NewCDRRuntime(cfg.CDR, cluster, st, o.Logger, o.Now)
+	}
+	svc := newService(cfg, cluster, o, feeds, history)
 	b, err := bot.New(bot.Config{
 		BotToken:     cfg.SlackBotToken.Reveal(),
 		AppToken:     cfg.SlackAppToken.Reveal(),
@@ -161,28 +173,34 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead}, nil
+	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead, cdr: history}, nil
 }
 
 // NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
 // JSON lines tagged "log":"audit" so a log pipeline can route them.
 func NewService(cfg config.Config, cluster commands.Cluster, o Options) *commands.Service {
-	return newService(cfg, cluster, o.withDefaults(), nil)
+	return newService(cfg, cluster, o.withDefaults(), nil, nil)
 }
 
 // newService also hands every audit event to feed when it is not nil.
-func newService(cfg config.Config, cluster commands.Cluster, o Options, feed commands.AuditSink) *commands.Service {
+// With history (NFMM_CDR_URL), `history` reads it and `status` shows the receiver lists.
+func newService(cfg config.Config, cluster commands.Cluster, o Options, feed commands.AuditSink, history *CDRRuntime) *commands.Service {
 	audit := commands.AuditSinks{commands.AuditLog{Logger: slog.New(slog.NewJSONHandler(o.Audit, nil)).With("log", "audit")}}
 	if feed != nil {
 		audit = append(audit, feed)
 	}
-	return commands.New(commands.Config{
+	c := commands.Config{
 		Cluster:  cluster,
 		Policy:   commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
 		Audit:    audit,
 		Logger:   o.Logger,
 		Schedule: configSchedule(cfg),
-	})
+		Now:      o.Now,
+	}
+	if history != nil {
+		c.History, c.HistoryDays, c.CDRReceivers = history.st, cfg.CDR.HistoryDays, history.Check
+	}
+	return commands.New(c)
 }
 
 // Run serves /healthz and /metrics (unless NFMM_HTTP_ADDR is off) and runs the bot until ctx
@@ -201,6 +219,13 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "store", r.Store.Where(),
 		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
+	if r.cdr != nil {
+		stopCDR, err := r.runCDR(ctx)
+		if err != nil {
+			return err
+		}
+		defer stopCDR()
+	}
 	if r.Alerts != nil {
 		alertCtx, stopAlerts := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -211,6 +236,27 @@ func (r *Runtime) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// runCDR serves the CDR receiver on every replica and runs registration and pruning on the
+// one holding the "cdr" lease. The returned func stops both and waits for them.
+func (r *Runtime) runCDR(ctx context.Context) (func(), error) {
+	ln := r.opts.CDRListener
+	if ln == nil {
+		var err error
+		if ln, err = r.cdr.Listen(); err != nil {
+			return nil, err
+		}
+	}
+	cctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := r.cdr.Serve(cctx, ln); err != nil {
+			r.opts.Logger.Error("CDR receiver stopped", "err", err)
+		}
+	})
+	wg.Go(func() { r.cdr.RunLeader(cctx, r.Store, nil) })
+	return func() { stop(); wg.Wait() }, nil
 }
 
 // storeHealth is the store's part of /healthz.

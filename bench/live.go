@@ -257,13 +257,7 @@ func churn(ctx context.Context, sim *cmssim.Sim) {
 // runLiveChild holds the live state of the parent's cluster, says "ready", and measures its
 // own CPU over the churn window.
 func runLiveChild(ctx context.Context, w io.Writer) error {
-	var cfg config.Config
-	for _, spec := range strings.Split(os.Getenv(childNodesEnv), ",") {
-		name, url, _ := strings.Cut(spec, "=")
-		cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: url, Username: cmssim.DefaultUsername,
-			Password: cmssim.DefaultPassword})
-	}
-	cfg.CMSConcurrency, cfg.CMSTimeout = defaultParams.K, 30*time.Second
+	cfg := childConfig()
 	cluster, _, err := app.NewCluster(ctx, cfg, app.Options{})
 	if err != nil {
 		return err
@@ -321,4 +315,16 @@ func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
+}
+
+// childConfig is the configuration of a child process: the parent's emulator nodes.
+func childConfig() config.Config {
+	var cfg config.Config
+	for _, spec := range strings.Split(os.Getenv(childNodesEnv), ",") {
+		name, url, _ := strings.Cut(spec, "=")
+		cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: url, Username: cmssim.DefaultUsername,
+			Password: cmssim.DefaultPassword})
+	}
+	cfg.CMSConcurrency, cfg.CMSTimeout = defaultParams.K, 30*time.Second
+	return cfg
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
-	"github.com/nfmm/nfmm/config"
 )
 
 // Scenario 4 runs NFMM in a child process (this binary, -child scale) against an emulator in
@@ -131,13 +130,7 @@ func runChild(ctx context.Context, mode string, runs int, w io.Writer) error {
 		return fmt.Errorf("unknown child mode %q", mode)
 	}
 	rec := &recorder{base: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: defaultParams.K}, bodies: map[string][]byte{}}
-	var cfg config.Config
-	for _, spec := range strings.Split(os.Getenv(childNodesEnv), ",") {
-		name, url, _ := strings.Cut(spec, "=")
-		cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: url, Username: cmssim.DefaultUsername,
-			Password: cmssim.DefaultPassword})
-	}
-	cfg.CMSConcurrency, cfg.CMSTimeout = defaultParams.K, 30*time.Second
+	cfg := childConfig()
 	cluster, _, err := app.NewCluster(ctx, cfg, app.Options{HTTPClient: &http.Client{Transport: rec}})
 	if err != nil {
 		return err

@@ -426,41 +426,28 @@ func rawString(r json.RawMessage) string {
 	return ""
 }
 
-func rawStringPtr(u map[string]json.RawMessage, key string) *string {
+// rawValue decodes u[key] as a T; nil when absent or of another type.
+func rawValue[T any](u map[string]json.RawMessage, key string) *T {
 	r, ok := u[key]
 	if !ok {
 		return nil
 	}
-	var s string
-	if json.Unmarshal(r, &s) != nil {
+	var v T
+	if json.Unmarshal(r, &v) != nil {
 		return nil
 	}
-	return &s
+	return &v
 }
+
+func rawStringPtr(u map[string]json.RawMessage, key string) *string { return rawValue[string](u, key) }
+
+func rawBoolPtr(u map[string]json.RawMessage, key string) *bool { return rawValue[bool](u, key) }
 
 func rawIntPtr(u map[string]json.RawMessage, key string) *int {
-	r, ok := u[key]
-	if !ok {
-		return nil
+	if f := rawValue[float64](u, key); f != nil {
+		return ptr(int(*f))
 	}
-	var f float64
-	if json.Unmarshal(r, &f) != nil {
-		return nil
-	}
-	i := int(f)
-	return &i
-}
-
-func rawBoolPtr(u map[string]json.RawMessage, key string) *bool {
-	r, ok := u[key]
-	if !ok {
-		return nil
-	}
-	var b bool
-	if json.Unmarshal(r, &b) != nil {
-		return nil
-	}
-	return &b
+	return nil
 }
 
 // activePtr reads "active"/"inactive" (booleans are accepted too, defensively).

@@ -455,15 +455,11 @@ func sortedParts(r map[string]*lPart) []*lPart {
 
 // removeCall drops a call node no longer hosts.
 func (ls *liveState) removeCall(node, id, reason string) {
-	n := ls.nodes[node]
-	if n == nil {
-		return
-	}
-	c := n.calls[id]
+	c := ls.findCall(node, id)
 	if c == nil {
 		return
 	}
-	delete(n.calls, id)
+	delete(ls.nodes[node].calls, id)
 	ls.detach(c, reason)
 }
 
@@ -565,13 +561,24 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 	return false
 }
 
+// findCall and findPart look up node's call and a participant in it (nil when unknown).
+func (ls *liveState) findCall(node, callID string) *lCall {
+	if n := ls.nodes[node]; n != nil {
+		return n.calls[callID]
+	}
+	return nil
+}
+
+func (ls *liveState) findPart(node, callID, pid string) *lPart {
+	if c := ls.findCall(node, callID); c != nil {
+		return c.roster[pid]
+	}
+	return nil
+}
+
 // setLegID records a participant's leg id, learnt after the event that announced it.
 func (ls *liveState) setLegID(node, callID, pid, legID string) {
-	n := ls.nodes[node]
-	if n == nil || n.calls[callID] == nil {
-		return
-	}
-	if p := n.calls[callID].roster[pid]; p != nil && p.legID == "" {
+	if p := ls.findPart(node, callID, pid); p != nil && p.legID == "" {
 		p.legID = legID
 		if m := p.c.m; m != nil {
 			if a, ok := m.annParts[pid]; ok {
@@ -586,11 +593,7 @@ func (ls *liveState) setLegID(node, callID, pid, legID string) {
 func (ls *liveState) needsLeg(node, callID, pid string) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	n := ls.nodes[node]
-	if n == nil || n.calls[callID] == nil {
-		return false
-	}
-	p := n.calls[callID].roster[pid]
+	p := ls.findPart(node, callID, pid)
 	return p != nil && p.legID == ""
 }
 
@@ -675,18 +678,11 @@ func equalIntPtr(a, b *int) bool {
 
 // removePart drops participant pid from node's call.
 func (ls *liveState) removePart(node, callID, pid, reason string) {
-	n := ls.nodes[node]
-	if n == nil {
-		return
-	}
-	c := n.calls[callID]
-	if c == nil {
-		return
-	}
-	p := c.roster[pid]
+	p := ls.findPart(node, callID, pid)
 	if p == nil {
 		return
 	}
+	c := p.c
 	delete(c.roster, pid)
 	if c.m != nil {
 		ls.dropRecord(c.m, p, reason)

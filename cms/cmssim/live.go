@@ -33,24 +33,22 @@ func (s *Sim) Join(correlator string, ps ParticipantSpec) (LegState, bool) {
 
 // SetEndpointMute mutes or unmutes a leg from the endpoint's side (audio or video).
 func (s *Sim) SetEndpointMute(legID string, video, muted bool) bool {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	l := st.legs[legID]
-	if l == nil || l.p == nil {
-		return false
-	}
-	i := muteRxAudio
-	if video {
-		i = muteRxVideo
-	}
-	l.mutes[i] = triOf(muted)
-	st.touch(l.c)
-	return true
+	return s.onLeg(legID, func(l *leg) {
+		i := muteRxAudio
+		if video {
+			i = muteRxVideo
+		}
+		l.mutes[i] = triOf(muted)
+	})
 }
 
 // SetActiveSpeaker makes the leg its call's active speaker.
 func (s *Sim) SetActiveSpeaker(legID string) bool {
+	return s.onLeg(legID, func(l *leg) { l.c.speaker = l })
+}
+
+// onLeg changes a participant leg under the state lock and emits the events.
+func (s *Sim) onLeg(legID string, fn func(*leg)) bool {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -58,7 +56,7 @@ func (s *Sim) SetActiveSpeaker(legID string) bool {
 	if l == nil || l.p == nil {
 		return false
 	}
-	l.c.speaker = l
+	fn(l)
 	st.touch(l.c)
 	return true
 }

@@ -127,7 +127,13 @@ func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction)
 	var cmd commands.Command
 	switch p.Kind {
 	case "calls":
-		cmd = commands.Command{Op: commands.OpCalls, Filter: p.Filter}
+		// The value holds the list's arguments as typed (filter, --node): parse them again.
+		c, err := commands.Parse("calls " + p.Filter)
+		if err != nil || c.Op != commands.OpCalls {
+			b.tell(ctx, ia, staleButton)
+			return
+		}
+		cmd = commands.Command{Op: commands.OpCalls, Filter: c.Filter, Node: c.Node}
 	case "roster":
 		cmd = commands.Command{Op: commands.OpCall, Meeting: p.Filter}
 	case pageKindHistory:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
 // Hardening (issue 12, issue 16's frictions): clicks that may not rewrite a shared message,
@@ -197,6 +198,31 @@ func TestE2ELongCallsFilterButtonsWork(t *testing.T) {
 	h.waitMessage(testViewer, "page 2 of the filtered list", contains("Page 2 of 2"))
 	if strings.Contains(h.logs.String(), "breaks Slack limits") {
 		t.Errorf("a message broke a Slack limit:\n%s", h.logs.String())
+	}
+}
+
+// TestE2ECallsOnOneNodeButtonsKeepTheNode: Next and Refresh of `calls --node cb2` list the
+// meetings on cb2 again, not the whole cluster.
+func TestE2ECallsOnOneNodeButtonsKeepTheNode(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	for i := range callsPerPage + 2 {
+		h.meeting(fmt.Sprintf("On two %02d", i), cmssim.ParticipantSpec{Name: "A", Node: "cb2"})
+	}
+	h.meeting("Only on one", cmssim.ParticipantSpec{Name: "B", Node: "cb1"})
+	h.slash(testViewer, "calls --node cb2")
+	list := h.waitMessage(testViewer, "the list on cb2", contains(fmt.Sprint(callsPerPage+2, " meetings"), actPage, "on cb2"))
+
+	h.click(testViewer, list, actPage, "nfmm_controls", "")
+	page2 := h.waitMessage(testViewer, "page 2 on cb2", contains("Page 2 of 2"))
+	if !contains(fmt.Sprint(callsPerPage+2, " meetings"))(page2) || contains("Only on one")(page2) {
+		t.Errorf("page 2 lost --node cb2: %s", page2.Text)
+	}
+	h.click(testViewer, page2, actRun, "nfmm_controls", "")
+	got := h.waitMessage(testViewer, "the refreshed list", func(m slackfake.Message) bool {
+		return m.TS == page2.TS && m.Edited && contains("Page 1 of 2")(m)
+	})
+	if !contains(fmt.Sprint(callsPerPage+2, " meetings"))(got) {
+		t.Errorf("Refresh lost --node cb2: %s", got.Text)
 	}
 }
 

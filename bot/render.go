@@ -227,15 +227,23 @@ func renderCalls(r *commands.CallsResult, o renderOpts) message {
 	}
 	// Refresh re-runs the exact command, so it exists only when that fits in a button value
 	// (a truncated filter would refresh a different list).
+	// The buttons carry the command's arguments (filter and --node) so they list the same set.
+	args := r.Filter
+	if r.Node != "" {
+		args = strings.TrimSpace(args + " --node " + r.Node)
+	}
 	var refresh []slack.BlockElement
-	if text := strings.TrimSpace("calls " + r.Filter); textLen(text) <= maxButtonValue {
+	if text := strings.TrimSpace("calls " + args); textLen(text) <= maxButtonValue {
 		refresh = append(refresh, button(actRun, "Refresh", text))
 	}
-	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindCalls, Filter: r.Filter}, page, pages, total,
+	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindCalls, Filter: args}, page, pages, total,
 		callsPerPage, "meetings", refresh...)...)
 	var extra []string
 	if r.Filter != "" {
 		extra = append(extra, "filter “"+escapeTrunc(r.Filter, 200)+"”")
+	}
+	if r.Node != "" {
+		extra = append(extra, "on "+escapeTrunc(r.Node, 40))
 	}
 	blocks = append(blocks, freshness(r.AsOf, o, extra...))
 	return message{Text: "Active meetings: " + summary, Blocks: blocks}

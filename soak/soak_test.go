@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/app"
-	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/config"
@@ -94,8 +93,8 @@ func TestSoak(t *testing.T) {
 	w := newWorld(t)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	b := w.newBot()
-	go func() { done <- b.Run(ctx) }()
+	rt := w.newRuntime()
+	go func() { done <- rt.Run(ctx) }()
 	if err := w.fake.WaitConnected(w.ctx(replyTimeout)); err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +117,9 @@ func TestSoak(t *testing.T) {
 	heap1, gor1 := heapMB(), leakcheck.Count()
 	stop()
 	if err := <-done; err != nil {
-		t.Errorf("bot.Run: %v", err)
+		t.Errorf("Runtime.Run: %v", err)
 	}
+	rt.Close()
 	w.sim.Close()
 	w.fake.Close()
 	if leaked := snap.Check(10*time.Second, "soak.TestSoak"); len(leaked) > 0 {
@@ -127,7 +127,7 @@ func TestSoak(t *testing.T) {
 	}
 	// With the bot stopped and the fakes (which keep every message and call by design)
 	// released, the heap must be back near where it started.
-	w.sim, w.fake, b = nil, nil, nil
+	w.sim, w.fake, rt = nil, nil, nil
 	heap2 := heapMB()
 	w.report(time.Since(start), [3]float64{heap0, heap1, heap2}, gor0, gor1)
 	if heap2 > heap0+16 {
@@ -167,7 +167,8 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) newBot() *bot.Bot {
+// newRuntime builds NFMM as `nfmm run` does (package app) over the emulator and the fake.
+func (w *world) newRuntime() *app.Runtime {
 	ops := make([]string, operators)
 	for i := range ops {
 		ops[i] = operatorID(i)
@@ -180,7 +181,7 @@ func (w *world) newBot() *bot.Bot {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return rt.Bot
+	return rt
 }
 
 func operatorID(i int) string { return fmt.Sprintf("USOAKOP%03d", i) }

@@ -35,8 +35,13 @@ func (e *Evaluator) Deliver(ctx context.Context) {
 	}
 }
 
+// sendTimeout bounds one send that is already under way when ctx ends (shutdown, the end of
+// a leadership term): it finishes and its result is stored, rather than being cut off after
+// Slack may have accepted it, which would post it again on the next start.
+const sendTimeout = 10 * time.Second
+
 func (e *Evaluator) deliverAlert(ctx context.Context, fp string) {
-	for ctx.Err() == nil {
+	for ctx.Err() == nil { // no new send once ctx ends
 		e.mu.Lock()
 		a := e.alerts[fp]
 		if a == nil || len(a.Outbox) == 0 {
@@ -46,7 +51,9 @@ func (e *Evaluator) deliverAlert(ctx context.Context, fp string) {
 		snap, d := a.clone(), a.Outbox[0]
 		e.mu.Unlock()
 
-		ch, ts, err := e.send(ctx, snap, d)
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		ch, ts, err := e.send(sendCtx, snap, d)
+		cancel()
 
 		e.mu.Lock()
 		a = e.alerts[fp]

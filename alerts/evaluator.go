@@ -151,8 +151,12 @@ func (e *Evaluator) Load(ctx context.Context) error {
 	return nil
 }
 
-// Run ticks every interval until ctx is done.
+// Run ticks every interval until ctx is done. It reloads the stored state first: a replica
+// that (again) becomes the leader carries on from what the last leader stored.
 func (e *Evaluator) Run(ctx context.Context, interval time.Duration) {
+	e.mu.Lock()
+	e.loaded = false
+	e.mu.Unlock()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -177,6 +181,7 @@ func (e *Evaluator) Tick(ctx context.Context) {
 		return
 	}
 	if gained {
+		e.opts.Logger.Debug("alerts: loading the stored state")
 		if err := e.Load(ctx); err != nil {
 			e.opts.Logger.Error("alerts: could not read the alert state; will retry", "err", err)
 			e.mu.Lock()
@@ -207,7 +212,9 @@ func (e *Evaluator) Tick(ctx context.Context) {
 	e.advance(e.opts.Clock())
 	e.save(ctx)
 	e.Deliver(ctx)
-	e.save(ctx)
+	// What was sent is stored even when ctx ended meanwhile: a stored ts is what keeps the next
+	// leader from posting it again.
+	e.save(context.WithoutCancel(ctx))
 	e.countActive()
 }
 
@@ -401,6 +408,8 @@ func (e *Evaluator) enqueue(a *Alert, d Delivery, quiet bool) {
 	}
 	if d.Kind == DeliverPost {
 		a.Channel = e.opts.Route(a.Key)
+		e.opts.Logger.Debug("alerts: new message queued", "alert", a.Fingerprint, "kind", string(a.Key.Kind), "state", string(a.State),
+			"channel", a.Channel, "ts", a.TS)
 	}
 	if a.Channel == "" {
 		return
@@ -461,7 +470,7 @@ func (e *Evaluator) change(ctx context.Context, user, channel, fp, op string, fn
 	e.audit(ctx, op, user, channel, fp, &snap, nil)
 	e.save(ctx)
 	e.Deliver(ctx)
-	e.save(ctx)
+	e.save(context.WithoutCancel(ctx))
 	return snap, nil
 }
 

@@ -80,3 +80,4 @@ func TestAlertConfig(t *testing.T) {
 		})
 	}
 }
+

@@ -80,4 +80,3 @@ func TestAlertConfig(t *testing.T) {
 		})
 	}
 }
-

@@ -58,12 +58,10 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 	if cfg.HTTPAddr == "" {
 		return func() {}, nil
 	}
-	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx, metrics: metrics}
+	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx, metrics: metrics, storeHealth: storeHealth}
 	health := func(ctx context.Context) ops.HealthReport {
 		r := ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
-		if storeHealth != nil {
-			r.Store = storeHealth(ctx)
-		}
+		r.Store = probe.store(ctx)
 		return r
 	}
 	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
@@ -96,7 +94,9 @@ type healthProbe struct {
 	ttl     time.Duration
 	timeout time.Duration // 0 = healthProbeTimeout
 	base    context.Context
-	metrics *ops.Metrics // nfmm_cms_node_up follows every probe
+	metrics *ops.Metrics // nfmm_cms_node_up and nfmm_store_up follow every probe
+	// storeHealth pings the store (nil: no store).
+	storeHealth func(context.Context) *ops.StoreHealth
 
 	mu   sync.Mutex
 	at   time.Time
@@ -144,13 +144,26 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 // (a /healthz request) has probed them: a down node shows within one Prometheus scrape or two.
 const nodeProbeInterval = 15 * time.Second
 
-// every probes at once and then each interval until ctx ends, so the node metrics are fresh
-// without /healthz traffic.
+// store pings the store and records the answer (nil without a store).
+func (p *healthProbe) store(ctx context.Context) *ops.StoreHealth {
+	if p.storeHealth == nil {
+		return nil
+	}
+	h := p.storeHealth(ctx)
+	if h != nil && ctx.Err() == nil {
+		p.metrics.StoreProbe(h.Engine, h.Reachable)
+	}
+	return h
+}
+
+// every probes at once and then each interval until ctx ends, so the node and store metrics
+// are fresh without /healthz traffic.
 func (p *healthProbe) every(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		p.nodes()
+		p.store(ctx)
 		select {
 		case <-ctx.Done():
 			return

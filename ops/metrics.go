@@ -17,6 +17,7 @@ type Metrics struct {
 	cms         *prometheus.HistogramVec
 	nodeUp      *prometheus.GaugeVec
 	nodeSuccess *prometheus.GaugeVec
+	storeUp     *prometheus.GaugeVec
 	acks        prometheus.Histogram
 	reconnects  prometheus.Counter
 	reports     *prometheus.CounterVec
@@ -59,6 +60,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "nfmm_cms_node_last_success_timestamp_seconds",
 			Help: "Unix time of the node's last successful (2xx) CMS API request or status probe.",
 		}, []string{"cluster", "node"}),
+		storeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "nfmm_store_up",
+			Help: "1 when the store's database answered NFMM's last ping (every 15 s and on /healthz), else 0.",
+		}, []string{"engine"}),
 		acks: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "nfmm_slack_ack_duration_seconds",
 			Help: "Time from receiving a Slack envelope to acknowledging it; Slack retries after 3 s.",
@@ -86,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "1 while this replica holds the leader lease and runs the singleton loops (report scheduler).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.commands, m.cms, m.nodeUp, m.nodeSuccess, m.acks, m.reconnects, m.reports, m.claims, m.leases, m.leader} {
+	for _, c := range []prometheus.Collector{m.commands, m.cms, m.nodeUp, m.nodeSuccess, m.storeUp, m.acks, m.reconnects, m.reports, m.claims, m.leases, m.leader} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -127,6 +132,18 @@ func (m *Metrics) NodeProbe(node string, ok bool) {
 		m.nodeSuccess.WithLabelValues(Cluster, node).SetToCurrentTime()
 	}
 	m.nodeUp.WithLabelValues(Cluster, node).Set(up)
+}
+
+// StoreProbe records one ping of the store's database (engine: sqlite or postgres).
+func (m *Metrics) StoreProbe(engine string, ok bool) {
+	if m == nil {
+		return
+	}
+	up := 0.0
+	if ok {
+		up = 1
+	}
+	m.storeUp.WithLabelValues(engine).Set(up)
 }
 
 // WatchSlack exports nfmm_slack_socket_connected, read from connected at every scrape.

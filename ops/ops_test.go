@@ -192,6 +192,14 @@ func TestNodeAndSlackMetrics(t *testing.T) {
 	if v, _ := value("nfmm_cms_node_last_success_timestamp_seconds", "cluster=default", "node=cb3"); v < before {
 		t.Errorf("cb3 last success after a 200 = %v", v)
 	}
+	m.StoreProbe("sqlite", false)
+	if v, ok := value("nfmm_store_up", "engine=sqlite"); !ok || v != 0 {
+		t.Errorf("store up after a failed ping = %v (%v), want 0", v, ok)
+	}
+	m.StoreProbe("sqlite", true)
+	if v, _ := value("nfmm_store_up", "engine=sqlite"); v != 1 {
+		t.Errorf("store up after a good ping = %v, want 1", v)
+	}
 	if v, _ := value("nfmm_slack_socket_connected"); v != 0 {
 		t.Errorf("slack connected = %v, want 0", v)
 	}

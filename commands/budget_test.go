@@ -75,8 +75,11 @@ func withLayout(c Command, l string) Command { c.Layout = l; return c }
 func TestLegMembershipCheckFailsClosed(t *testing.T) {
 	e := newSimEnv(t, 2, Policy{})
 	named := e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Named", Participants: []cmssim.ParticipantSpec{{Name: "Ann", Node: "cb1"}}})
-	blank := e.sim.AddMeeting(cmssim.MeetingSpec{Name: "", Participants: []cmssim.ParticipantSpec{{Name: "Ben", Node: "cb2"}}})
+	blank := e.sim.AddMeeting(cmssim.MeetingSpec{Nameless: true, Participants: []cmssim.ParticipantSpec{{Name: "Ben", Node: "cb2"}}})
 	ben := blank.Legs[0]
+	if blank.Name != "" {
+		t.Fatalf("the meeting is named %q, want none", blank.Name)
+	}
 	var puts atomic.Int32
 	var failCall atomic.Bool
 	e.sim.OnRequest(func(ri cmssim.RequestInfo) {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/nfmm/nfmm/commands"
@@ -17,7 +18,7 @@ type actionHandler func(ctx context.Context, ia interaction, act slack.BlockActi
 var staleButton = message{Text: "⚠️ That button is no longer valid. Run the command again for fresh controls."}
 
 func (b *Bot) actionHandlers() map[string]actionHandler {
-	return map[string]actionHandler{
+	hs := map[string]actionHandler{
 		actParticipants: b.onParticipants,
 		actRefresh:      b.onRefresh,
 		actPage:         b.onPage,
@@ -33,6 +34,8 @@ func (b *Bot) actionHandlers() map[string]actionHandler {
 		actAdd:          b.onAdd,
 		actPresenterOn:  b.onPresenterOn,
 	}
+	maps.Copy(hs, b.meetingActions())
+	return hs
 }
 
 // blockActionJob turns one clicked element into a job and picks its queue: clicks that open a
@@ -53,7 +56,7 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 		}}, b.jobs
 	}
 	q := b.jobs
-	if act.ActionID == actAdd || act.ActionID == actPresenterOn {
+	if act.ActionID == actAdd || act.ActionID == actPresenterOn || act.ActionID == actMeeting {
 		q = b.urgent
 	}
 	return b.userJob(act.ActionID, ia, func(ctx context.Context, ia interaction) { h(ctx, ia, act) }), q

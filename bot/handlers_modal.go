@@ -166,6 +166,11 @@ func (b *Bot) viewSubmission(cb slack.InteractionCallback) (any, *job) {
 			return errorsResponse(errs), nil
 		}
 		cmd = commands.Command{Op: commands.OpPresenter, Meeting: corr, Participant: legID}
+	case viewBanner:
+		var errs map[string]string
+		if cmd, errs = parseBannerSubmission(v); len(errs) > 0 {
+			return errorsResponse(errs), nil
+		}
 	default:
 		return nil, nil
 	}

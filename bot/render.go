@@ -54,6 +54,8 @@ func render(r commands.Result, o renderOpts) message {
 		m = renderReport(r, o)
 	case *commands.HistoryResult:
 		m = renderHistory(r, o)
+	case *commands.FindResult:
+		m = renderFind(r, o)
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}
@@ -257,6 +259,9 @@ func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 	}
 	line += " · " + commands.FormatDuration(m.Duration)
 	text := bold(meetingName(m), 500) + "\n" + line
+	if s := stateLine(m); s != "" {
+		text += "\n" + s
+	}
 	var acc *slack.Accessory
 	if idPattern.MatchString(m.Correlator) {
 		acc = slack.NewAccessory(button(actParticipants, "Participants", m.Correlator))
@@ -279,6 +284,9 @@ func renderRoster(r *commands.RosterResult, o renderOpts) message {
 		title += " on " + joinNodes(r.Meeting.Nodes)
 	}
 	blocks := []slack.Block{header(title)}
+	if s := stateLine(r.Meeting); s != "" {
+		blocks = append(blocks, textSection(s))
+	}
 	if ub := unreachableBlock(r.Unreachable); ub != nil {
 		blocks = append(blocks, ub)
 	}
@@ -290,7 +298,7 @@ func renderRoster(r *commands.RosterResult, o renderOpts) message {
 		blocks = append(blocks, participantBlocks(p, r.Meeting, op)...)
 	}
 	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindRoster, Filter: r.Meeting.Correlator}, page, pages,
-		total, rosterPerPage, "participants", meetingControls(r.Meeting.Correlator, op)...)...)
+		total, rosterPerPage, "participants", append(meetingControls(r.Meeting.Correlator, op), meetingMenu(r.Meeting, op)...)...)...)
 	blocks = append(blocks, freshness(r.AsOf, o))
 	return message{Text: escapeTrunc(name, 200) + ": " + plural(total, "participant", "participants"), Blocks: blocks}
 }
@@ -348,6 +356,12 @@ func participantLine(p commands.ParticipantRow) string {
 		name = p.Address
 	}
 	first := bold(name, 400)
+	switch {
+	case p.Presenting:
+		first += " · 🖥 presenting"
+	case p.Lobby:
+		first += " · ⏳ waiting in the lobby"
+	}
 	if p.Address != "" && p.Address != name {
 		first += " · " + escapeTrunc(p.Address, 400)
 	}
@@ -400,9 +414,13 @@ func participantBlocks(p commands.ParticipantRow, m commands.MeetingSummary, op 
 	if p.VideoMuted {
 		video = button(actUnmuteVideo, "📷 Start video", v)
 	}
+	elems := []slack.BlockElement{audio, video, layoutSelect(p.Layout), details, disconnectButton(p, m, v)}
+	if admit := lobbyAdmit(p, m, op); admit != nil {
+		elems = append([]slack.BlockElement{admit}, elems...)
+	}
 	return []slack.Block{
 		slack.NewSectionBlock(text, nil, nil),
-		slack.NewActionBlock(v, audio, video, layoutSelect(p.Layout), details, disconnectButton(p, m, v)),
+		slack.NewActionBlock(v, elems...),
 	}
 }
 

@@ -147,6 +147,19 @@ func onOffSentence(what string) func(Command, string) Sentence {
 	}
 }
 
+// Validate checks a Command built outside the parser (a Slack form) the way Parse checks typed
+// text; Execute checks it again.
+func Validate(c Command) error {
+	o, ok := operationOf(c.Op)
+	if !ok {
+		return unknownCommand(string(c.Op))
+	}
+	if o.validate == nil {
+		return nil
+	}
+	return o.validate(c)
+}
+
 // ---- parsing and validation (no CMS request) ----
 
 func parseFind(c *Command, args []string) error {
@@ -234,8 +247,17 @@ func validateBanner(c Command) error {
 		return usageErr(CodeInvalidText, u, "The banner text contains control characters.")
 	case utf8.RuneCountInString(c.Text) > maxBannerLen:
 		return usageErr(CodeInvalidText, u, "The banner text is too long (over %d characters).", maxBannerLen)
+	case c.Position != "" && c.Position != "top" && c.Position != "middle" && c.Position != "bottom":
+		return usageErr(CodeInvalidValue, u, "%s is not a banner position: top, middle or bottom.", printable(c.Position))
+	case c.Duration != "" && c.Duration != "permanent" && !positiveSeconds(c.Duration):
+		return usageErr(CodeInvalidValue, u, "%s is not a banner duration: seconds, or permanent.", printable(c.Duration))
 	}
 	return nil
+}
+
+func positiveSeconds(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n <= 86400 && strconv.Itoa(n) == s
 }
 
 // parseLayoutAll: the last word is the layout, the words before it the meeting.
@@ -385,8 +407,8 @@ func (s *Service) stream(ctx context.Context, c Command) (*ActionResult, error) 
 }
 
 func (s *Service) banner(ctx context.Context, c Command) (*ActionResult, error) {
-	u := cms.CallUpdate{MessageText: cms.Set(c.Text), MessagePosition: cms.Set(BannerPosition),
-		MessageDuration: cms.Set(strconv.Itoa(BannerDuration))}
+	u := cms.CallUpdate{MessageText: cms.Set(c.Text), MessagePosition: cms.Set(cmpOr(c.Position, BannerPosition)),
+		MessageDuration: cms.Set(cmpOr(c.Duration, strconv.Itoa(BannerDuration)))}
 	after := c.Text
 	if c.Off {
 		u = cms.CallUpdate{MessageText: cms.Set(""), MessageDuration: cms.Set("0")}

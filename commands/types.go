@@ -53,6 +53,8 @@ type Command struct {
 	Media       Media  // mute/unmute; default audio
 	Off         bool   // presenter, record, stream, banner, importance: off
 	Text        string // banner text
+	Position    string // banner position top|middle|bottom; "" = BannerPosition
+	Duration    string // banner seconds or "permanent"; "" = BannerDuration
 	Importance  int    // importance value (Off clears it)
 	Filter      string // calls filter; history: the meeting or participant
 	When        string // history: today, yesterday, a date or a range, as typed

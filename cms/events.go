@@ -32,6 +32,9 @@ var (
 	ErrTokenRejected = errors.New("events token rejected")
 	// ErrSilentSocket: the socket stayed open but stopped answering.
 	ErrSilentSocket = errors.New("events socket went silent")
+	// ErrUpgradeFailed: the node issued a token (its REST API works) but the websocket
+	// upgrade failed otherwise (a proxy that strips Upgrade, a TLS or handshake problem).
+	ErrUpgradeFailed = errors.New("events upgrade failed")
 )
 
 const tokenHeader = "X-Cisco-CMS-Auth-Token"
@@ -105,10 +108,9 @@ func (n *Node) dialEvents(ctx context.Context, token string) (*websocket.Conn, e
 			err = ue.Err // it repeats the URL, which holds the token
 		}
 		if status != 0 {
-			return nil, &TransportError{Node: n.cfg.Name, Method: http.MethodGet, Path: "/events/v1", Status: status,
-				Err: fmt.Errorf("websocket upgrade refused: %w", ErrUnavailable)}
+			return nil, fmt.Errorf("%s: /events/v1: HTTP %d: %w", n.cfg.Name, status, ErrUpgradeFailed)
 		}
-		return nil, &TransportError{Node: n.cfg.Name, Method: http.MethodGet, Path: "/events/v1", Err: scrubToken(err, token)}
+		return nil, fmt.Errorf("%s: /events/v1: %w: %w", n.cfg.Name, ErrUpgradeFailed, scrubToken(err, token))
 	}
 	ws.SetReadLimit(maxBody)
 	return ws, nil

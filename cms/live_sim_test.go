@@ -3,6 +3,10 @@ package cms
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -237,5 +241,42 @@ func TestLivePollsANodeWithoutEvents(t *testing.T) {
 	waitUntil(t, "guest left by polling", func() bool { return log.count(ParticipantLeft, nil) == 1 })
 	if n := log.count(MeetingStarted, nil); n != 0 {
 		t.Fatalf("polling restarted a meeting:\n%s", log)
+	}
+}
+
+// A node whose REST API works but whose websocket upgrade fails (a proxy that strips Upgrade)
+// is polled, not left dark or reported down.
+func TestLivePollsANodeWhoseSocketCannotOpen(t *testing.T) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	m := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board review", Participants: []cmssim.ParticipantSpec{{Name: "Alice"}}})
+	target, _ := url.Parse(sim.Nodes()[0].URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/events/") {
+			http.Error(w, "upgrade not allowed here", http.StatusBadGateway)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	n, err := NewNode(NodeConfig{Name: "cb1", BaseURL: proxy.URL, Username: sim.Username, Password: sim.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startLive(t, NewCluster([]*Node{n}), fastLive())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := collect(ctx, l.Subscribe())
+	if nl := l.Nodes()[0]; nl.Mode != ModePolled {
+		t.Fatalf("node is %s (%s)", nl.Mode, nl.Err)
+	}
+	sim.SetEndpointMute(m.Legs[0].ID, false, true)
+	waitUntil(t, "the mute, by polling", func() bool { return log.count(ParticipantChanged, nil) == 1 })
+	if log.count(NodeDown, nil) != 0 {
+		t.Fatalf("a node whose REST works was reported down:\n%s", log)
 	}
 }

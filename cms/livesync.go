@@ -176,26 +176,37 @@ func (l *Live) runNode(ctx context.Context, n *Node) {
 		l.poll(ctx, n, nil)
 		return
 	}
-	attempt, refused := 0, 0
+	attempt, refused, upgrades := 0, 0, 0
 	loggedPoll := false
+	pollInstead := func(why string, err error) {
+		if !loggedPoll {
+			log.Warn(why+": polling it instead", "every", l.cfg.PollInterval, "err", err)
+			loggedPoll = true
+		}
+		retry := time.NewTimer(l.cfg.EventsRetry)
+		l.poll(ctx, n, retry.C)
+		retry.Stop()
+	}
 	for ctx.Err() == nil {
 		connected, err := l.session(ctx, n)
 		if ctx.Err() != nil {
 			return
 		}
 		if connected {
-			attempt, refused = 0, 0
+			attempt, refused, upgrades = 0, 0, 0
 		}
 		switch {
 		case errors.Is(err, ErrNoEvents) && l.cfg.Events == EventsAuto:
-			if !loggedPoll {
-				log.Warn("node has no Events API: polling it instead", "every", l.cfg.PollInterval, "err", err)
-				loggedPoll = true
-			}
-			retry := time.NewTimer(l.cfg.EventsRetry)
-			l.poll(ctx, n, retry.C)
-			retry.Stop()
+			pollInstead("node has no Events API", err)
 			continue
+		case errors.Is(err, ErrUpgradeFailed) && l.cfg.Events == EventsAuto:
+			// REST answers (it gave a token) but the socket does not open: after a second
+			// failure in a row, poll rather than leave the node dark.
+			if upgrades++; upgrades >= 2 {
+				upgrades = 0
+				pollInstead("events socket cannot be opened", err)
+				continue
+			}
 		case errors.Is(err, ErrTokenRejected):
 			l.stat(LiveStat{Kind: StatTokenRefused, Node: name})
 			if refused++; refused <= 2 {
@@ -203,9 +214,12 @@ func (l *Live) runNode(ctx context.Context, n *Node) {
 				continue // a fresh token right away
 			}
 		}
-		if connected {
+		switch {
+		case connected:
 			log.Info("events socket lost: reconnecting", "err", err)
-		} else {
+		case errors.Is(err, ErrUpgradeFailed):
+			log.Info("events socket did not open; trying once more before polling", "err", err)
+		default:
 			l.ls.batch(func() { l.ls.setMode(name, ModeDown, errText(err)) })
 			l.settled(name)
 			log.Warn("events connection failed", "err", err, "attempt", attempt+1)

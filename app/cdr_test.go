@@ -1,0 +1,66 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/cms/cdr"
+	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/config"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestCDRRegistrationReportsFullNodes: a node whose four slots hold other tools' receivers is
+// logged as an error with its whole list, is left alone, and shows as full in status.
+func TestCDRRegistrationReportsFullNodes(t *testing.T) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	for i := range 4 {
+		sim.AddCDRReceiver("cb2", "http://127.0.0.1:9/other"+string(rune('1'+i)))
+	}
+	var nodes []*cms.Node
+	for _, n := range sim.Nodes() {
+		node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: sim.Username, Password: sim.Password, HTTPClient: sim.HTTPClient()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, node)
+	}
+	var logs syncBuffer
+	c := NewCDRRuntime(config.CDR{URL: "http://127.0.0.1:9/cdr/0123456789abcdef", Token: "0123456789abcdef", HistoryDays: 30},
+		cms.NewCluster(nodes), cdr.NewMemory(), slog.New(slog.NewTextHandler(&logs, nil)), func() time.Time { return time.Now() })
+	regs := c.Register(context.Background())
+	if regs[0].State != cms.CDRAdded || regs[1].State != cms.CDRFull {
+		t.Fatalf("regs = %+v", regs)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "CDR receiver slots full on cb2") || !strings.Contains(out, "http://127.0.0.1:9/other4") {
+		t.Errorf("log:\n%s", out)
+	}
+	if strings.Contains(out, "0123456789abcdef") {
+		t.Error("the log shows NFMM's token")
+	}
+	if got := sim.CDRReceivers("cb2"); len(got) != 4 || got[0].URI != "http://127.0.0.1:9/other1" {
+		t.Errorf("cb2 changed: %v", got)
+	}
+	check := c.Check(context.Background())
+	if check[0].State != cms.CDRPresent || check[1].State != cms.CDRFull {
+		t.Errorf("check = %+v", check)
+	}
+}

@@ -20,9 +20,10 @@ func subcommands(version string) map[string]subcommand {
 		"run": func(ctx context.Context, args []string, _, stderr io.Writer) int {
 			return cmdRun(ctx, version, args, stderr)
 		},
-		"exec": cmdExec,
-		"demo": cmdDemo,
-		"sim":  cmdSim,
+		"exec":    cmdExec,
+		"migrate": cmdMigrate,
+		"demo":    cmdDemo,
+		"sim":     cmdSim,
 		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			printVersion(stdout, version)
 			return 0
@@ -57,6 +58,7 @@ func usage(w io.Writer) {
 
   run                 the Slack bot (default): socket mode, /cms, scheduled reports
   exec [--json] TEXT  run one command against CMS_NODES and print the result, e.g. nfmm exec calls
+  migrate             apply the store's pending database migrations and exit (run does it too)
   demo                the whole bot in a browser: CMS emulator + fake Slack + bot, no tokens needed
   sim [--env]         a CMS cluster emulator on loopback, for trying NFMM against "real" HTTP
   version             print the version, the commit and the Go version

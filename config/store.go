@@ -78,3 +78,14 @@ func (l *loader) retention(name string, lo time.Duration) time.Duration {
 	}
 	return d
 }
+
+// LoadStore reads only the store's variables (NFMM_DATA_DIR, NFMM_DATABASE_URL,
+// NFMM_REPORT_CATCHUP, NFMM_RETENTION_*), for `nfmm migrate`, which needs nothing else.
+func LoadStore(getenv func(string) string) (Store, error) {
+	l := &loader{get: getenv, mode: ModeExec}
+	l.store()
+	if len(l.problems) > 0 {
+		return l.cfg.Store, &Error{Problems: l.problems}
+	}
+	return l.cfg.Store, nil
+}

@@ -194,7 +194,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	d.running = true
 	go func() { d.done <- Run(botCtx, cfg, Options{Logger: o.Logger, Audit: o.Audit, CDRListener: cdrLn}) }()
 	if o.Outage > 0 {
-		go demoOutages(botCtx, sim, o.Outage)
+		go demoOutages(botCtx, sim, o.Outage, demoOutageFor)
 	}
 	if err := d.waitConnected(ctx); err != nil {
 		return nil, err

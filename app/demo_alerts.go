@@ -31,8 +31,9 @@ func demoAlerts() config.Alerts {
 	}
 }
 
-// demoOutages takes the last call bridge down for demoOutageFor every period until ctx ends.
-func demoOutages(ctx context.Context, sim *cmssim.Sim, period time.Duration) {
+// demoOutages takes the last call bridge down for length every period until ctx ends, and
+// brings it back up when ctx ends.
+func demoOutages(ctx context.Context, sim *cmssim.Sim, period, length time.Duration) {
 	nodes := sim.Nodes()
 	victim := nodes[len(nodes)-1].Name
 	t := time.NewTicker(period)
@@ -49,7 +50,7 @@ func demoOutages(ctx context.Context, sim *cmssim.Sim, period time.Duration) {
 		case <-ctx.Done():
 			sim.SetDown(victim, false)
 			return
-		case <-time.After(demoOutageFor):
+		case <-time.After(length):
 		}
 		sim.SetDown(victim, false)
 	}

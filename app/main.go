@@ -57,7 +57,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: nfmm [sub-command] [arguments]
 
   run                 the Slack bot (default): socket mode, /cms, scheduled reports
-  exec [--json] TEXT  run one command against CMS_NODES and print the result, e.g. nfmm exec calls
+  exec [--json|--jsonl] TEXT
+                      run one command against CMS_NODES and print the result, e.g. nfmm exec calls
   migrate             apply the store's pending database migrations and exit (run does it too)
   demo                the whole bot in a browser: CMS emulator + fake Slack + bot, no tokens needed
   sim [--env]         a CMS cluster emulator on loopback, for trying NFMM against "real" HTTP

@@ -1,79 +1,19 @@
 package app
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/internal/connectproxy"
 )
-
-// recordingProxy answers CONNECT: it records the target and tunnels to upstream, or refuses
-// (502) when upstream is "".
-type recordingProxy struct {
-	addr     string
-	upstream string
-	mu       sync.Mutex
-	targets  []string
-}
-
-func startRecordingProxy(t *testing.T, upstream string) *recordingProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &recordingProxy{addr: ln.Addr().String(), upstream: upstream}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				p.mu.Lock()
-				p.targets = append(p.targets, req.Method+" "+req.Host)
-				p.mu.Unlock()
-				if req.Method != http.MethodConnect || p.upstream == "" {
-					_, _ = io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-					return
-				}
-				up, err := net.Dial("tcp", p.upstream)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				_, _ = io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-				go func() { _, _ = io.Copy(up, br) }()
-				_, _ = io.Copy(c, up)
-			}()
-		}
-	}()
-	return p
-}
-
-func (p *recordingProxy) seen() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.targets)
-}
 
 // nfmmProcess runs this test binary as nfmm (see TestMain) with exactly env.
 func nfmmProcess(t *testing.T, env []string, args ...string) (int, string) {
@@ -128,28 +68,28 @@ func TestProxyFromEnvironment(t *testing.T) {
 		"CMS_INSECURE_SKIP_VERIFY=true", // the emulator's certificate names 127.0.0.1, not the host name
 	}
 
-	proxy := startRecordingProxy(t, simURL.Host)
-	code, out := nfmmProcess(t, append(cmsEnv, "HTTPS_PROXY=http://"+proxy.addr), "exec", "status")
+	proxy := connectproxy.Start(t, simURL.Host)
+	code, out := nfmmProcess(t, append(cmsEnv, "HTTPS_PROXY="+proxy.URL()), "exec", "status")
 	want := "CONNECT " + host + ":" + simURL.Port()
-	if code != 0 || !slices.Contains(proxy.seen(), want) {
-		t.Errorf("HTTPS_PROXY: exit %d, proxy saw %v, want %q\n%s", code, proxy.seen(), want, out)
+	if code != 0 || !slices.Contains(proxy.Seen(), want) {
+		t.Errorf("HTTPS_PROXY: exit %d, proxy saw %v, want %q\n%s", code, proxy.Seen(), want, out)
 	}
 
-	bypassed := startRecordingProxy(t, "")
-	code, out = nfmmProcess(t, append(cmsEnv, "HTTPS_PROXY=http://"+bypassed.addr, "NO_PROXY="+host), "exec", "status")
-	if code != 0 || len(bypassed.seen()) != 0 {
-		t.Errorf("NO_PROXY=%s: exit %d, proxy saw %v, want a direct connection\n%s", host, code, bypassed.seen(), out)
+	bypassed := connectproxy.Start(t, "")
+	code, out = nfmmProcess(t, append(cmsEnv, "HTTPS_PROXY="+bypassed.URL(), "NO_PROXY="+host), "exec", "status")
+	if code != 0 || len(bypassed.Seen()) != 0 {
+		t.Errorf("NO_PROXY=%s: exit %d, proxy saw %v, want a direct connection\n%s", host, code, bypassed.Seen(), out)
 	}
 
 	// Slack: the Web API client goes through the proxy too. The proxy refuses, so nfmm run
 	// cannot start; it is stopped as soon as it has asked the proxy for Slack.
-	slack := startRecordingProxy(t, "")
+	slack := connectproxy.Start(t, "")
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe, "run")
 	cmd.Env = []string{"NFMM_TEST_AS_NFMM=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"CMS_NODES=sim", "SLACK_API_URL=https://slack.nfmm-proxy-test.invalid/api/",
 		"SLACK_BOT_TOKEN=xoxb-1111111111-2222222222-proxytestvalue", "SLACK_APP_TOKEN=xapp-1-A0123456789-3333333333-proxytestvalue",
-		"NFMM_HTTP_ADDR=off", "HTTPS_PROXY=http://" + slack.addr}
+		"NFMM_HTTP_ADDR=off", "HTTPS_PROXY=" + slack.URL()}
 	cmd.Dir = t.TempDir()
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -161,7 +101,7 @@ func TestProxyFromEnvironment(t *testing.T) {
 	wantSlack := "CONNECT slack.nfmm-proxy-test.invalid:443"
 	deadline := time.After(20 * time.Second)
 wait:
-	for !slices.Contains(slack.seen(), wantSlack) {
+	for !slices.Contains(slack.Seen(), wantSlack) {
 		select {
 		case <-done:
 			break wait
@@ -172,8 +112,8 @@ wait:
 	}
 	_ = cmd.Process.Kill()
 	<-done
-	if !slices.Contains(slack.seen(), wantSlack) {
-		t.Errorf("Slack requests did not go through HTTPS_PROXY: proxy saw %v\n%s", slack.seen(), logs.String())
+	if !slices.Contains(slack.Seen(), wantSlack) {
+		t.Errorf("Slack requests did not go through HTTPS_PROXY: proxy saw %v\n%s", slack.Seen(), logs.String())
 	}
 	if strings.Contains(logs.String(), "proxytestvalue") {
 		t.Errorf("a token leaked into the output:\n%s", logs.String())

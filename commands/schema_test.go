@@ -34,7 +34,8 @@ func validateDoc(t *testing.T, schemas schema.Set, name string, b []byte) {
 func TestSchemasCoverEveryKind(t *testing.T) {
 	schemas := execSchemas(t)
 	// alerts is exec's one document from outside commands (app/alerts_exec.go, checked in e2e).
-	kinds := map[string]bool{"error": true, "alerts": true}
+	// snapshot and event are the lines of exec watch (commands/watch.go, checked in e2e).
+	kinds := map[string]bool{"error": true, "alerts": true, "snapshot": true, "event": true}
 	for _, r := range []Result{&CallsResult{}, &RosterResult{}, &ParticipantResult{}, &ActionResult{}, &StatusResult{},
 		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}, &FindResult{}} {
 		kinds[Kind(r)] = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/docs/schema"
 )
 
 // watchLines runs `nfmm exec watch args…` against sim and collects its stdout lines.
@@ -90,8 +91,15 @@ func (w *watchLines) docs(t *testing.T) []watchDoc {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	set, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := make([]watchDoc, 0, len(w.lines))
 	for _, l := range w.lines {
+		if err := set.Validate([]byte(l)); err != nil {
+			t.Fatalf("watch line %s: %v", l, err)
+		}
 		var d watchDoc
 		if err := json.Unmarshal([]byte(l), &d); err != nil {
 			t.Fatalf("not a JSON line: %q", l)

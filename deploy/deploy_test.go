@@ -16,6 +16,7 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 			`^DynamicUser=yes$`, `^NoNewPrivileges=yes$`, `^ProtectSystem=strict$`, `^ProtectHome=yes$`,
 			`^PrivateTmp=yes$`, `^ReadOnlyPaths=/etc/nfmm$`, `^CapabilityBoundingSet=$`,
 			`^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$`, `^Restart=on-failure$`,
+			`^StateDirectory=nfmm$`, `^Environment=NFMM_DATA_DIR=/var/lib/nfmm$`,
 		}},
 		{"slack-app-manifest.yaml", []string{
 			`^  socket_mode_enabled: true$`, `^    is_enabled: true$`, `^    - command: /cms$`,
@@ -26,7 +27,12 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 			`drop: \["ALL"\]`, `allowPrivilegeEscalation: false`, `livenessProbe:`, `readinessProbe:`,
 			`path: /healthz`, `limits:`, `requests:`,
 			`^          image: [^:]+@sha256:`, // by digest: nothing publishes a :latest
+			`claimName: nfmm-data`, `mountPath: /var/lib/nfmm`,
 		}},
+		{"kubernetes-ha/kustomization.yaml", []string{
+			`^  - \.\./kubernetes$`, `value: 2$`, `name: NFMM_DATABASE_URL`, `secretKeyRef:`, `\$patch: delete`,
+		}},
+		{"kubernetes-ha/pdb.yaml", []string{`^kind: PodDisruptionBudget$`, `^  minAvailable: 1$`}},
 		{"../Dockerfile", []string{
 			`^FROM golang:1\.26 AS build$`, `CGO_ENABLED=0 go build -trimpath`,
 			`-ldflags "-s -w -X main\.version=\$\{VERSION\} -X github\.com/nfmm/nfmm/app\.buildCommit=\$\{COMMIT\}"`,

@@ -821,7 +821,7 @@ func (ls *liveState) subscribe() *Subscription {
 	return s
 }
 
-// meetings returns the merged meetings, sorted like Cluster.Meetings (name, then correlator).
+// snapshot returns the merged meetings, sorted like Cluster.Meetings (name, then correlator).
 func (ls *liveState) snapshot() []LiveMeeting {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()

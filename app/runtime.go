@@ -162,6 +162,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 
 		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
 		Audit:      auditFeed,
+		LiveTTL:    cfg.LiveTTL,
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -77,6 +78,14 @@ type Config struct {
 	GroupTTL   time.Duration
 	// Audit, when set, receives the audit records (see AuditHandler); Run posts them as lines.
 	Audit *AuditHandler
+
+	// Live messages (watch, follow, calls live) and the App Home: LiveStore keeps their
+	// references so a restart resumes them (nil: in memory, a restart forgets), LiveTTL stops
+	// each after that long (NFMM_LIVE_TTL, default 4 h), LiveUpdatesPerMinute is the app-wide
+	// budget of their updates (default 50, chat.update's Tier 3).
+	LiveStore            LiveStore
+	LiveTTL              time.Duration
+	LiveUpdatesPerMinute int
 }
 
 func (c *Config) applyDefaults() {
@@ -146,6 +155,7 @@ type Bot struct {
 	sched     *Scheduler // nil when no report is scheduled
 	groups    *groupCache
 	alerts    AlertBook // nil until SetAlerts: alerts off
+	live      *liveManager
 }
 
 // New builds the bot; it does no I/O.
@@ -185,6 +195,8 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.actions = b.actionHandlers()
 	maps.Copy(b.actions, b.alertActions())
+	maps.Copy(b.actions, b.liveActions())
+	b.live = newLiveManager(b)
 	b.groups = newGroupCache(api, cfg.UserGroups, cfg.GroupTTL, cfg.Now, cfg.Logger)
 	if err := b.newScheduler(); err != nil {
 		return nil, err
@@ -225,6 +237,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.groups.groupsOf(ctx, "") })
 	leading := b.startLeader(ctx)
 	stopAudit := b.startAudit(ctx)
+	liveCtx, stopLive := context.WithCancel(ctx)
+	liveDone := make(chan struct{})
+	go func() { defer close(liveDone); b.live.run(liveCtx) }()
+	defer func() { stopLive(); <-liveDone }()
 
 	sockCtx, closeSocket := context.WithCancel(ctx)
 	defer closeSocket()
@@ -356,6 +372,9 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
 			b.ack(ctx, evt.Request, nil, b.cfg.Now())
+		}
+		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok && (evt.Request == nil || b.firstDelivery(evt.Request)) {
+			b.onEventsAPI(ev)
 		}
 	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
 		b.log.Warn("Slack socket problem", "type", string(evt.Type), "detail", fmt.Sprint(evt.Data))

@@ -136,6 +136,10 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		b.replyError(ctx, ia, err)
 		return
 	}
+	if w, ok := res.(*commands.WatchResult); ok { // watch, follow, calls live: a channel message
+		b.startLive(ctx, ia, w)
+		return
+	}
 	m := render(res, b.opts(ia.actor, 0, ""))
 	if public {
 		b.respond(ctx, ia, m, respondInChannel)
@@ -173,7 +177,7 @@ func wantsPublic(text string) bool {
 var knownOps = map[string]bool{
 	"help": true, "calls": true, "call": true, "participant": true, "add": true, "presenter": true,
 	"layout": true, "mute": true, "unmute": true, "disconnect": true, "status": true, "report": true,
-	opSchedule: true, opAlerts: true,
+	opSchedule: true, opAlerts: true, "watch": true, "follow": true,
 }
 
 // opSchedule is `/cms schedule`, answered by the bot itself (see onSchedule).

@@ -49,6 +49,9 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 		ephemeral:   cb.Container.IsEphemeral,
 		triggerID:   cb.TriggerID,
 	}
+	if ia.channel == "" && cb.View.Type == slack.VTHomeTab { // a click in the App Home: answer in its DM
+		ia.channel = b.live.homeChannel(cb.User.ID)
+	}
 	h, ok := b.actions[act.ActionID]
 	if !ok {
 		return job{kind: "unknown_action", ia: ia, run: func(context.Context) {

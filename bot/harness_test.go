@@ -38,6 +38,7 @@ type harnessOptions struct {
 	Channels   []string // default: every channel (NFMM_CHANNELS unset)
 	BotConfig  func(*Config)
 	UserGroups map[string][]string // Slack user groups that exist before the bot starts
+	Live       bool                // keep the cluster's live state from the emulator's events
 }
 
 type harness struct {
@@ -52,6 +53,7 @@ type harness struct {
 	done     chan error
 	stopOnce sync.Once
 	runErr   error
+	live     *cms.Live // with harnessOptions.Live
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent slog writers.
@@ -96,8 +98,12 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		UserGroups: o.UserGroups,
 	})
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cluster := h.cluster(logger)
+	if o.Live {
+		h.startLive(cluster, logger)
+	}
 	h.svc = commands.New(commands.Config{
-		Cluster: h.cluster(logger),
+		Cluster: cluster,
 		Policy:  commands.Policy{Operators: o.Operators, Viewers: o.Viewers, Channels: o.Channels},
 		Audit:   commands.NewAuditLog(slog.NewJSONHandler(h.audit, nil)),
 		Logger:  logger,
@@ -305,7 +311,18 @@ func blockIDWithValue(t *testing.T, m slackfake.Message, actionID, legID string)
 
 // meeting adds a meeting to the emulator.
 func (h *harness) meeting(name string, parts ...cmssim.ParticipantSpec) cmssim.MeetingInfo {
-	return h.sim.AddMeeting(cmssim.MeetingSpec{Name: name, Participants: parts})
+	mt := h.sim.AddMeeting(cmssim.MeetingSpec{Name: name, Participants: parts})
+	if h.live != nil { // reads come from the live state: wait until it has the whole meeting
+		h.eventually("the live state has "+name, func() bool {
+			for _, m := range h.live.Meetings() {
+				if m.Correlator == mt.Correlator && len(m.Participants) == len(parts) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return mt
 }
 
 // leg reads a leg from the emulator or fails.
@@ -325,4 +342,19 @@ func people(n, nodes int) []cmssim.ParticipantSpec {
 		out[i] = cmssim.ParticipantSpec{Name: fmt.Sprintf("Person %03d", i+1), Node: fmt.Sprintf("cb%d", i%nodes+1)}
 	}
 	return out
+}
+
+// startLive keeps the cluster's live state from the emulator's Events API, as nfmm run does.
+func (h *harness) startLive(c *cms.Cluster, logger *slog.Logger) {
+	l := cms.NewLive(c, cms.LiveConfig{Logger: logger})
+	c.SetLive(l)
+	h.live = l
+	ctx, cancel := context.WithCancel(context.Background())
+	l.Start(ctx)
+	h.t.Cleanup(func() { cancel(); l.Wait() })
+	rctx, rcancel := context.WithTimeout(ctx, waitTimeout)
+	defer rcancel()
+	if err := l.Ready(rctx); err != nil {
+		h.t.Fatalf("live state not ready: %v", err)
+	}
 }

@@ -338,14 +338,16 @@ func meetingControls(correlator string, op bool) []slack.BlockElement {
 		return nil
 	}
 	refresh := button(actRefresh, "Refresh", correlator)
+	live := button(actLive, "Live", correlator)
 	if !op {
-		return []slack.BlockElement{refresh}
+		return []slack.BlockElement{refresh, live}
 	}
 	return []slack.BlockElement{
 		button(actAdd, "Add participant", correlator).WithStyle(slack.StylePrimary),
 		button(actPresenterOn, "Presenter mode on", correlator),
 		button(actPresenterOff, "Presenter mode off", correlator),
 		refresh,
+		live,
 	}
 }
 

@@ -327,7 +327,7 @@ func actionIDs(t *testing.T, m message) map[string]bool {
 }
 
 func TestViewersGetNoOperatorControls(t *testing.T) {
-	allowed := map[string]bool{actDetails: true, actRefresh: true, actPage: true, actParticipants: true, actRun: true}
+	allowed := map[string]bool{actDetails: true, actRefresh: true, actPage: true, actParticipants: true, actRun: true, actLive: true}
 	for _, r := range []commands.Result{rosterResult(30), participantResult(), callsResult(3), statusResult(), reportResult()} {
 		for id := range actionIDs(t, render(r, viewerOpts)) {
 			if !allowed[id] {

@@ -33,6 +33,9 @@ const JSONVersion = 2
 
 // Kind names a result in the JSON envelope.
 func Kind(r Result) string {
+	if w, ok := r.(*WatchResult); ok {
+		r = w.Snapshot
+	}
 	switch r.(type) {
 	case *CallsResult:
 		return "calls"
@@ -60,6 +63,9 @@ func Kind(r Result) string {
 
 // MarshalResult returns the JSON envelope of a result.
 func MarshalResult(r Result) ([]byte, error) {
+	if w, ok := r.(*WatchResult); ok {
+		r = w.Snapshot
+	}
 	return indent(struct {
 		Version int    `json:"version"`
 		Kind    string `json:"kind"`

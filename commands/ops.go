@@ -48,6 +48,14 @@ func operations() []operation {
 			parse: parseCall, validate: validateMeeting, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
 				return nonNil(s.roster(ctx, c.Meeting))
 			}},
+		{op: OpWatch, usage: "watch [<meeting>]", summary: "a message that keeps itself current: one meeting's roster, or the calls list (also `calls live`)", role: RoleViewer,
+			parse: parseWatch, validate: validateWatch, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
+				return nonNil(s.watch(ctx, c))
+			}},
+		{op: OpFollow, usage: "follow <meeting>", summary: "a thread with a line for each join, leave, mute, lock, recording and presenter change", role: RoleViewer,
+			parse: parseCall, validate: validateMeeting, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
+				return nonNil(s.watch(ctx, c))
+			}},
 		{op: OpParticipant, usage: "participant <participant>", summary: "one participant's state and media statistics", role: RoleViewer,
 			parse: parseParticipant, validate: validateLeg, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
 				return nonNil(s.participant(ctx, c))

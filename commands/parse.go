@@ -156,6 +156,10 @@ func parseHelp(c *Command, args []string) error {
 // parseCalls takes `--node <node>` anywhere (a meeting name never starts with "--") and the
 // other words as the filter.
 func parseCalls(c *Command, args []string) error {
+	if len(args) == 1 && strings.EqualFold(args[0], "live") { // `calls live` is `watch`
+		c.Op = OpWatch
+		return nil
+	}
 	var words []string
 	for i := 0; i < len(args); i++ {
 		if !strings.EqualFold(args[i], "--node") {

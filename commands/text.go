@@ -12,6 +12,9 @@ import (
 // ✓/✗ for mute state. It is the readable counterpart of MarshalResult.
 func FormatText(w io.Writer, r Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if wr, ok := r.(*WatchResult); ok {
+		r = wr.Snapshot
+	}
 	switch r := r.(type) {
 	case *CallsResult:
 		textCalls(tw, r)

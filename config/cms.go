@@ -27,6 +27,7 @@ func (l *loader) cms() {
 		l.fail("CMS_EVENTS", "%q is not auto, on or off", v)
 	}
 	l.cfg.PollInterval = l.duration("NFMM_POLL_INTERVAL", DefaultPollInterval, 500*time.Millisecond, 10*time.Minute)
+	l.cfg.LiveTTL = l.duration("NFMM_LIVE_TTL", DefaultLiveTTL, time.Minute, 7*24*time.Hour)
 }
 
 func (l *loader) cmsNodes() {

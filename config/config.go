@@ -66,6 +66,7 @@ const (
 	DefaultCMSConcurrency = 8
 	DefaultCMSEvents      = "auto"
 	DefaultPollInterval   = 5 * time.Second
+	DefaultLiveTTL        = 4 * time.Hour
 	MaxCMSConcurrency     = 64
 	DefaultHTTPAddr       = "127.0.0.1:9090"
 	DefaultLogLevel       = "info"
@@ -84,6 +85,7 @@ type Config struct {
 	CMSConcurrency     int
 	CMSEvents          string        // CMS_EVENTS: auto (default), on or off
 	PollInterval       time.Duration // NFMM_POLL_INTERVAL: REST polling of nodes without events
+	LiveTTL            time.Duration // NFMM_LIVE_TTL: how long a live message keeps updating
 	Operators          []string
 	Viewers            []string
 	Channels           []string

@@ -134,6 +134,9 @@ func TestLoadProblems(t *testing.T) {
 			`CMS_EVENTS: "sometimes" is not auto, on or off`,
 			"NFMM_POLL_INTERVAL: 1ms is out of range: use 500ms to 10m0s",
 		}},
+		{"live message TTL", ModeRun, with("NFMM_LIVE_TTL=10s"), []string{
+			"NFMM_LIVE_TTL: 10s is out of range: use 1m0s to 168h0m0s",
+		}},
 		{"timeout out of range, concurrency not a number", ModeRun, with("CMS_TIMEOUT=1h", "CMS_CONCURRENCY=many"), []string{
 			"CMS_TIMEOUT: 1h0m0s is out of range: use 100ms to 5m0s",
 			`CMS_CONCURRENCY: "many" is not a whole number`,

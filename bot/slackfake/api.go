@@ -99,6 +99,9 @@ func (s *Server) dispatchLocked(req *apiRequest, perr string) (int, http.Header,
 	if status, h, resp, ok := s.faultLocked(req.method); ok {
 		return status, h, resp
 	}
+	if status, h, resp, ok := s.rateLimitedLocked(req.method); ok {
+		return status, h, resp
+	}
 	m, ok := apiMethods()[req.method]
 	if !ok {
 		s.log.Warn("unknown Web API method", "method", req.method)

@@ -192,6 +192,7 @@ type state struct {
 	pending   []string
 	acks      []Ack
 	faults    map[string]*fault
+	limits    map[string]*limiter
 
 	closed   bool
 	conn     *wsConn
@@ -216,6 +217,7 @@ func newState(o Options) state {
 		rurls:      map[string]*responseURL{},
 		envelopes:  map[string]*envelopeState{},
 		faults:     map[string]*fault{},
+		limits:     map[string]*limiter{},
 		tickets:    map[string]bool{},
 		subs:       map[int]chan Event{},
 		changed:    make(chan struct{}),

@@ -1,0 +1,110 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/nfmm/nfmm/cms"
+)
+
+// Live messages: `watch [<meeting>]` (and `calls live`) and `follow <meeting>` ask the bot to
+// keep a message current from the cluster's live state. commands answers them with the first
+// snapshot and hands the bot the change stream (Service.Subscribe), Slack-free.
+
+// The live operations.
+const (
+	OpWatch  Op = "watch"
+	OpFollow Op = "follow"
+)
+
+// WatchResult is `watch [<meeting>]`, `calls live` and `follow <meeting>`: what the message
+// shows now (a *RosterResult for a meeting, a *CallsResult for the list). JSON and text show
+// the snapshot: outside Slack there is no message to keep current.
+type WatchResult struct {
+	Follow   bool   // follow: a parent message and a threaded line per change
+	Meeting  string // the meeting's correlator; "" watches the calls list
+	Snapshot Result
+}
+
+func (*WatchResult) isResult() {}
+
+// parseWatch: `watch` alone is the calls list, anything else names a meeting.
+func parseWatch(c *Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return parseCall(c, args)
+}
+
+func validateWatch(c Command) error {
+	if c.Meeting == "" && c.Op == OpWatch {
+		return nil
+	}
+	return validateMeeting(c)
+}
+
+// watch resolves what to watch and reads it once.
+func (s *Service) watch(ctx context.Context, c Command) (*WatchResult, error) {
+	if c.Meeting == "" {
+		return &WatchResult{Snapshot: s.calls(ctx, "", "")}, nil
+	}
+	r, err := s.roster(ctx, c.Meeting)
+	if err != nil {
+		return nil, err
+	}
+	return &WatchResult{Follow: c.Op == OpFollow, Meeting: r.Meeting.Correlator, Snapshot: r}, nil
+}
+
+// LiveChange is one change of the live state, as the watch stream's event plus its readable
+// line (FormatWatchLine).
+type LiveChange struct {
+	WatchEvent
+	Line string
+}
+
+// Correlator is the meeting the change is about ("" for node changes).
+func (c LiveChange) Correlator() string {
+	if c.Meeting == nil {
+		return ""
+	}
+	return c.Meeting.Correlator
+}
+
+// LiveFeed delivers every change of the live state in order until Close.
+type LiveFeed struct {
+	sub *cms.Subscription
+	loc *time.Location
+}
+
+// Ready is signalled when Next has something to return.
+func (f *LiveFeed) Ready() <-chan struct{} { return f.sub.Ready() }
+
+// Next returns the changes queued so far.
+func (f *LiveFeed) Next() []LiveChange {
+	cs := f.sub.Next()
+	out := make([]LiveChange, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, LiveChange{WatchEvent: NewWatchEvent(c), Line: FormatWatchLine(c, f.loc)})
+	}
+	return out
+}
+
+// Close ends the feed.
+func (f *LiveFeed) Close() { f.sub.Close() }
+
+// Subscribe returns the live state's change stream, lines in loc's clock, or nil when the
+// cluster keeps no live state (then nothing can stay current by itself).
+func (s *Service) Subscribe(loc *time.Location) *LiveFeed {
+	lc, ok := s.cluster.(interface{ Live() *cms.Live })
+	if !ok {
+		return nil
+	}
+	l := lc.Live()
+	if l == nil {
+		return nil
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &LiveFeed{sub: l.Subscribe(), loc: loc}
+}

@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 		UserGroups: bot.UserGroupIDs(cfg.Operators, cfg.Viewers),
 		Audit:      auditFeed,
 		LiveTTL:    cfg.LiveTTL,
+		LiveStore:  st,
 	})
 	if err != nil {
 		return nil, err

@@ -238,8 +238,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	leading := b.startLeader(ctx)
 	stopAudit := b.startAudit(ctx)
 	liveCtx, stopLive := context.WithCancel(ctx)
-	liveDone := make(chan struct{})
-	go func() { defer close(liveDone); b.live.run(liveCtx) }()
+	liveDone := b.live.start(liveCtx)
 	defer func() { stopLive(); <-liveDone }()
 
 	sockCtx, closeSocket := context.WithCancel(ctx)

@@ -21,7 +21,7 @@ import (
 
 const (
 	homeOpenFor     = 15 * time.Minute
-	homeMinSpacing  = 10 * time.Second // a refresh reads every node's status
+	homeMinSpacing  = 5 * time.Second // a refresh reads every node's status
 	homeMeetings    = 5
 	homeAlertsShown = 10
 )

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfmm/nfmm/commands"
@@ -119,6 +120,7 @@ type liveDoc struct {
 	Name    string    `json:"name,omitempty"`
 	Started time.Time `json:"started,omitzero"` // the meeting's start
 	People  []string  `json:"people,omitempty"` // everyone seen in it (address or name)
+	Stop    string    `json:"stop,omitempty"`   // a Stop clicked on a replica that does not lead
 }
 
 type liveMsg struct {
@@ -219,11 +221,14 @@ func (b *budget) pause(until time.Time) {
 
 // liveManager owns the live messages and the App Home views.
 type liveManager struct {
-	b      *Bot
-	store  LiveStore
-	ttl    time.Duration
-	budget *budget
-	feed   *commands.LiveFeed // nil: no live state, live messages are off
+	b         *Bot
+	store     LiveStore
+	ttl       time.Duration
+	budget    *budget
+	src       liveSource
+	available bool // the cluster keeps live state: live messages work
+
+	leading atomic.Bool // the loop runs here (this replica leads)
 
 	mu    sync.Mutex
 	msgs  map[string]*liveMsg
@@ -239,8 +244,11 @@ func newLiveManager(b *Bot) *liveManager {
 	lm := &liveManager{b: b, store: st, ttl: cmp.Or(b.cfg.LiveTTL, DefaultLiveTTL),
 		budget: newBudget(cmp.Or(b.cfg.LiveUpdatesPerMinute, DefaultUpdatesPerMin), time.Now()),
 		msgs:   map[string]*liveMsg{}, homes: map[string]*homeView{}, wake: make(chan struct{}, 1)}
-	if src, ok := b.svc.(liveSource); ok {
-		lm.feed = src.Subscribe(b.cfg.Location)
+	if src, ok := b.cfg.Service.(liveSource); ok { // b.svc wraps it
+		if f := src.Subscribe(b.cfg.Location); f != nil {
+			f.Close() // the loop subscribes while this replica leads
+			lm.src, lm.available = src, true
+		}
 	}
 	return lm
 }
@@ -252,18 +260,45 @@ func (lm *liveManager) poke() {
 	}
 }
 
-// errLiveOff answers watch/follow where no live state exists.
-var errLiveOff = errors.New("live messages need the cluster's live state, which this NFMM does not keep")
+// liveOff answers watch/follow where no live state exists.
+var liveOff = message{Text: "⚠️ Live messages need the cluster's live state, which this NFMM does not keep."}
 
-// run is the loop; it returns when ctx is done.
+// liveReload is how often the leader looks for live messages other replicas started or
+// stopped (a slash command reaches whichever replica holds the socket).
+const liveReload = 5 * time.Second
+
+// start runs the loop while this replica leads (under Leadership), else at once; the channel
+// closes when it has stopped after ctx ended.
+func (lm *liveManager) start(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if !lm.available {
+			return
+		}
+		if lm.b.cfg.Leadership == nil {
+			lm.run(ctx)
+			return
+		}
+		lm.b.cfg.Leadership.Run(ctx, func(ctx context.Context, _ Firings) { lm.run(ctx) })
+	}()
+	return done
+}
+
+// run is the loop of one leader term; it returns when ctx is done.
 func (lm *liveManager) run(ctx context.Context) {
-	if lm.feed == nil {
+	feed := lm.src.Subscribe(lm.b.cfg.Location)
+	if feed == nil {
 		return
 	}
-	defer lm.feed.Close()
+	defer feed.Close()
+	lm.leading.Store(true)
+	defer lm.leading.Store(false)
 	lm.resume(ctx)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	reload := time.NewTicker(liveReload)
+	defer reload.Stop()
 	for {
 		next := lm.step(ctx)
 		d := time.Hour
@@ -274,8 +309,10 @@ func (lm *liveManager) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-lm.feed.Ready():
-			lm.apply(lm.feed.Next(), time.Now())
+		case <-feed.Ready():
+			lm.apply(feed.Next(), time.Now())
+		case <-reload.C:
+			lm.resume(ctx)
 		case <-lm.wake:
 		case <-timer.C:
 		}
@@ -294,6 +331,7 @@ func (lm *liveManager) resume(ctx context.Context) {
 	now := time.Now()
 	lm.mu.Lock()
 	defer lm.mu.Unlock()
+	added := 0
 	for _, s := range stored {
 		if s.Kind != liveRoster && s.Kind != liveCalls && s.Kind != liveFollow {
 			continue
@@ -303,12 +341,19 @@ func (lm *liveManager) resume(ctx context.Context) {
 			lm.b.log.Warn("live message with an unreadable state; not resumed", "channel", s.Channel, "ts", s.TS)
 			continue
 		}
+		if m := lm.msgs[s.Channel+"/"+s.TS]; m != nil {
+			if doc.Stop != "" && m.stop == "" {
+				m.stop = doc.Stop // stopped through another replica
+			}
+			continue
+		}
 		m := &liveMsg{channel: s.Channel, ts: s.TS, kind: s.Kind, subject: s.Subject, doc: doc,
-			created: s.CreatedAt, expires: s.ExpiresAt, dirtyAt: now, lastChange: now}
+			created: s.CreatedAt, expires: s.ExpiresAt, dirtyAt: now, lastChange: now, stop: doc.Stop}
 		lm.msgs[m.key()] = m
+		added++
 	}
-	if len(stored) > 0 {
-		lm.b.log.Info("resumed live messages", "count", len(lm.msgs))
+	if added > 0 {
+		lm.b.log.Info("resumed live messages", "count", added)
 	}
 }
 
@@ -380,8 +425,28 @@ func (m *liveMsg) recordLocked() (store.LiveMessage, error) {
 		Subject: m.subject, State: doc, CreatedAt: m.created, ExpiresAt: m.expires}, nil
 }
 
-// stopMessage stops a live message for why (shown on it), if it is live.
-func (lm *liveManager) stopMessage(channel, ts, why string) bool {
+// stopMessage stops a live message for why (shown on it), if it is live. On a replica that
+// does not lead, the stop goes through the store to the leader.
+func (lm *liveManager) stopMessage(ctx context.Context, channel, ts, why string) bool {
+	if !lm.leading.Load() {
+		stored, err := lm.store.LiveMessages(ctx, "")
+		if err != nil {
+			lm.b.log.Error("could not read the live messages", "err", err)
+			return false
+		}
+		for _, s := range stored {
+			var doc liveDoc
+			if s.Channel != channel || s.TS != ts || json.Unmarshal(s.State, &doc) != nil {
+				continue
+			}
+			doc.Stop = why
+			if s.State, err = json.Marshal(doc); err == nil {
+				err = lm.store.PutLiveMessage(ctx, s)
+			}
+			return err == nil
+		}
+		return false
+	}
 	lm.mu.Lock()
 	m := lm.msgs[channel+"/"+ts]
 	if m != nil {
@@ -788,8 +853,8 @@ func (b *Bot) postThread(ctx context.Context, channel, threadTS string, m messag
 // startLive answers watch, follow and `calls live`: it posts the message in the channel and
 // keeps it current.
 func (b *Bot) startLive(ctx context.Context, ia interaction, w *commands.WatchResult) {
-	if b.live.feed == nil {
-		b.tell(ctx, ia, renderError(errLiveOff))
+	if !b.live.available {
+		b.tell(ctx, ia, liveOff)
 		return
 	}
 	m := &liveMsg{channel: ia.channel, kind: liveCalls, subject: w.Meeting,
@@ -877,8 +942,8 @@ func (b *Bot) goLive(ctx context.Context, ia interaction, k liveKey) {
 		b.startLive(ctx, ia, w) // a message of its own in the channel
 		return
 	}
-	if b.live.feed == nil {
-		b.tell(ctx, ia, renderError(errLiveOff))
+	if !b.live.available {
+		b.tell(ctx, ia, liveOff)
 		return
 	}
 	if b.live.isLive(ia.channel, ia.messageTS) {
@@ -910,7 +975,7 @@ func (b *Bot) onLiveStop(ctx context.Context, ia interaction, act slack.BlockAct
 		b.tell(ctx, ia, message{Text: "Only an operator, or whoever started it, can stop a shared live message."})
 		return
 	}
-	if !b.live.stopMessage(ia.channel, ia.messageTS, "stopped by <@"+ia.actor.UserID+">") {
+	if !b.live.stopMessage(ctx, ia.channel, ia.messageTS, "stopped by <@"+ia.actor.UserID+">") {
 		b.tell(ctx, ia, message{Text: "That message is no longer live."})
 	}
 }

@@ -380,6 +380,18 @@ func (lm *liveManager) posted(ctx context.Context, key string, m *liveMsg, ts st
 	return lm.save(ctx, m)
 }
 
+// hasPending reports whether a live message is being posted in channel.
+func (lm *liveManager) hasPending(channel string) bool {
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	for _, m := range lm.msgs {
+		if m.ts == "" && m.channel == channel {
+			return true
+		}
+	}
+	return false
+}
+
 func (lm *liveManager) release(key string) {
 	lm.mu.Lock()
 	delete(lm.msgs, key)
@@ -975,7 +987,14 @@ func (b *Bot) onLiveStop(ctx context.Context, ia interaction, act slack.BlockAct
 		b.tell(ctx, ia, message{Text: "Only an operator, or whoever started it, can stop a shared live message."})
 		return
 	}
-	if !b.live.stopMessage(ctx, ia.channel, ia.messageTS, "stopped by <@"+ia.actor.UserID+">") {
+	why := "stopped by <@" + ia.actor.UserID + ">"
+	stopped := b.live.stopMessage(ctx, ia.channel, ia.messageTS, why)
+	// A click right after the post may beat its registration: wait for it briefly.
+	for i := 0; !stopped && i < 20 && b.live.hasPending(ia.channel); i++ {
+		time.Sleep(100 * time.Millisecond)
+		stopped = b.live.stopMessage(ctx, ia.channel, ia.messageTS, why)
+	}
+	if !stopped {
 		b.tell(ctx, ia, message{Text: "That message is no longer live."})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/nfmm/nfmm/cms/cmssim"
 )
@@ -54,7 +55,11 @@ func TestLiveReadsMatchRESTWithoutRequests(t *testing.T) {
 	sim, c := newSimCluster(t, cmssim.Options{Nodes: 3, Scenario: cmssim.ScenarioDemo, Seed: 4}, nil)
 	ctx := context.Background()
 	rest := c.Meetings(ctx)
-	l := startLive(t, c, fastLive())
+	// Any reconnect resyncs over REST, which this test counts: probe a silent socket only after
+	// seconds, not fastLive's 200 ms, which a loaded machine's scheduling pauses can exceed.
+	cfg := fastLive()
+	cfg.ProbeAfter, cfg.ProbeTimeout = 5*time.Second, 5*time.Second
+	l := startLive(t, c, cfg)
 	c.SetLive(l)
 
 	sim.ResetCounters()

@@ -311,6 +311,7 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 	bg.Go(func() { l.resolveLegs(sctx, n, legs) })
 	bg.Go(func() { l.checkLoop(sctx, n, s) })
 	err = s.run(sctx)
+	cancel() // before the mode changes: a resync still under way must not mark the node live
 	l.ls.batch(func() {
 		if nd := l.ls.nodes[name]; nd != nil && nd.mode == ModeLive {
 			l.ls.setMode(name, ModeConnecting, errText(err)) // stale until resynced
@@ -322,12 +323,21 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 // liveResync reads the node over REST after a (re)connect and reconciles, then marks it live.
 func (l *Live) liveResync(ctx context.Context, n *Node, s *session) {
 	name := n.Name()
-	if err := l.resync(ctx, n); err != nil {
-		if ctx.Err() == nil {
-			l.cfg.Logger.Warn("resync after connect failed; events keep the state current", "node", name, "err", err)
-		}
+	err := l.resync(ctx, n)
+	if err != nil && ctx.Err() == nil {
+		l.cfg.Logger.Warn("resync after connect failed; events keep the state current", "node", name, "err", err)
 	}
-	l.ls.batch(func() { l.ls.setMode(name, ModeLive, "") })
+	// Once the session has ended (ctx is cancelled before it marks the node connecting) its
+	// socket is gone: the node is not live, and the next session resyncs and marks it.
+	live := false
+	l.ls.batch(func() {
+		if live = ctx.Err() == nil; live {
+			l.ls.setMode(name, ModeLive, "")
+		}
+	})
+	if !live {
+		return
+	}
 	l.settled(name)
 	if want := l.ls.callIDs(name); ctx.Err() == nil {
 		_ = s.subscribe(want) // calls REST found that events have not announced yet

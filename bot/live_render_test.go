@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +117,25 @@ func TestLiveKeyRoundTrip(t *testing.T) {
 		if _, ok := decodeLiveKey(bad); ok {
 			t.Errorf("decodeLiveKey(%q) accepted", bad)
 		}
+	}
+}
+
+// Friction 6: status is one line per node, 24 nodes in a few blocks, and never "0 ms".
+func TestStatusOneLinePerNode(t *testing.T) {
+	r := &commands.StatusResult{AsOf: testAsOf}
+	for i := range 24 {
+		r.Nodes = append(r.Nodes, commands.NodeHealth{Node: fmt.Sprintf("cb%d", i+1), Reachable: true, Version: "3.9.2",
+			Uptime: 3 * 24 * time.Hour, ActiveLegs: 55, Latency: time.Duration(i) * 500 * time.Microsecond})
+	}
+	m := render(r, viewerOpts)
+	b := jsonUnescaper.Replace(string(marshal(t, m)))
+	if !strings.Contains(b, "✅ *cb3* · 3.9.2 · up 3d00h · 55 legs · 1 ms") || !strings.Contains(b, "✅ *cb1* · 3.9.2 · up 3d00h · 55 legs · <1 ms") {
+		t.Errorf("status lines:\n%s", b)
+	}
+	if strings.Contains(b, " 0 ms") {
+		t.Errorf("status says 0 ms:\n%s", b)
+	}
+	if len(m.Blocks) > 5 {
+		t.Errorf("24 nodes take %d blocks, want one line each in a few sections", len(m.Blocks))
 	}
 }

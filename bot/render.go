@@ -723,8 +723,20 @@ func renderStatus(r *commands.StatusResult, o renderOpts) message {
 	if len(r.Nodes) == 0 {
 		blocks = append(blocks, textSection("No nodes are configured."))
 	}
+	// One line per node (issue 16, friction 6), packed into as few sections as fit, so 24
+	// nodes fit on a screen.
+	var lines []string
+	size := 0
 	for _, n := range r.Nodes[:min(len(r.Nodes), maxStatusRows)] {
-		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(nodeFields(n)), nil))
+		line := statusLine(n)
+		if size+len(line)+1 > maxSectionText-100 && len(lines) > 0 {
+			blocks = append(blocks, textSection(strings.Join(lines, "\n")))
+			lines, size = nil, 0
+		}
+		lines, size = append(lines, line), size+len(line)+1
+	}
+	if len(lines) > 0 {
+		blocks = append(blocks, textSection(strings.Join(lines, "\n")))
 	}
 	if rest := len(r.Nodes) - maxStatusRows; rest > 0 {
 		blocks = append(blocks, textSection(fmt.Sprintf("and %d more nodes", rest)))
@@ -734,33 +746,21 @@ func renderStatus(r *commands.StatusResult, o renderOpts) message {
 	return message{Text: title, Blocks: blocks}
 }
 
-func nodeFields(n commands.NodeHealth) []field {
-	mark := "✅ reachable"
-	if !n.Reachable {
-		mark = "❌ unreachable"
-	}
-	fs := []field{{escapeTrunc(n.Node, 100), mark}}
-	if n.Reachable {
-		fs = append(fs,
-			field{"Version", escapeTrunc(n.Version, 100)},
-			field{"Uptime", commands.FormatDuration(n.Uptime)},
-			field{"Active legs", fmt.Sprint(n.ActiveLegs)},
-			field{"Latency", fmt.Sprintf("%d ms", n.Latency.Milliseconds())})
-	}
-	if live := commands.LiveText(n); live != "" {
-		fs = append(fs, field{"Updates", escapeTrunc(live, 100)})
+// statusLine is nodeLine plus where its live state comes from (when not the Events API) and
+// its CDR receiver.
+func statusLine(n commands.NodeHealth) string {
+	line := nodeLine(n)
+	if live := commands.LiveText(n); live != "" && n.Live != "live" {
+		line += " · updates " + escapeTrunc(live, 100)
 	}
 	if c := commands.CDRText(n); c != "" {
 		mark := "✅ "
 		if n.CDR.State != "registered" {
 			mark = "⚠️ "
 		}
-		fs = append(fs, field{"CDR receiver", mark + escapeTrunc(c, 600)})
+		line += " · CDR receiver " + mark + escapeTrunc(c, 600)
 	}
-	if n.Error != "" {
-		fs = append(fs, field{"Error", escapeTrunc(n.Error, 500)})
-	}
-	return fs
+	return line
 }
 
 // renderHelp is interactive help: what the actor may run, with Run buttons for commands that

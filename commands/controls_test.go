@@ -340,3 +340,44 @@ func TestMeetingStateShownInCallsAndRoster(t *testing.T) {
 		t.Errorf("marks %q", marks)
 	}
 }
+
+// TestPresenterOffRestoresTheSnapshot: off puts back mutes, layouts, importance and join-muted
+// as they were before on, and does not unmute someone who was muted before.
+func TestPresenterOffRestoresTheSnapshot(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	var ana, dmitri cmssim.LegState
+	for _, l := range m.Legs {
+		switch l.Name {
+		case "Ana Silva":
+			ana = l
+		case "Dmitri Ivanova":
+			dmitri = l
+		}
+	}
+	e.run(t, "mute ana")
+	e.run(t, "layout dmitri stacked")
+	e.run(t, "importance ana 7")
+	e.run(t, "presenter board dmitri")
+	if l := e.sim.Legs(m.Correlator); len(l) != 3 {
+		t.Fatalf("legs %v", l)
+	}
+	if l, _ := e.sim.Leg(dmitri.ID); l.ChosenLayout != "speakerOnly" {
+		t.Fatalf("presenter mode did not apply: %+v", l)
+	}
+	e.run(t, "presenter board off")
+	if l, _ := e.sim.Leg(ana.ID); !l.RxAudioMute || l.ChosenLayout != "" {
+		t.Errorf("Ana after off: %+v (was muted before presenter mode)", l)
+	}
+	if p, _ := e.sim.Participant(ana.ParticipantID); p.Importance == nil || *p.Importance != 7 {
+		t.Errorf("Ana's importance not restored: %+v", p.Importance)
+	}
+	if l, _ := e.sim.Leg(dmitri.ID); l.RxAudioMute || l.ChosenLayout != "stacked" {
+		t.Errorf("Dmitri after off: %+v", l)
+	}
+	for node, id := range m.Calls {
+		if st, _ := e.sim.CallState(node, id); st.JoinAudioMuteOverride != nil {
+			t.Errorf("%s join-muted %v, want unset as before", node, *st.JoinAudioMuteOverride)
+		}
+	}
+}

@@ -25,13 +25,27 @@ const presenterImportance = 100
 // which for an exact leg id is when that leg arrives (an exact id wins whatever else the roster
 // holds), else when the whole roster is read.
 func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, error) {
+	// Off restores the snapshot presenter mode on took (snapshot.go), when there is one; it is
+	// found by the first leg's call instance, so finding it costs no extra list.
+	var snap *presenterSnapshot
 	decide := func(pres *cms.RosterEntry) *cms.MeetingChange {
 		join := cms.CallUpdate{JoinAudioMuteOverride: cms.Unset[bool]()}
 		if pres != nil {
 			join.JoinAudioMuteOverride = cms.Set(true)
+		} else if snap != nil {
+			for _, v := range snap.Calls { // the instances were written together
+				if v != nil {
+					join.JoinAudioMuteOverride = cms.Set(*v)
+				}
+				break
+			}
+		}
+		leg := func(e cms.RosterEntry) cms.LegUpdate { return presenterUpdate(e, pres) }
+		if pres == nil {
+			leg = snap.restoreLeg
 		}
 		return &cms.MeetingChange{
-			Leg:        func(e cms.RosterEntry) cms.LegUpdate { return presenterUpdate(e, pres) },
+			Leg:        leg,
 			Call:       &join,
 			Importance: &cms.ImportanceChange{Of: pres, Value: presenterImportance},
 		}
@@ -40,6 +54,9 @@ func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, erro
 		Decide: func(e cms.RosterEntry, roster []cms.RosterEntry, final bool) (*cms.MeetingChange, error) {
 			switch {
 			case c.Off:
+				if !final {
+					snap = s.takeSnapshot(ctx, e.Node+"/"+e.Leg.Call)
+				}
 				return decide(nil), nil
 			case !final && strings.EqualFold(e.Leg.ID, c.Participant) && (c.Node == "" || e.Node == c.Node):
 				return decide(&e), nil
@@ -60,7 +77,13 @@ func (s *Service) presenter(ctx context.Context, c Command) (*ActionResult, erro
 		}
 		return nil, wrapErr("", err)
 	}
-	return presenterResult(c, out), nil
+	r := presenterResult(c, out)
+	if c.Off {
+		s.restoreImportance(ctx, snap, r)
+	} else {
+		s.saveSnapshot(ctx, snapshotOf(out))
+	}
+	return r, nil
 }
 
 // presenterResult reports what UpdateMeeting did: unread nodes, legs (roster order), calls,
@@ -77,7 +100,7 @@ func presenterResult(c Command, out cms.MeetingOutcome) *ActionResult {
 		r.Failed = append(r.Failed, LegFailure{Node: f.Node, Reason: "legs not read: " + reason(f.Node, f.Err)})
 	}
 	for _, l := range out.Legs {
-		recordLeg(r, l.Entry, pres, l.Err)
+		recordLeg(r, l.Entry, out.Change.Leg(l.Entry), l.Err)
 	}
 	joinAudioMute(r, ro.Meeting.Name, out.Calls, !c.Off)
 	if pres != nil {
@@ -161,7 +184,7 @@ func shortID(id string) string {
 }
 
 // recordLeg adds the outcome err of e's update to r: left, failed, or updated with its changes.
-func recordLeg(r *ActionResult, e cms.RosterEntry, pres *cms.RosterEntry, err error) {
+func recordLeg(r *ActionResult, e cms.RosterEntry, u cms.LegUpdate, err error) {
 	name := displayName(e.Leg)
 	switch {
 	case errors.Is(err, cms.ErrCallLegNotFound):
@@ -170,7 +193,7 @@ func recordLeg(r *ActionResult, e cms.RosterEntry, pres *cms.RosterEntry, err er
 		r.Failed = append(r.Failed, LegFailure{LegID: e.Leg.ID, Name: name, Node: e.Node, Reason: reason(e.Node, err)})
 	default:
 		r.Updated++
-		r.Changes = append(r.Changes, legChanges(e, pres)...)
+		r.Changes = append(r.Changes, legChanges(e, u)...)
 	}
 }
 
@@ -183,8 +206,7 @@ func presenterUpdate(e cms.RosterEntry, pres *cms.RosterEntry) cms.LegUpdate {
 	return cms.LegUpdate{ChosenLayout: cms.Set("speakerOnly"), RxAudioMute: cms.Set(!isPres)}
 }
 
-func legChanges(e cms.RosterEntry, pres *cms.RosterEntry) []Change {
-	u := presenterUpdate(e, pres)
+func legChanges(e cms.RosterEntry, u cms.LegUpdate) []Change {
 	name := displayName(e.Leg)
 	var ch []Change
 	if muted, _ := u.RxAudioMute.Value(); muted != e.Leg.Config.RxAudioMute {

@@ -62,6 +62,9 @@ type Config struct {
 	ReportRosters int
 	// History is the CDR history `history` reads; nil answers that history is off.
 	History History
+	// Snapshots keeps presenter mode's before state for presenter off; nil keeps it in memory
+	// (lost on restart).
+	Snapshots PresenterSnapshots
 	// HistoryDays is how far back history reaches (NFMM_HISTORY_DAYS); default 90.
 	HistoryDays int
 	// CDRReceivers, when set, adds each node's CDR receiver list to `status`.
@@ -70,17 +73,18 @@ type Config struct {
 
 // Service runs NFMM's operations. It is safe for concurrent use.
 type Service struct {
-	cluster  Cluster
-	policy   Policy
-	audit    AuditSink
-	log      *slog.Logger
-	now      func() time.Time
-	perNode  int
-	rosters  int
-	sched    func(now time.Time) ScheduleResult
-	hist     History
-	histDays int
-	cdrCheck CDRChecker
+	cluster   Cluster
+	policy    Policy
+	audit     AuditSink
+	log       *slog.Logger
+	now       func() time.Time
+	perNode   int
+	rosters   int
+	sched     func(now time.Time) ScheduleResult
+	hist      History
+	histDays  int
+	snapshots PresenterSnapshots
+	cdrCheck  CDRChecker
 }
 
 // New returns a Service; missing optional fields get their defaults.
@@ -89,6 +93,7 @@ func New(cfg Config) *Service {
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
 		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
+		snapshots: cfg.Snapshots,
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
@@ -99,6 +104,9 @@ func New(cfg Config) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.snapshots == nil {
+		s.snapshots = &MemorySnapshots{}
 	}
 	s.perNode = max(s.perNode, 0)
 	if s.rosters <= 0 {

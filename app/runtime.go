@@ -44,6 +44,8 @@ type Options struct {
 	// CDRListener, when set, is where the CDR receiver serves instead of NFMM_CDR_ADDR (the
 	// demo and tests pass one they opened on 127.0.0.1:0).
 	CDRListener net.Listener
+
+	snapshots commands.PresenterSnapshots // the store's, set by NewRuntime; nil: in memory
 }
 
 func (o Options) withDefaults() Options {
@@ -144,6 +146,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if cfg.CDR.Enabled() {
 		history = NewCDRRuntime(cfg.CDR, cluster, st, o.Logger, o.Now)
 	}
+	o.snapshots = storeSnapshots{st: st}
 	svc := newService(cfg, cluster, o, feeds, history)
 	b, err := bot.New(bot.Config{
 		BotToken:     cfg.SlackBotToken.Reveal(),
@@ -192,12 +195,13 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 		audit = append(audit, feed)
 	}
 	c := commands.Config{
-		Cluster:  cluster,
-		Policy:   commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
-		Audit:    audit,
-		Logger:   o.Logger,
-		Schedule: configSchedule(cfg),
-		Now:      o.Now,
+		Cluster:   cluster,
+		Policy:    commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
+		Audit:     audit,
+		Logger:    o.Logger,
+		Schedule:  configSchedule(cfg),
+		Now:       o.Now,
+		Snapshots: o.snapshots,
 	}
 	if history != nil {
 		c.History, c.HistoryDays, c.CDRReceivers = history.st, cfg.CDR.HistoryDays, history.Check

@@ -132,6 +132,10 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		res, err = b.svc.Run(ctx, ia.actor, text)
 	}
 	b.metrics.Command(op, outcome(err))
+	if m, ok := candidateMessage(text, err); ok {
+		b.tell(ctx, ia, m) // an ambiguous participant: its candidates as buttons
+		return
+	}
 	if err != nil {
 		b.replyError(ctx, ia, err)
 		return

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/nfmm/nfmm/commands"
@@ -299,4 +300,26 @@ func renderFind(r *commands.FindResult, o renderOpts) message {
 	}
 	blocks = append(blocks, freshness(r.AsOf, o))
 	return message{Text: title, Blocks: blocks}
+}
+
+// candidateMessage turns an ambiguous participant in a typed command into buttons, one per
+// candidate, each re-running the command with that candidate's leg id (and so re-checked
+// like typed text). ok is false for any other error.
+func candidateMessage(text string, err error) (message, bool) {
+	var re *commands.RefError
+	if !errors.As(err, &re) || !re.Ambiguous || re.Kind != "participant" || len(re.Matches) == 0 || !strings.Contains(text, re.Ref) {
+		return message{}, false
+	}
+	m := renderError(err)
+	n := 0
+	for _, c := range re.Matches {
+		run := strings.Replace(text, re.Ref, c.LegID, 1)
+		if !idPattern.MatchString(c.LegID) || textLen(run) > maxButtonValue || n == 5 {
+			continue
+		}
+		// One block each: Slack refuses the same action_id twice in a block.
+		m.Blocks = append(m.Blocks, slack.NewActionBlock("", button(actRun, truncate(clean(c.Name), 40)+" ("+truncate(c.Node, 20)+")", run)))
+		n++
+	}
+	return m, n > 0
 }

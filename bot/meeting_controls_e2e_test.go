@@ -126,3 +126,21 @@ func TestE2EViewerCannotUseMeetingControls(t *testing.T) {
 		}
 	}
 }
+
+func TestE2EAmbiguousParticipantOffersButtons(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.meeting("Standup", cmssim.ParticipantSpec{Name: "Ana One", Node: "cb1"}, cmssim.ParticipantSpec{Name: "Ana Two", Node: "cb2"})
+	h.slash(testOperator, "mute ana")
+	msg := h.waitMessage(testOperator, "the candidates", contains("Ana One", "Ana Two", actRun))
+	for _, l := range h.sim.Legs(m.Correlator) {
+		if l.RxAudioMute {
+			t.Fatalf("an ambiguous reference muted %s", l.Name)
+		}
+	}
+	two := legByName(t, m, "Ana Two")
+	h.click(testOperator, msg, actRun, blockIDWithValue(t, msg, actRun, two.ID), "mute "+two.ID)
+	h.eventually("Ana Two muted", func() bool { return h.leg(two.ID).RxAudioMute })
+	if h.leg(legByName(t, m, "Ana One").ID).RxAudioMute {
+		t.Fatal("Ana One muted too")
+	}
+}

@@ -254,6 +254,10 @@ func TestDemoInBrowser(t *testing.T) {
 
 func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string) {
 	presenter := sim.Legs(m.Correlator)[1]
+	before := map[string]cmssim.LegState{}
+	for _, l := range sim.Legs(m.Correlator) {
+		before[l.ID] = l
+	}
 	modal := `#modal-overlay .dialog[data-callback="nfmm_presenter_modal"]`
 	b.run("presenter modal", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_on"][data-value=%q]`, roster, m.Correlator)),
 		click(modal+` .select-trigger[data-action="presenter_select"]`),
@@ -273,9 +277,10 @@ func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 
 	b.run("presenter off", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_off"][data-value=%q]`, roster, m.Correlator)),
 		visibleText("msg", "turned presenter mode off"))
-	eventually(t, "presenter mode is off", func() bool {
+	// Off puts back what on changed: whoever was muted before stays muted.
+	eventually(t, "presenter mode is off, every leg as before", func() bool {
 		for _, l := range sim.Legs(m.Correlator) {
-			if l.ChosenLayout != "" || l.RxAudioMute {
+			if b := before[l.ID]; l.ChosenLayout != b.ChosenLayout || l.RxAudioMute != b.RxAudioMute {
 				return false
 			}
 		}
@@ -339,6 +344,12 @@ func disconnectInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.Mee
 func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo) {
 	legs := sim.Legs(m.Correlator)
 	victim := legs[0]
+	for _, l := range legs { // someone unmuted: their row has a Mute button
+		if !l.RxAudioMute {
+			victim = l
+			break
+		}
+	}
 	ref := legRefOf(m, victim)
 	public := ".msg:not(.ephemeral)"
 	b.run("share the roster", typeInto("#composer", "/cms call "+m.Correlator+" public\n"),
@@ -349,7 +360,7 @@ func viewerRefusedInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	b.run("viewer clicks mute", click(control(public, ref, "button", "nfmm_mute_audio")),
 		visibleText("ephemeral", "Only NFMM operators may change calls"))
 	b.shot("viewer-refused")
-	if l, _ := sim.Leg(victim.ID); l.RxAudioMute || l.ChosenLayout != "" {
+	if l, _ := sim.Leg(victim.ID); l.RxAudioMute || l.ChosenLayout != victim.ChosenLayout {
 		t.Errorf("the viewer's click changed %s: %+v", victim.Name, l)
 	}
 }

@@ -50,29 +50,23 @@ func (s *Memory) StoreCDRs(_ context.Context, node string, b Batch) (int, error)
 
 func (s *Memory) apply(c Change) {
 	if x := c.Instance; x != nil {
-		k := callKey{x.Node, x.CallID}
-		old, ok := s.instances[k]
-		if !ok {
-			old = Instance{Node: x.Node, CallID: x.CallID}
-		}
-		s.instances[k] = old.Merge(*x)
+		mergeInto(s.instances, callKey{x.Node, x.CallID}, Instance{Node: x.Node, CallID: x.CallID}, *x)
 	}
 	if x := c.Leg; x != nil {
-		k := callKey{x.Node, x.LegID}
-		old, ok := s.legs[k]
-		if !ok {
-			old = Leg{Node: x.Node, LegID: x.LegID}
-		}
-		s.legs[k] = old.Merge(*x)
+		mergeInto(s.legs, callKey{x.Node, x.LegID}, Leg{Node: x.Node, LegID: x.LegID}, *x)
 	}
 	if x := c.Recording; x != nil {
-		k := callKey{x.Node, x.ID}
-		old, ok := s.recordings[k]
-		if !ok {
-			old = Recording{Node: x.Node, ID: x.ID}
-		}
-		s.recordings[k] = old.Merge(*x)
+		mergeInto(s.recordings, callKey{x.Node, x.ID}, Recording{Node: x.Node, ID: x.ID}, *x)
 	}
+}
+
+// mergeInto merges x into m[k], starting from blank when k is new.
+func mergeInto[T interface{ Merge(T) T }](m map[callKey]T, k callKey, blank, x T) {
+	old, ok := m[k]
+	if !ok {
+		old = blank
+	}
+	m[k] = old.Merge(x)
 }
 
 // Records returns every stored raw record (any order).

@@ -32,6 +32,12 @@
 // meeting (StartedAgo) and preset JoinAudioMuteOverride/Locked; ParticipantSpec can fix Media
 // (codecs, resolution, loss, jitter, audio-only), Importance and Outgoing.
 //
+// Several clusters: StartClusters(Options{Cluster: "emea", …}, Options{Cluster: "amer", …})
+// starts one Sim per cluster (nodes emea-cb1…, ids of their own) and returns a Clusters with
+// Names(), All(), Cluster(name) and Close(). What /callBridges says about a node can differ
+// from where it listens, as on a real cluster: SetAddress(node, addr), SetSIPDomain(node, d);
+// SetCredentials(node, user, pass) gives one node an API user of its own (peers.go).
+//
 // # Endpoints
 //
 // GET calls, calls/<id>, calls/<id>/callLegs, calls/<id>/participants, callLegs, callLegs/<id>,

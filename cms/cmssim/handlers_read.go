@@ -425,7 +425,7 @@ func getCallBridge(ns *nodeServer, _ *http.Request, ids []string) response {
 	defer st.mu.RUnlock()
 	for _, n := range st.nodes {
 		if n.bridgeID == ids[0] {
-			return okXML(render(callBridgeDetail{ID: n.bridgeID, Name: n.name, Address: n.url}))
+			return okXML(render(callBridgeDetail{ID: n.bridgeID, Name: n.name, Address: n.advertised(), SIPDomain: n.sipDomain}))
 		}
 	}
 	return ns.missing("callBridgeDoesNotExist")

@@ -85,9 +85,9 @@ func (ns *nodeServer) authorized(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	s := ns.sim
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(s.Username))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(s.Password))
+	wantUser, wantPass := ns.sim.credentials(ns.node)
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(wantUser))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(wantPass))
 	return u&p == 1
 }
 

@@ -43,7 +43,12 @@ type Scale struct {
 
 // Options configure Start. The zero value is a 3-node, empty, plain-HTTP cluster on random ports.
 type Options struct {
-	Nodes    int  // number of call bridges, cb1..cbN; 0 means 3
+	Nodes int // number of call bridges, cb1..cbN; 0 means 3
+	// Cluster names the emulated cluster when several run side by side (StartClusters): its
+	// nodes are <Cluster>-cb1…, and its ids come from a random stream of their own, so two
+	// clusters with the same Seed never share a call, leg or callBridge id. Empty: the one
+	// cluster cb1..cbN, exactly as before.
+	Cluster  string
 	BasePort int  // 0: random ports; otherwise node i (from 0) listens on BasePort+i
 	TLS      bool // HTTPS with a generated self-signed certificate (HTTPClient trusts it)
 	Scenario Scenario
@@ -68,7 +73,7 @@ type Options struct {
 
 // NodeInfo describes one emulated call bridge.
 type NodeInfo struct {
-	Name         string // cb1, cb2, …: also its callBridge name and cluster uniqueName
+	Name         string // cb1, cb2, … (<Cluster>-cb1, …): also its callBridge name and cluster uniqueName
 	URL          string // base URL without a trailing slash, e.g. http://127.0.0.1:PORT
 	CallBridgeID string
 }
@@ -146,6 +151,9 @@ func normalize(opts Options) (Options, error) {
 	}
 	if opts.Nodes < 1 || opts.Nodes > MaxNodes {
 		return opts, fmt.Errorf("cmssim: %d nodes: want 1..%d", opts.Nodes, MaxNodes)
+	}
+	if msg := checkClusterName(opts.Cluster); msg != "" {
+		return opts, fmt.Errorf("cmssim: cluster %q: %s", opts.Cluster, msg)
 	}
 	if opts.BasePort < 0 || (opts.BasePort > 0 && opts.BasePort+opts.Nodes-1 > 65535) {
 		return opts, fmt.Errorf("cmssim: base port %d with %d nodes is out of range", opts.BasePort, opts.Nodes)
@@ -235,6 +243,9 @@ func (s *Sim) Nodes() []NodeInfo {
 	}
 	return out
 }
+
+// Cluster is the emulated cluster's name (Options.Cluster); "" for a lone cluster.
+func (s *Sim) Cluster() string { return s.opts.Cluster }
 
 // HTTPClient returns a client for the emulator: it trusts the generated certificate when
 // Options.TLS is set, and never uses http.DefaultTransport (tests stay isolated).

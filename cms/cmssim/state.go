@@ -37,15 +37,20 @@ type state struct {
 }
 
 type node struct {
-	idx           int
-	name          string
-	bridgeID      string
-	hostID        string
-	url           string
-	calls         []*call
-	legs          []*leg // every leg hosted here, distribution links included
-	legsCompleted int
-	legsMaxActive int
+	idx      int
+	name     string
+	bridgeID string
+	hostID   string
+	url      string
+	// What /callBridges says about this node (peers.go): the address configured for it in
+	// the cluster ("" = its own URL) and its SIP domain. Node-local credentials, when set,
+	// replace the emulator's (SetCredentials).
+	address, sipDomain string
+	username, password string
+	calls              []*call
+	legs               []*leg // every leg hosted here, distribution links included
+	legsCompleted      int
+	legsMaxActive      int
 }
 
 type coSpace struct {
@@ -129,9 +134,8 @@ type leg struct {
 }
 
 func newState(opts Options) *state {
-	seed := uint64(opts.Seed)
 	st := &state{
-		rng:          rand.New(rand.NewPCG(seed, 0x636d7373696d)), // "cmssim"
+		rng:          rand.New(rand.NewPCG(uint64(opts.Seed), idStream(opts.Cluster))),
 		now:          opts.Now,
 		start:        opts.Now(),
 		coSpaceByID:  map[string]*coSpace{},
@@ -141,7 +145,7 @@ func newState(opts Options) *state {
 		participants: map[string]*participant{},
 	}
 	for i := range opts.Nodes {
-		st.nodes = append(st.nodes, &node{idx: i, name: fmt.Sprintf("cb%d", i+1), bridgeID: st.newID(), hostID: st.newID()})
+		st.nodes = append(st.nodes, &node{idx: i, name: nodeName(opts.Cluster, i), bridgeID: st.newID(), hostID: st.newID()})
 	}
 	return st
 }

@@ -210,7 +210,8 @@ type MeetingOutcome struct {
 	Change *MeetingChange
 	Legs   []LegOutcome  // the legs written, in roster order
 	Calls  []CallOutcome // the instances written, in node order (Call is the detail before)
-	// Importance: the participant given Value (with its error), and each one cleared.
+	// Importance: the participant given Value (with its error; Participant.Importance is its
+	// importance before, as its node listed it), and each one cleared (as listed, before).
 	Presenter    ParticipantOutcome
 	Cleared      []ParticipantOutcome
 	Unlisted     []NodeError // nodes whose participants could not be listed: none cleared there
@@ -458,6 +459,7 @@ func (u *meetingUpdate) updateCalls(ins []CallInstance, cu CallUpdate) []CallOut
 func (u *meetingUpdate) importance(imp ImportanceChange, list func(CallInstance) ([]Participant, error), sr *sideResults) {
 	var presID string
 	presDone := make(chan struct{})
+	ins := u.m.Instances
 	go func() {
 		defer close(presDone)
 		if imp.Of == nil {
@@ -466,15 +468,18 @@ func (u *meetingUpdate) importance(imp ImportanceChange, list func(CallInstance)
 		e := *imp.Of
 		sr.presenter.Node = e.Node
 		pid, err := u.c.ParticipantOfRosterLeg(u.ctx, e)
+		sr.presenter.Participant = Participant{ID: pid, Name: e.Leg.Name}
 		if err == nil {
+			// The importance before, from the node's list already under way, read before the
+			// write so it cannot show the new value (presenter mode off puts it back).
+			sr.presenter.Participant.Importance = importanceBefore(ins, e.Node, pid, list)
 			err = u.c.UpdateParticipant(u.ctx, e.Node, pid, ParticipantUpdate{Importance: Set(imp.Value)})
 		}
-		sr.presenter.Participant, sr.presenter.Err = Participant{ID: pid, Name: e.Leg.Name}, err
+		sr.presenter.Err = err
 		if err == nil {
 			presID = pid
 		}
 	}()
-	ins := u.m.Instances
 	cleared := make([][]ParticipantOutcome, len(ins))
 	unlisted := make([]error, len(ins))
 	var wg sync.WaitGroup
@@ -497,6 +502,26 @@ func (u *meetingUpdate) importance(imp ImportanceChange, list func(CallInstance)
 		}
 		sr.cleared = append(sr.cleared, c...)
 	}
+}
+
+// importanceBefore is participant pid's importance in node's participant list (nil when unset,
+// or when the list could not be read).
+func importanceBefore(ins []CallInstance, node, pid string, list func(CallInstance) ([]Participant, error)) *int {
+	for _, in := range ins {
+		if in.Node != node {
+			continue
+		}
+		ps, err := list(in)
+		if err != nil {
+			return nil
+		}
+		for _, p := range ps {
+			if p.ID == pid {
+				return p.Importance
+			}
+		}
+	}
+	return nil
 }
 
 // clearImportance unsets the importance of every participant in ps that has one, except keep.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -358,6 +359,7 @@ func TestPresenterOffRestoresTheSnapshot(t *testing.T) {
 	e.run(t, "mute ana")
 	e.run(t, "layout dmitri stacked")
 	e.run(t, "importance ana 7")
+	e.run(t, "importance dmitri 3") // the presenter's own importance before presenter mode
 	e.run(t, "presenter board dmitri")
 	if l := e.sim.Legs(m.Correlator); len(l) != 3 {
 		t.Fatalf("legs %v", l)
@@ -365,7 +367,15 @@ func TestPresenterOffRestoresTheSnapshot(t *testing.T) {
 	if l, _ := e.sim.Leg(dmitri.ID); l.ChosenLayout != "speakerOnly" {
 		t.Fatalf("presenter mode did not apply: %+v", l)
 	}
-	e.run(t, "presenter board off")
+	if p, _ := e.sim.Participant(dmitri.ParticipantID); p.Importance == nil || *p.Importance != 100 {
+		t.Fatalf("the presenter's importance during presenter mode: %v, want 100", p.Importance)
+	}
+	off, ok := e.run(t, "presenter board off").(*ActionResult)
+	if !ok || !slices.ContainsFunc(off.Changes, func(c Change) bool {
+		return c.Subject == "Dmitri Ivanova" && c.Field == "importance" && c.After == "3"
+	}) {
+		t.Errorf("presenter off does not report Dmitri's importance put back: %+v", off)
+	}
 	if l, _ := e.sim.Leg(ana.ID); !l.RxAudioMute || l.ChosenLayout != "" {
 		t.Errorf("Ana after off: %+v (was muted before presenter mode)", l)
 	}
@@ -374,6 +384,9 @@ func TestPresenterOffRestoresTheSnapshot(t *testing.T) {
 	}
 	if l, _ := e.sim.Leg(dmitri.ID); l.RxAudioMute || l.ChosenLayout != "stacked" {
 		t.Errorf("Dmitri after off: %+v", l)
+	}
+	if p, _ := e.sim.Participant(dmitri.ParticipantID); p.Importance == nil || *p.Importance != 3 {
+		t.Errorf("the presenter's importance after off: %v, want 3 as before presenter mode", p.Importance)
 	}
 	for node, id := range m.Calls {
 		if st, _ := e.sim.CallState(node, id); st.JoinAudioMuteOverride != nil {

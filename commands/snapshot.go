@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,7 @@ type legBefore struct {
 type importanceBefore struct {
 	Node        string `json:"node"`
 	Participant string `json:"participant"`
+	Name        string `json:"name,omitempty"`
 	Importance  int    `json:"importance"`
 }
 
@@ -79,9 +81,12 @@ func snapshotOf(out cms.MeetingOutcome) presenterSnapshot {
 			snap.Calls[c.Instance.Node+"/"+c.Instance.Call.ID] = c.Instance.Call.JoinAudioMuteOverride
 		}
 	}
-	for _, p := range out.Cleared {
-		if p.Err == nil && p.Participant.Importance != nil {
-			snap.Importance = append(snap.Importance, importanceBefore{Node: p.Node, Participant: p.Participant.ID, Importance: *p.Participant.Importance})
+	// The presenter's own importance before, as well as the ones cleared: off clears every
+	// importance, then puts these back.
+	for _, p := range append([]cms.ParticipantOutcome{out.Presenter}, out.Cleared...) {
+		if p.Err == nil && p.Participant.ID != "" && p.Participant.Importance != nil {
+			snap.Importance = append(snap.Importance, importanceBefore{Node: p.Node, Participant: p.Participant.ID,
+				Name: p.Participant.Name, Importance: *p.Participant.Importance})
 		}
 	}
 	return snap
@@ -118,7 +123,8 @@ func (s *Service) restoreImportance(ctx context.Context, snap *presenterSnapshot
 		case err != nil:
 			r.Failed = append(r.Failed, LegFailure{Node: p.Node, Reason: "importance not restored: " + reason(p.Node, err)})
 		default:
-			r.Changes = append(r.Changes, Change{Subject: p.Participant[:min(8, len(p.Participant))], Field: "importance", Before: "unset", After: itoa(p.Importance)})
+			who := cmp.Or(p.Name, shortID(p.Participant))
+			r.Changes = append(r.Changes, Change{Subject: who, Field: "importance", Before: "unset", After: itoa(p.Importance)})
 		}
 	}
 }

@@ -28,7 +28,14 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 			`path: /healthz`, `limits:`, `requests:`,
 			`^          image: [^:]+@sha256:`, // by digest: nothing publishes a :latest
 			`claimName: nfmm-data`, `mountPath: /var/lib/nfmm`,
+			// The CDR receiver's port, named for the Service, with its opt-in and firewall note.
+			`^            - name: cdr$`, `^              containerPort: 8443$`, `NFMM_CDR_URL`, `firewall`,
 		}},
+		{"kubernetes/service.yaml", []string{
+			`^kind: Service$`, `^  name: nfmm-cdr$`, `^  type: ClusterIP$`, `^      port: 8443$`, `^      targetPort: cdr$`,
+			`^    app\.kubernetes\.io/name: nfmm$`, `(?i)opt-in`, `NFMM_CDR_URL`, `NFMM_CDR_ADDR`, `(?i)firewall.*call bridges`,
+		}},
+		{"kubernetes/kustomization.yaml", []string{`^  - deployment\.yaml$`, `^  - service\.yaml$`}},
 		{"kubernetes-ha/kustomization.yaml", []string{
 			`^  - \.\./kubernetes$`, `value: 2$`, `name: NFMM_DATABASE_URL`, `secretKeyRef:`, `\$patch: delete`,
 		}},
@@ -53,6 +60,14 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The HA overlay keeps the base's CDR Service and port: it must not patch them away.
+	ha, err := os.ReadFile("kubernetes-ha/kustomization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)path: /spec/template/spec/containers/0(/ports)?$|name: nfmm-cdr`).Find(ha); m != nil {
+		t.Errorf("the HA overlay replaces the container or the CDR Service: %s", m)
 	}
 	// The manifest must not ask for event or history scopes: NFMM reads only its own command.
 	data, err := os.ReadFile("slack-app-manifest.yaml")

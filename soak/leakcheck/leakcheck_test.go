@@ -22,11 +22,14 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := Take()
-			stop := make(chan struct{})
-			defer close(stop)
-			if tt.start != nil {
+			stop, done := make(chan struct{}), make(chan struct{})
+			// Wait for the goroutine to end, so later tests do not count it.
+			defer func() { close(stop); <-done }()
+			if tt.start == nil {
+				close(done)
+			} else {
 				started := make(chan struct{})
-				go func() { close(started); tt.start(stop) }()
+				go func() { defer close(done); close(started); tt.start(stop) }()
 				<-started
 			}
 			if tt.stopIt {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/nfmm/nfmm/internal/names"
 )
 
 // Action ids of the interactive elements NFMM posts (block_actions action_id). Values carry ids
@@ -46,9 +48,8 @@ type legRef struct {
 
 var (
 	errBadRef = errors.New("malformed reference")
-	// Ids are CMS UUIDs (or prefixes of them); node names are configuration names.
-	idPattern   = regexp.MustCompile(`^[0-9a-fA-F-]{1,64}$`)
-	nodePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	// Ids are CMS UUIDs (or prefixes of them); node names are configuration names (names.Valid).
+	idPattern = regexp.MustCompile(`^[0-9a-fA-F-]{1,64}$`)
 )
 
 func (r legRef) encode() string { return r.Correlator + "|" + r.Node + "|" + r.LegID }
@@ -56,7 +57,7 @@ func (r legRef) encode() string { return r.Correlator + "|" + r.Node + "|" + r.L
 // decodeLegRef parses an untrusted button value or block_id.
 func decodeLegRef(s string) (legRef, error) {
 	parts := strings.Split(s, "|")
-	if len(parts) != 3 || !idPattern.MatchString(parts[0]) || !nodePattern.MatchString(parts[1]) || !idPattern.MatchString(parts[2]) {
+	if len(parts) != 3 || !idPattern.MatchString(parts[0]) || !names.Valid(parts[1]) || !idPattern.MatchString(parts[2]) {
 		return legRef{}, errBadRef
 	}
 	return legRef{Correlator: parts[0], Node: parts[1], LegID: parts[2]}, nil

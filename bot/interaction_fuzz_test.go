@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/internal/names"
 	"github.com/slack-go/slack"
 )
 
@@ -77,7 +78,7 @@ func checkCommand(t *testing.T, c commands.Command) {
 			t.Errorf("%s %q from a payload reached commands (%s)", what, id, c.Op)
 		}
 	}
-	if c.Node != "" && !nodePattern.MatchString(c.Node) {
+	if c.Node != "" && !names.Valid(c.Node) {
 		t.Errorf("node %q from a payload reached commands", c.Node)
 	}
 	if len(c.Layout) > 64 || len(c.URI) > 4000 {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/internal/names"
 )
 
 // Limits on what users type; everything is checked before any CMS request.
@@ -17,14 +18,12 @@ const (
 	maxIDLen     = 64  // CMS ids are 36-char UUIDs; leave room, refuse essays
 	maxTextLen   = 200 // meeting name substrings and filters
 	maxURILen    = 255 // issue 3: URIs over 255 chars are refused
-	maxNodeLen   = 64
 	presenterOff = "off"
 )
 
 var (
 	// Leg and call ids are UUIDs: only hex digits and hyphens can reach a URL path.
-	idPattern   = regexp.MustCompile(`^[0-9a-fA-F-]+$`)
-	nodePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	idPattern = regexp.MustCompile(`^[0-9a-fA-F-]+$`)
 
 	// Dial-out address shapes CMS accepts as remoteParty.
 	sipUserPattern = regexp.MustCompile(`^(?:sips?:)?[A-Za-z0-9._%+!~*'-]+@[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:;[A-Za-z0-9._=-]+)*$`)
@@ -75,7 +74,7 @@ func checkNode(node string, known []string) error {
 	if node == "" {
 		return nil
 	}
-	if len(node) > maxNodeLen || !nodePattern.MatchString(node) {
+	if !names.Valid(node) {
 		return usageErr(CodeInvalidNode, "", "%s is not a node name.", printable(node))
 	}
 	if len(known) > 0 && !contains(known, node) {

@@ -2,22 +2,22 @@ package config
 
 import (
 	"crypto/x509"
+	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nfmm/nfmm/internal/names"
 )
 
-var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
-
 func (l *loader) cms() {
-	l.cmsNodes()
-	l.cmsCredentials()
-	l.cmsTLS()
-	l.cfg.CMSTimeout = l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
-	l.cfg.CMSConcurrency = l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
+	if l.env("CMS_CLUSTERS") != "" {
+		l.clusters()
+	} else {
+		l.singleCluster()
+	}
 	l.cfg.CMSEvents = DefaultCMSEvents
 	switch v := strings.ToLower(l.env("CMS_EVENTS")); v {
 	case "":
@@ -30,15 +30,101 @@ func (l *loader) cms() {
 	l.cfg.LiveTTL = l.duration("NFMM_LIVE_TTL", DefaultLiveTTL, time.Minute, 7*24*time.Hour)
 }
 
-func (l *loader) cmsNodes() {
-	const name = "CMS_NODES"
+// scope names the variables of one cluster: CMS_NODES, CMS_<NODE>_PASSWORD … for the single
+// cluster of CMS_NODES, CMS_EMEA_NODES, CMS_EMEA_<NODE>_PASSWORD … for cluster emea of
+// CMS_CLUSTERS, whose unset variables fall back to the shared CMS_… ones.
+type scope struct {
+	prefix string // "CMS_" or "CMS_EMEA_"
+	multi  bool
+}
+
+func (s scope) v(name string) string { return s.prefix + name }
+
+// singleCluster reads CMS_NODES and the shared CMS_* variables: the one cluster "default".
+func (l *loader) singleCluster() {
+	sc := scope{prefix: "CMS_"}
+	c := Cluster{Name: DefaultCluster}
+	l.clusterNodes(sc, &c)
+	l.clusterCredentials(sc, []*Cluster{&c})
+	l.clusterTLS(sc, &c)
+	c.Timeout = l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
+	c.Concurrency = l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
+	l.cfg.Nodes, l.cfg.SimNodes, l.cfg.CAFile, l.cfg.InsecureSkipVerify = c.Nodes, c.SimNodes, c.CAFile, c.InsecureSkipVerify
+	l.cfg.CMSTimeout, l.cfg.CMSConcurrency = c.Timeout, c.Concurrency
+}
+
+// clusters reads CMS_CLUSTERS=emea,amer and each cluster's CMS_<C>_* variables.
+func (l *loader) clusters() {
+	const name = "CMS_CLUSTERS"
+	if l.env("CMS_NODES") != "" {
+		l.fail("CMS_NODES", "set either CMS_NODES (one cluster) or CMS_CLUSTERS with CMS_<CLUSTER>_NODES per cluster, not both")
+	}
+	list := l.list(name)
+	if len(list) > MaxClusters {
+		l.fail(name, "%d clusters; at most %d are supported", len(list), MaxClusters)
+		return
+	}
+	keys := map[string]string{}
+	var cs []*Cluster
+	for _, c := range list {
+		switch {
+		case strings.EqualFold(c, names.All):
+			l.fail(name, "%q is reserved (@all means every cluster); rename the cluster", c)
+			continue
+		case !names.Valid(c):
+			l.fail(name, "cluster name %q must be %s", c, names.Rule)
+			continue
+		}
+		key := names.EnvKey(c)
+		if prev, dup := keys[key]; dup {
+			if prev == c {
+				l.fail(name, "cluster name %s appears twice", c)
+			} else {
+				l.fail(name, "cluster names %s and %s both map to CMS_%s_*; rename one", prev, c, key)
+			}
+			continue
+		}
+		keys[key] = c
+		cs = append(cs, &Cluster{Name: c})
+	}
+	if len(cs) == 0 && len(l.problems) == 0 {
+		l.fail(name, "names no cluster")
+	}
+	// The shared variables are every cluster's defaults; read (and blamed) once.
+	timeout := l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
+	concurrency := l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
+	insecure := l.boolean("CMS_INSECURE_SKIP_VERIFY", false)
+	ca := l.caFile("CMS_CA_FILE")
+	for _, c := range cs {
+		sc := scope{prefix: "CMS_" + names.EnvKey(c.Name) + "_", multi: true}
+		l.clusterNodes(sc, c)
+		c.InsecureSkipVerify, c.CAFile = insecure, ca
+		l.clusterTLS(sc, c)
+		c.Timeout = l.duration(sc.v("TIMEOUT"), timeout, 100*time.Millisecond, 5*time.Minute)
+		c.Concurrency = l.intRange(sc.v("CONCURRENCY"), concurrency, 1, MaxCMSConcurrency)
+		c.Operators = l.principals(sc.v("OPERATORS"))
+		c.Viewers = l.principals(sc.v("VIEWERS"))
+		c.Discover = l.boolean(sc.v("DISCOVER"), false)
+	}
+	l.clusterCredentials(scope{prefix: "CMS_", multi: true}, cs)
+	for _, c := range cs {
+		l.cfg.Clusters = append(l.cfg.Clusters, *c)
+	}
+}
+
+func (l *loader) clusterNodes(sc scope, c *Cluster) {
+	name := sc.v("NODES")
 	v := l.env(name)
 	if v == "" {
-		if l.mode == ModeRun || l.mode == ModeExec {
-			l.fail(name, "required: name=https://host:port,name2=https://host2:port (or set CMS_NODES=sim to try the emulator)")
+		if !sc.multi && l.mode != ModeRun && l.mode != ModeExec {
+			c.SimNodes = DefaultSimNodes
 			return
 		}
-		l.cfg.SimNodes = DefaultSimNodes
+		if sc.multi {
+			l.fail(name, "required for cluster %s: name=https://host:port,name2=https://host2:port (or sim / sim:N for the emulator)", c.Name)
+		} else {
+			l.fail(name, "required: name=https://host:port,name2=https://host2:port (or set CMS_NODES=sim to try the emulator)")
+		}
 		return
 	}
 	if n, ok, msg := parseSim(v); ok {
@@ -46,10 +132,10 @@ func (l *loader) cmsNodes() {
 			l.fail(name, "%s", msg)
 			return
 		}
-		l.cfg.SimNodes = n
+		c.SimNodes = n
 		return
 	}
-	l.realNodes(name, v)
+	c.Nodes = l.realNodes(sc, name, v)
 }
 
 // parseSim recognises "sim" and "sim:N"; ok is false when v is a node list.
@@ -71,15 +157,16 @@ func parseSim(v string) (n int, ok bool, msg string) {
 	return n, true, ""
 }
 
-func (l *loader) realNodes(name, v string) {
+func (l *loader) realNodes(sc scope, name, v string) []Node {
 	before := len(l.problems)
-	defer func() { l.nodesBad = len(l.problems) > before }()
+	defer func() { l.nodesBad = l.nodesBad || len(l.problems) > before }()
 	entries := strings.Split(v, ",")
 	if len(entries) > MaxNodes {
 		// One problem, not hundreds: the cluster is too big before any entry matters.
 		l.fail(name, "%d nodes; NFMM supports a cluster of at most %d call bridges", len(entries), MaxNodes)
-		return
+		return nil
 	}
+	var nodes []Node
 	keys := map[string]string{} // env key -> node name, to catch names that collide in CMS_<NAME>_*
 	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
@@ -91,18 +178,19 @@ func (l *loader) realNodes(name, v string) {
 		if !ok {
 			continue
 		}
-		key := envKey(node.Name)
+		key := names.EnvKey(node.Name)
 		if prev, dup := keys[key]; dup {
 			if prev == node.Name {
 				l.fail(name, "node name %s appears twice", node.Name)
 			} else {
-				l.fail(name, "node names %s and %s both map to CMS_%s_USERNAME/_PASSWORD; rename one", prev, node.Name, key)
+				l.fail(name, "node names %s and %s both map to %s%s_USERNAME/_PASSWORD; rename one", prev, node.Name, sc.prefix, key)
 			}
 			continue
 		}
 		keys[key] = node.Name
-		l.cfg.Nodes = append(l.cfg.Nodes, node)
+		nodes = append(nodes, node)
 	}
+	return nodes
 }
 
 func (l *loader) parseNode(name string, i int, entry string) (Node, bool) {
@@ -112,8 +200,8 @@ func (l *loader) parseNode(name string, i int, entry string) (Node, bool) {
 		l.fail(name, "entry %d is not name=URL (e.g. cb1=https://cb1.example.com:445)", i)
 		return Node{}, false
 	}
-	if !nodeNameRE.MatchString(nodeName) {
-		l.fail(name, "entry %d: node name %q must be 1-32 letters, digits, '.', '_' or '-'", i, nodeName)
+	if !names.Valid(nodeName) {
+		l.fail(name, "entry %d: node name %q must be %s", i, nodeName, names.Rule)
 		return Node{}, false
 	}
 	u, msg := parseBaseURL(raw)
@@ -129,7 +217,7 @@ func (l *loader) parseNode(name string, i int, entry string) (Node, bool) {
 	case "":
 	case "/api/v1":
 		// A common paste from the API docs; harmless to fix, but say so.
-		l.warn("CMS_NODES: node %s: dropped the /api/v1 path from the URL (NFMM adds it)", nodeName)
+		l.warn("%s: node %s: dropped the /api/v1 path from the URL (NFMM adds it)", name, nodeName)
 	default:
 		l.fail(name, "node %s: URL must be https://host[:port] without a path (got path %s)", nodeName, u.Path)
 		return Node{}, false
@@ -137,45 +225,61 @@ func (l *loader) parseNode(name string, i int, entry string) (Node, bool) {
 	return Node{Name: nodeName, URL: u.Scheme + "://" + u.Host}, true
 }
 
-// envKey is the NAME in CMS_<NAME>_USERNAME: upper case, '-' and '.' become '_'.
-func envKey(node string) string {
-	return strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToUpper(node))
-}
-
-// cmsCredentials fills each node's credentials (override, else the shared pair) and reports
-// override variables that name no node: a typo there would silently use the wrong password.
-func (l *loader) cmsCredentials() {
-	known := map[string]bool{}
-	var noUser, noPass []string
+// clusterCredentials fills each node's credentials (node override, else the cluster's pair,
+// else the shared pair) and reports override variables that name no node or cluster: a typo
+// there would silently use the wrong password.
+func (l *loader) clusterCredentials(sc scope, cs []*Cluster) {
+	known := map[string]bool{}   // the KEY of every CMS_<KEY>_USERNAME/_PASSWORD that means something
+	simKeys := map[string]bool{} // clusters of the emulator: their per-node overrides are moot
 	user, pass := l.env("CMS_USERNAME"), l.get("CMS_PASSWORD")
-	for i := range l.cfg.Nodes {
-		n := &l.cfg.Nodes[i]
-		key := envKey(n.Name)
-		known[key] = true
-		n.Username = firstNonEmpty(l.env("CMS_"+key+"_USERNAME"), user)
-		n.Password = Secret(firstNonEmpty(l.get("CMS_"+key+"_PASSWORD"), pass))
-		if n.Username == "" {
-			noUser = append(noUser, n.Name)
+	for _, c := range cs {
+		var noUser, noPass []string
+		prefix, cuser, cpass := "CMS_", user, pass
+		userVar, passVar := "CMS_USERNAME", "CMS_PASSWORD"
+		hint := "or set CMS_<NAME>_%s per node"
+		if sc.multi {
+			ckey := names.EnvKey(c.Name)
+			known[ckey] = true
+			if c.SimNodes > 0 {
+				simKeys[ckey] = true
+			}
+			prefix = "CMS_" + ckey + "_"
+			userVar, passVar = prefix+"USERNAME", prefix+"PASSWORD"
+			cuser = firstNonEmpty(l.env(userVar), user)
+			cpass = firstNonEmpty(l.get(passVar), pass)
+			hint = "or set CMS_%[1]s for every cluster, or " + prefix + "<NAME>_%[1]s per node"
+		} else if c.SimNodes > 0 {
+			simKeys[""] = true
 		}
-		if n.Password == "" {
-			noPass = append(noPass, n.Name)
+		for i := range c.Nodes {
+			n := &c.Nodes[i]
+			key := strings.TrimPrefix(prefix, "CMS_") + names.EnvKey(n.Name)
+			known[key] = true
+			n.Username = firstNonEmpty(l.env("CMS_"+key+"_USERNAME"), cuser)
+			n.Password = Secret(firstNonEmpty(l.get("CMS_"+key+"_PASSWORD"), cpass))
+			if n.Username == "" {
+				noUser = append(noUser, n.Name)
+			}
+			if n.Password == "" {
+				noPass = append(noPass, n.Name)
+			}
 		}
-	}
-	if len(noUser) > 0 {
-		l.fail("CMS_USERNAME", "required for %s (or set CMS_<NAME>_USERNAME per node)", nodeList(noUser))
-	}
-	if len(noPass) > 0 {
-		l.fail("CMS_PASSWORD", "required for %s (or set CMS_<NAME>_PASSWORD per node)", nodeList(noPass))
+		if len(noUser) > 0 {
+			l.fail(userVar, "required for %s (%s)", nodeList(noUser), fmt.Sprintf(hint, "USERNAME"))
+		}
+		if len(noPass) > 0 {
+			l.fail(passVar, "required for %s (%s)", nodeList(noPass), fmt.Sprintf(hint, "PASSWORD"))
+		}
 	}
 	if !l.nodesBad {
-		l.unknownOverrides(known) // else a rejected entry would make its overrides look unknown
+		l.unknownOverrides(sc, known, simKeys) // else a rejected entry would make its overrides look unknown
 	}
 }
 
-func (l *loader) unknownOverrides(known map[string]bool) {
-	names := slices.Clone(l.names)
-	slices.Sort(names)
-	for _, v := range names {
+func (l *loader) unknownOverrides(sc scope, known, simKeys map[string]bool) {
+	vars := slices.Clone(l.names)
+	slices.Sort(vars)
+	for _, v := range vars {
 		rest, ok := strings.CutPrefix(v, "CMS_")
 		if !ok {
 			continue
@@ -187,34 +291,58 @@ func (l *loader) unknownOverrides(known map[string]bool) {
 		if !found || key == "" || known[key] {
 			continue
 		}
-		if l.cfg.SimNodes > 0 {
-			l.warn("%s: ignored, CMS_NODES=sim needs no credentials", v)
+		if !sc.multi {
+			if simKeys[""] {
+				l.warn("%s: ignored, CMS_NODES=sim needs no credentials", v)
+				continue
+			}
+			l.fail(v, "no node named %s in CMS_NODES", strings.ToLower(key))
 			continue
 		}
-		l.fail(v, "no node named %s in CMS_NODES", strings.ToLower(key))
+		if sim := simCluster(key, simKeys); sim != "" {
+			l.warn("%s: ignored, CMS_%s_NODES is the emulator and needs no credentials", v, sim)
+			continue
+		}
+		l.fail(v, "no cluster in CMS_CLUSTERS, nor node in a CMS_<CLUSTER>_NODES, is called %s", strings.ToLower(key))
 	}
 }
 
-func (l *loader) cmsTLS() {
-	l.cfg.InsecureSkipVerify = l.boolean("CMS_INSECURE_SKIP_VERIFY", false)
-	if l.cfg.InsecureSkipVerify && len(l.cfg.Nodes) > 0 {
-		l.warn("CMS_INSECURE_SKIP_VERIFY=true: the call bridges' TLS certificates are NOT verified; prefer CMS_CA_FILE")
+// simCluster is the key of the emulator cluster whose node key names, or "".
+func simCluster(key string, simKeys map[string]bool) string {
+	for k := range simKeys {
+		if strings.HasPrefix(key, k+"_") {
+			return k
+		}
 	}
-	const name = "CMS_CA_FILE"
+	return ""
+}
+
+func (l *loader) clusterTLS(sc scope, c *Cluster) {
+	c.InsecureSkipVerify = l.boolean(sc.v("INSECURE_SKIP_VERIFY"), c.InsecureSkipVerify)
+	if c.InsecureSkipVerify && len(c.Nodes) > 0 {
+		l.warn("%s=true: the call bridges' TLS certificates are NOT verified; prefer %s", sc.v("INSECURE_SKIP_VERIFY"), sc.v("CA_FILE"))
+	}
+	if ca := l.caFile(sc.v("CA_FILE")); ca != "" {
+		c.CAFile = ca
+	}
+}
+
+// caFile reads and checks the CA bundle a variable names; "" when unset or bad.
+func (l *loader) caFile(name string) string {
 	path := l.env(name)
 	if path == "" {
-		return
+		return ""
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		l.failErr(name, err, "cannot read the CA bundle: %v", err)
-		return
+		return ""
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 		l.fail(name, "%s contains no PEM certificate (-----BEGIN CERTIFICATE-----)", path)
-		return
+		return ""
 	}
-	l.cfg.CAFile = path
+	return path
 }
 
 func nodeList(names []string) string {

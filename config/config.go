@@ -50,10 +50,31 @@ type Node struct {
 	Password Secret
 }
 
+// Cluster is one CMS cluster: its call bridges and how to reach them. CMS_NODES configures
+// one cluster named DefaultCluster; CMS_CLUSTERS=emea,amer configures several, each from its
+// CMS_<CLUSTER>_* variables (docs/configuration.md#several-clusters).
+type Cluster struct {
+	Name               string // names.Valid, never "all"
+	Nodes              []Node // empty when SimNodes > 0
+	SimNodes           int    // CMS_<CLUSTER>_NODES=sim or sim:N
+	CAFile             string
+	InsecureSkipVerify bool
+	Timeout            time.Duration
+	Concurrency        int
+	// Operators and Viewers are this cluster's own (CMS_<CLUSTER>_OPERATORS/_VIEWERS), on top
+	// of NFMM_OPERATORS/NFMM_VIEWERS, who have their role on every cluster.
+	Operators []string
+	Viewers   []string
+	// Discover (CMS_<CLUSTER>_DISCOVER) asks for the cluster's peers to be read from
+	// /api/v1/callBridges of a configured node and added to Nodes.
+	Discover bool
+}
+
 // Report is one scheduled report: a cron spec (5 fields, descriptors, CRON_TZ= prefix) and a channel.
 type Report struct {
 	Spec    string // accepted by cron.ParseStandard, e.g. "CRON_TZ=Europe/Oslo 0 8 * * 1-5"
 	Channel string // channel id (C…/G…) or #name
+	Cluster string // "@emea" at the end of the entry; "" = the channel's cluster, else every cluster
 }
 
 // Defaults applied when a variable is unset.
@@ -62,6 +83,8 @@ const (
 	DefaultSimNodes       = 3
 	MaxSimNodes           = 24
 	MaxNodes              = 24 // CMS clusters are documented for up to 24 call bridges
+	MaxClusters           = 16
+	DefaultCluster        = "default" // the name of CMS_NODES's one cluster
 	DefaultCMSTimeout     = 10 * time.Second
 	DefaultCMSConcurrency = 8
 	DefaultCMSEvents      = "auto"
@@ -86,21 +109,36 @@ type Config struct {
 	CMSEvents          string        // CMS_EVENTS: auto (default), on or off
 	PollInterval       time.Duration // NFMM_POLL_INTERVAL: REST polling of nodes without events
 	LiveTTL            time.Duration // NFMM_LIVE_TTL: how long a live message keeps updating
-	Operators          []string
-	Viewers            []string
-	Channels           []string
-	Reports            []Report
-	ReportQuiet        bool // stay silent when there are no calls
-	AuditChannel       string
-	AdminContact       string // NFMM_ADMIN_CONTACT: who refusals say to ask; "" = "an NFMM admin"
-	HTTPAddr           string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
-	LogLevel           string // debug, info, warn or error
-	Alerts             Alerts // NFMM_ALERT_* (alerts.go)
-	CDR                CDR    // the CDR receiver and meeting history; off unless NFMM_CDR_URL
-	Store              Store
+	// Clusters are CMS_CLUSTERS's clusters; empty with CMS_NODES, whose one cluster is the
+	// fields above (ClusterList gives both forms as one list).
+	Clusters []Cluster
+	// ChannelClusters is NFMM_CHANNEL_CLUSTERS: a channel id's default cluster.
+	ChannelClusters map[string]string
+	Operators       []string
+	Viewers         []string
+	Channels        []string
+	Reports         []Report
+	ReportQuiet     bool // stay silent when there are no calls
+	AuditChannel    string
+	AdminContact    string // NFMM_ADMIN_CONTACT: who refusals say to ask; "" = "an NFMM admin"
+	HTTPAddr        string // "" = operations endpoint off (NFMM_HTTP_ADDR=off)
+	LogLevel        string // debug, info, warn or error
+	Alerts          Alerts // NFMM_ALERT_* (alerts.go)
+	CDR             CDR    // the CDR receiver and meeting history; off unless NFMM_CDR_URL
+	Store           Store
 
 	// Warnings are non-fatal findings (e.g. a stripped /api/v1 path) for main to log at start-up.
 	Warnings []string
+}
+
+// ClusterList is every configured cluster: CMS_CLUSTERS's, or CMS_NODES's one cluster named
+// DefaultCluster (also for harnesses that fill Nodes/SimNodes themselves).
+func (c Config) ClusterList() []Cluster {
+	if len(c.Clusters) > 0 {
+		return c.Clusters
+	}
+	return []Cluster{{Name: DefaultCluster, Nodes: c.Nodes, SimNodes: c.SimNodes, CAFile: c.CAFile,
+		InsecureSkipVerify: c.InsecureSkipVerify, Timeout: c.CMSTimeout, Concurrency: c.CMSConcurrency}}
 }
 
 // Load reads the configuration for mode from getenv (os.Getenv after .env was loaded).

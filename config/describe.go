@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 )
 
@@ -25,6 +26,8 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("slack_app_token", setOrUnset(c.SlackAppToken)),
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("cms_nodes", c.nodesText()),
+		slog.String("cms_clusters", c.clustersText()),
+		slog.String("channel_clusters", c.channelClustersText()),
 		slog.String("cms_ca_file", c.CAFile),
 		slog.Bool("cms_insecure_skip_verify", c.InsecureSkipVerify),
 		slog.Duration("cms_timeout", c.CMSTimeout),
@@ -45,12 +48,33 @@ func (c Config) attrs() []slog.Attr {
 	}
 }
 
-func (c Config) nodesText() string {
-	if c.SimNodes > 0 {
-		return fmt.Sprintf("sim:%d", c.SimNodes)
+func (c Config) nodesText() string { return nodesText(c.SimNodes, c.Nodes) }
+
+// clustersText is CMS_CLUSTERS's clusters, each with its nodes; "" with CMS_NODES.
+func (c Config) clustersText() string {
+	parts := make([]string, len(c.Clusters))
+	for i, cl := range c.Clusters {
+		parts[i] = fmt.Sprintf("%s[%s timeout %s concurrency %d operators %s viewers %s discover %t]", cl.Name, nodesText(cl.SimNodes, cl.Nodes),
+			cl.Timeout, cl.Concurrency, strings.Join(cl.Operators, ","), strings.Join(cl.Viewers, ","), cl.Discover)
 	}
-	parts := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
+	return strings.Join(parts, " ")
+}
+
+func (c Config) channelClustersText() string {
+	parts := make([]string, 0, len(c.ChannelClusters))
+	for ch, cl := range c.ChannelClusters {
+		parts = append(parts, ch+"="+cl)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+func nodesText(sim int, nodes []Node) string {
+	if sim > 0 {
+		return fmt.Sprintf("sim:%d", sim)
+	}
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
 		// The user name is not a secret, and seeing which account each node uses helps
 		// diagnose 401s; the password only shows as set/unset.
 		parts[i] = fmt.Sprintf("%s=%s(user %s, password %s)", n.Name, n.URL, n.Username, setOrUnset(n.Password))

@@ -33,6 +33,7 @@ func (l *loader) policy() {
 		}
 		l.cfg.Channels = append(l.cfg.Channels, c)
 	}
+	l.channelClusters()
 	l.cfg.AuditChannel = l.channel("NFMM_AUDIT_CHANNEL", l.env("NFMM_AUDIT_CHANNEL"))
 	l.cfg.AdminContact = l.adminContact()
 }
@@ -75,4 +76,44 @@ func (l *loader) channel(name, v string) string {
 	}
 	l.fail(name, "%q is not a channel id (C…/G…) or #channel-name", v)
 	return ""
+}
+
+// channelClusters reads NFMM_CHANNEL_CLUSTERS=C0123=emea,C0456=amer: each channel's default
+// cluster. It runs after the clusters are known.
+func (l *loader) channelClusters() {
+	const name = "NFMM_CHANNEL_CLUSTERS"
+	known := map[string]bool{}
+	for _, c := range l.cfg.ClusterList() {
+		known[c.Name] = true
+	}
+	for i, e := range l.list(name) {
+		ch, cl, ok := strings.Cut(e, "=")
+		ch, cl = strings.TrimSpace(ch), strings.TrimPrefix(strings.TrimSpace(cl), "@")
+		switch {
+		case !ok || cl == "":
+			l.fail(name, "entry %d %q is not CHANNEL=cluster (e.g. C0123ABCD=emea)", i+1, e)
+			continue
+		case !channelIDRE.MatchString(ch):
+			l.fail(name, "entry %d: %q is not a channel id (C…, G… or D…)", i+1, ch)
+			continue
+		case !known[cl]:
+			l.fail(name, "entry %d: no cluster named %q (clusters: %s)", i+1, cl, strings.Join(l.clusterNames(), ", "))
+			continue
+		case l.cfg.ChannelClusters[ch] != "":
+			l.fail(name, "channel %s is bound twice", ch)
+			continue
+		}
+		if l.cfg.ChannelClusters == nil {
+			l.cfg.ChannelClusters = map[string]string{}
+		}
+		l.cfg.ChannelClusters[ch] = cl
+	}
+}
+
+func (l *loader) clusterNames() []string {
+	var out []string
+	for _, c := range l.cfg.ClusterList() {
+		out = append(out, c.Name)
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nfmm/nfmm/internal/names"
 	"github.com/robfig/cron/v3"
 )
 
@@ -47,6 +48,10 @@ func (l *loader) reports() {
 }
 
 func (l *loader) reportEntry(name string, i int, entry, def string, defBad bool) (Report, bool) {
+	entry, cluster, ok := l.reportCluster(name, i, entry)
+	if !ok {
+		return Report{}, false
+	}
 	spec, channel, hasChannel := strings.Cut(entry, ">")
 	spec, channel = strings.TrimSpace(spec), strings.TrimSpace(channel)
 	if !hasChannel {
@@ -70,8 +75,35 @@ func (l *loader) reportEntry(name string, i int, entry, def string, defBad bool)
 		l.fail(name, "entry %d %q: %q is not a channel id (C…/G…) or #channel-name", i, entry, channel)
 		return Report{}, false
 	}
-	return Report{Spec: spec, Channel: channel}, true
+	return Report{Spec: spec, Channel: channel, Cluster: cluster}, true
 }
+
+// reportCluster takes a trailing "@emea" (or "@all") off a schedule entry: the cluster the
+// report covers. A single word is never one (@daily alone is the cron descriptor).
+func (l *loader) reportCluster(name string, i int, entry string) (rest, cluster string, ok bool) {
+	fields := strings.Fields(entry)
+	last := fields[len(fields)-1]
+	c, at := strings.CutPrefix(last, "@")
+	if !at || !names.Valid(c) || len(fields) < 2 || fields[len(fields)-2] == "@every" {
+		return entry, "", true
+	}
+	if strings.EqualFold(c, names.All) {
+		return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(entry), last)), names.All, true
+	}
+	for _, cl := range l.cfg.ClusterList() {
+		if cl.Name == c {
+			return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(entry), last)), c, true
+		}
+	}
+	if cronDescriptors[strings.ToLower(last)] {
+		return entry, "", true
+	}
+	l.fail(name, "entry %d %q: no cluster named %q (clusters: %s, or @all)", i, entry, c, strings.Join(l.clusterNames(), ", "))
+	return "", "", false
+}
+
+var cronDescriptors = map[string]bool{"@yearly": true, "@annually": true, "@monthly": true, "@weekly": true,
+	"@daily": true, "@midnight": true, "@hourly": true, "@every": true}
 
 // MaxReportEntries bounds NFMM_REPORT_SCHEDULE; MinReportEvery is the shortest @every interval:
 // a report walks every node, so a few seconds apart would be a load test, not a report.

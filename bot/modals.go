@@ -3,8 +3,6 @@ package bot
 import (
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
@@ -12,7 +10,7 @@ import (
 
 const (
 	uriPlaceholder = "sip:alice@example.com, +4722334455 or alice@example.com"
-	maxURILen      = 255 // the same bound commands applies to dial-out addresses
+	maxURILen      = 255 // the input's bound: the one commands applies to dial-out addresses
 	maxPresenters  = 100 // options of one static_select
 	errExpired     = "This dialog no longer matches a meeting; close it and open it again."
 )
@@ -112,29 +110,14 @@ func stateValue(v slack.View, block, elem string) (slack.BlockAction, bool) {
 func parseAddSubmission(v slack.View) (correlator, uri string, errs map[string]string) {
 	a, _ := stateValue(v, blockURI, elemURI)
 	uri = strings.TrimSpace(a.Value)
-	if msg := checkURI(uri); msg != "" {
+	// The typed `add` command's rule, so the modal refuses exactly what the command would.
+	if msg := commands.URIProblem(uri); msg != "" {
 		return "", "", map[string]string{blockURI: msg}
 	}
 	if !idPattern.MatchString(v.PrivateMetadata) {
 		return "", "", map[string]string{blockURI: errExpired}
 	}
 	return v.PrivateMetadata, uri, nil
-}
-
-// checkURI applies the shape rules commands applies before dialling (commands re-checks the
-// full grammar); it returns the message to show under the input, or "".
-func checkURI(uri string) string {
-	switch {
-	case uri == "":
-		return "Enter the address to dial."
-	case !utf8.ValidString(uri):
-		return "The address must be valid text."
-	case len(uri) > maxURILen:
-		return fmt.Sprintf("The address is too long (over %d characters).", maxURILen)
-	case strings.IndexFunc(uri, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		return "The address must not contain spaces or control characters."
-	}
-	return ""
 }
 
 // parsePresenterSubmission reads the presenter modal's state.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
 )
 
@@ -107,6 +108,13 @@ func TestParseAddSubmission(t *testing.T) {
 		{"escape char", addView(meta, "sip:al\x1bice@example.com"), "", true},
 		{"invalid utf-8", addView(meta, "sip:\xffalice@example.com"), "", true},
 		{"no state", slack.View{PrivateMetadata: meta}, "", true},
+		// Friction 1: each of these closed the modal and posted the whole help.
+		{"no domain", addView(meta, "alice@"), "", true},
+		{"bare sip", addView(meta, "sip:"), "", true},
+		{"letters in a number", addView(meta, "+47abc"), "", true},
+		{"two at signs", addView(meta, "a@b@c"), "", true},
+		{"no user", addView(meta, "@example.com"), "", true},
+		{"http", addView(meta, "http://x"), "", true},
 		{"tampered metadata", addView("<!channel>", "sip:alice@example.com"), "", true},
 	}
 	for _, tt := range tests {
@@ -115,6 +123,11 @@ func TestParseAddSubmission(t *testing.T) {
 			if tt.wantErr {
 				if errs[blockURI] == "" || len(errs) != 1 || uri != "" || corr != "" {
 					t.Errorf("got (%q, %q, %v), want one error on %s", corr, uri, errs, blockURI)
+				}
+				// The typed command's own sentence, not a generic one.
+				if a, _ := stateValue(tt.view, blockURI, elemURI); idPattern.MatchString(tt.view.PrivateMetadata) &&
+					errs[blockURI] != commands.URIProblem(strings.TrimSpace(a.Value)) {
+					t.Errorf("modal says %q, the typed add would say %q", errs[blockURI], commands.URIProblem(a.Value))
 				}
 				return
 			}

@@ -103,20 +103,109 @@ func canonicalLayout(s string) (string, error) {
 
 // checkURI validates a dial-out address: a SIP/SIPS/tel URI, user@domain, E.164, digits or IP.
 func checkURI(uri string) error {
-	u := usageOf(OpAdd)
-	switch {
-	case uri == "":
-		return usageErr(CodeMissingArg, u, "Whom should NFMM dial? Give a SIP URI, user@domain or a phone number.")
-	case len(uri) > maxURILen:
-		return usageErr(CodeInvalidURI, u, "The address is too long (over %d characters).", maxURILen)
-	case strings.IndexFunc(uri, func(r rune) bool { return unicode.IsSpace(r) || isControl(r) }) >= 0:
-		return usageErr(CodeInvalidURI, u, "The address contains spaces or control characters.")
-	}
-	if sipUserPattern.MatchString(uri) || sipHostPattern.MatchString(uri) || telPattern.MatchString(uri) ||
-		e164Pattern.MatchString(uri) || digitsPattern.MatchString(uri) || net.ParseIP(uri) != nil {
+	code, _, long := uriProblem(uri)
+	if code == "" {
 		return nil
 	}
-	return usageErr(CodeInvalidURI, u, "%s is not a dialable address: use sip:user@domain, user@domain, +E.164, digits or an IP address.", printable(uri))
+	return &UsageError{Code: code, Msg: long, Usage: usageOf(OpAdd)}
+}
+
+// URIProblem is what is wrong with a dial-out address, as one sentence to show beside the
+// input that holds it (the Add participant modal), or "" when NFMM would dial it. The typed
+// `add` applies the same rule.
+func URIProblem(uri string) string {
+	_, short, _ := uriProblem(uri)
+	return short
+}
+
+// uriProblem is the one rule for dial-out addresses: the error code, the sentence shown beside
+// the address, and the sentence that quotes it (for a typed command). Empty when dialable.
+func uriProblem(uri string) (code, short, long string) {
+	same := func(code, msg string) (string, string, string) { return code, msg, msg }
+	switch {
+	case strings.TrimSpace(uri) == "":
+		return same(CodeMissingArg, "Whom should NFMM dial? Give a SIP URI, user@domain or a phone number.")
+	case !utf8.ValidString(uri):
+		return same(CodeInvalidURI, "The address must be valid UTF-8 text.")
+	case len(uri) > maxURILen:
+		return same(CodeInvalidURI, fmt.Sprintf("The address is too long (over %d characters).", maxURILen))
+	case strings.IndexFunc(uri, isControl) >= 0:
+		return same(CodeInvalidURI, "The address contains control characters.")
+	case strings.IndexFunc(uri, unicode.IsSpace) >= 0:
+		return same(CodeInvalidURI, "The address contains spaces: an address is one word.")
+	case dialable(uri):
+		return "", "", ""
+	}
+	why := uriReason(uri)
+	return CodeInvalidURI, capitalize(why), printable(uri) + " is not a dialable address: " + why
+}
+
+// dialable reports whether CMS can take uri as a remoteParty.
+func dialable(uri string) bool {
+	return sipUserPattern.MatchString(uri) || sipHostPattern.MatchString(uri) || telPattern.MatchString(uri) ||
+		e164Pattern.MatchString(uri) || digitsPattern.MatchString(uri) || net.ParseIP(uri) != nil
+}
+
+var (
+	schemePattern = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+-]*):`)
+	userPattern   = regexp.MustCompile(`^[A-Za-z0-9._%+!~*'-]+$`)
+	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:;[A-Za-z0-9._=-]+)*$`)
+)
+
+// uriReason says why an address that is not dialable is not, as specifically as its shape
+// allows: the scheme, the parts around the @, a phone number's digits.
+func uriReason(uri string) string {
+	const example = "sip:alice@example.com, alice@example.com, +4722334455, digits or an IP address"
+	rest := uri
+	if m := schemePattern.FindStringSubmatch(uri); m != nil && net.ParseIP(uri) == nil {
+		scheme := strings.ToLower(m[1])
+		rest = uri[len(m[0]):]
+		switch scheme {
+		case "sip", "sips":
+			if rest == "" {
+				return "nothing follows " + scheme + ":; give user@domain or a host, as in " + scheme + ":alice@example.com."
+			}
+			if !strings.Contains(rest, "@") {
+				return "after " + scheme + ": give user@domain or a host name, as in " + scheme + ":alice@example.com."
+			}
+		case "tel":
+			if rest == "" {
+				return "nothing follows tel:; give a phone number, as in tel:+4722334455."
+			}
+			return "a tel: number holds only digits, an optional leading +, and . ( ) -, as in tel:+4722334455."
+		default:
+			return printable(m[1]+":") + " is not a scheme NFMM can dial; use sip:, sips: or tel:, or no scheme (alice@example.com)."
+		}
+	}
+	switch at := strings.Count(rest, "@"); {
+	case at > 1:
+		return "it has more than one @; give one user@domain, as in alice@example.com."
+	case at == 1:
+		user, host, _ := strings.Cut(rest, "@")
+		switch {
+		case user == "":
+			return "nothing comes before the @; give the user, as in alice@example.com."
+		case host == "":
+			return "nothing follows the @; give the domain, as in alice@example.com."
+		case !userPattern.MatchString(user):
+			return "the user part " + printable(user) + " may hold only letters, digits and . _ % + ! ~ * ' -."
+		case !hostPattern.MatchString(host):
+			return "the domain " + printable(host) + " may hold only letters, digits, dots and hyphens (and :port)."
+		}
+	case strings.HasPrefix(rest, "+"):
+		digits := rest[1:]
+		switch {
+		case digits == "" || strings.Trim(digits, "0123456789") != "":
+			return "a phone number holds only digits after the +, as in +4722334455."
+		case digits[0] == '0':
+			return "an E.164 number starts with a country code, never +0."
+		default:
+			return "an E.164 number has 2 to 15 digits after the +."
+		}
+	case rest != "" && strings.Trim(rest, "0123456789*#") == "":
+		return "a number to dial has at most 32 digits."
+	}
+	return "use " + example + "."
 }
 
 // printable quotes user input for a message, shortened and with control characters escaped.

@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // SubmitView sends a view_submission envelope for an open modal. values is
@@ -172,4 +173,36 @@ func (s *Server) CloseView(viewID, user string) (Envelope, error) {
 	}
 	env.Payload = raw
 	return s.send(env), nil
+}
+
+// viewErrors reads a response_action "errors" map as Slack does: every key must be the block_id
+// of an input block in the view, and every message non-empty text.
+func viewErrors(doc map[string]any, raw any) (map[string]string, []string) {
+	m, ok := raw.(map[string]any)
+	if !ok || len(m) == 0 {
+		return nil, []string{"[ERROR] response_action errors needs a non-empty errors object [json-pointer:/errors]"}
+	}
+	inputs := map[string]bool{}
+	blocks, _ := doc["blocks"].([]any)
+	for _, b := range blocks {
+		if bm, ok := b.(map[string]any); ok && bm["type"] == "input" {
+			id, _ := bm["block_id"].(string)
+			inputs[id] = true
+		}
+	}
+	errs := map[string]string{}
+	var problems []string
+	for k, v := range m {
+		msg, _ := v.(string)
+		switch {
+		case !inputs[k]:
+			problems = append(problems, fmt.Sprintf("[ERROR] %q is not the block_id of an input block in the view [json-pointer:/errors/%s]", k, k))
+		case msg == "":
+			problems = append(problems, fmt.Sprintf("[ERROR] the error for %q must be non-empty text [json-pointer:/errors/%s]", k, k))
+		default:
+			errs[k] = msg
+		}
+	}
+	slices.Sort(problems)
+	return errs, problems
 }

@@ -191,11 +191,10 @@ func (s *Server) applyViewAckLocked(viewID string, body map[string]any) (string,
 	action, _ := body["response_action"].(string)
 	switch action {
 	case "errors":
-		errs := map[string]string{}
-		if m, ok := body["errors"].(map[string]any); ok {
-			for k, v := range m {
-				errs[k], _ = v.(string)
-			}
+		errs, problems := viewErrors(vs.doc, body["errors"])
+		if len(problems) > 0 {
+			// Slack refuses the ack: the modal stays open without the errors.
+			return "invalid_arguments", problems
 		}
 		vs.Errors = errs
 		s.emitViewLocked(EventViewUpdated, vs, "errors")

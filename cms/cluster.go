@@ -81,6 +81,12 @@ type Meeting struct {
 	Instances       []CallInstance // one per hosting node, in node order
 	Participants    int            // real participants over all nodes (sum of numParticipantsLocal)
 	DurationSeconds int            // the longest instance
+	// Lobby is how many participants wait in the lobby (their legs are deactivated); nil when
+	// not counted. Live state counts it; a REST read leaves it for CompleteState.
+	Lobby *int
+	// PresenterName names the participant whose leg is presenterCallLeg, "" when nobody
+	// presents or the name is not known.
+	PresenterName string
 }
 
 // CallInstance is the meeting's call object on one node.
@@ -527,13 +533,21 @@ func (c *Cluster) AddLeg(ctx context.Context, node, callID, remoteParty string) 
 
 // UpdateCall changes one call instance; CMS applies call settings per node.
 func (c *Cluster) UpdateCall(ctx context.Context, node, callID string, u CallUpdate) error {
-	return c.onNode(node, func(n *Node) error { return n.UpdateCall(ctx, callID, u) })
+	err := c.onNode(node, func(n *Node) error { return n.UpdateCall(ctx, callID, u) })
+	if err == nil {
+		c.noteCallWrite(node, callID, u)
+	}
+	return err
 }
 
 // UpdateParticipant changes a participant on the node hosting it (others refuse with
 // participantCannotBeModified).
 func (c *Cluster) UpdateParticipant(ctx context.Context, node, participantID string, u ParticipantUpdate) error {
-	return c.onNode(node, func(n *Node) error { return n.UpdateParticipant(ctx, participantID, u) })
+	err := c.onNode(node, func(n *Node) error { return n.UpdateParticipant(ctx, participantID, u) })
+	if err == nil {
+		c.noteParticipantWrite(node, participantID, u)
+	}
+	return err
 }
 
 // NodeStatus is one node's health as seen by Status.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Meeting-wide operator controls (cms-operations.md): call-level writes on every hosting
@@ -120,7 +121,11 @@ func (c CallsChange) Failed() []NodeError {
 // node gets the write. Errors as FindMeeting.
 func (c *Cluster) UpdateMeetingCalls(ctx context.Context, ref string, u CallUpdate) (CallsChange, error) {
 	return c.eachInstance(ctx, ref, func(n *Node, in CallInstance) error {
-		return n.UpdateCall(ctx, in.Call.ID, u)
+		err := n.UpdateCall(ctx, in.Call.ID, u)
+		if err == nil {
+			c.noteCallWrite(in.Node, in.Call.ID, u)
+		}
+		return err
 	})
 }
 
@@ -164,6 +169,7 @@ func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node
 			out.Written[i].Err = err
 			continue
 		}
+		c.live.wrote(in.Node) // the node's reads go to REST until live state hears of this
 		wg.Go(func() { out.Written[i].Err = write(n, in) })
 	}
 	wg.Wait()
@@ -217,4 +223,45 @@ func (c *Cluster) onNodeRead(node string, fn func(*Node) error) error {
 		return NodeError{Node: node, Err: err}
 	}
 	return nil
+}
+
+// noteCallWrite keeps in live state what a call write changed that no event reports: the
+// banner (events carry no messageText).
+func (c *Cluster) noteCallWrite(node, callID string, u CallUpdate) {
+	l := c.live.l.Load()
+	if l == nil || (u.MessageText.IsKeep() && u.MessageDuration.IsKeep()) {
+		return
+	}
+	l.ls.batch(func() {
+		call := l.ls.findCall(node, callID)
+		if call == nil {
+			return
+		}
+		b := call.banner
+		if !u.MessageText.IsKeep() {
+			b.text, _ = u.MessageText.Value() // unset: ""
+		}
+		if d, ok := u.MessageDuration.Value(); ok {
+			switch secs := optInt(d); {
+			case d == "permanent":
+				b.until = time.Time{}
+			case secs != nil && *secs > 0:
+				b.until = l.ls.now().Add(time.Duration(*secs) * time.Second)
+			default:
+				b.text = "" // a zero (or unreadable) duration hides it
+			}
+		}
+		l.ls.setBanner(node, callID, b)
+	})
+}
+
+// noteParticipantWrite keeps in live state an admit (or a send back to the lobby): no event
+// reports deactivated.
+func (c *Cluster) noteParticipantWrite(node, pid string, u ParticipantUpdate) {
+	l := c.live.l.Load()
+	d, ok := u.Deactivated.Value()
+	if l == nil || !ok {
+		return
+	}
+	l.ls.batch(func() { l.ls.setLobby(node, pid, d) })
 }

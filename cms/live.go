@@ -113,7 +113,11 @@ type LiveParticipant struct {
 	VideoMuted bool
 	Presenter  bool
 	Importance *int
-	Since      time.Time // when the live state first saw it
+	// Lobby: waiting in the lobby (the leg is deactivated). Events do not carry it: it is
+	// read by the resync, by the leg lookup of a join into a locked call, and kept from
+	// NFMM's own admits.
+	Lobby bool
+	Since time.Time // when the live state first saw it
 }
 
 // LiveInstance is one node's call of a meeting.
@@ -124,7 +128,12 @@ type LiveInstance struct {
 	Locked                bool
 	Recording, Streaming  bool
 	JoinAudioMuteOverride *bool
-	Since                 time.Time
+	// Banner is the banner text on screen ("" for none) and BannerUntil when a timed one
+	// goes (zero: until changed). Events do not carry it: it comes from the resync's call
+	// details and from NFMM's own writes.
+	Banner      string
+	BannerUntil time.Time
+	Since       time.Time
 }
 
 // LiveMeeting is a meeting across the cluster.
@@ -148,6 +157,7 @@ type callFields struct {
 	joinMute                     **bool
 	restStarted                  *time.Time
 	presenterLeg                 *string
+	banner                       *liveBanner
 	// listed: the report says the call exists (a calls-list add, or REST), so it joins its
 	// meeting even without a correlator; a roster or info frame alone never starts a meeting.
 	listed bool
@@ -159,6 +169,40 @@ type partFields struct {
 	audio, video, presenter, speaker    *bool
 	importance                          **int
 	legID                               *string
+	lobby                               *bool
+}
+
+// liveBanner is a call's banner: its text ("" for none) and when a timed one goes (zero:
+// until changed).
+type liveBanner struct {
+	text  string
+	until time.Time
+}
+
+// showing is the banner's text if it is on screen at now.
+func (b liveBanner) showing(now time.Time) string {
+	if b.until.IsZero() || now.Before(b.until) {
+		return b.text
+	}
+	return ""
+}
+
+// bannerOfDetail is the banner a call detail shows, as read at now.
+func bannerOfDetail(d CallDetail, now time.Time) liveBanner {
+	if !d.BannerShowing() {
+		return liveBanner{}
+	}
+	b := liveBanner{text: d.MessageText}
+	if d.MessageDuration != "permanent" {
+		left := d.MessageTimeRemaining
+		if left == nil {
+			left = optInt(d.MessageDuration)
+		}
+		if left != nil {
+			b.until = now.Add(time.Duration(*left) * time.Second)
+		}
+	}
+	return b
 }
 
 type liveNode struct {
@@ -191,6 +235,7 @@ type lCall struct {
 	recording    bool
 	streaming    bool
 	joinMute     *bool
+	banner       liveBanner
 	roster       map[string]*lPart
 	touched      uint64
 	since        time.Time
@@ -208,6 +253,7 @@ type lPart struct {
 	presenter  bool
 	speaker    bool // kept, never announced: it toggles too often to be news
 	importance *int
+	lobby      bool // not announced: no event field carries it
 	touched    uint64
 	since      time.Time
 }
@@ -359,6 +405,7 @@ func (ls *liveState) upsertCall(node, id string, f callFields, guard uint64) *lC
 		c = &lCall{id: id, node: node, idx: n.idx, roster: map[string]*lPart{}, since: ls.now()}
 		n.calls[id] = c
 	} else if guard > 0 && c.touched > guard {
+		set(&c.banner, f.banner) // no event carries it: REST's is the latest known
 		return c
 	}
 	if guard == 0 {
@@ -370,6 +417,7 @@ func (ls *liveState) upsertCall(node, id string, f callFields, guard uint64) *lC
 	set(&c.locked, f.locked)
 	set(&c.recording, f.recording)
 	set(&c.streaming, f.streaming)
+	set(&c.banner, f.banner)
 	if f.joinMute != nil {
 		c.joinMute = *f.joinMute
 	}
@@ -526,6 +574,7 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 		if p.legID == "" && f.legID != nil {
 			p.legID = *f.legID // REST knows the leg even when the event is newer
 		}
+		set(&p.lobby, f.lobby) // no event carries it either
 		return false
 	}
 	if guard == 0 {
@@ -545,6 +594,7 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 	set(&p.presenter, f.presenter)
 	set(&p.speaker, f.speaker)
 	set(&p.legID, f.legID)
+	set(&p.lobby, f.lobby)
 	if f.importance != nil {
 		p.importance = *f.importance
 	}
@@ -587,6 +637,33 @@ func (ls *liveState) setLegID(node, callID, pid, legID string) {
 			}
 		}
 	}
+}
+
+// setLobby records that participant pid, hosted by node, waits in the lobby or not (learnt
+// from a leg read or from NFMM's own admit: no event carries it).
+func (ls *liveState) setLobby(node, pid string, lobby bool) {
+	if n := ls.nodes[node]; n != nil {
+		for _, c := range n.calls {
+			if p := c.roster[pid]; p != nil {
+				p.lobby = lobby
+			}
+		}
+	}
+}
+
+// setBanner records the banner NFMM wrote to node's call (no event carries it).
+func (ls *liveState) setBanner(node, callID string, b liveBanner) {
+	if c := ls.findCall(node, callID); c != nil {
+		c.banner = b
+	}
+}
+
+// callLocked reports whether node's call is locked (a join then waits in the lobby).
+func (ls *liveState) callLocked(node, callID string) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	c := ls.findCall(node, callID)
+	return c != nil && c.locked
 }
 
 // needsLeg reports whether the participant is still there without a known leg id.
@@ -634,7 +711,8 @@ func (ls *liveState) callIDs(node string) []string {
 
 func (f partFields) onlySpeaker() bool {
 	return f.name == nil && f.uri == nil && f.state == nil && f.direction == nil && f.layout == nil &&
-		f.audio == nil && f.video == nil && f.presenter == nil && f.importance == nil && f.legID == nil
+		f.audio == nil && f.video == nil && f.presenter == nil && f.importance == nil && f.legID == nil &&
+		f.lobby == nil
 }
 
 // announcePart publishes a participant_changed for the fields that differ from what was told.
@@ -839,10 +917,15 @@ func (ls *liveState) meetingLocked(m *lMeeting) LiveMeeting {
 	a := m.agg()
 	lm := LiveMeeting{Correlator: m.correlator, Name: a.name, Locked: a.locked, Recording: a.recording,
 		Streaming: a.streaming, Count: a.participants}
+	now := ls.now()
 	for _, c := range m.calls {
-		lm.Instances = append(lm.Instances, LiveInstance{Node: c.node, CallID: c.id, Name: c.name,
+		in := LiveInstance{Node: c.node, CallID: c.id, Name: c.name,
 			Participants: c.participants, Locked: c.locked, Recording: c.recording, Streaming: c.streaming,
-			JoinAudioMuteOverride: c.joinMute, Since: c.since})
+			JoinAudioMuteOverride: c.joinMute, Since: c.since}
+		if in.Banner = c.banner.showing(now); in.Banner != "" {
+			in.BannerUntil = c.banner.until
+		}
+		lm.Instances = append(lm.Instances, in)
 		if n := ls.nodes[c.node]; n != nil && n.mode != ModeLive && n.mode != ModePolled {
 			lm.Stale = true
 		}
@@ -857,7 +940,7 @@ func (ls *liveState) meetingLocked(m *lMeeting) LiveMeeting {
 		lm.Participants = append(lm.Participants, LiveParticipant{ID: p.id, LegID: p.legID, Node: p.c.node,
 			CallID: p.c.id, Name: p.name, Address: p.uri, State: p.state, Direction: p.direction,
 			Layout: p.layout, AudioMuted: p.audio, VideoMuted: p.video, Presenter: p.presenter,
-			Importance: p.importance, Since: p.since})
+			Importance: p.importance, Lobby: p.lobby, Since: p.since})
 	}
 	return lm
 }

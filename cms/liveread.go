@@ -3,6 +3,7 @@ package cms
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,16 +126,36 @@ func (c *Cluster) liveMeetings() (MeetingList, bool) {
 	return out, true
 }
 
+// meetingOf is a live meeting as a REST read would show it, with the lobby counted and the
+// presenter named (the live state knows every participant, so this costs no request).
 func meetingOf(lm LiveMeeting, now time.Time) Meeting {
 	m := Meeting{Correlator: lm.Correlator, Name: lm.Name, Participants: lm.Count}
+	lobby := 0
+	for _, p := range lm.Participants {
+		if p.Lobby {
+			lobby++
+		}
+	}
+	m.Lobby = &lobby
 	for _, in := range lm.Instances {
 		d := CallDetail{Call: Call{ID: in.CallID, Name: in.Name, CallCorrelator: lm.Correlator},
 			CallType: "coSpace", DurationSeconds: int(now.Sub(in.Since) / time.Second),
 			NumParticipantsLocal: in.Participants, NumDistributedInstances: len(lm.Instances) - 1,
-			Locked: in.Locked, Recording: in.Recording, JoinAudioMuteOverride: in.JoinAudioMuteOverride}
+			Locked: in.Locked, Recording: in.Recording, Streaming: in.Streaming,
+			JoinAudioMuteOverride: in.JoinAudioMuteOverride}
+		if in.Banner != "" {
+			d.MessageText, d.MessageDuration = in.Banner, "permanent"
+			if !in.BannerUntil.IsZero() {
+				left := max(1, int(in.BannerUntil.Sub(now)/time.Second))
+				d.MessageDuration, d.MessageTimeRemaining = strconv.Itoa(left), &left
+			}
+		}
 		for _, p := range lm.Participants {
-			if p.Presenter && p.CallID == in.CallID {
+			if p.Presenter && p.CallID == in.CallID && p.LegID != "" {
 				d.PresenterCallLeg = p.LegID
+				if m.PresenterName == "" {
+					m.PresenterName = cmp.Or(p.Name, p.Address)
+				}
 			}
 		}
 		m.Instances = append(m.Instances, CallInstance{Node: in.Node, Call: d})
@@ -178,7 +199,7 @@ func (c *Cluster) liveRoster(m Meeting) (Roster, bool) {
 			Direction: p.Direction,
 			Config:    LegConfig{RxAudioMute: p.AudioMuted, RxVideoMute: p.VideoMuted},
 			Status: LegStatus{State: p.State, DurationSeconds: int(now.Sub(p.Since) / time.Second),
-				GroupID: p.ID, Layout: p.Layout},
+				GroupID: p.ID, Layout: p.Layout, Deactivated: p.Lobby},
 		}})
 	}
 	slices.SortFunc(r.Legs, func(a, b RosterEntry) int {

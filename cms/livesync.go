@@ -418,7 +418,20 @@ func (l *Live) resolveLegs(ctx context.Context, n *Node, in <-chan [2]string) {
 				continue
 			}
 			id := legs[0].ID
-			l.ls.batch(func() { l.ls.setLegID(n.Name(), x[0], x[1], id) })
+			// A join into a locked call waits in the lobby (lockMode all); no event says so, the
+			// leg's detail does. Unlocked calls are not read: CMS fills the lobby behind a lock.
+			var lobby *bool
+			if l.ls.callLocked(n.Name(), x[0]) {
+				if d, err := n.CallLeg(ctx, id); err == nil {
+					lobby = ptr(d.Status.Deactivated)
+				}
+			}
+			l.ls.batch(func() {
+				l.ls.setLegID(n.Name(), x[0], x[1], id)
+				if lobby != nil {
+					l.ls.setLobby(n.Name(), x[1], *lobby)
+				}
+			})
 		}
 	}
 }
@@ -555,7 +568,8 @@ func (ls *liveState) reconcile(node string, snap []restCall, start uint64) {
 		cor := d.CallCorrelator
 		f := callFields{listed: true, correlator: &cor, name: ptr(d.Name), participants: ptr(d.NumParticipantsLocal),
 			instances: ptr(d.NumDistributedInstances), locked: ptr(d.Locked), recording: ptr(d.Recording),
-			joinMute: ptr(d.JoinAudioMuteOverride), restStarted: &started}
+			streaming: ptr(d.Streaming), joinMute: ptr(d.JoinAudioMuteOverride), restStarted: &started,
+			banner: ptr(bannerOfDetail(d, now))}
 		c := ls.upsertCall(node, d.ID, f, start)
 		if c == nil {
 			continue
@@ -574,7 +588,7 @@ func (ls *liveState) reconcile(node string, snap []restCall, start uint64) {
 				state: ptr(leg.Status.State), direction: ptr(leg.Direction), layout: ptr(layout),
 				audio: ptr(leg.Config.RxAudioMute), video: ptr(leg.Config.RxVideoMute),
 				presenter:  ptr(d.PresenterCallLeg != "" && d.PresenterCallLeg == leg.ID),
-				importance: ptr(p.imp), legID: ptr(leg.ID)}, start)
+				importance: ptr(p.imp), legID: ptr(leg.ID), lobby: ptr(leg.Status.Deactivated)}, start)
 			if isNew {
 				if x := c.roster[p.id]; x != nil {
 					x.since = since

@@ -29,8 +29,19 @@ type CallDetail struct {
 	// The banner (messageText) shows for MessageDuration seconds ("permanent": until changed);
 	// MessagePosition is top | middle | bottom.
 	MessageText, MessagePosition, MessageDuration string
+	// MessageTimeRemaining is how many seconds a timed banner still shows (nil: not reported).
+	MessageTimeRemaining *int
 	// JoinAudioMuteOverride is tri-state in CMS: nil means unset (the profile decides).
 	JoinAudioMuteOverride *bool
+}
+
+// BannerShowing reports whether the call's banner is on screen now: there is text, its duration
+// is not 0, and a timed banner has time left.
+func (d CallDetail) BannerShowing() bool {
+	if d.MessageText == "" || d.MessageDuration == "" || d.MessageDuration == "0" {
+		return false
+	}
+	return d.MessageDuration == "permanent" || d.MessageTimeRemaining == nil || *d.MessageTimeRemaining > 0
 }
 
 // CallLeg is one entry of GET /callLegs or GET /calls/<id>/callLegs.

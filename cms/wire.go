@@ -39,6 +39,7 @@ type xCall struct {
 	MessageText             string  `xml:"messageText"`
 	MessagePosition         string  `xml:"messagePosition"`
 	MessageDuration         string  `xml:"messageDuration"`
+	MessageTimeRemaining    string  `xml:"messageTimeRemaining"`
 }
 
 type xCalls struct {
@@ -366,6 +367,7 @@ func (x xCall) detail() CallDetail {
 		MessageText:             str(x.MessageText),
 		MessagePosition:         str(x.MessagePosition),
 		MessageDuration:         str(x.MessageDuration),
+		MessageTimeRemaining:    optInt(x.MessageTimeRemaining),
 	}
 }
 

@@ -418,7 +418,7 @@ func (s *Service) banner(ctx context.Context, c Command) (*ActionResult, error) 
 }
 
 func bannerOf(d cms.CallDetail) string {
-	if d.MessageText == "" || d.MessageDuration == "0" {
+	if !d.BannerShowing() {
 		return "none"
 	}
 	return d.MessageText

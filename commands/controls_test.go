@@ -3,12 +3,14 @@ package commands
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
@@ -312,34 +314,158 @@ func TestGoldenControls(t *testing.T) {
 	}
 }
 
+// meetingState sets every meeting state there is on Board: locked, recording, streaming, a
+// banner, Siobhan presenting, and two late guests joining the locked meeting of whom one is
+// admitted, so one waits in the lobby.
+func meetingState(t *testing.T, e *simEnv, svc *Service, m cmssim.MeetingInfo) {
+	t.Helper()
+	for _, cmd := range []string{"lock board", "record board on", "stream board on", "banner board Back at 10:15"} {
+		if _, err := svc.Run(t.Context(), e.op, cmd); err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+	}
+	for _, l := range m.Legs {
+		if l.Name == "Siobhan O'Brien" && !e.sim.SetPresenting(l.ID, true) {
+			t.Fatal("SetPresenting")
+		}
+	}
+	e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Late Guest", Node: "cb2"})
+	e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Early Guest", Node: "cb1"})
+	waitFor(t, "both guests in the lobby", func() bool {
+		ro, err := svc.Run(t.Context(), e.op, "call board")
+		return err == nil && ro.(*RosterResult).Meeting.State.Lobby != nil && *ro.(*RosterResult).Meeting.State.Lobby == 2
+	})
+	if _, err := svc.Run(t.Context(), e.op, "admit board early"); err != nil {
+		t.Fatalf("admit: %v", err)
+	}
+}
+
+// wantState is meetingState's state.
+func wantState(t *testing.T, where string, st MeetingState) {
+	t.Helper()
+	if !st.Locked || !st.Recording || !st.Streaming || st.Banner != "Back at 10:15" ||
+		st.Presenter != "Siobhan O'Brien" || st.Lobby == nil || *st.Lobby != 1 {
+		t.Errorf("%s: state %+v, want locked, recording, streaming, banner, Siobhan presenting, 1 in the lobby", where, st)
+	}
+	want := "🔒 ⏺ 📡 · presenting: Siobhan O'Brien · banner “Back at 10:15” · 1 in the lobby"
+	if marks := StateMarks(st); marks != want {
+		t.Errorf("%s: marks %q, want %q", where, marks, want)
+	}
+}
+
+// The meeting state shows in the calls list, the roster header and the report, the lobby
+// counted and the presenter named, over REST (exec).
 func TestMeetingStateShownInCallsAndRoster(t *testing.T) {
 	e := newSimEnv(t, 2, Policy{})
 	m := controlsMeeting(e)
-	e.run(t, "lock board")
-	e.run(t, "record board on")
-	e.run(t, "banner board Back at 10:15")
-	e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Late Guest", Node: "cb2"})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Quiet", Participants: []cmssim.ParticipantSpec{{Name: "Q", Node: "cb1"}}})
+	meetingState(t, e, e.svc, m)
 	ro := e.run(t, "call board").(*RosterResult)
-	st := ro.Meeting.State
-	if !st.Locked || !st.Recording || st.Streaming || st.Banner != "Back at 10:15" || st.Lobby == nil || *st.Lobby != 1 {
-		t.Fatalf("roster state %+v", st)
-	}
-	lobby := 0
+	wantState(t, "roster", ro.Meeting.State)
+	var lobby, presenting []string
 	for _, p := range ro.Participants {
 		if p.Lobby {
-			lobby++
+			lobby = append(lobby, p.Name)
+		}
+		if p.Presenting {
+			presenting = append(presenting, p.Name)
 		}
 	}
-	if lobby != 1 {
-		t.Errorf("%d lobby rows, want 1", lobby)
+	if !slices.Equal(lobby, []string{"Late Guest"}) || !slices.Equal(presenting, []string{"Siobhan O'Brien"}) {
+		t.Errorf("lobby rows %v, presenting rows %v; want Late Guest, Siobhan", lobby, presenting)
 	}
 	calls := e.run(t, "calls").(*CallsResult)
-	if cs := calls.Meetings[0].State; !cs.Locked || !cs.Recording || cs.Banner == "" || cs.Lobby != nil {
-		t.Fatalf("calls state %+v", cs)
+	for _, cm := range calls.Meetings {
+		switch cm.Name {
+		case "Board":
+			wantState(t, "calls", cm.State)
+		case "Quiet":
+			if cm.State.Lobby == nil || *cm.State.Lobby != 0 || StateMarks(cm.State) != "" {
+				t.Errorf("Quiet: state %+v, want nothing set and an empty lobby", cm.State)
+			}
+		}
 	}
-	if marks := StateMarks(st); !strings.Contains(marks, "🔒") || !strings.Contains(marks, "⏺") || !strings.Contains(marks, "1 in the lobby") {
-		t.Errorf("marks %q", marks)
+	rep := e.run(t, "report").(*ReportResult)
+	if len(rep.Largest) == 0 || rep.Largest[0].Name != "Board" {
+		t.Fatalf("report largest %+v", rep.Largest)
 	}
+	wantState(t, "report", rep.Largest[0].State)
+}
+
+// Under nfmm run the calls list, roster and report come from live state (Events API) without
+// a CMS request; they show the same state as a REST read (exec).
+func TestMeetingStateLiveMatchesREST(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	m := controlsMeeting(e)
+	l := cms.NewLive(e.cluster, cms.LiveConfig{ProbeAfter: 5 * time.Second, ProbeTimeout: 5 * time.Second, CheckEvery: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	l.Start(ctx)
+	t.Cleanup(func() { cancel(); l.Wait() })
+	if err := l.Ready(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.cluster.SetLive(l)
+	// The live service writes (its own writes keep the banner and the admit in live state);
+	// rest reads the same emulator over REST, as nfmm exec does.
+	rest := newSimEnvOn(t, e.sim)
+	meetingState(t, e, e.svc, m)
+
+	texts := func(svc *Service, cmd string) (string, string) {
+		r, err := svc.Run(t.Context(), e.op, cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		var buf bytes.Buffer
+		if err := FormatText(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		state := func(ms MeetingSummary) string { b, _ := json.Marshal(ms.State); return string(b) }
+		switch r := r.(type) {
+		case *CallsResult:
+			return buf.String(), state(r.Meetings[0])
+		case *RosterResult:
+			return buf.String(), state(r.Meeting)
+		case *ReportResult:
+			return buf.String(), state(r.Largest[0])
+		}
+		t.Fatalf("%s: %T", cmd, r)
+		return "", ""
+	}
+	for _, cmd := range []string{"calls", "call board", "report"} {
+		var live, restState string
+		waitFor(t, cmd+": live state as REST shows it", func() bool {
+			_, live = texts(e.svc, cmd)
+			_, restState = texts(rest.svc, cmd)
+			return live == restState
+		})
+		var want MeetingState
+		if err := json.Unmarshal([]byte(live), &want); err != nil {
+			t.Fatal(err)
+		}
+		wantState(t, cmd+" (live)", want)
+		waitFor(t, "live state fresh", func() bool {
+			e.sim.ResetCounters()
+			liveText, _ := texts(e.svc, "calls")
+			return e.requests() == 0 && strings.Contains(liveText, "1 in the lobby")
+		})
+	}
+	// Text: the calls list line is the same, durations aside.
+	liveText, _ := texts(e.svc, "calls")
+	restText, _ := texts(rest.svc, "calls")
+	if stateCol(liveText) != stateCol(restText) || !strings.Contains(liveText, "presenting: Siobhan O'Brien") {
+		t.Errorf("calls text differs:\nlive:\n%s\nREST:\n%s", liveText, restText)
+	}
+}
+
+// stateCol is the text from the state marks on, in each line holding them.
+func stateCol(text string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if i := strings.Index(line, "🔒"); i >= 0 {
+			out = append(out, line[i:])
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestPresenterOffRestoresTheSnapshot: off puts back mutes, layouts, importance and join-muted

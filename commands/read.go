@@ -41,6 +41,7 @@ func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 	list := s.cluster.Meetings(ctx)
 	r := &CallsResult{Filter: filter, Node: node, Nodes: s.nodeNames(), Unreachable: s.failures(ctx, list.Failed), AsOf: s.now()}
 	f := strings.ToLower(filter)
+	var shown []cms.Meeting
 	for _, m := range list.Meetings {
 		if f != "" && !strings.Contains(strings.ToLower(m.Name), f) && !strings.HasPrefix(strings.ToLower(m.Correlator), f) {
 			continue
@@ -48,6 +49,10 @@ func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 		if _, on := m.Instance(node); node != "" && !on {
 			continue
 		}
+		shown = append(shown, m)
+	}
+	s.completeState(ctx, shown)
+	for _, m := range shown {
 		r.Meetings = append(r.Meetings, summarize(m))
 		r.TotalParticipants += m.Participants
 	}
@@ -79,11 +84,16 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 		return nil, wrapErr("", err)
 	}
 	r := &RosterResult{Meeting: summarize(ro.Meeting), Unreachable: s.failures(ctx, ro.Failed), AsOf: s.now()}
-	presenting := r.Meeting.State.Presenter
 	r.Meeting.State = withRoster(r.Meeting.State, ro.Legs)
+	presenting := map[string]bool{}
+	for _, in := range ro.Meeting.Instances {
+		if id := in.Call.PresenterCallLeg; id != "" {
+			presenting[id] = true
+		}
+	}
 	for _, e := range ro.Legs {
 		row := rowOf(e.Node, e.Leg)
-		row.Presenting = presenting != "" && e.Leg.ID == presenting
+		row.Presenting = presenting[e.Leg.ID]
 		r.Participants = append(r.Participants, row)
 	}
 	return r, nil

@@ -64,22 +64,37 @@ func (s *Service) report(ctx context.Context) *ReportResult {
 	}
 	sorted := slices.Clone(list.Meetings)
 	slices.SortStableFunc(sorted, func(a, b cms.Meeting) int { return cmp.Compare(b.Participants, a.Participants) })
-	for i, m := range sorted {
+	for _, m := range sorted {
 		r.Participants += m.Participants
-		if i < reportTop {
-			r.Largest = append(r.Largest, summarize(m))
-		}
 	}
 	check := sorted[:min(len(sorted), s.rosters)]
 	r.RostersRead, r.RostersSkipped = len(check), len(sorted)-len(check)
-	r.PoorMedia = s.poorMedia(ctx, check)
+	rosters := s.cluster.Rosters(ctx, check)
+	r.PoorMedia = poorMedia(check, rosters)
+	// The largest meetings' state: from the rosters just read where there is one, else read.
+	top := sorted[:min(len(sorted), reportTop)]
+	var rest []cms.Meeting
+	for i := len(rosters); i < len(top); i++ {
+		rest = append(rest, top[i])
+	}
+	s.completeState(ctx, rest)
+	for i, m := range top {
+		sum := summarize(m)
+		switch {
+		case i < len(rosters) && len(rosters[i].Failed) == 0:
+			sum.State = withRoster(sum.State, rosters[i].Legs)
+		case i >= len(rosters):
+			sum = summarize(rest[i-len(rosters)])
+		}
+		r.Largest = append(r.Largest, sum)
+	}
 	return r
 }
 
-// poorMedia reads the rosters of the meetings and lists streams over thresholds.
-func (s *Service) poorMedia(ctx context.Context, meetings []cms.Meeting) []PoorMedia {
+// poorMedia lists the streams over thresholds in the rosters of the meetings.
+func poorMedia(meetings []cms.Meeting, rosters []cms.Roster) []PoorMedia {
 	var out []PoorMedia
-	for i, ro := range s.cluster.Rosters(ctx, meetings) {
+	for i, ro := range rosters {
 		for _, e := range ro.Legs {
 			out = append(out, poorStreams(meetings[i].Name, e)...)
 		}

@@ -34,6 +34,14 @@ func newSimEnv(t *testing.T, nodes int, policy Policy) *simEnv {
 		t.Fatalf("cmssim.Start: %v", err)
 	}
 	t.Cleanup(sim.Close)
+	e := newSimEnvOn(t, sim)
+	e.svc = New(Config{Cluster: e.cluster, Policy: policy, Audit: NewAuditLog(slog.NewJSONHandler(e.audit, nil))})
+	return e
+}
+
+// newSimEnvOn is another Service with its own cluster (no live state) on the emulator sim.
+func newSimEnvOn(t *testing.T, sim *cmssim.Sim) *simEnv {
+	t.Helper()
 	var ns []*cms.Node
 	for _, n := range sim.Nodes() {
 		node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: sim.Username,
@@ -45,8 +53,20 @@ func newSimEnv(t *testing.T, nodes int, policy Policy) *simEnv {
 	}
 	var buf bytes.Buffer
 	c := cms.NewCluster(ns)
-	svc := New(Config{Cluster: c, Policy: policy, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
+	svc := New(Config{Cluster: c, Audit: NewAuditLog(slog.NewJSONHandler(&buf, nil))})
 	return &simEnv{sim: sim, cluster: c, svc: svc, audit: &buf, op: Actor{UserID: "local", Local: true}}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (e *simEnv) run(t *testing.T, text string) Result {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -17,14 +18,32 @@ type MeetingState struct {
 	// else the leg id; "" when nobody presents.
 	Presenter string `json:"presenter"`
 	Banner    string `json:"banner"` // the banner text showing; "" for none
-	// Lobby is how many wait in the lobby; nil where only the calls lists were read.
+	// Lobby is how many wait in the lobby; nil when it could not be counted (a locked
+	// meeting's legs could not all be read).
 	Lobby *int `json:"lobby"`
+}
+
+// stateCompleter is a cluster that counts lobbies and names presenters for meetings a
+// calls-list read left without them (cms.Cluster; from live state without a request).
+type stateCompleter interface {
+	CompleteState(ctx context.Context, ms []cms.Meeting)
+}
+
+// completeState fills in the lobby and presenter of ms where the cluster can.
+func (s *Service) completeState(ctx context.Context, ms []cms.Meeting) {
+	if sc, ok := s.cluster.(stateCompleter); ok && len(ms) > 0 {
+		sc.CompleteState(ctx, ms)
+	}
 }
 
 // stateOf merges the instances' call details: a setting shows when any instance has it, as
 // the instances are written together.
 func stateOf(m cms.Meeting) MeetingState {
-	var st MeetingState
+	st := MeetingState{Presenter: m.PresenterName}
+	if m.Lobby != nil {
+		st.Lobby = new(int)
+		*st.Lobby = *m.Lobby
+	}
 	for _, in := range m.Instances {
 		d := in.Call
 		st.Locked = st.Locked || d.Locked
@@ -33,7 +52,7 @@ func stateOf(m cms.Meeting) MeetingState {
 		if st.Presenter == "" {
 			st.Presenter = d.PresenterCallLeg
 		}
-		if st.Banner == "" && d.MessageText != "" && d.MessageDuration != "0" {
+		if st.Banner == "" && d.BannerShowing() {
 			st.Banner = d.MessageText
 		}
 	}
@@ -47,7 +66,7 @@ func withRoster(st MeetingState, legs []cms.RosterEntry) MeetingState {
 		if e.Leg.Status.Deactivated {
 			n++
 		}
-		if st.Presenter != "" && e.Leg.ID == st.Presenter {
+		if st.Presenter != "" && e.Leg.ID == st.Presenter { // a leg id: name it
 			st.Presenter = displayName(e.Leg)
 		}
 	}

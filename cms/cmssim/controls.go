@@ -102,6 +102,27 @@ func (s *Sim) SetCanMove(participantID string, ok bool) bool {
 	return true
 }
 
+// SetPresenting makes leg legID share content, or stops it (on=false): the call's
+// presenterCallLeg and the roster's presenter flag. An endpoint does this, not the API. Only
+// the presenter's own call instance names it (what other instances show is undocumented).
+func (s *Sim) SetPresenting(legID string, on bool) bool {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	l := st.legs[legID]
+	if l == nil {
+		return false
+	}
+	switch {
+	case on:
+		l.c.presenting = l
+	case l.c.presenting == l:
+		l.c.presenting = nil
+	}
+	st.touch(l.c)
+	return true
+}
+
 // lockedMeeting reports whether any instance of m is locked: with the default lockMode (all),
 // a new participant then waits in the lobby.
 func (st *state) lockedMeeting(m *meeting) bool {

@@ -131,6 +131,9 @@
 // with settings reset and movedParticipant set; it bypasses the target's lock. canMove=false
 // (SetCanMove, ParticipantSpec.CannotMove), a move into the same meeting or an unknown
 // participant is refused (parameterError on movedParticipant; CMS's answer is undocumented).
+// A timed banner (messageDuration seconds) reports messageTimeRemaining, 0 once it is gone.
+// SetPresenting is an endpoint sharing content: presenterCallLeg on its own instance (what
+// other instances report is undocumented) and presenter=true in the roster events.
 //
 // # Scenarios and stats
 //

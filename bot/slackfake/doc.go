@@ -13,7 +13,13 @@
 // The demo serves its page from the same listener (Options.Extra or Handle) and follows the
 // fake with Snapshot (initial state) and Subscribe (a live Event stream, e.g. for SSE).
 //
+// Like Slack it holds up to MaxConnections sockets of the app at once (one per replica), takes
+// them in turn for each envelope, and, with Options.AckTimeout, redelivers an envelope that was
+// not acked in time to another socket with retry_attempt/retry_reason "timeout"; Redeliver does
+// the same on demand. Envelope.Deliveries and Ack.Connection tell which socket got what.
+//
 // Deliberate differences from Slack: it is a single workspace (TeamID) with one app (AppID) and
 // one bot user (BotUserID); envelopes sent while no socket is connected are queued and delivered
-// on the next connection; unacked envelopes are only re-sent when a test calls Redeliver.
+// on the next connection; redelivery on a timeout is off unless Options.AckTimeout is set, and
+// then applies to every envelope type.
 package slackfake

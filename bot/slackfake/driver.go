@@ -58,11 +58,12 @@ func (s *Server) SlashCommand(user, channel, command, text string) (Envelope, er
 		return Envelope{}, fmt.Errorf("slackfake: slash command payload: %w", err)
 	}
 	env.Payload = raw
-	return s.send(env), nil
+	return s.send(env, 0), nil
 }
 
 // Redeliver sends an earlier envelope again with retry_attempt+1 and retry_reason "timeout", as
-// Slack does when an ack did not arrive in time.
+// Slack does when an ack did not arrive in time: to another connection than the last delivery's
+// when several are live.
 func (s *Server) Redeliver(envelopeID string) (Envelope, error) {
 	s.mu.Lock()
 	env := s.st.envelopes[envelopeID]
@@ -72,8 +73,9 @@ func (s *Server) Redeliver(envelopeID string) (Envelope, error) {
 	}
 	env.RetryAttempt++
 	env.RetryReason = "timeout"
+	avoid := env.Connection
 	s.mu.Unlock()
-	return s.send(env), nil
+	return s.deliver(envelopeID, avoid), nil
 }
 
 // Click is a user interacting with an element the bot posted: in a message (Channel and
@@ -111,7 +113,7 @@ func (s *Server) ClickAction(c Click) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("slackfake: block_actions payload: %w", err)
 	}
 	env.Payload = raw
-	return s.send(env), nil
+	return s.send(env, 0), nil
 }
 
 func (s *Server) blockActionsLocked(c Click) (map[string]any, *envelopeState, error) {

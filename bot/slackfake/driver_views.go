@@ -24,7 +24,7 @@ func (s *Server) SubmitView(viewID, user string, values map[string]map[string]an
 		return Envelope{}, fmt.Errorf("slackfake: view_submission payload: %w", err)
 	}
 	env.Payload = raw
-	return s.send(env), nil
+	return s.send(env, 0), nil
 }
 
 func (s *Server) viewSubmissionLocked(viewID, user string, values map[string]map[string]any) (map[string]any, *envelopeState, error) {
@@ -172,7 +172,7 @@ func (s *Server) CloseView(viewID, user string) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("slackfake: view_closed payload: %w", err)
 	}
 	env.Payload = raw
-	return s.send(env), nil
+	return s.send(env, 0), nil
 }
 
 // viewErrors reads a response_action "errors" map as Slack does: every key must be the block_id

@@ -34,7 +34,7 @@ func (s *Server) AppHomeOpened(user, tab string) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("slackfake: app_home_opened payload: %w", err)
 	}
 	env.Payload = raw
-	return s.send(env), nil
+	return s.send(env, 0), nil
 }
 
 // HomeView is user's published Home tab, if any.

@@ -103,7 +103,7 @@ func (s *Server) Envelopes() []Envelope {
 	defer s.mu.Unlock()
 	out := make([]Envelope, 0, len(s.st.envOrder))
 	for _, id := range s.st.envOrder {
-		out = append(out, s.st.envelopes[id].Envelope)
+		out = append(out, s.st.envelopes[id].out())
 	}
 	return out
 }
@@ -115,14 +115,23 @@ func (s *Server) Opens() int {
 	return s.st.opens
 }
 
-// Connections is the number of live sockets: 0 or 1 (the newest connection wins).
+// Connections is the number of live sockets (at most MaxConnections).
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.conn != nil {
-		return 1
+	return len(s.st.conns)
+}
+
+// ConnectionIDs are the live sockets, oldest first, numbered like Connects (Envelope.Connection,
+// Ack.Connection).
+func (s *Server) ConnectionIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]int, len(s.st.conns))
+	for i, c := range s.st.conns {
+		ids[i] = c.id
 	}
-	return 0
+	return ids
 }
 
 // Connects counts websocket connections accepted so far.
@@ -175,7 +184,12 @@ func (s *Server) WaitFor(ctx context.Context, pred func() bool) error {
 
 // WaitConnected waits until a socket-mode connection is live.
 func (s *Server) WaitConnected(ctx context.Context) error {
-	return s.WaitFor(ctx, func() bool { return s.Connections() == 1 })
+	return s.WaitConnections(ctx, 1)
+}
+
+// WaitConnections waits until at least n socket-mode connections are live (one per replica).
+func (s *Server) WaitConnections(ctx context.Context, n int) error {
+	return s.WaitFor(ctx, func() bool { return s.Connections() >= n })
 }
 
 // WaitAck waits for the ack of the latest delivery of an envelope (after Redeliver, the ack of
@@ -256,7 +270,7 @@ type Snapshot struct {
 func (s *Server) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := Snapshot{Connected: s.st.conn != nil, Opens: s.st.opens, Connects: s.st.connects,
+	snap := Snapshot{Connected: len(s.st.conns) > 0, Opens: s.st.opens, Connects: s.st.connects,
 		Channels: map[string][]Message{}, OpenViews: map[string][]View{}, Now: s.nowLocked()}
 	for ch, msgs := range s.st.messages {
 		for _, m := range msgs {

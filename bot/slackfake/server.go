@@ -80,6 +80,12 @@ type Options struct {
 	// accepted.
 	BotToken string
 	AppToken string
+	// AckTimeout, when positive, makes the fake redeliver an envelope that was not acked within
+	// it, to another connection when there is one, with retry_attempt+1 and retry_reason
+	// "timeout", as Slack retries deliveries. Zero: only Redeliver sends an envelope again.
+	AckTimeout time.Duration
+	// MaxRetries caps those redeliveries per envelope; default 3 (Slack's).
+	MaxRetries int
 	// Extra serves every path that is not /api/, /response/ or /link/ and not registered with
 	// Handle (the demo's web page).
 	Extra http.Handler
@@ -120,6 +126,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 3
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -192,7 +201,7 @@ func (s *Server) Handle(pattern string, h http.Handler) (err error) {
 	return nil
 }
 
-// Close stops the server, drops the socket and ends every Subscribe channel. It waits for the
+// Close stops the server, drops every socket and ends every Subscribe channel. It waits for the
 // fake's goroutines; it is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
@@ -202,11 +211,16 @@ func (s *Server) Close() {
 		_ = s.http.Shutdown(ctx)
 		s.mu.Lock()
 		s.st.closed = true
-		c := s.st.conn
-		s.st.conn = nil
+		conns := s.st.conns
+		s.st.conns = nil
+		for _, env := range s.st.envelopes {
+			if env.timer != nil {
+				env.timer.Stop()
+			}
+		}
 		s.closeSubscribersLocked()
 		s.mu.Unlock()
-		if c != nil {
+		for _, c := range conns {
 			c.close()
 		}
 		s.wg.Wait()

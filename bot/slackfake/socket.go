@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -10,6 +11,10 @@ import (
 )
 
 const writeTimeout = 10 * time.Second
+
+// MaxConnections is how many socket-mode connections Slack holds for one app at once; another
+// is answered with a too_many_websockets disconnect.
+const MaxConnections = 10
 
 // wsConn is one socket-mode connection. gorilla allows one concurrent writer, so every data
 // frame goes through wmu; control frames (PING, close) may be written concurrently.
@@ -24,6 +29,11 @@ type wsConn struct {
 func (c *wsConn) writeJSON(v any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.writeLocked(v)
+}
+
+// writeLocked writes one data frame; the caller holds wmu.
+func (c *wsConn) writeLocked(v any) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	return c.ws.WriteJSON(v)
 }
@@ -64,39 +74,62 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	hello := map[string]any{"type": "hello", "num_connections": 1,
-		"debug_info":      map[string]any{"host": "applink-slackfake", "build_number": 1, "approximate_connection_time": 18060},
-		"connection_info": map[string]any{"app_id": AppID}}
-	if err := c.writeJSON(hello); err != nil {
-		s.log.Warn("hello failed", "err", err)
-		c.close()
+	if !s.register(c) {
 		return
 	}
-	s.register(c)
 	s.wg.Go(func() { s.pingLoop(c) })
-	s.flushPending(c)
+	s.flushPending()
 	s.readLoop(c)
 }
 
-// register makes c the active connection; the newest connection wins, like a client that
-// reconnected before Slack noticed the old socket was gone.
-func (s *Server) register(c *wsConn) {
+// register adds c to the live connections and greets it. Like Slack, the fake holds every
+// connection of the app at once (one per replica, up to MaxConnections) and spreads envelopes
+// across them; a client that reconnects closes its old socket itself (slack-go does). The
+// hello is written holding c's writer lock, so no envelope can overtake it.
+func (s *Server) register(c *wsConn) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	s.mu.Lock()
-	if s.st.closed {
+	live := len(s.st.conns)
+	if s.st.closed || live >= MaxConnections {
 		s.mu.Unlock()
+		if live >= MaxConnections { // Slack refuses an app's 11th socket the same way
+			s.log.Warn("socket refused: too many connections", "live", live)
+			_ = c.writeLocked(map[string]any{"type": "disconnect", "reason": "too_many_websockets",
+				"debug_info": map[string]any{"host": "applink-slackfake"}})
+		}
 		c.close()
-		return
+		return false
 	}
-	old := s.st.conn
 	s.st.connects++
 	c.id = s.st.connects
-	s.st.conn = c
+	s.st.conns = append(s.st.conns, c)
 	s.emitLocked(Event{Type: EventConnected})
 	s.mu.Unlock()
-	s.log.Info("socket connected", "connection", c.id)
-	if old != nil {
-		old.close()
+	hello := map[string]any{"type": "hello", "num_connections": live + 1,
+		"debug_info":      map[string]any{"host": "applink-slackfake", "build_number": 1, "approximate_connection_time": 18060},
+		"connection_info": map[string]any{"app_id": AppID}}
+	if err := c.writeLocked(hello); err != nil {
+		s.log.Warn("hello failed", "err", err)
+		c.close()
+		s.mu.Lock()
+		s.unregisterLocked(c)
+		s.mu.Unlock()
+		return false
 	}
+	s.log.Info("socket connected", "connection", c.id, "live", live+1)
+	return true
+}
+
+// unregisterLocked removes c from the live connections; false when it was already gone.
+func (s *Server) unregisterLocked(c *wsConn) bool {
+	i := slices.Index(s.st.conns, c)
+	if i < 0 {
+		return false
+	}
+	s.st.conns = slices.Delete(s.st.conns, i, i+1)
+	s.emitLocked(Event{Type: EventDisconnected})
+	return true
 }
 
 func (s *Server) pingLoop(c *wsConn) {
@@ -123,19 +156,16 @@ func (s *Server) readLoop(c *wsConn) {
 		if err != nil {
 			break
 		}
-		s.handleAck(data)
+		s.handleAck(c, data)
 	}
 	c.close()
 	s.mu.Lock()
-	if s.st.conn == c {
-		s.st.conn = nil
-		s.emitLocked(Event{Type: EventDisconnected})
-	}
+	s.unregisterLocked(c)
 	s.mu.Unlock()
 	s.log.Info("socket closed", "connection", c.id)
 }
 
-func (s *Server) handleAck(data []byte) {
+func (s *Server) handleAck(c *wsConn, data []byte) {
 	var frame struct {
 		EnvelopeID string          `json:"envelope_id"`
 		Payload    json.RawMessage `json:"payload"`
@@ -147,7 +177,7 @@ func (s *Server) handleAck(data []byte) {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ack := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: now}
+	ack := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: now, Connection: c.id}
 	env := s.st.envelopes[frame.EnvelopeID]
 	if env == nil {
 		ack.Unknown = true
@@ -156,6 +186,9 @@ func (s *Server) handleAck(data []byte) {
 		ack.Latency = now.Sub(env.SentAt)
 		ack.RetryAttempt = env.RetryAttempt
 		env.Acked = true
+		if env.timer != nil {
+			env.timer.Stop()
+		}
 		ack.Error, ack.Errors = s.applyAckLocked(env, frame.Payload)
 	}
 	s.st.acks = append(s.st.acks, ack)
@@ -219,66 +252,115 @@ func (s *Server) applyViewAckLocked(viewID string, body map[string]any) (string,
 	return "", nil
 }
 
-// send records env and delivers it if a socket is up, else queues it for the next connection.
-func (s *Server) send(env *envelopeState) Envelope {
+// send records env and delivers it over one of the live sockets, taken in turn (avoiding the
+// connection avoid when another is up), else queues it for the next connection.
+func (s *Server) send(env *envelopeState, avoid int) Envelope {
 	s.mu.Lock()
 	if _, seen := s.st.envelopes[env.ID]; !seen {
 		s.st.envOrder = append(s.st.envOrder, env.ID)
 	}
 	s.st.envelopes[env.ID] = env
-	c := s.st.conn
-	if c == nil {
-		s.st.pending = append(s.st.pending, env.ID)
-		out := env.Envelope
-		s.mu.Unlock()
-		s.log.Info("envelope queued: no socket", "envelope", env.ID)
-		return out
-	}
 	s.mu.Unlock()
-	return s.deliver(c, env.ID)
+	return s.deliver(env.ID, avoid)
 }
 
-func (s *Server) deliver(c *wsConn, id string) Envelope {
-	s.mu.Lock()
-	env := s.st.envelopes[id]
-	env.SentAt = time.Now()
-	env.Acked = false
-	frame := map[string]any{"envelope_id": env.ID, "type": env.Type, "payload": env.Payload,
-		"accepts_response_payload": env.Type == "slash_commands" || env.PayloadType == "view_submission",
-		"retry_attempt":            env.RetryAttempt, "retry_reason": env.RetryReason}
-	out := env.Envelope
-	s.emitLocked(Event{Type: EventEnvelopeSent, Envelope: &out})
-	s.mu.Unlock()
-	if err := c.writeJSON(frame); err != nil {
+// pickLocked takes the live connections in turn, skipping avoid unless it is the only one.
+func (s *Server) pickLocked(avoid int) *wsConn {
+	n := len(s.st.conns)
+	for range n {
+		c := s.st.conns[s.st.next%n]
+		s.st.next++
+		if c.id != avoid || n == 1 {
+			return c
+		}
+	}
+	return nil
+}
+
+// deliver writes the envelope id to a connection. A socket that fails the write is dropped and
+// the next one tried; with none left the envelope waits for the next connection.
+func (s *Server) deliver(id string, avoid int) Envelope {
+	for {
 		s.mu.Lock()
-		cur := s.st.conn
-		if cur == nil || cur == c {
+		env := s.st.envelopes[id]
+		c := s.pickLocked(avoid)
+		if c == nil {
 			s.st.pending = append(s.st.pending, id)
+			out := env.out()
 			s.mu.Unlock()
-			s.log.Warn("envelope write failed; queued", "envelope", id, "err", err)
+			s.log.Info("envelope queued: no socket", "envelope", id)
 			return out
 		}
+		env.SentAt = time.Now()
+		env.Acked = false
+		env.Connection = c.id
+		env.Deliveries = append(env.Deliveries, Delivery{Connection: c.id, RetryAttempt: env.RetryAttempt,
+			RetryReason: env.RetryReason, At: env.SentAt})
+		frame := map[string]any{"envelope_id": env.ID, "type": env.Type, "payload": env.Payload,
+			"accepts_response_payload": env.Type == "slash_commands" || env.PayloadType == "view_submission",
+			"retry_attempt":            env.RetryAttempt, "retry_reason": env.RetryReason}
+		s.armRedeliveryLocked(env)
+		out := env.out()
+		s.emitLocked(Event{Type: EventEnvelopeSent, Envelope: &out})
 		s.mu.Unlock()
-		// The socket was replaced while we wrote: the new one has already flushed the queue.
-		return s.deliver(cur, id)
+		err := c.writeJSON(frame)
+		if err == nil {
+			return out
+		}
+		s.log.Warn("envelope write failed; dropping that socket", "envelope", id, "connection", c.id, "err", err)
+		c.close()
+		s.mu.Lock()
+		s.unregisterLocked(c)
+		s.mu.Unlock()
 	}
-	return out
 }
 
-func (s *Server) flushPending(c *wsConn) {
+// armRedeliveryLocked starts the ack timer of the delivery just made (Options.AckTimeout):
+// unacked when it fires, the envelope goes again, to another connection, with retry_attempt+1
+// and retry_reason "timeout", at most Options.MaxRetries times.
+func (s *Server) armRedeliveryLocked(env *envelopeState) {
+	if env.timer != nil {
+		env.timer.Stop()
+		env.timer = nil
+	}
+	if s.opts.AckTimeout <= 0 || env.RetryAttempt >= s.opts.MaxRetries {
+		return
+	}
+	delivery, id := len(env.Deliveries), env.ID
+	env.timer = time.AfterFunc(s.opts.AckTimeout, func() { s.ackTimedOut(id, delivery) })
+}
+
+func (s *Server) ackTimedOut(id string, delivery int) {
+	s.mu.Lock()
+	env := s.st.envelopes[id]
+	if s.st.closed || env == nil || env.Acked || len(env.Deliveries) != delivery {
+		s.mu.Unlock()
+		return
+	}
+	env.RetryAttempt++
+	env.RetryReason = "timeout"
+	avoid, attempt := env.Connection, env.RetryAttempt
+	s.wg.Add(1) // under mu, checked against closed, like serveLink
+	s.mu.Unlock()
+	defer s.wg.Done()
+	s.log.Info("envelope not acked in time; redelivering", "envelope", id, "retry_attempt", attempt, "after", s.opts.AckTimeout)
+	s.deliver(id, avoid)
+}
+
+func (s *Server) flushPending() {
 	s.mu.Lock()
 	ids := s.st.pending
 	s.st.pending = nil
 	s.mu.Unlock()
 	for _, id := range ids {
-		s.deliver(c, id)
+		s.deliver(id, 0)
 	}
 }
 
-// Disconnect sends {"type":"disconnect","reason":reason}, as Slack does before refreshing a
-// socket; slack-go then reconnects through apps.connections.open.
+// Disconnect sends {"type":"disconnect","reason":reason} over the newest socket, as Slack does
+// before refreshing a socket; slack-go then reconnects through apps.connections.open.
 func (s *Server) Disconnect(reason string) error {
-	c := s.activeConn()
+	c := s.newestConn()
 	if c == nil {
 		return ErrNotConnected
 	}
@@ -286,18 +368,21 @@ func (s *Server) Disconnect(reason string) error {
 		"debug_info": map[string]any{"host": "applink-slackfake"}})
 }
 
-// DropConnection closes the TCP connection under the socket without a close frame, like a
-// network failure.
+// DropConnection closes the TCP connection under the newest socket without a close frame, like
+// a network failure.
 func (s *Server) DropConnection() error {
-	c := s.activeConn()
+	c := s.newestConn()
 	if c == nil {
 		return ErrNotConnected
 	}
 	return c.ws.NetConn().Close()
 }
 
-func (s *Server) activeConn() *wsConn {
+func (s *Server) newestConn() *wsConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.conn
+	if n := len(s.st.conns); n > 0 {
+		return s.st.conns[n-1]
+	}
+	return nil
 }

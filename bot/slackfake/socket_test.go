@@ -3,6 +3,8 @@ package slackfake_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -356,5 +358,164 @@ func TestRawSocketWire(t *testing.T) {
 	}
 	if snap := fake.Snapshot(); !snap.Connected || snap.Opens != 1 || snap.Connects != 1 {
 		t.Errorf("snapshot = %+v", snap)
+	}
+}
+
+// delivery is one envelope as a test bot saw it.
+type delivery struct {
+	bot int
+	req socketmode.Request
+}
+
+// startBots connects n slack-go clients; bot i acks unless ack(i) is false, and reports every
+// slash command it receives on got.
+func startBots(t *testing.T, fake *slackfake.Server, n int, ack func(bot int) bool, got chan<- delivery) {
+	t.Helper()
+	for i := range n {
+		startBot(t, fake, func(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+			if evt.Type != socketmode.EventTypeSlashCommand {
+				return
+			}
+			if ack(i) {
+				_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+			}
+			got <- delivery{bot: i, req: *evt.Request}
+		})
+		// One at a time, so bot i holds connection i+1.
+		if err := fake.WaitConnections(waitCtx(t), i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSeveralConnectionsShareEnvelopes: three sockets of one app stay up together, and the
+// envelopes go to each in turn; every ack names the socket it came over.
+func TestSeveralConnectionsShareEnvelopes(t *testing.T) {
+	fake := newFake(t)
+	got := make(chan delivery, 16)
+	startBots(t, fake, 3, func(int) bool { return true }, got)
+	if n := fake.Connections(); n != 3 || !slices.Equal(fake.ConnectionIDs(), []int{1, 2, 3}) {
+		t.Fatalf("%d live connections %v, want 3: [1 2 3]", n, fake.ConnectionIDs())
+	}
+	perBot := map[int]int{}
+	for range 9 {
+		env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")
+		d := recv(t, got)
+		perBot[d.bot]++
+		ack, err := fake.WaitAck(waitCtx(t), env.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Connection != d.bot+1 {
+			t.Errorf("ack over connection %d, want %d (bot %d)", ack.Connection, d.bot+1, d.bot)
+		}
+	}
+	if !maps.Equal(perBot, map[int]int{0: 3, 1: 3, 2: 3}) {
+		t.Errorf("envelopes per bot = %v, want 3 each", perBot)
+	}
+	for _, e := range fake.Envelopes() {
+		if len(e.Deliveries) != 1 || e.Deliveries[0].Connection != e.Connection {
+			t.Errorf("envelope %s deliveries %+v, connection %d", e.ID, e.Deliveries, e.Connection)
+		}
+	}
+}
+
+// TestRedeliverGoesToAnotherConnection: Redeliver, like Slack's retry, picks another socket
+// than the one that had the envelope.
+func TestRedeliverGoesToAnotherConnection(t *testing.T) {
+	fake := newFake(t)
+	got := make(chan delivery, 8)
+	startBots(t, fake, 2, func(int) bool { return true }, got)
+	env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")
+	first := recv(t, got)
+	for i := 1; i <= 3; i++ {
+		if _, err := fake.Redeliver(env.ID); err != nil {
+			t.Fatal(err)
+		}
+		again := recv(t, got)
+		if again.bot == first.bot || again.req.RetryAttempt != i || again.req.RetryReason != "timeout" {
+			t.Fatalf("redelivery %d went to bot %d (attempt %d %q), the first to bot %d", i, again.bot, again.req.RetryAttempt, again.req.RetryReason, first.bot)
+		}
+		first = again
+	}
+}
+
+// TestAckTimeoutRedelivers: with Options.AckTimeout an envelope nobody acked goes again to
+// another socket, with retry_attempt and retry_reason "timeout"; at most MaxRetries times.
+func TestAckTimeoutRedelivers(t *testing.T) {
+	o := fixtures()
+	o.AckTimeout = 100 * time.Millisecond
+	o.MaxRetries = 2
+	t.Run("to another connection", func(t *testing.T) {
+		fake := slackfake.NewTest(t, o)
+		got := make(chan delivery, 16)
+		startBots(t, fake, 2, func(bot int) bool { return bot == 1 }, got) // bot 0 never acks
+		env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")          // round robin: bot 0
+		if d := recv(t, got); d.bot != 0 || d.req.RetryAttempt != 0 {
+			t.Fatalf("first delivery = bot %d attempt %d", d.bot, d.req.RetryAttempt)
+		}
+		d := recv(t, got)
+		if d.bot != 1 || d.req.EnvelopeID != env.ID || d.req.RetryAttempt != 1 || d.req.RetryReason != "timeout" {
+			t.Fatalf("redelivery = bot %d %+v", d.bot, d.req)
+		}
+		ack, err := fake.WaitAck(waitCtx(t), env.ID)
+		if err != nil || ack.Connection != 2 || ack.RetryAttempt != 1 {
+			t.Fatalf("ack = %+v, %v", ack, err)
+		}
+		time.Sleep(3 * o.AckTimeout) // acked: no further delivery
+		if e := fake.Envelopes()[0]; len(e.Deliveries) != 2 || e.Deliveries[0].Connection != 1 || e.Deliveries[1].Connection != 2 {
+			t.Errorf("deliveries = %+v", e.Deliveries)
+		}
+	})
+	t.Run("at most MaxRetries", func(t *testing.T) {
+		fake := slackfake.NewTest(t, o)
+		got := make(chan delivery, 16)
+		startBots(t, fake, 1, func(int) bool { return false }, got)
+		fake.SlashCommand("U1", "C1", "/cms", "calls")
+		for i := range 3 {
+			if d := recv(t, got); d.req.RetryAttempt != i {
+				t.Fatalf("delivery %d has retry_attempt %d", i, d.req.RetryAttempt)
+			}
+		}
+		time.Sleep(3 * o.AckTimeout)
+		if n := len(fake.Envelopes()[0].Deliveries); n != 3 {
+			t.Errorf("%d deliveries, want 1 + MaxRetries (2)", n)
+		}
+	})
+}
+
+// TestTooManyWebsockets: Slack holds at most 10 sockets per app; the 11th is told
+// too_many_websockets and closed.
+func TestTooManyWebsockets(t *testing.T) {
+	fake := newFake(t)
+	ctx := waitCtx(t)
+	api := newAPI(fake, testBotToken)
+	dial := func() *websocket.Conn {
+		_, url, err := api.StartSocketModeContext(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		return ws
+	}
+	for i := range slackfake.MaxConnections {
+		var hello socketmode.Request
+		if err := dial().ReadJSON(&hello); err != nil || hello.Type != "hello" || hello.NumConnections != i+1 {
+			t.Fatalf("connection %d: hello %+v, %v", i+1, hello, err)
+		}
+	}
+	if err := fake.WaitConnections(ctx, slackfake.MaxConnections); err != nil {
+		t.Fatal(err)
+	}
+	var msg socketmode.Request
+	if err := dial().ReadJSON(&msg); err != nil || msg.Type != "disconnect" || msg.Reason != "too_many_websockets" {
+		t.Fatalf("11th connection got %+v, %v", msg, err)
+	}
+	if n := fake.Connections(); n != slackfake.MaxConnections {
+		t.Errorf("%d live connections, want %d", n, slackfake.MaxConnections)
 	}
 }

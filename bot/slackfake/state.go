@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -87,6 +88,18 @@ type Envelope struct {
 	// SentAt is the wall-clock time of the latest delivery; zero while queued.
 	SentAt time.Time `json:"sent_at,omitzero"`
 	Acked  bool      `json:"acked"`
+	// Connection is the socket (numbered like Connects, from 1) of the latest delivery, 0 while
+	// queued; Deliveries lists every delivery, oldest first.
+	Connection int        `json:"connection,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+}
+
+// Delivery is one write of an envelope to a socket.
+type Delivery struct {
+	Connection   int       `json:"connection"`
+	RetryAttempt int       `json:"retry_attempt"`
+	RetryReason  string    `json:"retry_reason,omitempty"`
+	At           time.Time `json:"at"`
 }
 
 // Ack is one acknowledgement the bot sent over the socket.
@@ -99,6 +112,8 @@ type Ack struct {
 	SentAt       time.Time     `json:"sent_at"`
 	Latency      time.Duration `json:"latency"`
 	RetryAttempt int           `json:"retry_attempt"`
+	// Connection is the socket the ack came over (numbered like Connects).
+	Connection int `json:"connection"`
 	// Unknown is true when no envelope with this id was sent; Error is what Slack would do with
 	// the payload (e.g. invalid_blocks), "" when fine.
 	Unknown bool     `json:"unknown,omitempty"`
@@ -164,6 +179,14 @@ type envelopeState struct {
 	Envelope
 	submittedView string // view_submission: the view the ack's response_action applies to
 	rurl          *responseURL
+	timer         *time.Timer // Options.AckTimeout of the latest delivery
+}
+
+// out is the envelope as observers get it: a copy that shares nothing with the state.
+func (e *envelopeState) out() Envelope {
+	o := e.Envelope
+	o.Deliveries = slices.Clone(e.Deliveries)
+	return o
 }
 
 type fault struct {
@@ -195,7 +218,8 @@ type state struct {
 	limits    map[string]*limiter
 
 	closed   bool
-	conn     *wsConn
+	conns    []*wsConn // live sockets, oldest first
+	next     int       // round-robin cursor over conns
 	opens    int
 	connects int
 	tickets  map[string]bool

@@ -450,7 +450,7 @@ func TestAckTimeoutRedelivers(t *testing.T) {
 		fake := slackfake.NewTest(t, o)
 		got := make(chan delivery, 16)
 		startBots(t, fake, 2, func(bot int) bool { return bot == 1 }, got) // bot 0 never acks
-		env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")          // round robin: bot 0
+		env, _ := fake.SlashCommand("U1", "C1", "/cms", "calls")           // round robin: bot 0
 		if d := recv(t, got); d.bot != 0 || d.req.RetryAttempt != 0 {
 			t.Fatalf("first delivery = bot %d attempt %d", d.bot, d.req.RetryAttempt)
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/nfmm/nfmm/commands"
 )
 
 // Source observes one family of conditions.
@@ -520,6 +522,11 @@ func (e *Evaluator) Active() []Alert {
 		return cmp.Or(x.FiredAt.Compare(y.FiredAt), cmp.Compare(x.Fingerprint, y.Fingerprint))
 	})
 	return out
+}
+
+// ActiveAlerts answers `alerts` (commands.Alerts): the firing alerts, oldest first.
+func (e *Evaluator) ActiveAlerts(context.Context) *commands.AlertsResult {
+	return Rows(e.Active(), nil, e.opts.Clock())
 }
 
 func (e *Evaluator) countActive() {

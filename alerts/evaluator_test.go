@@ -322,19 +322,3 @@ func TestAckOfAResolvedAlertIsRefused(t *testing.T) {
 		t.Errorf("Ack of an unknown alert: %v, want ErrNoAlert", err)
 	}
 }
-
-func TestHumanDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0 s"}, {45 * time.Second, "45 s"}, {7*time.Minute + 12*time.Second, "7 min 12 s"},
-		{5 * time.Minute, "5 min"}, {2*time.Hour + 5*time.Minute + 3*time.Second, "2 h 5 min"},
-		{76 * time.Hour, "3 d 4 h"},
-	}
-	for _, tt := range tests {
-		if got := HumanDuration(tt.d); got != tt.want {
-			t.Errorf("HumanDuration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}

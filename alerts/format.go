@@ -2,38 +2,12 @@ package alerts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-)
 
-// HumanDuration writes d the way the thread replies do: "45 s", "7 min 12 s", "2 h 5 min",
-// "3 d 4 h". Two units at most: an alert's age needs no more precision.
-func HumanDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	days, s := s/86400, s%86400
-	hours, s := s/3600, s%3600
-	mins, secs := s/60, s%60
-	two := func(a int64, ua string, b int64, ub string) string {
-		if b == 0 {
-			return fmt.Sprintf("%d %s", a, ua)
-		}
-		return fmt.Sprintf("%d %s %d %s", a, ua, b, ub)
-	}
-	switch {
-	case days > 0:
-		return two(days, "d", hours, "h")
-	case hours > 0:
-		return two(hours, "h", mins, "min")
-	case mins > 0:
-		return two(mins, "min", secs, "s")
-	default:
-		return fmt.Sprintf("%d s", secs)
-	}
-}
+	"github.com/nfmm/nfmm/commands"
+)
 
 var stillText = map[Kind]string{
 	KindNodeDown:  "still down",
@@ -64,21 +38,44 @@ func ResolvedWord(k Kind) string {
 func ReplyText(a Alert, d Delivery, mention func(string) string) string {
 	switch d.Event {
 	case EventResolved:
-		return fmt.Sprintf("✅ %s after %s", ResolvedWord(a.Key.Kind), HumanDuration(d.Dur))
+		return fmt.Sprintf("✅ %s after %s", ResolvedWord(a.Key.Kind), commands.HumanDuration(d.Dur))
 	case EventRepeat:
-		return fmt.Sprintf("⏳ %s · %s", stillText[a.Key.Kind], HumanDuration(d.Dur))
+		return fmt.Sprintf("⏳ %s · %s", stillText[a.Key.Kind], commands.HumanDuration(d.Dur))
 	case EventAgain:
 		return "🔁 again: " + a.Summary
 	case EventFlapping:
 		return fmt.Sprintf("🔁 flapping: %d times in %s · one message until it is stable for %s",
-			d.Count, HumanDuration(d.Window), HumanDuration(d.Window))
+			d.Count, commands.HumanDuration(d.Window), commands.HumanDuration(d.Window))
 	case EventAcked:
 		return "👀 acknowledged by " + mention(d.Actor) + " · no more reminders"
 	case EventSilenced:
 		if d.Dur <= 0 {
 			return "🔕 silenced until resolved by " + mention(d.Actor)
 		}
-		return fmt.Sprintf("🔕 silenced for %s by %s", HumanDuration(d.Dur), mention(d.Actor))
+		return fmt.Sprintf("🔕 silenced for %s by %s", commands.HumanDuration(d.Dur), mention(d.Actor))
 	}
 	return strings.TrimSpace(string(d.Event))
+}
+
+// Row is the alert as `alerts` lists it (times in UTC, like every other exec document).
+func Row(a Alert) commands.AlertRow {
+	return commands.AlertRow{
+		Fingerprint: a.Fingerprint, Kind: string(a.Key.Kind), Cluster: a.Key.Cluster, Node: a.Key.Node,
+		Object: a.Key.Object, State: string(a.State), Summary: a.Summary, Details: slices.Clone(a.Lines),
+		Since: a.Since.UTC(), For: a.For, ResolvedAt: a.ResolvedAt, Flapping: a.Flapping, AckedBy: a.AckedBy,
+		SilencedBy: a.SilencedBy, SilencedUntil: a.SilencedUntil, SilenceUntilResolved: a.SilenceUntilResolved,
+	}
+}
+
+// Rows lists the alerts as `alerts` does, with the user-safe message of each source that
+// could not look (errs), as of now.
+func Rows(list []Alert, errs []error, now time.Time) *commands.AlertsResult {
+	r := &commands.AlertsResult{Alerts: make([]commands.AlertRow, 0, len(list)), Errors: []string{}, AsOf: now.UTC()}
+	for _, a := range list {
+		r.Alerts = append(r.Alerts, Row(a))
+	}
+	for _, e := range errs {
+		r.Errors = append(r.Errors, commands.UserMessage(e))
+	}
+	return r
 }

@@ -212,7 +212,7 @@ func (s *licenceSource) Observe(ctx context.Context, _ []Key) Result {
 	if len(soon) > 0 {
 		res.Observations = append(res.Observations, Observation{Key: s.cfg.key(KindLicensing, "", "expiring"),
 			Summary: "CMS licence expires on " + first.Format("2006-01-02"),
-			Lines: []string{"in " + HumanDuration(first.Sub(now).Truncate(24*time.Hour)),
+			Lines: []string{"in " + commands.HumanDuration(first.Sub(now).Truncate(24*time.Hour)),
 				"features: " + strings.Join(soon, ", ")}})
 	}
 	return res

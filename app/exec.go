@@ -148,9 +148,6 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer release()
-	if isAlertsCommand(a.text) {
-		return execAlerts(ctx, cfg, cluster, a, stdout, stderr)
-	}
 	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
@@ -163,7 +160,8 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if a.verbose {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
-	svc := NewService(cfg, cluster, Options{Logger: svcLog, Audit: audit})
+	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: checkedAlerts{cfg: cfg.Alerts, cluster: cluster}}.withDefaults()
+	svc := newService(cfg, cluster, svcOpts, nil, nil)
 	if first := strings.Fields(strings.ToLower(a.text)); cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
 		// History lives in the database: exec reads it there, as every replica does.
 		st, err := OpenStore(ctx, cfg, logger)
@@ -172,7 +170,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		defer st.Close()
-		svc = newService(cfg, cluster, Options{Logger: svcLog, Audit: audit}.withDefaults(), nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
+		svc = newService(cfg, cluster, svcOpts, nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
 	}
 	if watching {
 		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: cluster, svc: svc,
@@ -303,6 +301,9 @@ func exitCode(r commands.Result, err error) int {
 		failed = len(r.Unreachable)
 	case *commands.ReportResult:
 		failed, of = len(r.Unreachable), len(r.Nodes)
+	case *commands.AlertsResult:
+		// A source that could not look may hide alerts; an alert itself is an answer.
+		failed = len(r.Errors)
 	case *commands.StatusResult:
 		for _, n := range r.Nodes {
 			if !n.Reachable {
@@ -350,6 +351,11 @@ func printExec(a execArgs, r commands.Result, err error, stdout, stderr io.Write
 	if fErr := commands.FormatText(stdout, r); fErr != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", fErr)
 		return exitFailed
+	}
+	if ar, ok := r.(*commands.AlertsResult); ok { // the sources that could not look
+		for _, e := range ar.Errors {
+			fmt.Fprintln(stderr, "nfmm exec: alerts:", e)
+		}
 	}
 	return code
 }

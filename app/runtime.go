@@ -46,6 +46,7 @@ type Options struct {
 	CDRListener net.Listener
 
 	snapshots commands.PresenterSnapshots // the store's, set by NewRuntime; nil: in memory
+	alerts    commands.Alerts             // what `alerts` reads when there is no evaluator (exec)
 }
 
 func (o Options) withDefaults() Options {
@@ -178,6 +179,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	if ev != nil {
+		svc.SetAlerts(ev) // `alerts`: the evaluator posts through the bot, which runs svc
+	}
 	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead, cdr: history}, nil
 }
 
@@ -202,6 +206,7 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 		Schedule:  configSchedule(cfg),
 		Now:       o.Now,
 		Snapshots: o.snapshots,
+		Alerts:    o.alerts,
 	}
 	if history != nil {
 		c.History, c.HistoryDays, c.CDRReceivers = history.st, cfg.CDR.HistoryDays, history.Check

@@ -30,13 +30,10 @@ const (
 	actAlertDetails   = "nfmm_alert_details"
 )
 
-// opAlerts is `/cms alerts`, answered by the bot itself: the alerts live beside commands.
-const opAlerts = "alerts"
-
 var fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
-// SetAlerts attaches the alert evaluator: `/cms alerts` and the alert buttons use it. Call it
-// before Run.
+// SetAlerts attaches the alert evaluator: the alert buttons and the Home tab use it (`/cms
+// alerts` reads it through the command service: commands.Service.SetAlerts). Call it before Run.
 func (b *Bot) SetAlerts(book AlertBook) { b.alerts = book }
 
 // AlertNotifier delivers alerts through this bot's Slack client. It does not retry: the
@@ -186,23 +183,4 @@ func (b *Bot) onAlertDetails(ctx context.Context, ia interaction, act slack.Bloc
 		return
 	}
 	b.tell(ctx, ia, render(res, b.opts(ia.actor, 0, "")))
-}
-
-// onAlerts answers `/cms alerts`: the active alerts, for anyone who may read reports.
-func (b *Bot) onAlerts(ctx context.Context, ia interaction, public bool) {
-	if err := b.svc.Allowed(ia.actor, commands.OpReport); err != nil {
-		b.metrics.Command(opAlerts, outcome(err))
-		b.replyError(ctx, ia, err)
-		return
-	}
-	var active []alerts.Alert
-	if b.alerts != nil {
-		active = b.alerts.Active()
-	}
-	b.metrics.Command(opAlerts, "ok")
-	mode := respondEphemeral
-	if public {
-		mode = respondInChannel
-	}
-	b.respond(ctx, ia, renderAlertList(active, b.alerts != nil, b.cfg.Now(), b.cfg.Location), mode)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
+	"github.com/nfmm/nfmm/commands"
 	"github.com/slack-go/slack"
 )
 
@@ -36,24 +37,24 @@ func renderAlert(a alerts.Alert, now time.Time, loc *time.Location) message {
 		}
 		blocks = append(blocks, slack.NewContextBlock("", md(strings.Join(lines, "\n"), maxContextText)))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", md(alertStatus(a, now, loc), maxContextText)))
+	blocks = append(blocks, slack.NewContextBlock("", md(alertStatus(alerts.Row(a), now, loc), maxContextText)))
 	if a.State == alerts.StateFiring {
 		blocks = append(blocks, alertButtons(a))
 	}
 	text := icon + " " + escapeTrunc(a.Summary, 500)
 	if a.State == alerts.StateResolved {
-		text += " · resolved after " + alerts.HumanDuration(a.Duration(now))
+		text += " · resolved after " + commands.HumanDuration(a.Duration(now))
 	}
 	return message{Text: truncate(text, maxTopText), Blocks: blocks}
 }
 
 // alertStatus is the message's status line: since when, and who acked or silenced it.
-func alertStatus(a alerts.Alert, now time.Time, loc *time.Location) string {
-	parts := []string{"`" + string(a.Key.Kind) + "`"}
-	if a.State == alerts.StateResolved {
-		parts = append(parts, "✅ "+alerts.ResolvedWord(a.Key.Kind)+" after "+alerts.HumanDuration(a.Duration(now)))
+func alertStatus(a commands.AlertRow, now time.Time, loc *time.Location) string {
+	parts := []string{"`" + a.Kind + "`"}
+	if a.State == string(alerts.StateResolved) {
+		parts = append(parts, "✅ "+alerts.ResolvedWord(alerts.Kind(a.Kind))+" after "+commands.HumanDuration(a.Duration(now)))
 	} else {
-		parts = append(parts, "since "+clock(a.Since, loc)+" ("+alerts.HumanDuration(a.Duration(now))+")")
+		parts = append(parts, "since "+clock(a.Since, loc)+" ("+commands.HumanDuration(a.Duration(now))+")")
 	}
 	if a.Flapping {
 		parts = append(parts, "flapping")
@@ -86,10 +87,11 @@ func alertButtons(a alerts.Alert) *slack.ActionBlock {
 }
 
 // renderAlertList is `/cms alerts`.
-func renderAlertList(active []alerts.Alert, enabled bool, now time.Time, loc *time.Location) message {
-	if !enabled {
+func renderAlertList(r *commands.AlertsResult, now time.Time, loc *time.Location) message {
+	if r.Off {
 		return message{Text: "Alerts are off on this NFMM.", Blocks: []slack.Block{textSection("Alerts are off on this NFMM (set NFMM_ALERT_CHANNEL or NFMM_ALERT_ROUTES).")}}
 	}
+	active := r.Alerts
 	if len(active) == 0 {
 		return message{Text: "No active alerts.", Blocks: []slack.Block{textSection("✅ No active alerts.")}}
 	}

@@ -34,8 +34,8 @@ func TestGoldenAlerts(t *testing.T) {
 		{"alert_acked", renderAlert(acked, testAsOf, time.UTC)},
 		{"alert_silenced", renderAlert(silenced, testAsOf, time.UTC)},
 		{"alert_resolved", renderAlert(resolved, testAsOf, time.UTC)},
-		{"alerts_list", renderAlertList([]alerts.Alert{firing, acked}, true, testAsOf, time.UTC)},
-		{"alerts_none", renderAlertList(nil, true, testAsOf, time.UTC)},
+		{"alerts_list", renderAlertList(alerts.Rows([]alerts.Alert{firing, acked}, nil, testAsOf), testAsOf, time.UTC)},
+		{"alerts_none", renderAlertList(alerts.Rows(nil, nil, testAsOf), testAsOf, time.UTC)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +61,7 @@ func TestAlertsListBounded(t *testing.T) {
 	for range 60 {
 		many = append(many, testAlert())
 	}
-	m := renderAlertList(many, true, testAsOf, time.UTC)
+	m := renderAlertList(alerts.Rows(many, nil, testAsOf), testAsOf, time.UTC)
 	if errs := checkLimits(m); len(errs) > 0 {
 		t.Errorf("60 alerts break Slack limits: %v", errs)
 	}

@@ -122,10 +122,6 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		b.onSchedule(ctx, ia, public)
 		return
 	}
-	if op == opAlerts { // likewise: the alerts live beside commands
-		b.onAlerts(ctx, ia, public)
-		return
-	}
 	if op == string(commands.OpHelp) && (text == "" || strings.EqualFold(text, "public")) {
 		res, err = b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp, Public: public})
 	} else {
@@ -181,7 +177,7 @@ func wantsPublic(text string) bool {
 var knownOps = map[string]bool{
 	"help": true, "calls": true, "call": true, "participant": true, "add": true, "presenter": true,
 	"layout": true, "mute": true, "unmute": true, "disconnect": true, "status": true, "report": true,
-	opSchedule: true, opAlerts: true, "watch": true, "follow": true,
+	opSchedule: true, string(commands.OpAlerts): true, "watch": true, "follow": true,
 }
 
 // opSchedule is `/cms schedule`, answered by the bot itself (see onSchedule).

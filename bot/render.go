@@ -56,6 +56,8 @@ func render(r commands.Result, o renderOpts) message {
 		m = renderHistory(r, o)
 	case *commands.FindResult:
 		m = renderFind(r, o)
+	case *commands.AlertsResult:
+		m = renderAlertList(r, o.Now, o.Location)
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}

@@ -98,6 +98,8 @@ func operations() []operation {
 			parse: parseHistory, validate: checkHistory, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
 				return nonNil(s.history(ctx, c))
 			}},
+		{op: OpAlerts, usage: "alerts", summary: "the active alerts: nodes down, CMS alarms, licences, poor media, capacity, recording, presenter mode", role: RoleViewer,
+			parse: parseAlerts, run: func(s *Service, ctx context.Context, _ Actor, _ Command) (Result, error) { return s.alerts(ctx), nil }},
 	}, controlOperations()...)
 }
 

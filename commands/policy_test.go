@@ -97,7 +97,7 @@ func TestHelpListsOnlyAllowed(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	if got, want := names(Actor{UserID: "U2"}), "help,calls,call,watch,follow,participant,status,report,schedule,find"; got != want {
+	if got, want := names(Actor{UserID: "U2"}), "help,calls,call,watch,follow,participant,status,report,schedule,alerts,find"; got != want {
 		t.Errorf("viewer help = %s, want %s", got, want)
 	}
 	if got := names(Actor{UserID: "U1"}); !strings.Contains(got, "presenter") || !strings.Contains(got, "disconnect") {

@@ -85,6 +85,7 @@ func sampleResults() map[string]Result {
 			{Spec: "CRON_TZ=Europe/Oslo 0 8 * * 1-5", Channel: "C0123ABCD", Next: &nextRun},
 			{Spec: "0 0 30 2 *", Channel: "#cms-ops"}}},
 		"schedule_off": &ScheduleResult{Off: true, AsOf: asOf},
+		"alerts_none":  &AlertsResult{AsOf: asOf, Errors: []string{}},
 	}
 }
 

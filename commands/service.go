@@ -69,6 +69,8 @@ type Config struct {
 	HistoryDays int
 	// CDRReceivers, when set, adds each node's CDR receiver list to `status`.
 	CDRReceivers CDRChecker
+	// Alerts answers `alerts`; nil answers that alerts are off.
+	Alerts Alerts
 }
 
 // Service runs NFMM's operations. It is safe for concurrent use.
@@ -85,6 +87,7 @@ type Service struct {
 	histDays  int
 	snapshots PresenterSnapshots
 	cdrCheck  CDRChecker
+	alertBook Alerts
 }
 
 // New returns a Service; missing optional fields get their defaults.
@@ -93,7 +96,7 @@ func New(cfg Config) *Service {
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
 		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
-		snapshots: cfg.Snapshots,
+		snapshots: cfg.Snapshots, alertBook: cfg.Alerts,
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
@@ -114,6 +117,11 @@ func New(cfg Config) *Service {
 	}
 	return s
 }
+
+// SetAlerts attaches what `alerts` reads when it exists only after the Service (the alert
+// evaluator posts through the bot, which runs commands through the Service). Call it before
+// the first Execute.
+func (s *Service) SetAlerts(a Alerts) { s.alertBook = a }
 
 // RoleOf returns what the actor may do (the bot hides controls accordingly).
 func (s *Service) RoleOf(a Actor) Role { return s.policy.RoleOf(a) }

@@ -36,6 +36,8 @@ func FormatText(w io.Writer, r Result) error {
 		textFind(tw, r)
 	case *HistoryResult:
 		textHistory(tw, r)
+	case *AlertsResult:
+		textAlerts(tw, r)
 	default:
 		return fmt.Errorf("commands: no text form for %T", r)
 	}
@@ -59,12 +61,7 @@ func FormatDuration(d time.Duration) string {
 // cell keeps untrusted names from breaking the table: tabs/newlines become spaces, long
 // names are cut.
 func cell(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	s = oneLine(s)
 	if r := []rune(s); len(r) > 40 {
 		s = string(r[:39]) + "…"
 	}

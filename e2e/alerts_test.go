@@ -100,6 +100,7 @@ func (r *alertRig) start() {
 		Clock: r.clock.Now, Route: func(alerts.Key) string { return alertChannel },
 		Audit: slog.New(slog.NewJSONHandler(&r.audit, nil))})
 	b.SetAlerts(r.ev)
+	svc.SetAlerts(r.ev)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	before := r.fake.Connects()

@@ -38,7 +38,6 @@ func readmeCommands(t *testing.T) []string {
 // notInHelp are README commands `nfmm exec help` may leave out, each with the reason.
 var notInHelp = map[string]string{
 	"history": "listed only where NFMM receives CDRs (NFMM_CDR_URL), and this run has none",
-	"alerts":  "answered beside commands (by the bot and by exec), so commands' help does not know it yet",
 }
 
 // TestEveryREADMECommandWorksInExec: each command the README lists is known to `nfmm exec`

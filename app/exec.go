@@ -162,7 +162,23 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: checkedAlerts{cfg: cfg.Alerts, cluster: cluster}}.withDefaults()
 	svc := newService(cfg, cluster, svcOpts, nil, nil)
-	if first := strings.Fields(strings.ToLower(a.text)); cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
+	first := strings.Fields(strings.ToLower(a.text))
+	if len(first) > 0 && first[0] == string(commands.OpAudit) {
+		// The audit history is what `nfmm run` stored: read it there, never create a store.
+		if path, missing := storeFileMissing(cfg); missing {
+			return printExec(a, nil, &commands.AuditError{Msg: "No audit history here: " + path +
+				" does not exist (set NFMM_DATA_DIR or NFMM_DATABASE_URL to the store nfmm run uses)."}, stdout, stderr)
+		}
+		st, err := OpenStore(ctx, cfg, logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "nfmm exec:", err)
+			return exitUsage
+		}
+		defer st.Close()
+		svcOpts.auditLog = storeAudit{st: st, log: logger}
+		svc = newService(cfg, cluster, svcOpts, nil, nil)
+	}
+	if cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
 		// History lives in the database: exec reads it there, as every replica does.
 		st, err := OpenStore(ctx, cfg, logger)
 		if err != nil {

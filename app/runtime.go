@@ -47,6 +47,7 @@ type Options struct {
 
 	snapshots commands.PresenterSnapshots // the store's, set by NewRuntime; nil: in memory
 	alerts    commands.Alerts             // what `alerts` reads when there is no evaluator (exec)
+	auditLog  commands.AuditHistory       // what `audit` reads: the store's audit history
 }
 
 func (o Options) withDefaults() Options {
@@ -148,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 		history = NewCDRRuntime(cfg.CDR, cluster, st, o.Logger, o.Now)
 	}
 	o.snapshots = storeSnapshots{st: st}
+	o.auditLog = storeAudit{st: st, log: o.Logger}
 	svc := newService(cfg, cluster, o, feeds, history)
 	b, err := bot.New(bot.Config{
 		BotToken:     cfg.SlackBotToken.Reveal(),
@@ -207,6 +209,8 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 		Now:       o.Now,
 		Snapshots: o.snapshots,
 		Alerts:    o.alerts,
+
+		AuditHistory: o.auditLog,
 	}
 	if history != nil {
 		c.History, c.HistoryDays, c.CDRReceivers = history.st, cfg.CDR.HistoryDays, history.Check

@@ -3,8 +3,12 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -118,4 +122,43 @@ func auditDetail(e commands.AuditEvent) map[string]any {
 		d["error"] = e.Error
 	}
 	return d
+}
+
+// AuditEvents implements commands.AuditHistory: `audit` reads the history storeAudit wrote.
+func (a storeAudit) AuditEvents(ctx context.Context, q commands.AuditQuery) ([]commands.AuditEntry, error) {
+	rows, err := a.st.QueryAudit(ctx, store.AuditQuery{Meeting: q.Meeting, Actor: q.Actor, Since: q.Since, Until: q.Until, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]commands.AuditEntry, 0, len(rows))
+	for _, r := range rows {
+		e := commands.AuditEntry{Time: r.At, Actor: r.Actor, Channel: r.Channel, Op: r.Op, Meeting: r.Meeting,
+			Participant: r.Participant, Outcome: r.Outcome}
+		// The rest is in the record's JSON, in auditDetail's keys.
+		var d struct {
+			Media     string            `json:"media"`
+			Presenter string            `json:"presenter"`
+			Nodes     []string          `json:"nodes"`
+			Error     string            `json:"error"`
+			LegID     string            `json:"leg_id"`
+			Changes   []commands.Change `json:"changes"`
+		}
+		if err := json.Unmarshal(r.Detail, &d); err != nil {
+			a.log.Warn("audit: a stored record's detail is not JSON; showing its columns only", "id", r.ID, "err", err)
+		}
+		e.Media, e.Presenter, e.Nodes, e.Error, e.LegID, e.Changes = d.Media, d.Presenter, d.Nodes, d.Error, d.LegID, d.Changes
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// storeFileMissing reports an embedded store that does not exist yet: `nfmm exec audit`
+// reads what `nfmm run` wrote, and must not leave an empty nfmm.db behind where there is none.
+func storeFileMissing(cfg config.Config) (string, bool) {
+	if cfg.Store.DatabaseURL.Reveal() != "" {
+		return "", false
+	}
+	path := filepath.Join(cfg.Store.DataDir, store.FileName)
+	_, err := os.Stat(path)
+	return path, errors.Is(err, fs.ErrNotExist)
 }

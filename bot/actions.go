@@ -115,7 +115,7 @@ func decodePageRef(s string) (pageRef, error) {
 		if !idPattern.MatchString(p.Filter) {
 			return pageRef{}, errBadRef
 		}
-	case pageKindHistory:
+	case pageKindHistory, pageKindAudit:
 		if !validFilter(p.Filter) {
 			return pageRef{}, errBadRef
 		}

@@ -177,7 +177,7 @@ func wantsPublic(text string) bool {
 var knownOps = map[string]bool{
 	"help": true, "calls": true, "call": true, "participant": true, "add": true, "presenter": true,
 	"layout": true, "mute": true, "unmute": true, "disconnect": true, "status": true, "report": true,
-	opSchedule: true, string(commands.OpAlerts): true, "watch": true, "follow": true,
+	opSchedule: true, string(commands.OpAlerts): true, string(commands.OpAudit): true, "watch": true, "follow": true,
 }
 
 // opSchedule is `/cms schedule`, answered by the bot itself (see onSchedule).

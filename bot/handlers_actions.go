@@ -147,6 +147,11 @@ func (b *Bot) onPage(ctx context.Context, ia interaction, act slack.BlockAction)
 			b.tell(ctx, ia, staleButton)
 			return
 		}
+	case pageKindAudit:
+		if cmd, err = commands.Parse("audit " + p.Filter); err != nil {
+			b.tell(ctx, ia, staleButton)
+			return
+		}
 	default:
 		b.tell(ctx, ia, staleButton)
 		return

@@ -58,6 +58,8 @@ func render(r commands.Result, o renderOpts) message {
 		m = renderFind(r, o)
 	case *commands.AlertsResult:
 		m = renderAlertList(r, o.Now, o.Location)
+	case *commands.AuditResult:
+		m = renderAudit(r, o)
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}

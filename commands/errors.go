@@ -145,6 +145,9 @@ func UserMessage(err error) string {
 	if he, ok := isHistoryErr(err); ok {
 		return he.Msg
 	}
+	if ae := (*AuditError)(nil); errors.As(err, &ae) {
+		return ae.Msg
+	}
 	if ref := refError(err); ref != nil {
 		return ref.Error()
 	}

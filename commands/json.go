@@ -16,7 +16,7 @@ import (
 // The JSON Schemas in docs/schema/ describe every document exactly (tests validate real output
 // against them); docs/json.md has the change log. version changes only when a field is renamed,
 // removed or changes type; new fields may appear at any time. kind is the operation: help,
-// calls, call, participant, status, report, schedule, history, alerts, or action (add, presenter, layout,
+// calls, call, participant, status, report, schedule, history, alerts, audit, or action (add, presenter, layout,
 // mute, unmute, disconnect; result.op names which). Field names are snake_case and carry their
 // unit (_seconds, _ms, _bps, _px, _fps, _percent); lists are always arrays (never null); a
 // value that was not measured is null, never 0; times are RFC 3339.
@@ -59,6 +59,8 @@ func Kind(r Result) string {
 		return "history"
 	case *AlertsResult:
 		return "alerts"
+	case *AuditResult:
+		return "audit"
 	}
 	return "unknown"
 }

@@ -98,6 +98,12 @@ func operations() []operation {
 			parse: parseHistory, validate: checkHistory, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
 				return nonNil(s.history(ctx, c))
 			}},
+		// audit is for operators: it names who did what, refusals and errors included, and
+		// NFMM_VIEWERS is often everyone.
+		{op: OpAudit, usage: "audit [<meeting>|<user>|today]", summary: "who changed what, newest first: each action's before → after", role: RoleOperator,
+			parse: parseAudit, validate: validateAudit, run: func(s *Service, ctx context.Context, _ Actor, c Command) (Result, error) {
+				return nonNil(s.auditHistory(ctx, c))
+			}},
 		{op: OpAlerts, usage: "alerts", summary: "the active alerts: nodes down, CMS alarms, licences, poor media, capacity, recording, presenter mode", role: RoleViewer,
 			parse: parseAlerts, run: func(s *Service, ctx context.Context, _ Actor, _ Command) (Result, error) { return s.alerts(ctx), nil }},
 	}, controlOperations()...)

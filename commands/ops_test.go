@@ -32,7 +32,7 @@ func TestOperationTableIsComplete(t *testing.T) {
 	help := s.help(Actor{UserID: "local", Local: true}, "")
 	for _, e := range help.Entries {
 		o, ok := operationOf(Op(e.Name))
-		if !ok || e.Usage != o.usage || e.Summary != o.summary || e.Operator != o.changes {
+		if !ok || e.Usage != o.usage || e.Summary != o.summary || e.Operator != (needs(o.op) == RoleOperator) {
 			t.Errorf("help entry %+v does not match its row", e)
 		}
 	}

@@ -36,7 +36,7 @@ func TestSchemasCoverEveryKind(t *testing.T) {
 	// snapshot and event are the lines of exec watch (commands/watch.go, checked in e2e).
 	kinds := map[string]bool{"error": true, "snapshot": true, "event": true}
 	for _, r := range []Result{&CallsResult{}, &RosterResult{}, &ParticipantResult{}, &ActionResult{}, &StatusResult{},
-		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}, &FindResult{}, &AlertsResult{}} {
+		&ReportResult{}, &HelpResult{}, &ScheduleResult{}, &HistoryResult{}, &FindResult{}, &AlertsResult{}, &AuditResult{}} {
 		kinds[Kind(r)] = true
 	}
 	for k := range kinds {

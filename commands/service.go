@@ -71,6 +71,8 @@ type Config struct {
 	CDRReceivers CDRChecker
 	// Alerts answers `alerts`; nil answers that alerts are off.
 	Alerts Alerts
+	// AuditHistory is the stored audit history `audit` reads; nil answers that there is none.
+	AuditHistory AuditHistory
 }
 
 // Service runs NFMM's operations. It is safe for concurrent use.
@@ -88,6 +90,7 @@ type Service struct {
 	snapshots PresenterSnapshots
 	cdrCheck  CDRChecker
 	alertBook Alerts
+	auditHist AuditHistory
 }
 
 // New returns a Service; missing optional fields get their defaults.
@@ -96,7 +99,7 @@ func New(cfg Config) *Service {
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
 		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
-		snapshots: cfg.Snapshots, alertBook: cfg.Alerts,
+		snapshots: cfg.Snapshots, alertBook: cfg.Alerts, auditHist: cfg.AuditHistory,
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {

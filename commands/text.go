@@ -38,6 +38,8 @@ func FormatText(w io.Writer, r Result) error {
 		textHistory(tw, r)
 	case *AlertsResult:
 		textAlerts(tw, r)
+	case *AuditResult:
+		textAudit(tw, r)
 	default:
 		return fmt.Errorf("commands: no text form for %T", r)
 	}

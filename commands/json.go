@@ -23,10 +23,10 @@ import (
 //
 // error.type is usage, reference, denied, cms or internal. error.code is set for usage errors
 // (unknown_command, missing_argument, extra_argument, invalid_layout, invalid_uri, invalid_id,
-// invalid_text, invalid_media, invalid_node, invalid_date, syntax) and reference errors (ambiguous,
-// not_found). Reference errors list candidates as objects: {correlator, name, nodes} for a
-// meeting, {leg_id, name, node} for a participant, with more_candidates counting those left
-// out and unsearched naming nodes that could not be searched.
+// invalid_text, invalid_media, invalid_node, invalid_date, invalid_value, syntax) and reference
+// errors (ambiguous, not_found). Reference errors list candidates as objects: {correlator, name,
+// nodes} for a meeting, {leg_id, name, node} for a participant, with more_candidates counting
+// those left out and unsearched naming nodes that could not be searched.
 
 // JSONVersion is the version of the JSON schema documented above.
 const JSONVersion = 2

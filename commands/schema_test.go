@@ -67,6 +67,20 @@ func TestGoldenJSONMatchesSchema(t *testing.T) {
 	}
 }
 
+// Every usage error code is one the error schema allows.
+func TestSchemaAllowsEveryUsageCode(t *testing.T) {
+	schemas := execSchemas(t)
+	for _, code := range []string{CodeUnknownCommand, CodeMissingArg, CodeExtraArg, CodeInvalidLayout,
+		CodeInvalidURI, CodeInvalidID, CodeInvalidText, CodeInvalidMedia, CodeInvalidNode, CodeSyntax,
+		CodeInvalidDate, CodeInvalidValue} {
+		b, err := MarshalError(&UsageError{Code: code, Msg: "bad", Usage: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		validateDoc(t, schemas, code, b)
+	}
+}
+
 // TestLiveJSONMatchesSchema runs every command against the emulator and validates what
 // `nfmm exec --json` would print, including partial results and every error kind.
 func TestLiveJSONMatchesSchema(t *testing.T) {

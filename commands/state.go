@@ -18,8 +18,8 @@ type MeetingState struct {
 	// else the leg id; "" when nobody presents.
 	Presenter string `json:"presenter"`
 	Banner    string `json:"banner"` // the banner text showing; "" for none
-	// Lobby is how many wait in the lobby; nil when it could not be counted (a locked
-	// meeting's legs could not all be read).
+	// Lobby is how many wait in the lobby; nil where not counted (action results, and a
+	// locked meeting whose legs could not all be read).
 	Lobby *int `json:"lobby"`
 }
 

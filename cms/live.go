@@ -414,6 +414,12 @@ func (ls *liveState) upsertCall(node, id string, f callFields, guard uint64) *lC
 	set(&c.name, f.name)
 	set(&c.participants, f.participants)
 	set(&c.instances, f.instances)
+	if f.locked != nil && c.locked && !*f.locked {
+		// Unlocking activates the lobby (the blueprint's locked); no event says so.
+		for _, p := range c.roster {
+			p.lobby = false
+		}
+	}
 	set(&c.locked, f.locked)
 	set(&c.recording, f.recording)
 	set(&c.streaming, f.streaming)

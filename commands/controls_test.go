@@ -449,10 +449,22 @@ func TestMeetingStateLiveMatchesREST(t *testing.T) {
 			return e.requests() == 0 && strings.Contains(liveText, "1 in the lobby")
 		})
 	}
+	// Unlocking lets the lobby in; live state hears the unlock and counts nobody waiting.
+	if _, err := e.svc.Run(t.Context(), e.op, "unlock board"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "an empty lobby, live and REST", func() bool {
+		_, live := texts(e.svc, "calls")
+		_, restState := texts(rest.svc, "calls")
+		return live == restState && strings.Contains(live, `"lobby":0`) && strings.Contains(live, `"locked":false`)
+	})
+	if _, err := e.svc.Run(t.Context(), e.op, "lock board"); err != nil {
+		t.Fatal(err)
+	}
 	// Text: the calls list line is the same, durations aside.
 	liveText, _ := texts(e.svc, "calls")
 	restText, _ := texts(rest.svc, "calls")
-	if stateCol(liveText) != stateCol(restText) || !strings.Contains(liveText, "presenting: Siobhan O'Brien") {
+	if stateCol(liveText) == "" || stateCol(liveText) != stateCol(restText) || !strings.Contains(liveText, "presenting: Siobhan O'Brien") {
 		t.Errorf("calls text differs:\nlive:\n%s\nREST:\n%s", liveText, restText)
 	}
 }

@@ -123,6 +123,20 @@ func (s *Sim) SetPresenting(legID string, on bool) bool {
 	return true
 }
 
+// unlockLobby activates the participants waiting in the lobby of instance c (those its node
+// hosts): the blueprint's locked, "the guests requiring activation wait in the meeting lobby
+// until the host unlocks the coSpace, at which point they are activated and join".
+func (st *state) unlockLobby(c *call) {
+	for _, p := range c.m.participants {
+		if p.owner == c.node && p.lobby.deactivated {
+			p.lobby.deactivated = false
+			for _, l := range p.legs {
+				st.touch(l.c)
+			}
+		}
+	}
+}
+
 // lockedMeeting reports whether any instance of m is locked: with the default lockMode (all),
 // a new participant then waits in the lobby.
 func (st *state) lockedMeeting(m *meeting) bool {

@@ -151,6 +151,35 @@ func TestLobbyAndAdmit(t *testing.T) {
 	}
 }
 
+// Unlocking an instance lets its lobby in (the blueprint's locked: the guests wait "until the
+// host unlocks the coSpace, at which point they are activated"); another node's lobby waits
+// until that node's instance is unlocked.
+func TestUnlockAdmitsTheLobby(t *testing.T) {
+	s := start(t, Options{Nodes: 2})
+	m := s.AddMeeting(MeetingSpec{Name: "Board", Participants: []ParticipantSpec{
+		{Name: "Host", Node: "cb1"}, {Name: "Remote", Node: "cb2"}}})
+	for _, n := range []string{"cb1", "cb2"} {
+		wantEmpty200(t, do(t, s, n, http.MethodPut, "calls/"+m.Calls[n], values("locked", "true")))
+	}
+	g1, _ := s.Join(m.Correlator, ParticipantSpec{Name: "Guest 1", Node: "cb1"})
+	g2, _ := s.Join(m.Correlator, ParticipantSpec{Name: "Guest 2", Node: "cb2"})
+	waiting := func(l LegState) bool { p, _ := s.Participant(l.ParticipantID); return p.Lobby.Deactivated }
+	if !waiting(g1) || !waiting(g2) {
+		t.Fatal("the guests are not in the lobby")
+	}
+	wantEmpty200(t, do(t, s, "cb1", http.MethodPut, "calls/"+m.Calls["cb1"], values("locked", "false")))
+	if waiting(g1) || !waiting(g2) {
+		t.Errorf("after unlocking cb1: guest 1 waiting %v (want no), guest 2 waiting %v (want yes)", waiting(g1), waiting(g2))
+	}
+	if e := get(t, s, "cb1", "callLegs/"+g1.ID); e.text("status/deactivated") != "false" {
+		t.Errorf("guest 1's leg status/deactivated = %q after the unlock", e.text("status/deactivated"))
+	}
+	wantEmpty200(t, do(t, s, "cb2", http.MethodPut, "calls/"+m.Calls["cb2"], values("locked", "false")))
+	if waiting(g2) {
+		t.Error("guest 2 still waiting after cb2 was unlocked")
+	}
+}
+
 func TestMoveParticipant(t *testing.T) {
 	s := start(t, Options{Nodes: 2})
 	from := s.AddMeeting(MeetingSpec{Name: "From", Participants: []ParticipantSpec{

@@ -253,6 +253,9 @@ func putCall(ns *nodeServer, r *http.Request, ids []string) response {
 		c.joinMute = triPtr(join)
 	}
 	if lockedSet {
+		if c.locked && !locked.bool() {
+			st.unlockLobby(c)
+		}
 		c.locked = locked.bool()
 	}
 	st.touch(c)

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -530,5 +532,103 @@ func TestPresenterOffRestoresTheSnapshot(t *testing.T) {
 		if st, _ := e.sim.CallState(node, id); st.JoinAudioMuteOverride != nil {
 			t.Errorf("%s join-muted %v, want unset as before", node, *st.JoinAudioMuteOverride)
 		}
+	}
+}
+
+// Each CMS refusal of a meeting control reaches the user as a sentence, naming every node
+// that refused (or the participant's node), with CMS's reason in brackets.
+func TestCMSRefusalsAreSentences(t *testing.T) {
+	tests := []struct {
+		name, cmd string
+		setup     func(e *simEnv, m cmssim.MeetingInfo)
+		want      string
+	}{
+		{"recordingNotAllowedByLicensing", "record board on",
+			func(e *simEnv, _ cmssim.MeetingInfo) { e.sim.SetLicenseExpiry(time.Now().Add(-time.Hour)) },
+			"would not start recording: it has no recording licence left (recordingNotAllowedByLicensing)."},
+		{"callRecordingCannotBeModified", "record board on",
+			func(e *simEnv, m cmssim.MeetingInfo) { e.sim.SetRecordingMode(m.Correlator, "disabled") },
+			"Recording cannot be switched by hand on %s: the call profile records automatically or never (callRecordingCannotBeModified)."},
+		{"streamingNotAllowedByLicensing", "stream board on",
+			func(e *simEnv, _ cmssim.MeetingInfo) { e.sim.SetLicenseExpiry(time.Now().Add(-time.Hour)) },
+			"would not start streaming: it has no streaming licence left (streamingNotAllowedByLicensing)."},
+		{"callStreamingCannotBeModified", "stream board on",
+			func(e *simEnv, m cmssim.MeetingInfo) { e.sim.SetStreamingMode(m.Correlator, "automatic") },
+			"Streaming cannot be switched by hand on %s: the call profile streams automatically or never (callStreamingCannotBeModified)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSimEnv(t, 2, Policy{})
+			m := controlsMeeting(e)
+			tt.setup(e, m)
+			r := action1(t, e.run(t, tt.cmd))
+			if r.Updated != 0 || len(r.Failed) != 2 {
+				t.Fatalf("result %+v, want both nodes failed", r)
+			}
+			for i, node := range []string{"cb1", "cb2"} {
+				f := r.Failed[i]
+				want := tt.want
+				if strings.Contains(want, "%s") {
+					want = fmt.Sprintf(want, node)
+				}
+				if f.Node != node || !strings.Contains(f.Reason, want) {
+					t.Errorf("failure %d: %+v, want node %s and %q", i, f, node, want)
+				}
+			}
+		})
+	}
+	t.Run("canMove false", func(t *testing.T) {
+		e := newSimEnv(t, 2, Policy{})
+		m := controlsMeeting(e)
+		e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{{Name: "Host", Node: "cb1"}}})
+		e.sim.SetCanMove(legOn(t, m, "cb1").ParticipantID, false)
+		_, err := e.svc.Run(t.Context(), e.op, "move dmitri standup")
+		want := "CMS on cb1 cannot move that participant to another meeting (canMove is false"
+		if err == nil || !strings.Contains(UserMessage(err), want) {
+			t.Errorf("move: %v, want %q", err, want)
+		}
+	})
+}
+
+// No command writes when its meeting or participant reference is unknown or ambiguous: every
+// one answers with a reference error and CMS sees only reads.
+func TestBadReferencesWriteNothing(t *testing.T) {
+	e := newSimEnv(t, 2, Policy{})
+	controlsMeeting(e)
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Board two", Participants: []cmssim.ParticipantSpec{{Name: "Ana Costa", Node: "cb1"}}})
+	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{{Name: "Host", Node: "cb1"}}})
+	var writes []string
+	var mu sync.Mutex
+	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
+		if ri.Method != "GET" {
+			mu.Lock()
+			writes = append(writes, ri.Method+" "+ri.Path)
+			mu.Unlock()
+		}
+	})
+	var cmds []string
+	for _, meeting := range []string{"nosuchmeeting", "boar"} { // unknown; ambiguous (Board, Board two)
+		for _, c := range []string{"muteall %s", "unmuteall %s", "lock %s", "unlock %s", "admit %s", "record %s on",
+			"stream %s off", "banner %s Hello", "banner %s off", "layoutall %s stacked", "end %s", "presenter %s off",
+			"move dmitri %s"} {
+			cmds = append(cmds, fmt.Sprintf(c, meeting))
+		}
+	}
+	for _, who := range []string{"nobody", "ana"} { // unknown; ambiguous (Ana Silva, Ana Costa)
+		for _, c := range []string{"participant %s", "mute %s", "unmute %s", "layout %s stacked", "disconnect %s",
+			"importance %s 5", "importance %s off", "move %s standup"} {
+			cmds = append(cmds, fmt.Sprintf(c, who))
+		}
+	}
+	cmds = append(cmds, "admit board nobody") // admit looks in the meeting only
+	for _, c := range cmds {
+		_, err := e.svc.Run(t.Context(), e.op, c)
+		var re *RefError
+		if !errors.As(err, &re) {
+			t.Errorf("%s: %v, want a reference error", c, err)
+		}
+	}
+	if len(writes) != 0 {
+		t.Fatalf("bad references sent writes: %v", writes)
 	}
 }

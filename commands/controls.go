@@ -80,7 +80,7 @@ func controlOperations() []operation {
 		{op: OpUnmuteAll, usage: "unmuteall <meeting> [audio|video|both]", summary: "undo muteall", role: RoleOperator, changes: true,
 			parse: parseMuteAll, validate: validateMuteAll, run: action((*Service).muteAll), sentence: muteAllSentence},
 		meeting(OpLock, "lock <meeting>", "lock the meeting: newcomers wait in the lobby", "locked the meeting", "lock the meeting", (*Service).lock),
-		meeting(OpUnlock, "unlock <meeting>", "unlock the meeting", "unlocked the meeting", "unlock the meeting", (*Service).lock),
+		meeting(OpUnlock, "unlock <meeting>", "unlock the meeting (whoever waits in the lobby comes in)", "unlocked the meeting", "unlock the meeting", (*Service).lock),
 		{op: OpAdmit, usage: "admit <meeting> [<participant>]", summary: "let one participant, or everyone waiting, in from the lobby", role: RoleOperator, changes: true,
 			parse: parseAdmit, validate: validateAdmit, run: action((*Service).admit),
 			sentence: func(c Command, who string) Sentence {

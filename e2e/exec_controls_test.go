@@ -328,3 +328,47 @@ func testdataDir(t *testing.T) string {
 }
 
 var pkgDir = func() string { d, _ := os.Getwd(); return d }()
+
+// The meeting controls' grammar (issue 14) is in `nfmm exec help`, in the README's command
+// table and, for the JSON action ops, in docs/json.md.
+func TestMeetingControlsAreDocumented(t *testing.T) {
+	t.Setenv("CMS_NODES", "sim")
+	_, help, _ := runExec(t, "help")
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonDoc, err := os.ReadFile("../docs/json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ help, readme, op string }{
+		{"find <text>", "find <text>", ""},
+		{"muteall <meeting> [audio|video|both]", "", "muteall"},
+		{"unmuteall <meeting> [audio|video|both]", "", "unmuteall"},
+		{"lock <meeting>", "", "lock"},
+		{"unlock <meeting>", "", "unlock"},
+		{"admit <meeting> [<participant>]", "", "admit"},
+		{"record <meeting> on|off", "", "record"},
+		{"stream <meeting> on|off", "", "stream"},
+		{"banner <meeting> <text…>|off", "banner <meeting> <text…>", "banner"},
+		{"layoutall <meeting> <layout>", "", "layoutall"},
+		{"importance <participant> <n>|off", "", "importance"},
+		{"move <participant> <meeting>", "", "move"},
+		{"end <meeting>", "", "end"},
+	} {
+		if !strings.Contains(help, "\n"+tt.help+" ") {
+			t.Errorf("exec help lacks %q", tt.help)
+		}
+		in := tt.readme
+		if in == "" {
+			in = tt.help
+		}
+		if !strings.Contains(string(readme), "`"+strings.ReplaceAll(in, "|", `\|`)+"`") {
+			t.Errorf("the README's command table lacks `%s`", in)
+		}
+		if tt.op != "" && !strings.Contains(string(jsonDoc), "`"+tt.op+"`") {
+			t.Errorf("docs/json.md does not list the action op %q", tt.op)
+		}
+	}
+}

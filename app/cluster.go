@@ -11,30 +11,34 @@ import (
 
 // NewCluster builds the CMS cluster the configuration names: the configured call bridges, or,
 // for CMS_NODES=sim / sim:N, an in-process emulator seeded with the demo meetings. It does no
-// network I/O. The returned func releases what it started.
+// network I/O, except peer discovery when CMS_DISCOVER is on (discover.go). The returned func
+// releases what it started.
 func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
 	o = o.withDefaults()
 	if cfg.SimNodes > 0 {
 		return newSimCluster(ctx, cfg, o)
 	}
+	// What every node of the cluster shares, configured or discovered.
+	template := cms.NodeConfig{
+		CAFile:             cfg.CAFile,
+		InsecureSkipVerify: cfg.InsecureSkipVerify,
+		HTTPClient:         o.HTTPClient,
+		Timeout:            cfg.CMSTimeout,
+		MaxConcurrency:     cfg.CMSConcurrency,
+		Observe:            o.Observe,
+	}
 	nodes := make([]*cms.Node, 0, len(cfg.Nodes))
 	for _, n := range cfg.Nodes {
-		node, err := cms.NewNode(cms.NodeConfig{
-			Name:               n.Name,
-			BaseURL:            n.URL,
-			Username:           n.Username,
-			Password:           n.Password.Reveal(),
-			CAFile:             cfg.CAFile,
-			InsecureSkipVerify: cfg.InsecureSkipVerify,
-			HTTPClient:         o.HTTPClient,
-			Timeout:            cfg.CMSTimeout,
-			MaxConcurrency:     cfg.CMSConcurrency,
-			Observe:            o.Observe,
-		})
+		nc := template
+		nc.Name, nc.BaseURL, nc.Username, nc.Password = n.Name, n.URL, n.Username, n.Password.Reveal()
+		node, err := cms.NewNode(nc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		nodes = append(nodes, node)
+	}
+	if cfg.Discover {
+		nodes = discoverPeers(ctx, config.DefaultCluster, "CMS_", cfg.Peers, nodes, template, o.Logger)
 	}
 	if cfg.InsecureSkipVerify {
 		o.Logger.Warn("TLS certificate verification to CMS is OFF (CMS_INSECURE_SKIP_VERIFY): anyone on the path can impersonate the call bridges")

@@ -71,6 +71,34 @@ func TestMeetingBounds(t *testing.T) {
 	}
 }
 
+func TestSlowestBound(t *testing.T) {
+	nodes := func(perNode int) []int {
+		out := make([]int, clusterNodes)
+		for i := range out {
+			out[i] = perNode
+		}
+		return out
+	}
+	var lat []time.Duration
+	var load [][]int
+	for _, c := range allClusters {
+		lat, load = append(lat, c.latency), append(load, nodes(c.perNode))
+	}
+	// emea 1 + ⌈54/8⌉ = 8 RTT × 25 ms, amer 1 + ⌈32/8⌉ = 5 × 40 ms, apac 1 + ⌈21/8⌉ = 4 × 60 ms.
+	d, rtt, at := slowestBound(lat, load, 10, 8)
+	if d != 240*time.Millisecond || rtt != 4 || allClusters[at].name != "apac" {
+		t.Errorf("bound %v (%d RTT, %s), want 240ms (4 RTT, apac)", d, rtt, allClusters[at].name)
+	}
+	// One busy node decides its cluster; one cluster alone is its own bound.
+	load[1][3] = 200 // 1 + ⌈219/8⌉ = 29 RTT × 40 ms
+	if d, rtt, at := slowestBound(lat, load, 10, 8); d != 29*40*time.Millisecond || rtt != 29 || at != 1 {
+		t.Errorf("busy amer node: %v (%d RTT, cluster %d)", d, rtt, at)
+	}
+	if d, _, _ := slowestBound(lat[:1], load[:1], 10, 8); d != 200*time.Millisecond {
+		t.Errorf("emea alone: %v", d)
+	}
+}
+
 func TestMedian(t *testing.T) {
 	if got := median([]time.Duration{5, 1, 3}); got != 3 {
 		t.Errorf("median = %v, want 3", got)

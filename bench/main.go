@@ -23,7 +23,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"calls", "call", "presenter", "scale", "slack", "refresh", "hostile", "live"}
+var scenarioNames = []string{"calls", "call", "presenter", "clusters", "scale", "slack", "refresh", "hostile", "live"}
 
 func main() {
 	runs := flag.Int("runs", 5, "timed runs per scenario (the median is reported)")
@@ -100,6 +100,13 @@ func runAll(ctx context.Context, w io.Writer, p params, runs int, only []string)
 	}
 	if len(rows) > 0 {
 		printRows(w, rows)
+	}
+	if want["clusters"] {
+		r, err := runClusters(ctx, p, runs)
+		if err != nil {
+			return fmt.Errorf("clusters: %w", err)
+		}
+		printClusters(w, r)
 	}
 	return runOthers(ctx, w, p, runs, want)
 }

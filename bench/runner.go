@@ -59,6 +59,19 @@ func newService(e *env) *commands.Service {
 // running bot has them open) and records wall time, requests and the in-flight high-water mark.
 // setup, when not nil, runs untimed before every op (e.g. presenter on before a timed off).
 func (e *env) measure(ctx context.Context, runs int, setup, op func(ctx context.Context) error) (row, error) {
+	return measureWith(ctx, e, e.p.K, runs, setup, op)
+}
+
+// counted is what measure reads its counters from: one emulated cluster, or several.
+type counted interface {
+	resetCounters()
+	counters() (requests, maxInFlight int)
+}
+
+func (e *env) resetCounters() { e.sim.ResetCounters() }
+
+// measureWith is measure over any set of emulated clusters, k being their per-node cap.
+func measureWith(ctx context.Context, c counted, k, runs int, setup, op func(ctx context.Context) error) (row, error) {
 	if setup == nil {
 		setup = func(context.Context) error { return nil }
 	}
@@ -68,19 +81,19 @@ func (e *env) measure(ctx context.Context, runs int, setup, op func(ctx context.
 	var walls []time.Duration
 	var reqs []int
 	var cpus []time.Duration
-	r := row{K: e.p.K}
+	r := row{K: k}
 	for i := range runs {
 		if err := setup(ctx); err != nil {
 			return row{}, fmt.Errorf("run %d setup: %w", i+1, err)
 		}
-		e.sim.ResetCounters()
+		c.resetCounters()
 		cpu0, start := cpuTime(), time.Now()
 		if err := op(ctx); err != nil {
 			return row{}, fmt.Errorf("run %d: %w", i+1, err)
 		}
 		walls = append(walls, time.Since(start))
 		cpus = append(cpus, cpuTime()-cpu0)
-		n, mif := e.counters()
+		n, mif := c.counters()
 		reqs = append(reqs, n)
 		r.MaxInFlight = max(r.MaxInFlight, mif)
 	}

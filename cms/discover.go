@@ -114,6 +114,9 @@ type Found struct {
 	Use    bool
 	Config NodeConfig
 	Reason string // why not used: configured already, an address NFMM cannot use, …
+	// Unusable marks a peer left out for a reason an operator should look at (its detail, its
+	// name, its address, the cluster's size), not because it is configured or is the node asked.
+	Unusable bool
 }
 
 // Discovery is the outcome of Discover.
@@ -172,9 +175,10 @@ func nodeErrs(failed []NodeError) []error {
 
 // PlanPeers decides, for each peer listed by the node at fromURL, whether it joins the
 // cluster. The configured nodes win by name or URL; then, in this order, a peer is left out
-// when it is the node asked, its detail could not be read, its name is not a valid node name
-// or is listed twice, its address is not an http(s) URL of a host (or would downgrade https to
-// http and send the credentials in clear text), or the cluster is full.
+// when it is the node asked, repeats the name or URL of a peer already added, its detail
+// could not be read, its name is not a valid node name, its address is not an http(s) URL of
+// a host (or would downgrade https to http and send the credentials in clear text), or the
+// cluster is full.
 func PlanPeers(fromURL string, peers []Peer, dc DiscoverConfig) []Found {
 	limit := dc.MaxNodes
 	if limit <= 0 {
@@ -184,7 +188,9 @@ func PlanPeers(fromURL string, peers []Peer, dc DiscoverConfig) []Found {
 	if u, err := url.Parse(fromURL); err == nil && u.Scheme != "" {
 		scheme = strings.ToLower(u.Scheme)
 	}
+	// The configured nodes' names and URLs, then those of the peers added so far.
 	names, urls := map[string]string{}, map[string]string{}
+	addedNames, addedURLs := map[string]string{}, map[string]string{}
 	for _, c := range dc.Configured {
 		names[strings.ToLower(c.Name)] = c.Name
 		if k, err := urlKey(c.BaseURL); err == nil {
@@ -204,15 +210,26 @@ func PlanPeers(fromURL string, peers []Peer, dc DiscoverConfig) []Found {
 			f.Reason = "same URL as configured node " + urls[key]
 		case p.Self:
 			f.Reason = "the node asked (its own entry)"
+		case addedNames[strings.ToLower(p.Name)] != "":
+			f.Unusable = true
+			f.Reason = "listed twice: the name of " + addedNames[strings.ToLower(p.Name)]
+		case err == nil && addedURLs[key] != "":
+			f.Unusable = true
+			f.Reason = "listed twice: the URL of " + addedURLs[key]
 		case p.Err != nil:
+			f.Unusable = true
 			f.Reason = "its detail could not be read: " + p.Err.Error()
 		case p.Name == "":
+			f.Unusable = true
 			f.Reason = "it has no name"
 		case dc.ValidName != nil && dc.ValidName(p.Name) != nil:
+			f.Unusable = true
 			f.Reason = "its name cannot be a node name: " + dc.ValidName(p.Name).Error()
 		case err != nil:
+			f.Unusable = true
 			f.Reason = err.Error()
 		case count >= limit:
+			f.Unusable = true
 			f.Reason = fmt.Sprintf("the cluster already has %d nodes, the most NFMM supports", limit)
 		default:
 			f.Use = true
@@ -221,8 +238,8 @@ func PlanPeers(fromURL string, peers []Peer, dc DiscoverConfig) []Found {
 			}
 			f.Config.Name, f.Config.BaseURL = p.Name, base
 			count++
-			names[strings.ToLower(p.Name)] = p.Name
-			urls[key] = p.Name
+			addedNames[strings.ToLower(p.Name)] = p.Name
+			addedURLs[key] = p.Name
 		}
 		out[i] = f
 	}
@@ -230,8 +247,9 @@ func PlanPeers(fromURL string, peers []Peer, dc DiscoverConfig) []Found {
 }
 
 // peerURL turns a listed address into a base URL NFMM can call, or says why it cannot.
-// An address without a scheme is taken as https (the API is HTTPS only); http is accepted
-// only from a node that is itself reached over http (the emulator), never as a downgrade.
+// An address without a scheme is taken as https (the API is HTTPS only). http is accepted
+// only for a loopback host listed by a node that is itself reached over http (the emulator),
+// the rule CMS_NODES has: the password never crosses a network in clear text.
 func peerURL(address, fromScheme string, port int) (string, error) {
 	a := strings.TrimSpace(address)
 	if a == "" {
@@ -248,7 +266,7 @@ func peerURL(address, fromScheme string, port int) (string, error) {
 	switch {
 	case scheme != "https" && scheme != "http":
 		return "", fmt.Errorf("its address %q is not an https:// URL", address)
-	case scheme == "http" && fromScheme != "http":
+	case scheme == "http" && (fromScheme != "http" || !loopback(u.Hostname())):
 		return "", fmt.Errorf("its address %q is plain http: NFMM would send the credentials unencrypted", address)
 	case u.Hostname() == "":
 		return "", fmt.Errorf("its address %q has no host", address)
@@ -288,4 +306,12 @@ func urlKey(base string) (string, error) {
 	}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), apiRoot)
 	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port) + path, nil
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

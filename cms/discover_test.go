@@ -143,6 +143,7 @@ func TestDiscoverAddresses(t *testing.T) {
 		{"https://[fd00::2]:443", 445, "https://[fd00::2]:445", true},
 		{"", 0, "address is empty", false},
 		{"http://cb2.cms.internal", 0, "plain http", false},
+		{"http://127.0.0.1:8080", 0, "plain http", false}, // from an https node: a downgrade
 		{"ftp://cb2.cms.internal", 0, "not an https:// URL", false},
 		{"https://", 0, "no host", false},
 		{"https://admin:pw@cb2", 0, "carries credentials", false},
@@ -170,6 +171,23 @@ func TestDiscoverAddresses(t *testing.T) {
 	}
 }
 
+// TestPlanPeersHTTP: http only between loopback addresses, as CMS_NODES allows it (the
+// emulator); a node reached over http cannot send NFMM's password across a network.
+func TestPlanPeersHTTP(t *testing.T) {
+	for address, use := range map[string]bool{
+		"http://127.0.0.1:8080": true,
+		"http://[::1]:8080":     true,
+		"http://localhost:8080": true,
+		"http://10.0.0.2:8080":  false,
+		"https://10.0.0.2":      true,
+	} {
+		f := PlanPeers("http://127.0.0.1:9000", []Peer{{ID: "1", Name: "cb2", Address: address}}, DiscoverConfig{})[0]
+		if f.Use != use {
+			t.Errorf("%s from http://127.0.0.1: use %v (%s), want %v", address, f.Use, f.Reason, use)
+		}
+	}
+}
+
 func TestPlanPeersLimits(t *testing.T) {
 	valid := func(name string) error {
 		if strings.ContainsAny(name, " /") {
@@ -192,6 +210,9 @@ func TestPlanPeersLimits(t *testing.T) {
 		Configured: []NodeConfig{{Name: "seed", BaseURL: "https://seed"}},
 		Node:       func(string, string) NodeConfig { return NodeConfig{} }}) {
 		got = append(got, fmt.Sprintf("%s:%v", f.ID, f.Use))
+		if want := f.ID != "a" && f.ID != "e"; f.Unusable != want { // only itself and e are no problem
+			t.Errorf("%s: Unusable %v (%s)", f.ID, f.Unusable, f.Reason)
+		}
 		if !f.Use && f.Reason == "" {
 			t.Errorf("%s left out without a reason", f.ID)
 		}

@@ -45,12 +45,14 @@ func (l *loader) singleCluster() {
 	sc := scope{prefix: "CMS_"}
 	c := Cluster{Name: DefaultCluster}
 	l.clusterNodes(sc, &c)
+	l.discovery(sc, &c)
 	l.clusterCredentials(sc, []*Cluster{&c})
 	l.clusterTLS(sc, &c)
 	c.Timeout = l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
 	c.Concurrency = l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
 	l.cfg.Nodes, l.cfg.SimNodes, l.cfg.CAFile, l.cfg.InsecureSkipVerify = c.Nodes, c.SimNodes, c.CAFile, c.InsecureSkipVerify
 	l.cfg.CMSTimeout, l.cfg.CMSConcurrency = c.Timeout, c.Concurrency
+	l.cfg.Discover, l.cfg.Peers = c.Discover, c.Peers
 }
 
 // clusters reads CMS_CLUSTERS=emea,amer and each cluster's CMS_<C>_* variables.
@@ -104,7 +106,7 @@ func (l *loader) clusters() {
 		c.Concurrency = l.intRange(sc.v("CONCURRENCY"), concurrency, 1, MaxCMSConcurrency)
 		c.Operators = l.principals(sc.v("OPERATORS"))
 		c.Viewers = l.principals(sc.v("VIEWERS"))
-		c.Discover = l.boolean(sc.v("DISCOVER"), false)
+		l.discovery(sc, c)
 	}
 	l.clusterCredentials(scope{prefix: "CMS_", multi: true}, cs)
 	for _, c := range cs {
@@ -251,6 +253,9 @@ func (l *loader) clusterCredentials(sc scope, cs []*Cluster) {
 		} else if c.SimNodes > 0 {
 			simKeys[""] = true
 		}
+		if c.Discover {
+			c.Peers.Username, c.Peers.Password = cuser, Secret(cpass)
+		}
 		for i := range c.Nodes {
 			n := &c.Nodes[i]
 			key := strings.TrimPrefix(prefix, "CMS_") + names.EnvKey(n.Name)
@@ -272,11 +277,11 @@ func (l *loader) clusterCredentials(sc scope, cs []*Cluster) {
 		}
 	}
 	if !l.nodesBad {
-		l.unknownOverrides(sc, known, simKeys) // else a rejected entry would make its overrides look unknown
+		l.unknownOverrides(sc, cs, known, simKeys) // else a rejected entry would make its overrides look unknown
 	}
 }
 
-func (l *loader) unknownOverrides(sc scope, known, simKeys map[string]bool) {
+func (l *loader) unknownOverrides(sc scope, cs []*Cluster, known, simKeys map[string]bool) {
 	vars := slices.Clone(l.names)
 	slices.Sort(vars)
 	for _, v := range vars {
@@ -289,6 +294,10 @@ func (l *loader) unknownOverrides(sc scope, known, simKeys map[string]bool) {
 			key, found = strings.CutSuffix(rest, "_PASSWORD")
 		}
 		if !found || key == "" || known[key] {
+			continue
+		}
+		if c, node := discoveringCluster(sc, cs, key); c != nil {
+			l.peerOverride(c, "CMS_"+key, node) // the node may be one discovery finds
 			continue
 		}
 		if !sc.multi {
@@ -357,4 +366,53 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// discovery reads a cluster's CMS_DISCOVER / CMS_<CLUSTER>_DISCOVER and _DISCOVER_PORT.
+func (l *loader) discovery(sc scope, c *Cluster) {
+	on, port := sc.v("DISCOVER"), sc.v("DISCOVER_PORT")
+	c.Discover = l.boolean(on, false)
+	p := l.intRange(port, 0, 1, 65535)
+	switch {
+	case c.Discover && c.SimNodes > 0:
+		l.warn("%s: ignored, %s is the emulator, which configures every node itself", on, sc.v("NODES"))
+		c.Discover = false
+	case c.Discover:
+		c.Peers.Port = p
+	case l.env(port) != "":
+		l.warn("%s: ignored without %s=true", port, on)
+	}
+}
+
+// discoveringCluster finds the cluster with discovery on whose per-node override key (the
+// KEY of CMS_<KEY>_PASSWORD) this is, and the node's part of it: the single cluster's
+// CMS_<NODE>_…, or CMS_<CLUSTER>_<NODE>_… of the longest cluster key that prefixes it.
+func discoveringCluster(sc scope, cs []*Cluster, key string) (*Cluster, string) {
+	if !sc.multi {
+		if len(cs) == 1 && cs[0].Discover {
+			return cs[0], key
+		}
+		return nil, ""
+	}
+	var best *Cluster
+	node := ""
+	for _, c := range cs {
+		if rest, ok := strings.CutPrefix(key, names.EnvKey(c.Name)+"_"); ok && rest != "" && c.Discover &&
+			(best == nil || len(rest) < len(node)) {
+			best, node = c, rest
+		}
+	}
+	return best, node
+}
+
+// peerOverride keeps the credentials CMS_<…>_<NODE>_USERNAME/_PASSWORD give a node that is
+// not configured: discovery may find it (and logs the override when it does not).
+func (l *loader) peerOverride(c *Cluster, prefix, node string) {
+	if c.Peers.Nodes == nil {
+		c.Peers.Nodes = map[string]Node{}
+	}
+	if _, done := c.Peers.Nodes[node]; done {
+		return
+	}
+	c.Peers.Nodes[node] = Node{Username: l.env(prefix + "_USERNAME"), Password: Secret(l.get(prefix + "_PASSWORD"))}
 }

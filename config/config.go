@@ -13,6 +13,8 @@ import (
 	// Embedded zone data: CRON_TZ=Europe/Oslo must work in a scratch/distroless image that
 	// ships no /usr/share/zoneinfo.
 	_ "time/tzdata"
+
+	"github.com/nfmm/nfmm/internal/names"
 )
 
 // Secret is a credential that never prints: String, MarshalJSON and LogValue return "<secret>".
@@ -68,6 +70,25 @@ type Cluster struct {
 	// Discover (CMS_<CLUSTER>_DISCOVER) asks for the cluster's peers to be read from
 	// /api/v1/callBridges of a configured node and added to Nodes.
 	Discover bool
+	// Peers is how discovered call bridges are reached; set only when Discover is on.
+	Peers Peers
+}
+
+// Peers is how the call bridges discovery adds to a cluster are reached: on the port the
+// cluster lists for them (or Port), with the cluster's credentials, or a node's own when a
+// per-node override names it (CMS_<NODE>_PASSWORD, CMS_<CLUSTER>_<NODE>_PASSWORD) without a
+// configured node of that name.
+type Peers struct {
+	Port     int // CMS_DISCOVER_PORT / CMS_<CLUSTER>_DISCOVER_PORT; 0 keeps the listed port
+	Username string
+	Password Secret
+	Nodes    map[string]Node // names.EnvKey(node) -> its overrides (Username, Password; Name empty)
+}
+
+// Auth returns the credentials of a discovered node called name.
+func (p Peers) Auth(name string) (string, Secret) {
+	o := p.Nodes[names.EnvKey(name)]
+	return firstNonEmpty(o.Username, p.Username), Secret(firstNonEmpty(string(o.Password), string(p.Password)))
 }
 
 // Report is one scheduled report: a cron spec (5 fields, descriptors, CRON_TZ= prefix) and a channel.
@@ -109,6 +130,9 @@ type Config struct {
 	CMSEvents          string        // CMS_EVENTS: auto (default), on or off
 	PollInterval       time.Duration // NFMM_POLL_INTERVAL: REST polling of nodes without events
 	LiveTTL            time.Duration // NFMM_LIVE_TTL: how long a live message keeps updating
+	// Discover and Peers are CMS_DISCOVER… of the CMS_NODES cluster (Cluster.Discover).
+	Discover bool
+	Peers    Peers
 	// Clusters are CMS_CLUSTERS's clusters; empty with CMS_NODES, whose one cluster is the
 	// fields above (ClusterList gives both forms as one list).
 	Clusters []Cluster
@@ -138,7 +162,8 @@ func (c Config) ClusterList() []Cluster {
 		return c.Clusters
 	}
 	return []Cluster{{Name: DefaultCluster, Nodes: c.Nodes, SimNodes: c.SimNodes, CAFile: c.CAFile,
-		InsecureSkipVerify: c.InsecureSkipVerify, Timeout: c.CMSTimeout, Concurrency: c.CMSConcurrency}}
+		InsecureSkipVerify: c.InsecureSkipVerify, Timeout: c.CMSTimeout, Concurrency: c.CMSConcurrency,
+		Discover: c.Discover, Peers: c.Peers}}
 }
 
 // Load reads the configuration for mode from getenv (os.Getenv after .env was loaded).

@@ -32,6 +32,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.Bool("cms_insecure_skip_verify", c.InsecureSkipVerify),
 		slog.Duration("cms_timeout", c.CMSTimeout),
 		slog.Int("cms_concurrency", c.CMSConcurrency),
+		slog.String("cms_discover", discoverText(c.Discover, c.Peers)),
 		slog.String("operators", strings.Join(c.Operators, ",")),
 		slog.String("viewers", strings.Join(c.Viewers, ",")),
 		slog.String("channels", strings.Join(c.Channels, ",")),
@@ -54,8 +55,8 @@ func (c Config) nodesText() string { return nodesText(c.SimNodes, c.Nodes) }
 func (c Config) clustersText() string {
 	parts := make([]string, len(c.Clusters))
 	for i, cl := range c.Clusters {
-		parts[i] = fmt.Sprintf("%s[%s timeout %s concurrency %d operators %s viewers %s discover %t]", cl.Name, nodesText(cl.SimNodes, cl.Nodes),
-			cl.Timeout, cl.Concurrency, strings.Join(cl.Operators, ","), strings.Join(cl.Viewers, ","), cl.Discover)
+		parts[i] = fmt.Sprintf("%s[%s timeout %s concurrency %d operators %s viewers %s discover %s]", cl.Name, nodesText(cl.SimNodes, cl.Nodes),
+			cl.Timeout, cl.Concurrency, strings.Join(cl.Operators, ","), strings.Join(cl.Viewers, ","), discoverText(cl.Discover, cl.Peers))
 	}
 	return strings.Join(parts, " ")
 }
@@ -114,4 +115,15 @@ func orOff(s string) string {
 		return "off"
 	}
 	return s
+}
+
+// discoverText is a cluster's discovery setting: off, on, or on with the port it forces.
+func discoverText(on bool, p Peers) string {
+	switch {
+	case !on:
+		return "off"
+	case p.Port > 0:
+		return fmt.Sprintf("on (port %d)", p.Port)
+	}
+	return "on"
 }

@@ -20,10 +20,13 @@ const (
 	KindCapacity  Kind = "capacity"   // a meeting too large, or a node carrying too many legs
 	KindRecording Kind = "recording"  // recording stopped while its meeting goes on
 	KindPresenter Kind = "presenter"  // presenter mode left on after the presenter left
+	// KindCDRReceivers is a node whose CDR receiver list is full of other tools' receivers, so
+	// NFMM's cannot be added and its history misses that node (cms-cdr.md §2.2).
+	KindCDRReceivers Kind = "cdr_receivers"
 )
 
 // Kinds lists every kind, in the order help and errors show them.
-var Kinds = []Kind{KindNodeDown, KindAlarm, KindLicensing, KindPoorMedia, KindCapacity, KindRecording, KindPresenter}
+var Kinds = []Kind{KindNodeDown, KindAlarm, KindLicensing, KindPoorMedia, KindCapacity, KindRecording, KindPresenter, KindCDRReceivers}
 
 // ParseKind accepts a kind name in any case.
 func ParseKind(s string) (Kind, bool) {

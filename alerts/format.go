@@ -17,6 +17,8 @@ var stillText = map[Kind]string{
 	KindCapacity:  "still over the limit",
 	KindRecording: "still not recording",
 	KindPresenter: "presenter mode still on",
+
+	KindCDRReceivers: "CDR receiver slots still full",
 }
 
 var resolvedText = map[Kind]string{
@@ -24,6 +26,8 @@ var resolvedText = map[Kind]string{
 	KindAlarm:     "alarm cleared",
 	KindPoorMedia: "media recovered",
 	KindCapacity:  "back under the limit",
+
+	KindCDRReceivers: "NFMM's receiver added",
 }
 
 // ResolvedWord is how the message's status line says it resolved ("recovered", "alarm cleared").

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type SourceConfig struct {
 	LicenceWarn time.Duration
 	// LicenceEvery is how often licensing is read; default 1 h (it changes by the day).
 	LicenceEvery time.Duration
+	// CDRReceivers is each node's CDR receiver list as the last registration round found it
+	// (meeting history's leader registers every 10 minutes); nil: history is off, no source.
+	CDRReceivers func(ctx context.Context) []cms.CDRRegistration
 }
 
 // Defaults and fixed thresholds of the sources.
@@ -76,13 +80,17 @@ func Sources(cfg SourceConfig) []Source {
 	if cfg.LicenceEvery <= 0 {
 		cfg.LicenceEvery = time.Hour
 	}
-	return []Source{
+	srcs := []Source{
 		&nodeSource{cfg},
 		&alarmSource{cfg},
 		&licenceSource{cfg},
 		&mediaSource{cfg},
 		&meetingSource{cfg: cfg, recording: map[string]bool{}},
 	}
+	if cfg.CDRReceivers != nil {
+		srcs = append(srcs, &cdrSource{cfg})
+	}
+	return srcs
 }
 
 func (cfg SourceConfig) key(k Kind, node, object string) Key {
@@ -387,4 +395,57 @@ func (s *meetingSource) presenterLeft(ctx context.Context, m cms.Meeting) (Obser
 		Lines:   []string{"everyone who joins is muted; `presenter " + m.Name + " off` ends it"},
 		For:     presenterGrace,
 	}, true
+}
+
+// cdrSource raises an alert for each node whose CDR receiver list is full: every slot holds
+// another tool's receiver, NFMM's cannot be added (NFMM never removes one), and history misses
+// the meetings on that node. A node whose list could not be read is unknown: its alert neither
+// fires nor resolves. Registration adds NFMM's receiver once a slot frees, which resolves it.
+type cdrSource struct{ cfg SourceConfig }
+
+func (s *cdrSource) Name() string { return "cdr_receivers" }
+
+// Interval: the lists change only when the leader registers (every 10 minutes) or someone
+// edits them; a minute keeps a resolve close to the registration that caused it.
+func (s *cdrSource) Interval() time.Duration { return time.Minute }
+
+func (s *cdrSource) Observe(ctx context.Context, _ []Key) Result {
+	var res Result
+	regs := s.cfg.CDRReceivers(ctx)
+	if len(regs) == 0 { // no round has read any list yet: nothing is known, nothing changes
+		return Result{Err: errNoCDRRound}
+	}
+	for _, r := range regs {
+		switch r.State {
+		case cms.CDRFull:
+			var others []string
+			for _, x := range r.Foreign() {
+				others = append(others, receiverHost(x.URI))
+			}
+			res.Observations = append(res.Observations, Observation{
+				Key:     s.cfg.key(KindCDRReceivers, r.Node, ""),
+				Summary: "CDR receiver slots full on " + r.Node + ": meeting history misses it",
+				Lines: []string{
+					fmt.Sprintf("%d of %d receivers belong to other tools: %s", len(r.Receivers), r.Maximum, strings.Join(others, ", ")),
+					"Free one on the call bridge (NFMM never removes another tool's receiver); NFMM adds its own within 10 minutes.",
+				},
+				Target: Target{Node: r.Node, Label: r.Node},
+			})
+		case cms.CDRFailed:
+			res.Unknown = append(res.Unknown, r.Node)
+		}
+	}
+	return res
+}
+
+var errNoCDRRound = errors.New("alerts: no CDR receiver list has been read yet")
+
+// receiverHost is a receiver's scheme, host and port: another tool's path or query may carry
+// its own token, and an alert goes to a channel.
+func receiverHost(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" {
+		return "(an unreadable URI)"
+	}
+	return u.Scheme + "://" + u.Host
 }

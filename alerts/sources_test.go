@@ -13,7 +13,8 @@ import (
 // with one clock for both.
 type simRig struct {
 	*rig
-	sim *cmssim.Sim
+	sim     *cmssim.Sim
+	cluster *cms.Cluster
 }
 
 func newSimRig(t *testing.T, cfg SourceConfig) *simRig {
@@ -37,7 +38,7 @@ func newSimRig(t *testing.T, cfg SourceConfig) *simRig {
 	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
 	r.ev = New(Options{Sources: Sources(cfg), Notifier: r.note, Store: r.store, Clock: clock.Now,
 		Route: func(Key) string { return "C0OPS" }})
-	return &simRig{rig: r, sim: sim}
+	return &simRig{rig: r, sim: sim, cluster: cfg.Cluster.(*cms.Cluster)}
 }
 
 // posted returns the one post line, failing unless exactly one top-level message went out.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
@@ -21,7 +22,8 @@ const alertTick = time.Second
 // newAlerts builds the alert evaluator when NFMM_ALERT_CHANNEL or NFMM_ALERT_ROUTES is set
 // and attaches it to the bot; nil when alerts are off. The state is in memory (alerts.MemoryStore):
 // a restart forgets the alerts until the store package is wired into the runtime.
-func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options, st *store.Store, lead *leadership) (*alerts.Evaluator, error) {
+// With meeting history (history not nil), a node whose CDR receiver list is full alerts too.
+func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options, st *store.Store, lead *leadership, history *CDRRuntime) (*alerts.Evaluator, error) {
 	if !cfg.Alerts.Enabled() {
 		return nil, nil
 	}
@@ -29,7 +31,11 @@ func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg promethe
 	if err != nil {
 		return nil, err
 	}
-	opts := alertOptions(cfg, cluster, b, o.Logger, o.Audit, metrics, time.Now)
+	var cdrLists func(context.Context) []cms.CDRRegistration
+	if history != nil {
+		cdrLists = history.AlertRegistrations
+	}
+	opts := alertOptions(cfg, cluster, cdrLists, b, o.Logger, o.Audit, metrics, time.Now)
 	// Alert state survives restarts in the store, and only the leader evaluates: every
 	// replica runs the loop, the others' ticks do nothing until they lead.
 	opts.Store, opts.Leader = newAlertStore(st), lead.Leading
@@ -39,21 +45,26 @@ func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg promethe
 }
 
 // alertOptions are the evaluator's options for cfg.
-func alertOptions(cfg config.Config, cluster alerts.Cluster, b *bot.Bot, logger *slog.Logger, audit io.Writer,
-	metrics alerts.Metrics, clock func() time.Time) alerts.Options {
-	a := cfg.Alerts
+func alertOptions(cfg config.Config, cluster alerts.Cluster, cdrLists func(context.Context) []cms.CDRRegistration, b *bot.Bot,
+	logger *slog.Logger, audit io.Writer, metrics alerts.Metrics, clock func() time.Time) alerts.Options {
 	return alerts.Options{
-		Sources: alerts.Sources(alerts.SourceConfig{
-			Cluster: cluster, Clock: clock,
-			NodeDownAfter: a.NodeDownAfter, MediaAfter: a.MediaAfter,
-			MeetingMax: a.MeetingMax, NodeShare: a.NodeShare,
-		}),
+		Sources:  alerts.Sources(sourceConfig(cfg.Alerts, cluster, cdrLists, clock)),
 		Notifier: b.AlertNotifier(),
-		Route:    func(k alerts.Key) string { return a.ChannelFor(k.Kind) },
+		Route:    func(k alerts.Key) string { return cfg.Alerts.ChannelFor(k.Kind) },
 		Clock:    clock,
-		Repeat:   a.Repeat,
+		Repeat:   cfg.Alerts.Repeat,
 		Metrics:  metrics,
 		Logger:   logger,
 		Audit:    slog.New(slog.NewJSONHandler(audit, nil)).With("log", "audit"),
+	}
+}
+
+// sourceConfig is the alert sources' configuration: the same for the evaluator of nfmm run
+// and the one-shot check of nfmm exec. cdrLists is nil without meeting history.
+func sourceConfig(a config.Alerts, cluster alerts.Cluster, cdrLists func(context.Context) []cms.CDRRegistration, clock func() time.Time) alerts.SourceConfig {
+	return alerts.SourceConfig{
+		Cluster: cluster, Clock: clock, CDRReceivers: cdrLists,
+		NodeDownAfter: a.NodeDownAfter, MediaAfter: a.MediaAfter,
+		MeetingMax: a.MeetingMax, NodeShare: a.NodeShare,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
 )
@@ -15,12 +16,24 @@ import (
 type checkedAlerts struct {
 	cfg     config.Alerts
 	cluster alerts.Cluster
+	// cdrLists reads every node's CDR receiver list (read-only) when history is on; else nil.
+	cdrLists func(context.Context) []cms.CDRRegistration
 }
 
 // ActiveAlerts implements commands.Alerts.
 func (c checkedAlerts) ActiveAlerts(ctx context.Context) *commands.AlertsResult {
 	now := time.Now()
-	list, errs := alerts.Check(ctx, alerts.Sources(alerts.SourceConfig{Cluster: c.cluster,
-		NodeDownAfter: c.cfg.NodeDownAfter, MediaAfter: c.cfg.MediaAfter, MeetingMax: c.cfg.MeetingMax, NodeShare: c.cfg.NodeShare}), now)
+	list, errs := alerts.Check(ctx, alerts.Sources(sourceConfig(c.cfg, c.cluster, c.cdrLists, nil)), now)
 	return alerts.Rows(list, errs, now)
+}
+
+// execAlerts is the one-shot check for cfg; with meeting history it reads every node's CDR
+// receiver list too, without changing it.
+func execAlerts(cfg config.Config, cluster *cms.Cluster) checkedAlerts {
+	c := checkedAlerts{cfg: cfg.Alerts, cluster: cluster}
+	if cfg.CDR.Enabled() {
+		uriFor := cdrURIFor(cfg.CDR)
+		c.cdrLists = func(ctx context.Context) []cms.CDRRegistration { return cluster.CheckCDRReceivers(ctx, uriFor) }
+	}
+	return c
 }

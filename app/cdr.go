@@ -44,8 +44,9 @@ type CDRRuntime struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu   sync.Mutex
-	regs []cms.CDRRegistration
+	mu     sync.Mutex
+	regs   []cms.CDRRegistration
+	regsAt time.Time // when this replica last registered (it held the "cdr" lease)
 }
 
 // NewCDRRuntime builds the receiver for cfg.CDR over the cluster's nodes.
@@ -82,8 +83,10 @@ func (c *CDRRuntime) Serve(ctx context.Context, ln net.Listener) error {
 
 // URIFor is the receiver URI NFMM registers on node: the query string is passed through
 // verbatim by CMS, so each post names its node.
-func (c *CDRRuntime) URIFor(node string) string {
-	return c.cfg.URL.Reveal() + "?node=" + url.QueryEscape(node)
+func (c *CDRRuntime) URIFor(node string) string { return cdrURIFor(c.cfg)(node) }
+
+func cdrURIFor(cfg config.CDR) func(node string) string {
+	return func(node string) string { return cfg.URL.Reveal() + "?node=" + url.QueryEscape(node) }
 }
 
 // Lead runs the leader's loops until ctx is done: registration at once and every 10 minutes,
@@ -132,7 +135,7 @@ func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
 		}
 	}
 	c.mu.Lock()
-	c.regs = regs
+	c.regs, c.regsAt = regs, c.now()
 	c.mu.Unlock()
 	return regs
 }
@@ -147,6 +150,21 @@ func (c *CDRRuntime) Registrations() []cms.CDRRegistration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]cms.CDRRegistration(nil), c.regs...)
+}
+
+// AlertRegistrations is what the cdr_receivers alert reads: this replica's last registration
+// round while it is recent, else each list read now without changing it. The alert
+// evaluator's leader need not hold the "cdr" lease, and a replica that never registered has
+// no round of its own; a node whose list cannot be read is CDRFailed, which the alert treats
+// as unknown.
+func (c *CDRRuntime) AlertRegistrations(ctx context.Context) []cms.CDRRegistration {
+	c.mu.Lock()
+	fresh := len(c.regs) > 0 && c.now().Sub(c.regsAt) <= 2*cdrRegisterEvery
+	c.mu.Unlock()
+	if fresh {
+		return c.Registrations()
+	}
+	return c.Check(ctx)
 }
 
 // Prune deletes history older than NFMM_HISTORY_DAYS.

@@ -68,3 +68,47 @@ func TestCDRRegistrationReportsFullNodes(t *testing.T) {
 		t.Errorf("check = %+v", check)
 	}
 }
+
+// TestCDRAlertRegistrations: the cdr_receivers alert reads this replica's registration round
+// while it is recent, and otherwise (another replica registers, or the round is old) reads
+// every list without changing it; a node it cannot read is failed (unknown to the alert).
+func TestCDRAlertRegistrations(t *testing.T) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	var nodes []*cms.Node
+	for _, n := range sim.Nodes() {
+		node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: sim.Username, Password: sim.Password,
+			HTTPClient: sim.HTTPClient(), Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, node)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := NewCDRRuntime(config.CDR{URL: "http://127.0.0.1:9/cdr/0123456789abcdef", Token: "0123456789abcdef", HistoryDays: 30},
+		cms.NewCluster(nodes), cdr.NewMemory(), slog.New(slog.DiscardHandler), func() time.Time { return now })
+	ctx := context.Background()
+	states := func(regs []cms.CDRRegistration) string {
+		var s []string
+		for _, r := range regs {
+			s = append(s, r.Node+"="+string(r.State))
+		}
+		return strings.Join(s, " ")
+	}
+	// Never registered here: a read-only look (and nothing is added).
+	if got := states(c.AlertRegistrations(ctx)); got != "cb1=missing cb2=missing" || len(sim.CDRReceivers("cb1")) != 0 {
+		t.Errorf("before any round: %s, cb1 has %v", got, sim.CDRReceivers("cb1"))
+	}
+	c.Register(ctx)
+	sim.SetDown("cb2", true)
+	if got := states(c.AlertRegistrations(ctx)); got != "cb1=added cb2=added" {
+		t.Errorf("a recent round: %s, want that round", got)
+	}
+	now = now.Add(21 * time.Minute) // two registration periods without a round here
+	if got := states(c.AlertRegistrations(ctx)); got != "cb1=present cb2=failed" {
+		t.Errorf("an old round: %s, want a fresh read with cb2 unreadable", got)
+	}
+}

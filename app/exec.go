@@ -160,7 +160,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if a.verbose {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
-	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: checkedAlerts{cfg: cfg.Alerts, cluster: cluster}}.withDefaults()
+	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, cluster)}.withDefaults()
 	svc := newService(cfg, cluster, svcOpts, nil, nil)
 	first := strings.Fields(strings.ToLower(a.text))
 	if len(first) > 0 && first[0] == string(commands.OpAudit) {

@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err := metrics.WatchSlack(b.Connected); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	ev, err := newAlerts(cfg, cluster, b, reg, o, st, lead)
+	ev, err := newAlerts(cfg, cluster, b, reg, o, st, lead, history)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}

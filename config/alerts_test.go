@@ -53,7 +53,7 @@ func TestAlertConfig(t *testing.T) {
 		{name: "entry without a channel", env: []string{"NFMM_ALERT_ROUTES=node_down C0OPS"},
 			wantErr: `NFMM_ALERT_ROUTES: entry 1 "node_down C0OPS": want KIND[,KIND…] > CHANNEL`},
 		{name: "unknown kind", env: []string{"NFMM_ALERT_ROUTES=node_down,nodedown > C0OPS"},
-			wantErr: `entry 1: unknown alert kind "nodedown" (kinds: node_down, alarm, licensing, poor_media, capacity, recording, presenter)`},
+			wantErr: `entry 1: unknown alert kind "nodedown" (kinds: node_down, alarm, licensing, poor_media, capacity, recording, presenter, cdr_receivers)`},
 		{name: "kind routed twice", env: []string{"NFMM_ALERT_ROUTES=alarm > C0OPS; alarm > C0B"},
 			wantErr: "entry 2: kind alarm is already routed by entry 1"},
 		{name: "bad channel", env: []string{"NFMM_ALERT_ROUTES=alarm > ops room"},

@@ -12,11 +12,15 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/store"
+	"github.com/nfmm/nfmm/store/storetest"
 )
 
 const (
@@ -205,6 +209,11 @@ func alertCases() []alertCase {
 	var board, share cmssim.MeetingInfo
 	var dialed []string
 	ctx := context.Background()
+	// Meeting history's runtime: its registration round (the leader's, every 10 minutes)
+	// is what the cdr_receivers source reads.
+	var history *app.CDRRuntime
+	cdrCfg := config.CDR{URL: "https://nfmm.corp.test:8443/cdr/e2e0alert0token0123", Token: "e2e0alert0token0123",
+		Addr: "127.0.0.1:0", HistoryDays: config.DefaultHistoryDays}
 	return []alertCase{
 		{name: "node down", fire: 32 * time.Second, seen: 3 * time.Second, summary: "cb2 is unreachable",
 			breakIt: func(r *alertRig) { r.sim.SetDown("cb2", true) },
@@ -273,6 +282,32 @@ func alertCases() []alertCase {
 			},
 			breakIt: func(r *alertRig) { r.sim.SetRecording(board.Correlator, false) },
 			fix:     func(r *alertRig) { r.sim.SetRecording(board.Correlator, true) }},
+		{name: "CDR receiver slots full", fire: 62 * time.Second, seen: 62 * time.Second, summary: "CDR receiver slots full on cb2",
+			cfg: alerts.SourceConfig{CDRReceivers: func(ctx context.Context) []cms.CDRRegistration { return history.AlertRegistrations(ctx) }},
+			setup: func(r *alertRig) {
+				history = app.NewCDRRuntime(cdrCfg, r.cluster, storetest.Open(r.t, store.SQLite), slog.New(slog.DiscardHandler), r.clock.Now)
+				history.Register(ctx) // NFMM's receiver on every node
+			},
+			// Someone removes NFMM's receiver on cb2 and other tools take every slot; the next
+			// round finds the list full.
+			breakIt: func(r *alertRig) {
+				for _, x := range r.sim.CDRReceivers("cb2") {
+					if x.URI == history.URIFor("cb2") {
+						r.sim.RemoveCDRReceiver("cb2", x.ID)
+					}
+				}
+				for i := len(r.sim.CDRReceivers("cb2")); i < cmssim.MaxCDRReceivers; i++ {
+					if _, ok := r.sim.AddCDRReceiver("cb2", fmt.Sprintf("https://tool%d.corp.test/cdr", i)); !ok {
+						r.t.Fatal("no free slot on cb2")
+					}
+				}
+				history.Register(ctx)
+			},
+			// A slot frees; the next round adds NFMM's receiver.
+			fix: func(r *alertRig) {
+				r.sim.RemoveCDRReceiver("cb2", r.sim.CDRReceivers("cb2")[0].ID)
+				history.Register(ctx)
+			}},
 		{name: "presenter left", fire: 47 * time.Second, seen: 16 * time.Second, summary: "Presenter mode is still on in Board",
 			setup: func(r *alertRig) {
 				on, imp := true, 100

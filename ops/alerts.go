@@ -14,7 +14,7 @@ func NewAlertMetrics(reg prometheus.Registerer) (*AlertMetrics, error) {
 	m := &AlertMetrics{
 		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "nfmm_alerts_active",
-			Help: "Alerts firing now, by kind (node_down, alarm, licensing, poor_media, capacity, recording, presenter).",
+			Help: "Alerts firing now, by kind (node_down, alarm, licensing, poor_media, capacity, recording, presenter, cdr_receivers).",
 		}, []string{"kind"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nfmm_alert_notifications_total",

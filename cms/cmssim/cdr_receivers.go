@@ -45,6 +45,29 @@ func (s *Sim) AddCDRReceiver(node, uri string) (string, bool) {
 	return id, ok
 }
 
+// RemoveCDRReceiver deletes one of node's receivers directly, as an administrator (or the
+// tool that owns it) would with DELETE /system/cdrReceivers/<id>: the slot frees, and CDRs stop
+// going there. It reports false when the node or the receiver is unknown.
+func (s *Sim) RemoveCDRReceiver(node, id string) bool {
+	if s.state.nodeByName(node) == nil {
+		return false
+	}
+	f := &s.cdr
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.node(s, node).remove(id)
+}
+
+// remove deletes the receiver id (GUIDs compare in any case); false when there is none.
+func (n *cdrNode) remove(id string) bool {
+	i := slices.IndexFunc(n.receivers, func(r *cdrReceiver) bool { return strings.EqualFold(r.id, id) })
+	if i < 0 {
+		return false
+	}
+	n.receivers = slices.Delete(n.receivers, i, i+1)
+	return true
+}
+
 type cdrReceiverXML struct {
 	ID  string `xml:"id,attr"`
 	URI string `xml:"uri"`
@@ -133,12 +156,9 @@ func deleteCDRReceiver(ns *nodeServer, _ *http.Request, ids []string) response {
 	f := &ns.sim.cdr
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := f.node(ns.sim, ns.node.name)
-	i := slices.IndexFunc(n.receivers, func(r *cdrReceiver) bool { return strings.EqualFold(r.id, ids[0]) })
-	if i < 0 {
+	if !f.node(ns.sim, ns.node.name).remove(ids[0]) {
 		return ns.missing("cdrReceiverDoesNotExist")
 	}
-	n.receivers = slices.Delete(n.receivers, i, i+1)
 	return response{status: http.StatusOK}
 }
 

@@ -49,6 +49,20 @@ func TestCDRReceiversAPI(t *testing.T) {
 	if got := s.CDRReceivers("cb1"); len(got) != 3 {
 		t.Errorf("after delete: %v", got)
 	}
+	// The test switches fill and free slots the way another tool or an administrator would.
+	if _, ok := s.AddCDRReceiver("cb1", "http://127.0.0.1:9/cmm"); !ok {
+		t.Fatal("AddCDRReceiver into the freed slot")
+	}
+	if _, ok := s.AddCDRReceiver("cb1", "http://127.0.0.1:9/billing"); ok {
+		t.Error("AddCDRReceiver beyond the maximum")
+	}
+	first := s.CDRReceivers("cb1")[0]
+	if !s.RemoveCDRReceiver("cb1", strings.ToUpper(first.ID)) || s.RemoveCDRReceiver("cb1", first.ID) || s.RemoveCDRReceiver("cb9", first.ID) {
+		t.Error("RemoveCDRReceiver: want true once, then false, and false on an unknown node")
+	}
+	if got := get(t, s, "cb1", "system/cdrReceivers"); got.attr("total") != "3" {
+		t.Errorf("after RemoveCDRReceiver the API lists %s", got.attr("total"))
+	}
 }
 
 // TestCDRFeedPosts checks the wire: a <records> document per post with the node's session and

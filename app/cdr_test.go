@@ -73,23 +73,10 @@ func TestCDRRegistrationReportsFullNodes(t *testing.T) {
 // while it is recent, and otherwise (another replica registers, or the round is old) reads
 // every list without changing it; a node it cannot read is failed (unknown to the alert).
 func TestCDRAlertRegistrations(t *testing.T) {
-	sim, err := cmssim.Start(cmssim.Options{Nodes: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	var nodes []*cms.Node
-	for _, n := range sim.Nodes() {
-		node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: sim.Username, Password: sim.Password,
-			HTTPClient: sim.HTTPClient(), Timeout: 2 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, node)
-	}
+	sim, cluster := simCluster(t)
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	c := NewCDRRuntime(config.CDR{URL: "http://127.0.0.1:9/cdr/0123456789abcdef", Token: "0123456789abcdef", HistoryDays: 30},
-		cms.NewCluster(nodes), cdr.NewMemory(), slog.New(slog.DiscardHandler), func() time.Time { return now })
+		cluster, cdr.NewMemory(), slog.New(slog.DiscardHandler), func() time.Time { return now })
 	ctx := context.Background()
 	states := func(regs []cms.CDRRegistration) string {
 		var s []string

@@ -131,22 +131,7 @@ func TestHistoryTwoReplicasOnPostgres(t *testing.T) {
 		}
 	}
 
-	board := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board meeting", Participants: []cmssim.ParticipantSpec{
-		{Name: "Ann Smith", URI: "ann.smith@corp.test", Node: "cb1"},
-		{Name: "Bob Jones", URI: "bob.jones@corp.test", Node: "cb2", Media: cmssim.Media{PacketLoss: 9, Jitter: 90}},
-		{Name: "Cho Lee", URI: "cho.lee@corp.test", Node: "cb1"},
-	}})
-	flush()
-	clk.Advance(45 * time.Minute)
-	for _, l := range board.Legs {
-		if l.Name == "Bob Jones" {
-			sim.RemoveLeg(l.ID)
-		}
-	}
-	flush()
-	clk.Advance(15 * time.Minute)
-	sim.EndMeeting(board.Correlator) // 10:00
-	flush()
+	playBoardMeeting(sim, clk, sim.AddMeeting(boardMeeting()), flush) // 09:00 to 10:00
 
 	// Replica b restarts while a meeting runs and ends: its posts fail meanwhile, and CMS
 	// resends the whole backlog to it once it is back, records a has long stored.

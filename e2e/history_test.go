@@ -39,11 +39,7 @@ func TestHistoryWhoJoinedYesterday(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	board := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board meeting", Participants: []cmssim.ParticipantSpec{
-		{Name: "Ann Smith", URI: "ann.smith@corp.test", Node: "cb1"},
-		{Name: "Bob Jones", URI: "bob.jones@corp.test", Node: "cb2", Media: cmssim.Media{PacketLoss: 9, Jitter: 90}},
-		{Name: "Cho Lee", URI: "cho.lee@corp.test", Node: "cb1"},
-	}})
+	board := sim.AddMeeting(boardMeeting())
 	standup := sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{{Name: "Dee Park", Node: "cb2"}}})
 
 	fake := slackfake.NewTest(t)
@@ -104,17 +100,7 @@ func TestHistoryWhoJoinedYesterday(t *testing.T) {
 			t.Fatalf("the receiver refused CDRs: %v", err)
 		}
 	}
-	flush()
-	clk.Advance(45 * time.Minute)
-	for _, l := range board.Legs {
-		if l.Name == "Bob Jones" {
-			sim.RemoveLeg(l.ID)
-		}
-	}
-	flush()
-	clk.Advance(15 * time.Minute)
-	sim.EndMeeting(board.Correlator) // 09:55: everyone else hangs up
-	flush()
+	playBoardMeeting(sim, clk, board, flush) // 08:55 to 09:55, Bob leaving at 09:40
 	clk.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	sim.EndMeeting(standup.Correlator) // today: not yesterday's
 	flush()
@@ -156,4 +142,30 @@ func TestHistoryWhoJoinedYesterday(t *testing.T) {
 	if !strings.Contains(string(list.Blocks), `"value":"history `+board.Correlator+`"`) {
 		t.Errorf("no Details button for the board meeting:\n%s", list.Blocks)
 	}
+}
+
+// boardMeeting is the history tests' meeting: Ann and Cho on cb1, Bob on cb2 with poor media.
+func boardMeeting() cmssim.MeetingSpec {
+	return cmssim.MeetingSpec{Name: "Board meeting", Participants: []cmssim.ParticipantSpec{
+		{Name: "Ann Smith", URI: "ann.smith@corp.test", Node: "cb1"},
+		{Name: "Bob Jones", URI: "bob.jones@corp.test", Node: "cb2", Media: cmssim.Media{PacketLoss: 9, Jitter: 90}},
+		{Name: "Cho Lee", URI: "cho.lee@corp.test", Node: "cb1"},
+	}}
+}
+
+// playBoardMeeting has the call bridges post the board meeting's hour from now: its start,
+// Bob leaving after 45 minutes and everyone else hanging up 15 minutes later, flushing the
+// CDRs after each.
+func playBoardMeeting(sim *cmssim.Sim, clk *testClock, board cmssim.MeetingInfo, flush func()) {
+	flush()
+	clk.Advance(45 * time.Minute)
+	for _, l := range board.Legs {
+		if l.Name == "Bob Jones" {
+			sim.RemoveLeg(l.ID)
+		}
+	}
+	flush()
+	clk.Advance(15 * time.Minute)
+	sim.EndMeeting(board.Correlator)
+	flush()
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -630,5 +631,81 @@ func TestBadReferencesWriteNothing(t *testing.T) {
 	}
 	if len(writes) != 0 {
 		t.Fatalf("bad references sent writes: %v", writes)
+	}
+}
+
+// Every meeting control writes exactly one audit record, naming the op, with its changes
+// before → after, and the operator-only ones are refused for a viewer (audited as denied,
+// nothing sent but reads).
+func TestEveryControlAuditsOnceWithBeforeAfter(t *testing.T) {
+	tests := []struct {
+		setup []string // run first (their records are not counted)
+		cmd   string
+		op    string
+	}{
+		{nil, "muteall board", "muteall"},
+		{[]string{"muteall board"}, "unmuteall board", "unmuteall"},
+		{nil, "lock board", "lock"},
+		{[]string{"lock board"}, "unlock board", "unlock"},
+		{[]string{"lock board", "!join"}, "admit board", "admit"},
+		{nil, "record board on", "record"},
+		{[]string{"record board on"}, "record board off", "record"},
+		{nil, "stream board on", "stream"},
+		{nil, "banner board Hello", "banner"},
+		{[]string{"banner board Hello"}, "banner board off", "banner"},
+		{nil, "layoutall board stacked", "layoutall"},
+		{nil, "importance dmitri 5", "importance"},
+		{[]string{"importance dmitri 5"}, "importance dmitri off", "importance"},
+		{nil, "move dmitri standup", "move"},
+		{nil, "end board", "end"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			e := newSimEnv(t, 2, Policy{Operators: []string{"op"}})
+			m := controlsMeeting(e)
+			e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{{Name: "Host", Node: "cb1"}}})
+			op, viewer := Actor{UserID: "op"}, Actor{UserID: "someone"}
+			for _, s := range tt.setup {
+				if s == "!join" {
+					e.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Guest", Node: "cb2"})
+					continue
+				}
+				if _, err := e.svc.Run(t.Context(), op, s); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			e.audit.Reset()
+			var writes atomic.Int32
+			e.sim.OnRequest(func(ri cmssim.RequestInfo) {
+				if ri.Method != "GET" {
+					writes.Add(1)
+				}
+			})
+			_, err := e.svc.Run(t.Context(), viewer, tt.cmd)
+			var de *DeniedError
+			if !errors.As(err, &de) || writes.Load() != 0 {
+				t.Fatalf("a viewer's %s: %v, %d writes; want denied and none", tt.cmd, err, writes.Load())
+			}
+			if _, err := e.svc.Run(t.Context(), op, tt.cmd); err != nil {
+				t.Fatalf("%s: %v", tt.cmd, err)
+			}
+			recs := auditRecords(t, e.audit)
+			if len(recs) != 2 {
+				t.Fatalf("%d audit records, want 2 (the refusal, the change): %v", len(recs), recs)
+			}
+			if recs[0]["outcome"] != "denied" || recs[0]["op"] != tt.op {
+				t.Errorf("the viewer's record: %v", recs[0])
+			}
+			ch, _ := recs[1]["changes"].([]any)
+			if recs[1]["op"] != tt.op || recs[1]["outcome"] != "ok" || len(ch) == 0 {
+				t.Fatalf("the operator's record: %v", recs[1])
+			}
+			for _, c := range ch {
+				c, _ := c.(map[string]any)
+				if c["before"] == nil || c["after"] == nil || c["before"] == c["after"] {
+					t.Errorf("change %v: want a before and a different after", c)
+				}
+			}
+		})
 	}
 }

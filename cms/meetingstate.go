@@ -35,7 +35,8 @@ func (c *Cluster) CompleteState(ctx context.Context, ms []Meeting) {
 		m.Lobby = ptr(0)
 		for _, in := range m.Instances {
 			if leg := in.Call.PresenterCallLeg; leg != "" && m.PresenterName == "" {
-				if d, err := c.Leg(ctx, in.Node, leg); err == nil {
+				// Another instance may name its distribution link to the presenter's node.
+				if d, err := c.Leg(ctx, in.Node, leg); err == nil && !d.IsDistributionLink() {
 					m.PresenterName = cmp.Or(d.Name, d.RemoteParty)
 				}
 			}

@@ -45,6 +45,15 @@ func TestE2EMeetingMenuAndTypedControls(t *testing.T) {
 	menu(choiceLock)
 	every("locked", func(st cmssim.CallState) bool { return st.Locked })
 	note("locked the meeting")
+	g1, _ := h.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Guest One", Node: "cb1"})
+	g2, _ := h.sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: "Guest Two", Node: "cb3"})
+	h.slash(testOperator, `admit "board review"`) // typed: everyone waiting
+	h.eventually("both guests admitted", func() bool {
+		p1, _ := h.sim.Participant(g1.ParticipantID)
+		p2, _ := h.sim.Participant(g2.ParticipantID)
+		return !p1.Lobby.Deactivated && !p2.Lobby.Deactivated
+	})
+	h.waitMessage(testOperator, "the admit result", contains("Admitted 2 of 2"))
 	menu(choiceUnlock)
 	every("unlocked", func(st cmssim.CallState) bool { return !st.Locked })
 	note("unlocked the meeting")

@@ -38,7 +38,7 @@ func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster
 		nodes = append(nodes, node)
 	}
 	if cfg.Discover {
-		nodes = discoverPeers(ctx, config.DefaultCluster, "CMS_", cfg.Peers, nodes, template, o.Logger)
+		nodes = discoverPeers(ctx, config.DefaultCluster, cfg.Peers, nodes, template, o.Logger)
 	}
 	if cfg.InsecureSkipVerify {
 		o.Logger.Warn("TLS certificate verification to CMS is OFF (CMS_INSECURE_SKIP_VERIFY): anyone on the path can impersonate the call bridges")

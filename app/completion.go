@@ -62,7 +62,7 @@ func completionWords(ctx context.Context) words {
 		subcommands: append(subs, "help"),
 		flags: map[string][]string{
 			"exec":       {"--json", "--jsonl", "--audit", "--help"},
-			"sim":        {"--env", "--nodes", "--port", "--tls", "--scenario", "--seed", "--help"},
+			"sim":        {"--env", "--nodes", "--clusters", "--port", "--tls", "--scenario", "--seed", "--help"},
 			"demo":       {"--addr", "--nodes", "--seed", "--help"},
 			"completion": {"bash", "zsh", "fish"},
 		},

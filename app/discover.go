@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -20,12 +21,11 @@ const maxDiscoveryTime = time.Minute
 
 // discoverPeers returns configured plus the peers the cluster's /callBridges lists, when the
 // cluster has discovery on (CMS_DISCOVER, CMS_<CLUSTER>_DISCOVER). template carries what every
-// node of the cluster shares (TLS, timeout, concurrency, client). prefix is the cluster's
-// variable prefix ("CMS_", "CMS_EMEA_"), for the log lines. Every failure is logged and leaves
-// the configured nodes alone: discovery never stops NFMM from starting.
-func discoverPeers(ctx context.Context, cluster, prefix string, peers config.Peers, configured []*cms.Node,
+// node of the cluster shares (TLS, timeout, concurrency, client). Every failure is logged and
+// leaves the configured nodes alone: discovery never stops NFMM from starting.
+func discoverPeers(ctx context.Context, cluster string, peers config.Peers, configured []*cms.Node,
 	template cms.NodeConfig, log *slog.Logger) []*cms.Node {
-	log = log.With("cluster", cluster)
+	log, prefix := log.With("cluster", cluster), cmp.Or(peers.Prefix, "CMS_")
 	var known []cms.NodeConfig
 	for _, n := range configured {
 		known = append(known, cms.NodeConfig{Name: n.Name(), BaseURL: n.BaseURL()})

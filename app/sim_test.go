@@ -138,3 +138,61 @@ func TestFlagsHelpOnceAndOneNodeLimit(t *testing.T) {
 		t.Errorf("CMS_NODES=sim:%s: %v", limit, err)
 	}
 }
+
+// TestSimClusters: `nfmm sim --clusters emea,amer` runs one emulated cluster per name and
+// prints the CMS_CLUSTERS form, which the configuration loads as those clusters.
+func TestSimClusters(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		done <- cmdSim(ctx, []string{"--clusters", "emea,amer", "--nodes", "2", "--tls"}, pw, os.Stderr)
+		pw.Close()
+	}()
+	buf := make([]byte, 8192)
+	var got string
+	for !strings.Contains(got, simReadyPrefix) {
+		n, err := pr.Read(buf)
+		if err != nil {
+			t.Fatalf("read: %v (so far %q)", err, got)
+		}
+		got += string(buf[:n])
+	}
+	var env []string
+	for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
+		if kv, ok := strings.CutPrefix(l, "export "); ok {
+			env = append(env, strings.Trim(strings.Replace(kv, "='", "=", 1), "'"))
+		}
+	}
+	cfg, err := config.LoadEnviron(env, config.ModeExec)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if err != nil {
+		t.Fatalf("the printed lines do not load: %v\n%s", err, got)
+	}
+	if len(cfg.Clusters) != 2 {
+		t.Fatalf("clusters %+v\n%s", cfg.Clusters, got)
+	}
+	for i, want := range []string{"emea", "amer"} {
+		c := cfg.Clusters[i]
+		if c.Name != want || len(c.Nodes) != 2 || c.Nodes[0].Name != want+"-cb1" || c.CAFile == "" ||
+			!strings.HasPrefix(c.Nodes[1].URL, "https://127.0.0.1:") {
+			t.Errorf("cluster %d = %+v", i, c)
+		}
+	}
+	if !strings.Contains(got, "2 clusters of 2 call bridges") {
+		t.Errorf("ready line: %s", got)
+	}
+	for _, bad := range [][]string{{"--clusters", "all"}, {"--clusters", "emea,EMEA"}, {"--clusters", "a b"},
+		{"--clusters", strings.Repeat("x", 28)}} {
+		var out, errb bytes.Buffer
+		if code := cmdSim(context.Background(), bad, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--clusters") {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errb.String())
+		}
+	}
+}

@@ -36,7 +36,7 @@ func TestLoadClusters(t *testing.T) {
 		{Name: "cb1", URL: "https://cb1.emea.example.com:445", Username: "emea-api", Password: password},
 		{Name: "cb2", URL: "https://cb2.emea.example.com", Username: "emea-api", Password: "cb2pw"},
 	}, Timeout: 3 * time.Second, Concurrency: 8, Viewers: []string{"U0EMEAV"}, Discover: true,
-		Peers: Peers{Username: "emea-api", Password: password}})
+		Peers: Peers{Prefix: "CMS_EMEA_", Username: "emea-api", Password: password}})
 	eq(t, "amer", amer, Cluster{Name: "amer", SimNodes: 2, Timeout: 20 * time.Second, Concurrency: 4, Operators: []string{"U0AMER1"}})
 	eq(t, "ClusterList", c.ClusterList(), c.Clusters)
 	eq(t, "bindings", c.ChannelClusters, map[string]string{"C0EMEA1": "emea", "C0AMER1": "amer"})

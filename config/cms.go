@@ -378,7 +378,7 @@ func (l *loader) discovery(sc scope, c *Cluster) {
 		l.warn("%s: ignored, %s is the emulator, which configures every node itself", on, sc.v("NODES"))
 		c.Discover = false
 	case c.Discover:
-		c.Peers.Port = p
+		c.Peers.Port, c.Peers.Prefix = p, sc.prefix
 	case l.env(port) != "":
 		l.warn("%s: ignored without %s=true", port, on)
 	}

@@ -79,7 +79,8 @@ type Cluster struct {
 // per-node override names it (CMS_<NODE>_PASSWORD, CMS_<CLUSTER>_<NODE>_PASSWORD) without a
 // configured node of that name.
 type Peers struct {
-	Port     int // CMS_DISCOVER_PORT / CMS_<CLUSTER>_DISCOVER_PORT; 0 keeps the listed port
+	Prefix   string // the cluster's variable prefix, CMS_ or CMS_EMEA_, for messages
+	Port     int    // CMS_DISCOVER_PORT / CMS_<CLUSTER>_DISCOVER_PORT; 0 keeps the listed port
 	Username string
 	Password Secret
 	Nodes    map[string]Node // names.EnvKey(node) -> its overrides (Username, Password; Name empty)

@@ -18,10 +18,10 @@ func TestLoadDiscovery(t *testing.T) {
 	}{
 		{"off by default", base, "", false, Peers{}, ""},
 		{"single cluster", with("CMS_DISCOVER=on", "CMS_DISCOVER_PORT=445", "CMS_CB3_PASSWORD=cb3pw", "CMS_CB3_USERNAME=cb3-api"),
-			"", true, Peers{Port: 445, Username: "api", Password: password,
+			"", true, Peers{Prefix: "CMS_", Port: 445, Username: "api", Password: password,
 				Nodes: map[string]Node{"CB3": {Username: "cb3-api", Password: "cb3pw"}}}, ""},
 		{"per cluster", withMulti("CMS_EMEA_DISCOVER=true", "CMS_EMEA_USERNAME=emea-api", "CMS_EMEA_CB_9_PASSWORD=cb9pw"),
-			"emea", true, Peers{Username: "emea-api", Password: password,
+			"emea", true, Peers{Prefix: "CMS_EMEA_", Username: "emea-api", Password: password,
 				Nodes: map[string]Node{"CB_9": {Password: "cb9pw"}}}, ""},
 		{"the other cluster stays off", withMulti("CMS_EMEA_DISCOVER=true"), "amer", false, Peers{}, ""},
 		{"emulator", with("CMS_NODES=sim", "CMS_DISCOVER=true"), "", false, Peers{},

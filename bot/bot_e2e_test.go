@@ -71,18 +71,19 @@ func TestE2EMuteAndUnmuteByClicking(t *testing.T) {
 	bob := legByName(t, m, "Bob")
 	r := h.roster(testOperator, m)
 
+	// Audio is the row's primary button; video is in the row's overflow menu.
 	steps := []struct {
-		action string
-		note   string
-		check  func(cmssim.LegState) bool
+		action, value string
+		note          string
+		check         func(cmssim.LegState) bool
 	}{
-		{actMuteAudio, "muted Bob", func(l cmssim.LegState) bool { return l.RxAudioMute }},
-		{actMuteVideo, "stopped the video of Bob", func(l cmssim.LegState) bool { return l.RxAudioMute && l.RxVideoMute }},
-		{actUnmuteAudio, "unmuted Bob", func(l cmssim.LegState) bool { return !l.RxAudioMute && l.RxVideoMute }},
-		{actUnmuteVideo, "restored the video of Bob", func(l cmssim.LegState) bool { return !l.RxAudioMute && !l.RxVideoMute }},
+		{actMuteAudio, "", "muted Bob", func(l cmssim.LegState) bool { return l.RxAudioMute }},
+		{actRowMenu, rowMuteVideo, "stopped the video of Bob", func(l cmssim.LegState) bool { return l.RxAudioMute && l.RxVideoMute }},
+		{actUnmuteAudio, "", "unmuted Bob", func(l cmssim.LegState) bool { return !l.RxAudioMute && l.RxVideoMute }},
+		{actRowMenu, rowUnmuteVideo, "restored the video of Bob", func(l cmssim.LegState) bool { return !l.RxAudioMute && !l.RxVideoMute }},
 	}
 	for _, s := range steps {
-		h.click(testOperator, r, s.action, legControls(m, bob), "")
+		h.click(testOperator, r, s.action, legControls(m, bob), s.value)
 		// The roster updates in place with who did what.
 		r = h.waitMessage(testOperator, "the roster note: "+s.note, func(msg slackfake.Message) bool {
 			return msg.TS == r.TS && contains("<@"+testOperator+">", s.note)(msg)
@@ -132,7 +133,8 @@ func TestE2ELayoutMenuAndTyped(t *testing.T) {
 	m := h.board()
 	carol := legByName(t, m, "Carol")
 	r := h.roster(testOperator, m)
-	h.click(testOperator, r, actLayout, legControls(m, carol), "speakerOnly")
+	v := h.rowModal(testOperator, r, m, carol, rowSettings, viewRowSettings)
+	h.submit(v, testOperator, map[string]map[string]any{blockRowLayout: {elemRowLayout: "speakerOnly"}})
 	h.waitMessage(testOperator, "the layout note", contains("set the layout of Carol to speakerOnly"))
 	if got := h.leg(carol.ID).ChosenLayout; got != "speakerOnly" {
 		t.Fatalf("Carol's layout = %q after the menu, want speakerOnly", got)
@@ -266,7 +268,7 @@ func TestE2EParticipantDetails(t *testing.T) {
 	m := h.board()
 	alice := legByName(t, m, "Alice")
 	r := h.roster(testOperator, m)
-	h.click(testOperator, r, actDetails, legControls(m, alice), "")
+	h.click(testOperator, r, actRowMenu, legControls(m, alice), rowDetails)
 	h.waitMessage(testOperator, "Alice's details", func(msg slackfake.Message) bool {
 		return msg.TS == r.TS && contains("alice@example.com")(msg) && !contains(actMuteAudio)(msg)
 	})
@@ -291,10 +293,15 @@ func TestE2EDisconnectWithConfirm(t *testing.T) {
 	m := h.board()
 	carol := legByName(t, m, "Carol")
 	r := h.roster(testOperator, m)
-	if !strings.Contains(string(r.Blocks), `"confirm"`) {
-		t.Fatalf("the disconnect button has no confirm dialog")
+	// Disconnect is in the row's menu; its modal is the confirmation.
+	v := h.rowModal(testOperator, r, m, carol, rowDisconnect, viewRowDisconnect)
+	if !strings.Contains(string(v.Raw), "Disconnect *Carol* in *Board review*?") {
+		t.Errorf("the confirmation does not name Carol and the meeting: %s", v.Raw)
 	}
-	h.click(testOperator, r, actDisconnect, legControls(m, carol), "")
+	if _, ok := h.sim.Leg(carol.ID); !ok {
+		t.Fatalf("Carol left before the confirmation was answered")
+	}
+	h.submit(v, testOperator, nil)
 	h.eventually("Carol leaves CMS", func() bool { _, ok := h.sim.Leg(carol.ID); return !ok })
 	h.waitMessage(testOperator, "the roster without Carol", func(msg slackfake.Message) bool {
 		return msg.TS == r.TS && contains("disconnected Carol", "2 participants")(msg)
@@ -317,8 +324,8 @@ func TestE2EUnauthorisedClickChangesNothing(t *testing.T) {
 		return !msg.Ephemeral && contains(actMuteAudio, "Alice")(msg)
 	})
 	h.click(testViewer, r, actMuteAudio, legControls(m, alice), "")
-	h.click(testViewer, r, actDisconnect, legControls(m, alice), "")
-	h.click(testViewer, r, actLayout, legControls(m, alice), "speakerOnly")
+	h.click(testViewer, r, actRowMenu, legControls(m, alice), rowDisconnect)
+	h.click(testViewer, r, actRowMenu, legControls(m, alice), rowSettings)
 	h.waitMessage(testViewer, "the refusal", func(msg slackfake.Message) bool {
 		return msg.Ephemeral && msg.VisibleTo == testViewer && strings.Contains(msg.Text+string(msg.Blocks), "Only NFMM operators may change calls")
 	})
@@ -329,6 +336,9 @@ func TestE2EUnauthorisedClickChangesNothing(t *testing.T) {
 	}
 	if _, ok := h.sim.Leg(alice.ID); !ok {
 		t.Errorf("viewer's click disconnected Alice")
+	}
+	if v := h.fake.OpenViews(testViewer); len(v) != 0 {
+		t.Errorf("a refused menu choice opened %d modals for the viewer", len(v))
 	}
 	// The shared message is unchanged.
 	if now, _ := h.fake.Message(testChannel, r.TS); string(now.Blocks) != string(r.Blocks) {

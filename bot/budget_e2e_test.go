@@ -37,20 +37,31 @@ func TestE2ELegButtonRequestBudget(t *testing.T) {
 		reqs = nil
 		return out
 	}
+	// Layout and Disconnect are row menu choices that open a modal: the requests counted are
+	// the submission's (the modal's own read of the participant comes before).
 	tests := []struct {
 		action, value, note string
+		modal               string
+		submit              map[string]map[string]any
 		leg                 cmssim.LegState
 		budget              int
 	}{
-		{actMuteAudio, "", "muted Bob", bob, 3},
-		{actUnmuteAudio, "", "unmuted Bob", bob, 3},
-		{actLayout, "stacked", "set the layout of Bob", bob, 3},
-		{actDisconnect, "", "disconnected Bob", bob, 3},
-		{actDetails, "", "", legByName(t, m, "Carol"), 2}, // last: the details replace the roster
+		{actMuteAudio, "", "muted Bob", "", nil, bob, 3},
+		{actUnmuteAudio, "", "unmuted Bob", "", nil, bob, 3},
+		{actRowMenu, rowSettings, "set the layout of Bob", viewRowSettings,
+			map[string]map[string]any{blockRowLayout: {elemRowLayout: "stacked"}}, bob, 3},
+		{actRowMenu, rowDisconnect, "disconnected Bob", viewRowDisconnect, nil, bob, 3},
+		{actRowMenu, rowDetails, "", "", nil, legByName(t, m, "Carol"), 2}, // last: the details replace the roster
 	}
 	for _, tt := range tests {
-		take()
-		h.click(testOperator, r, tt.action, legControls(m, tt.leg), tt.value)
+		if tt.modal != "" {
+			v := h.rowModal(testOperator, r, m, tt.leg, tt.value, tt.modal)
+			take()
+			h.submit(v, testOperator, tt.submit)
+		} else {
+			take()
+			h.click(testOperator, r, tt.action, legControls(m, tt.leg), tt.value)
+		}
 		if tt.note == "" {
 			h.waitMessage(testOperator, "the details", func(msg slackfake.Message) bool {
 				return msg.TS == r.TS && contains("Carol", "Encryption")(msg) // in place of the roster
@@ -69,8 +80,8 @@ func TestE2ELegButtonRequestBudget(t *testing.T) {
 			}
 		}
 		if before > tt.budget {
-			t.Errorf("%s: %d CMS requests before the refreshed roster, budget %d: %v", tt.action, before, tt.budget, all[:before])
+			t.Errorf("%s %s: %d CMS requests before the refreshed roster, budget %d: %v", tt.action, tt.value, before, tt.budget, all[:before])
 		}
-		t.Logf("%s: %d requests before the refreshed roster, %d in all", tt.action, before, len(all))
+		t.Logf("%s %s: %d requests before the refreshed roster, %d in all", tt.action, tt.value, before, len(all))
 	}
 }

@@ -33,6 +33,7 @@ func (b *Bot) actionHandlers() map[string]actionHandler {
 		actPresenterOff: b.onPresenterOff,
 		actAdd:          b.onAdd,
 		actPresenterOn:  b.onPresenterOn,
+		actRowMenu:      b.onRowMenu,
 	}
 	maps.Copy(hs, b.meetingActions())
 	return hs
@@ -59,7 +60,8 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 		}}, b.jobs
 	}
 	q := b.jobs
-	if act.ActionID == actAdd || act.ActionID == actPresenterOn || act.ActionID == actMeeting {
+	if act.ActionID == actAdd || act.ActionID == actPresenterOn || act.ActionID == actMeeting ||
+		(act.ActionID == actRowMenu && rowOpensModal(act.SelectedOption.Value)) {
 		q = b.urgent
 	}
 	return b.userJob(act.ActionID, ia, func(ctx context.Context, ia interaction) { h(ctx, ia, act) }), q

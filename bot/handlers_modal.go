@@ -154,6 +154,8 @@ func (b *Bot) viewSubmission(cb slack.InteractionCallback) (any, *job) {
 	ia := o.interaction(cb.User.ID)
 	var cmd commands.Command
 	switch cb.View.CallbackID {
+	case viewRowSettings, viewRowMove, viewRowDisconnect:
+		return b.rowSubmission(cb)
 	case viewAdd:
 		corr, uri, errs := parseAddSubmission(v)
 		if len(errs) > 0 {

@@ -26,6 +26,8 @@ const (
 	maxButtonValue    = 2000 // button value
 	maxButtonURL      = 3000 // button url
 	maxOptions        = 100  // static_select options (or option groups)
+	minOverflow       = 2    // overflow options
+	maxOverflow       = 5    // overflow options
 	maxOptionText     = 75   // option text
 	maxOptionValue    = 75   // option value (@slack/types says 75; older docs 150)
 	maxPlaceholder    = 150  // placeholder
@@ -171,6 +173,8 @@ func (c *limitChecker) accessory(path string, a *slack.Accessory) {
 		c.element(path, a.ButtonElement)
 	case a.SelectElement != nil:
 		c.element(path, a.SelectElement)
+	case a.OverflowElement != nil:
+		c.element(path, a.OverflowElement)
 	case a.ImageElement != nil:
 	default:
 		c.failf(path, "accessory type NFMM does not check")
@@ -224,6 +228,8 @@ func actionID(e slack.BlockElement) string {
 		return e.ActionID
 	case *slack.PlainTextInputBlockElement:
 		return e.ActionID
+	case *slack.OverflowBlockElement:
+		return e.ActionID
 	}
 	return ""
 }
@@ -237,6 +243,8 @@ func (c *limitChecker) element(path string, e slack.BlockElement) {
 		c.button(path, e)
 	case *slack.SelectBlockElement:
 		c.selectElem(path, e)
+	case *slack.OverflowBlockElement:
+		c.overflow(path, e)
 	case *slack.PlainTextInputBlockElement:
 		if e.Placeholder != nil {
 			c.text(path+"/placeholder", e.Placeholder, maxPlaceholder, true)
@@ -312,6 +320,24 @@ func (c *limitChecker) selectElem(path string, s *slack.SelectBlockElement) {
 	}
 	if s.Confirm != nil {
 		c.confirm(path+"/confirm", s.Confirm)
+	}
+}
+
+// overflow checks an overflow menu: 2-5 options, and no confirm (NFMM asks in a modal instead,
+// since Slack's one confirm would cover every option).
+func (c *limitChecker) overflow(path string, o *slack.OverflowBlockElement) {
+	if o.Type != slack.METOverflow {
+		c.failf(path+"/type", "%q, want overflow", o.Type)
+	}
+	if n := len(o.Options); n < minOverflow || n > maxOverflow {
+		c.failf(path+"/options", "%d options, want %d..%d", n, minOverflow, maxOverflow)
+	}
+	values := map[string]bool{}
+	for i, opt := range o.Options {
+		c.option(fmt.Sprintf("%s/options/%d", path, i), opt, values)
+	}
+	if o.Confirm != nil {
+		c.failf(path+"/confirm", "a confirm on an overflow covers every option")
 	}
 }
 

@@ -112,7 +112,7 @@ func meetingMenu(m commands.MeetingSummary, op bool) []slack.BlockElement {
 
 	layouts := make([]*slack.OptionBlockObject, 0, len(layoutNames()))
 	for _, l := range layoutNames() {
-		layouts = append(layouts, slack.NewOptionBlockObject(corr+"|"+l, plain(l, maxOptionText), nil))
+		layouts = append(layouts, layoutOption(corr+"|"+l, l, ""))
 	}
 	layoutAll := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Layout for all", maxPlaceholder), actLayoutAll, layouts...)
 

@@ -262,6 +262,9 @@ func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 		line += " · " + escapeTrunc(joinNodes(m.Nodes), 500)
 	}
 	line += " · " + commands.FormatDuration(m.Duration)
+	if b := poorMediaBadge(m); b != "" {
+		line += " · " + b
+	}
 	text := bold(meetingName(m), 500) + "\n" + line
 	if s := stateLine(m); s != "" {
 		text += "\n" + s
@@ -271,6 +274,14 @@ func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 		acc = slack.NewAccessory(button(actParticipants, "Participants", m.Correlator))
 	}
 	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)
+}
+
+// poorMediaBadge is "⚠️ 2 with poor media", "" when nobody has.
+func poorMediaBadge(m commands.MeetingSummary) string {
+	if m.PoorMedia <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("⚠️ %d with poor media", m.PoorMedia)
 }
 
 // renderRoster is one meeting's participants with their controls.
@@ -336,17 +347,20 @@ func uniqueRows(correlator string, rows []commands.ParticipantRow) []commands.Pa
 	return out
 }
 
-// meetingControls are the meeting-wide buttons; viewers only refresh.
+// meetingControls are the meeting-wide buttons, after "◀ Meetings" (back to the calls list);
+// viewers only refresh.
 func meetingControls(correlator string, op bool) []slack.BlockElement {
 	if !idPattern.MatchString(correlator) {
 		return nil
 	}
+	back := button(actRun, "◀ Meetings", "calls")
 	refresh := button(actRefresh, "Refresh", correlator)
 	live := button(actLive, "Live", correlator)
 	if !op {
-		return []slack.BlockElement{refresh, live}
+		return []slack.BlockElement{back, refresh, live}
 	}
 	return []slack.BlockElement{
+		back,
 		button(actAdd, "Add participant", correlator).WithStyle(slack.StylePrimary),
 		button(actPresenterOn, "Presenter mode on", correlator),
 		button(actPresenterOff, "Presenter mode off", correlator),
@@ -355,31 +369,36 @@ func meetingControls(correlator string, op bool) []slack.BlockElement {
 	}
 }
 
-// participantLine is the mrkdwn description of one participant.
+// participantLine is a roster row's text: the name (and the address when it says more),
+// then one status line of emoji: audio, video, poor media, presenting or waiting in the
+// lobby, the layout by its human name, the node and how long they have been in.
 func participantLine(p commands.ParticipantRow) string {
 	name := p.Name
 	if strings.TrimSpace(name) == "" {
 		name = p.Address
 	}
 	first := bold(name, 400)
-	switch {
-	case p.Presenting:
-		first += " · 🖥 presenting"
-	case p.Lobby:
-		first += " · ⏳ waiting in the lobby"
-	}
 	if p.Address != "" && p.Address != name {
-		first += " · " + escapeTrunc(p.Address, 400)
-	}
-	if p.Node != "" {
-		first += " · " + escapeTrunc(p.Node, 100)
+		first += " · " + escapeTrunc(p.Address, 200)
 	}
 	parts := []string{audioState(p.AudioMuted), videoState(p.VideoMuted)}
+	if p.PoorMedia {
+		parts = append(parts, "⚠️ poor media")
+	}
+	switch {
+	case p.Presenting:
+		parts = append(parts, "🖥 presenting")
+	case p.Lobby:
+		parts = append(parts, "⏳ waiting in the lobby")
+	}
 	if p.Layout != "" {
-		parts = append(parts, "layout "+escapeTrunc(p.Layout, 100))
+		parts = append(parts, escapeTrunc(commands.LayoutLabel(p.Layout), 100))
 	}
 	if p.State != "" && p.State != "connected" {
 		parts = append(parts, escapeTrunc(p.State, 50))
+	}
+	if p.Node != "" {
+		parts = append(parts, escapeTrunc(p.Node, 100))
 	}
 	parts = append(parts, commands.FormatDuration(p.Duration))
 	return first + "\n" + strings.Join(parts, " · ")
@@ -399,77 +418,65 @@ func videoState(muted bool) string {
 	return "📷 video on"
 }
 
-// participantBlocks is one roster row: a section, plus an actions block for operators whose
-// block_id is the leg reference the layout menu reports back.
+// participantBlocks is one roster row. Viewers get the text with a Details button; operators
+// get the text and one actions block holding the row's primary control (Mute/Unmute, or Admit
+// for someone in the lobby) and an overflow menu for the rest (rowMenu). The actions block's
+// block_id is the leg reference: the overflow's options carry only the choice.
 func participantBlocks(p commands.ParticipantRow, m commands.MeetingSummary, op bool) []slack.Block {
 	ref := legRef{Correlator: m.Correlator, Node: p.Node, LegID: p.LegID}
 	text := md(participantLine(p), maxSectionText)
 	if !ref.valid() {
 		return []slack.Block{slack.NewSectionBlock(text, nil, nil)}
 	}
-	details := button(actDetails, "Details", ref.encode())
-	if !op {
-		return []slack.Block{slack.NewSectionBlock(text, nil, slack.NewAccessory(details))}
-	}
 	v := ref.encode()
-	audio := button(actMuteAudio, "🔇 Mute audio", v)
-	if p.AudioMuted {
-		audio = button(actUnmuteAudio, "🎤 Unmute audio", v)
+	if !op {
+		return []slack.Block{slack.NewSectionBlock(text, nil, slack.NewAccessory(button(actDetails, "Details", v)))}
 	}
-	video := button(actMuteVideo, "🚫 Stop video", v)
-	if p.VideoMuted {
-		video = button(actUnmuteVideo, "📷 Start video", v)
-	}
-	elems := []slack.BlockElement{audio, video, layoutSelect(p.Layout), details, disconnectButton(p, m, v)}
-	if admit := lobbyAdmit(p, m, op); admit != nil {
-		elems = append([]slack.BlockElement{admit}, elems...)
+	primary := lobbyAdmit(p, m, op)
+	if primary == nil {
+		primary = audioButton(p.AudioMuted, v)
 	}
 	return []slack.Block{
 		slack.NewSectionBlock(text, nil, nil),
-		slack.NewActionBlock(v, elems...),
+		slack.NewActionBlock(v, primary, rowMenu(p)),
 	}
 }
 
-// layoutNames are CMS's 13 layouts (cms.Layouts; commands validates against the same list).
+// audioButton is the row's primary control for someone in the meeting.
+func audioButton(muted bool, value string) *slack.ButtonBlockElement {
+	if muted {
+		return button(actUnmuteAudio, "🎤 Unmute", value)
+	}
+	return button(actMuteAudio, "🔇 Mute", value)
+}
+
+// layoutNames are CMS's 13 layouts in menu order (commands validates against the same list).
 func layoutNames() []string {
-	return []string{
-		"allEqual", "speakerOnly", "telepresence", "stacked",
-		"allEqualQuarters", "allEqualNinths", "allEqualSixteenths", "allEqualTwentyFifths",
-		"onePlusFive", "onePlusSeven", "onePlusNine", "automatic", "onePlusN",
+	ls := commands.Layouts()
+	out := make([]string, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.API)
 	}
+	return out
 }
 
-func layoutSelect(current string) *slack.SelectBlockElement {
-	names := layoutNames()
-	opts := make([]*slack.OptionBlockObject, 0, len(names))
-	var initial *slack.OptionBlockObject
-	for _, l := range names {
-		o := slack.NewOptionBlockObject(l, plain(l, maxOptionText), nil)
-		opts = append(opts, o)
-		if l == current {
-			initial = o
-		}
+// layoutText is a layout by its human name with CMS's name after it: "Speaker only
+// (speakerOnly)".
+func layoutText(api string) string {
+	if l := commands.LayoutLabel(api); l != api {
+		return escapeTrunc(l, 100) + " (" + escapeTrunc(api, 100) + ")"
 	}
-	s := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Layout", maxPlaceholder), actLayout, opts...)
-	if initial != nil {
-		s.WithInitialOption(initial)
-	}
-	return s
+	return escapeTrunc(api, 100)
 }
 
-func disconnectButton(p commands.ParticipantRow, m commands.MeetingSummary, value string) *slack.ButtonBlockElement {
-	name := p.Name
-	if strings.TrimSpace(name) == "" {
-		name = p.Address
+// layoutOption is a layout as a menu shows it: its human name first, CMS's name after it, and
+// "current" on the one in use.
+func layoutOption(value, api, current string) *slack.OptionBlockObject {
+	text := commands.LayoutLabel(api) + " · " + api
+	if api == current {
+		text = "✓ " + text + " (current)"
 	}
-	text := "Disconnect " + truncate(clean(name), 120) + " from " + truncate(clean(meetingName(m)), 120) + "?"
-	confirm := slack.NewConfirmationBlockObject(
-		plain("Disconnect participant?", maxConfirmTitle),
-		plain(text, maxConfirmText),
-		plain("Disconnect", maxConfirmButton),
-		plain("Cancel", maxConfirmButton),
-	).WithStyle(slack.StyleDanger)
-	return button(actDisconnect, "Disconnect", value).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	return slack.NewOptionBlockObject(value, plain(text, maxOptionText), nil)
 }
 
 // renderParticipant is one participant's detail: state, media statistics, alarms.
@@ -533,9 +540,9 @@ func participantFields(r *commands.ParticipantResult) []field {
 	} else {
 		state = d
 	}
-	layout := escapeTrunc(p.Layout, 100)
+	layout := layoutText(p.Layout)
 	if r.ChosenLayout != "" && r.ChosenLayout != p.Layout {
-		layout = escapeTrunc(r.ChosenLayout, 100) + " (showing " + layout + ")"
+		layout = layoutText(r.ChosenLayout) + ", showing " + layout
 	}
 	return []field{
 		{"Meeting", escapeTrunc(meetingName(r.Meeting), 500)},

@@ -336,7 +336,7 @@ func TestViewersGetNoOperatorControls(t *testing.T) {
 		}
 	}
 	ops := actionIDs(t, render(rosterResult(3), opOpts))
-	for _, id := range []string{actMuteAudio, actUnmuteAudio, actMuteVideo, actUnmuteVideo, actLayout, actDisconnect, actAdd, actPresenterOn, actPresenterOff, actRefresh, actDetails} {
+	for _, id := range []string{actMuteAudio, actUnmuteAudio, actRowMenu, actAdd, actPresenterOn, actPresenterOff, actRefresh, actRun} {
 		if !ops[id] {
 			t.Errorf("operator roster lacks %s", id)
 		}
@@ -364,29 +364,21 @@ func TestRosterControlsCarryTheLeg(t *testing.T) {
 	if act == nil {
 		t.Fatalf("no actions block with block_id %q", want)
 	}
-	ids := map[string]string{}
-	for _, e := range act.Elements.ElementSet {
-		switch e := e.(type) {
-		case *slack.ButtonBlockElement:
-			ids[e.ActionID] = e.Value
-			if e.ActionID == actDisconnect && (e.Confirm == nil || e.Style != slack.StyleDanger ||
-				!strings.Contains(e.Confirm.Text.Text, "Participant 000") || e.Confirm.Confirm.Text != "Disconnect" || e.Confirm.Deny.Text != "Cancel") {
-				t.Errorf("disconnect button without a proper confirm: %+v", e.Confirm)
-			}
-		case *slack.SelectBlockElement:
-			ids[e.ActionID] = ""
-			if len(e.Options) != 13 || e.InitialOption == nil || e.InitialOption.Value != r.Participants[0].Layout {
-				t.Errorf("layout menu: %d options, initial %+v", len(e.Options), e.InitialOption)
-			}
-		}
+	els := act.Elements.ElementSet
+	if len(els) != 2 {
+		t.Fatalf("row has %d controls, want the primary button and the overflow", len(els))
 	}
-	for _, id := range []string{actUnmuteAudio, actMuteVideo, actDetails, actDisconnect} {
-		if v, ok := ids[id]; !ok || v != want {
-			t.Errorf("%s carries %q, want %q", id, v, want)
-		}
+	if b, ok := els[0].(*slack.ButtonBlockElement); !ok || b.ActionID != actUnmuteAudio || b.Value != want {
+		t.Errorf("primary control = %+v, want %s carrying %q", els[0], actUnmuteAudio, want)
 	}
-	if _, ok := ids[actMuteAudio]; ok {
-		t.Error("muted participant offers Mute audio")
+	o, ok := els[1].(*slack.OverflowBlockElement)
+	if !ok || o.ActionID != actRowMenu || o.Confirm != nil {
+		t.Fatalf("second control = %+v, want the row menu without a confirm", els[1])
+	}
+	for _, opt := range o.Options {
+		if textLen(opt.Value) > 20 || strings.Contains(opt.Value, "|") {
+			t.Errorf("menu option %q carries more than its choice (the leg is the block_id)", opt.Value)
+		}
 	}
 }
 

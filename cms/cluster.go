@@ -36,6 +36,8 @@ type Cluster struct {
 	bridgeIDs map[string]string // node name -> its own /callBridges id, once learnt
 
 	live liveLink // reads from live state when fresh (liveread.go)
+
+	mediaAlarms mediaAlarmCache // MediaAlarms' last read (system.go)
 }
 
 // NewCluster returns the cluster of these nodes, in this order (the order of every listing).

@@ -193,6 +193,69 @@ func (c *Cluster) AlarmedLegs(ctx context.Context) []NodeAlarmedLegs {
 	})
 }
 
+// MediaAlarm is a leg CMS raises a media alarm on (packet loss, excessive jitter, high
+// round-trip time), as GET /callLegs?alarms=all lists it: no detail read.
+type MediaAlarm struct {
+	Node   string
+	LegID  string
+	CallID string // the node's own call id of the leg's call
+	Alarms []string
+}
+
+// mediaAlarmsFresh is how long one read of every node's alarmed legs serves the calls lists and
+// rosters that badge poor media: alarms come and go over seconds, and a page of badges must not
+// cost a round trip per node each time someone looks.
+const mediaAlarmsFresh = 10 * time.Second
+
+// mediaAlarmCache is the last MediaAlarms read; its mutex also makes concurrent callers share
+// one read.
+type mediaAlarmCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	legs []MediaAlarm
+	errs []NodeError
+}
+
+// MediaAlarms lists the legs with a media alarm on every node (one request per node, read at
+// most once per mediaAlarmsFresh and shared); Failed-style errors name nodes not read, whose
+// legs are then simply not badged.
+func (c *Cluster) MediaAlarms(ctx context.Context) ([]MediaAlarm, []NodeError) {
+	ca := &c.mediaAlarms
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	if !ca.at.IsZero() && time.Since(ca.at) < mediaAlarmsFresh {
+		return ca.legs, ca.errs
+	}
+	type share struct {
+		legs []CallLeg
+		err  error
+	}
+	shares := perNode(c.nodes, func(n *Node) share {
+		legs, err := n.AlarmedCallLegs(ctx)
+		return share{legs, err}
+	})
+	var (
+		out  []MediaAlarm
+		errs []NodeError
+	)
+	for i, sh := range shares {
+		node := c.nodes[i].Name()
+		if sh.err != nil {
+			errs = append(errs, NodeError{Node: node, Err: sh.err})
+			continue
+		}
+		for _, l := range sh.legs {
+			if len(l.Alarms) > 0 {
+				out = append(out, MediaAlarm{Node: node, LegID: l.ID, CallID: l.Call, Alarms: l.Alarms})
+			}
+		}
+	}
+	if ctx.Err() == nil { // a caller's cancelled read is not everyone's answer for 10 s
+		ca.at, ca.legs, ca.errs = time.Now(), out, errs
+	}
+	return out, errs
+}
+
 // perNode runs fn on every node concurrently and returns the results in node order.
 func perNode[T any](nodes []*Node, fn func(*Node) T) []T {
 	out := make([]T, len(nodes))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/cms"
@@ -38,7 +39,13 @@ func (s *Service) failures(ctx context.Context, errs []cms.NodeError) []NodeFail
 // calls lists the meetings matching filter; with node, only those with an instance there
 // (each still shown whole: all its participants and nodes).
 func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
+	var (
+		alarmed alarmSet
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() { alarmed = s.mediaAlarms(ctx) })
 	list := s.cluster.Meetings(ctx)
+	wg.Wait()
 	r := &CallsResult{Filter: filter, Node: node, Nodes: s.nodeNames(), Unreachable: s.failures(ctx, list.Failed), AsOf: s.now()}
 	f := strings.ToLower(filter)
 	var shown []cms.Meeting
@@ -53,10 +60,57 @@ func (s *Service) calls(ctx context.Context, filter, node string) *CallsResult {
 	}
 	s.completeState(ctx, shown)
 	for _, m := range shown {
-		r.Meetings = append(r.Meetings, summarize(m))
+		sum := summarize(m)
+		for _, in := range m.Instances {
+			sum.PoorMedia += alarmed.calls[in.Node+"/"+in.Call.ID]
+		}
+		r.Meetings = append(r.Meetings, sum)
 		r.TotalParticipants += m.Participants
 	}
 	return r
+}
+
+// MediaAlarms is what the poor-media badges ask of the cluster: the legs CMS raises a media
+// alarm on, on every node. *cms.Cluster implements it; a cluster without it shows no badges.
+type MediaAlarms interface {
+	MediaAlarms(ctx context.Context) ([]cms.MediaAlarm, []cms.NodeError)
+}
+
+var _ MediaAlarms = (*cms.Cluster)(nil)
+
+// mediaAlarmsTimeout bounds the badge read: a slow node costs its badges, not the list.
+const mediaAlarmsTimeout = 2 * time.Second
+
+// alarmSet is one read of the alarmed legs: by node and leg id, and counted by node and call id.
+type alarmSet struct {
+	legs  map[string]bool
+	calls map[string]int
+}
+
+// mediaAlarms reads the alarmed legs; empty when the cluster cannot say. Nodes it could not
+// read get no badges.
+func (s *Service) mediaAlarms(ctx context.Context) alarmSet {
+	ma, ok := s.cluster.(MediaAlarms)
+	if !ok {
+		return alarmSet{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, mediaAlarmsTimeout)
+	defer cancel()
+	legs, _ := ma.MediaAlarms(ctx)
+	set := alarmSet{legs: make(map[string]bool, len(legs)), calls: make(map[string]int, len(legs))}
+	for _, l := range legs {
+		if k := l.Node + "/" + l.LegID; !set.legs[k] {
+			set.legs[k] = true
+			set.calls[l.Node+"/"+l.CallID]++
+		}
+	}
+	return set
+}
+
+// poor reports whether the leg has poor media: an alarm in the badge read, an alarm on the
+// leg as read, or a stream over the report's thresholds.
+func (a alarmSet) poor(e cms.RosterEntry) bool {
+	return a.legs[e.Node+"/"+e.Leg.ID] || len(e.Leg.Alarms) > 0 || len(poorStreams("", e)) > 0
 }
 
 func rowOf(node string, l cms.CallLegDetail) ParticipantRow {
@@ -91,9 +145,16 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 			presenting[id] = true
 		}
 	}
+	// After the roster, not beside it: a leg button's budget counts the requests before the
+	// refreshed roster's calls lists (the read is shared and cached for seconds).
+	alarmed := s.mediaAlarms(ctx)
 	for _, e := range ro.Legs {
 		row := rowOf(e.Node, e.Leg)
 		row.Presenting = presenting[e.Leg.ID]
+		row.PoorMedia = alarmed.poor(e)
+		if row.PoorMedia {
+			r.Meeting.PoorMedia++
+		}
 		r.Participants = append(r.Participants, row)
 	}
 	return r, nil

@@ -82,6 +82,9 @@ type MeetingSummary struct {
 	Nodes        []string      `json:"nodes"`
 	Duration     time.Duration `json:"-"`
 	State        MeetingState  `json:"state"`
+	// PoorMedia counts the participants CMS raises a media alarm on (packet loss, jitter,
+	// round-trip time); 0 also where the cluster could not say.
+	PoorMedia int `json:"poor_media,omitempty"`
 }
 
 // NodeFailure names a node that could not be read or acted on, with a user-safe reason.
@@ -116,6 +119,9 @@ type ParticipantRow struct {
 	Duration   time.Duration `json:"-"`
 	Presenting bool          `json:"presenting"` // sharing content (the call's presenterCallLeg)
 	Lobby      bool          `json:"lobby"`      // waiting in the lobby
+	// PoorMedia: CMS raises a media alarm on the leg (packet loss, jitter, round-trip time), or
+	// a stream read with the roster is over the report's thresholds.
+	PoorMedia bool `json:"poor_media"`
 }
 
 // RosterResult is `call <meeting>`.

@@ -127,6 +127,18 @@ func (b *browser) shot(name string) {
 	}
 }
 
+// text is the text of the first element matching the CSS selector.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
+	if err != nil {
+		b.t.Errorf("text of %s: %v", sel, err)
+	}
+	return got
+}
+
 // click waits for a visible element and clicks it.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
@@ -183,6 +195,11 @@ func legRefOf(m cmssim.MeetingInfo, l cmssim.LegState) string {
 	return m.Correlator + "|" + l.Node + "|" + l.ID
 }
 
+// rowChoice selects an option of a participant's row menu in a message.
+func rowChoice(scope, ref, choice string) string {
+	return fmt.Sprintf(`%s [data-block=%q] .menu-item[data-value=%q]`, scope, ref, choice)
+}
+
 // control selects an element of a participant's controls in a message.
 func control(scope, ref, tag, action string) string {
 	return fmt.Sprintf(`%s [data-block=%q] %s[data-action=%q]`, scope, ref, tag, action)
@@ -225,17 +242,30 @@ func TestDemoInBrowser(t *testing.T) {
 	eventually(t, target.Name+" is muted in CMS", func() bool { l, _ := run.Sim.Leg(target.ID); return l.RxAudioMute })
 	b.shot("muted")
 
+	// The rest is in the row's overflow menu; layout opens a modal with the layouts by name.
 	layout := "speakerOnly"
 	if target.ChosenLayout == layout {
 		layout = "telepresence"
 	}
-	b.run("switch layout", click(control(roster, ref, ".select-trigger", "nfmm_layout")),
-		click(fmt.Sprintf(`%s [data-block=%q] .menu-item[data-value=%q]`, roster, ref, layout)))
+	settings := `#modal-overlay .dialog[data-callback="nfmm_row_settings_modal"]`
+	b.run("open the row menu", click(control(roster, ref, ".overflow-trigger", "nfmm_row")),
+		visible(rowChoice(roster, ref, "settings")))
+	b.shot("row-menu")
+	b.run("layout & importance", click(rowChoice(roster, ref, "settings")),
+		click(settings+` .select-trigger[data-action="row_layout_select"]`),
+		visible(settings+` .menu-item[data-value="speakerOnly"]`))
+	if got := b.text(settings + ` .menu-item[data-value="speakerOnly"]`); got != "Speaker only · speakerOnly" {
+		t.Errorf("the layout menu says %q for speakerOnly, want its human name first", got)
+	}
+	b.shot("layout-modal")
+	b.run("choose a layout", click(fmt.Sprintf(`%s .menu-item[data-value=%q]`, settings, layout)),
+		click("#modal-submit"), gone("#modal-overlay .dialog"))
 	eventually(t, target.Name+"'s layout is "+layout, func() bool { l, _ := run.Sim.Leg(target.ID); return l.ChosenLayout == layout })
 	b.run("layout note", visibleText("msg", "set the layout of"))
 	b.shot("layout")
 
-	b.run("participant details", click(control(roster, ref, "button", "nfmm_details")),
+	b.run("participant details", click(control(roster, ref, ".overflow-trigger", "nfmm_row")),
+		click(rowChoice(roster, ref, "details")),
 		visibleText("msg", "Back to roster"), visibleText("msg", "jitter"))
 	b.shot("details")
 	b.run("back to the roster", click(fmt.Sprintf(`%s button[data-action="nfmm_participants"][data-value=%q]`, roster, m.Correlator)),
@@ -326,15 +356,16 @@ func disconnectInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.Mee
 		}
 	}
 	ref := legRefOf(m, victim)
-	b.run("disconnect asks first", click(control(roster, ref, "button", "nfmm_disconnect")),
-		visible("#confirm-overlay .dialog"))
+	confirm := `#modal-overlay .dialog[data-callback="nfmm_row_disconnect_modal"]`
+	b.run("disconnect asks first", click(control(roster, ref, ".overflow-trigger", "nfmm_row")),
+		click(rowChoice(roster, ref, "disconnect")), visible(confirm), visibleText("dialog", victim.Name))
 	b.shot("disconnect-confirm")
 	if _, ok := sim.Leg(victim.ID); !ok {
-		t.Fatalf("%s left before the confirm dialog was answered", victim.Name)
+		t.Fatalf("%s left before the confirmation was answered", victim.Name)
 	}
-	b.run("confirm", click("#confirm-ok"), chromedp.WaitNotVisible(chromedp.CSS("#confirm-overlay .dialog")))
+	b.run("confirm", click("#modal-submit"), gone("#modal-overlay .dialog"))
 	eventually(t, victim.Name+" leaves CMS", func() bool { _, ok := sim.Leg(victim.ID); return !ok })
-	b.run("roster without the leg", gone(control(roster, ref, "button", "nfmm_disconnect")))
+	b.run("roster without the leg", gone(control(roster, ref, ".overflow-trigger", "nfmm_row")))
 	b.shot("disconnected")
 	if _, ok := sim.Leg(keep.ID); !ok {
 		t.Errorf("%s was disconnected too", keep.Name)

@@ -65,7 +65,7 @@ func (w *world) typedAction(user string, r *rand.Rand, leg cmssim.LegState) {
 	w.slash(user, text, true)
 }
 
-// click opens the meeting's roster and clicks the leg's audio toggle or layout menu in it.
+// click opens the meeting's roster and clicks the leg's audio toggle or its menu's video choice.
 func (w *world) click(user string, r *rand.Rand, leg cmssim.LegState) {
 	w.stats.reads.Add(1)
 	if !w.slash(user, "call "+leg.Correlator, false) {
@@ -89,9 +89,12 @@ func (w *world) click(user string, r *rand.Rand, leg cmssim.LegState) {
 		env slackfake.Envelope
 		err error
 	)
-	if r.IntN(2) == 0 {
-		c.ActionID, c.Value = "nfmm_layout", layouts[r.IntN(len(layouts))]
-		env, err = w.fake.ClickAction(c)
+	if r.IntN(2) == 0 { // the row menu's video choice (layout there opens a modal)
+		c.ActionID, c.Value = "nfmm_row", "mute_video"
+		if env, err = w.fake.ClickAction(c); err != nil {
+			c.Value = "unmute_video"
+			env, err = w.fake.ClickAction(c)
+		}
 	} else {
 		c.ActionID = "nfmm_mute_audio"
 		if env, err = w.fake.ClickAction(c); err != nil {

@@ -122,8 +122,8 @@ func TestE2EMeetingMenuAndTypedControls(t *testing.T) {
 	found = h.waitMessage(testOperator, "the roster after Mute", func(msg slackfake.Message) bool {
 		return msg.TS == found.TS && contains("muted Carol", actRefresh)(msg)
 	})
-	h.click(testOperator, found, actDetails, blockIDWithValue(t, found, actDetails, carol.ID),
-		legRef{Correlator: m.Correlator, Node: carol.Node, LegID: carol.ID}.encode())
+	// On the roster, Details is in the row's menu (the leg is the menu's block_id).
+	h.click(testOperator, found, actRowMenu, legRef{Correlator: m.Correlator, Node: carol.Node, LegID: carol.ID}.encode(), rowDetails)
 	h.waitMessage(testOperator, "Carol's details", contains("Carol", "Encryption"))
 	h.slash(testViewer, "find carol")
 	vf := h.waitMessage(testViewer, "a viewer's find results", contains("Carol", actDetails))

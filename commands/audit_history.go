@@ -93,8 +93,13 @@ func validateAudit(c Command) error {
 	if c.Filter == "" {
 		return nil
 	}
-	if strings.HasPrefix(c.Filter, "<@") && !mentionPattern.MatchString(c.Filter) {
-		return usageErr(CodeInvalidText, usageOf(OpAudit), "%s is not a Slack user: mention them (@name) or give their user id (U…).", printable(c.Filter))
+	switch {
+	case strings.HasPrefix(c.Filter, "<@") && !mentionPattern.MatchString(c.Filter):
+		return usageErr(CodeInvalidText, usageOf(OpAudit), "%s is not a Slack user: give their user id (U…, in their Slack profile under ⋮ → Copy member ID).", printable(c.Filter))
+	case strings.HasPrefix(c.Filter, "@"):
+		// The slash command arrives unescaped (should_escape: false keeps addresses intact), so
+		// @olivia is a name, and the audit history keeps Slack user ids.
+		return usageErr(CodeInvalidText, usageOf(OpAudit), "%s is a name, and the audit history keeps Slack user ids: give the user id (U…, in their Slack profile under ⋮ → Copy member ID).", printable(c.Filter))
 	}
 	return checkText("meeting or user", c.Filter, usageOf(OpAudit))
 }

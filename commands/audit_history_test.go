@@ -113,7 +113,7 @@ func TestAuditCommandRefusesAndFails(t *testing.T) {
 	if len(h.queries) != 0 {
 		t.Error("a refused audit read the store")
 	}
-	for _, text := range []string{"audit <@bogus>", "audit <@U1", "audit board\x07"} {
+	for _, text := range []string{"audit <@bogus>", "audit <@U1", "audit board\x07", "audit @olivia"} {
 		var ue *UsageError
 		if _, err := svc.Run(ctx, op, text); !errors.As(err, &ue) || ue.Usage != "audit [<meeting>|<user>|today]" {
 			t.Errorf("%q: %v, want the audit usage", text, err)

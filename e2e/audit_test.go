@@ -144,6 +144,10 @@ func TestAuditThroughSlackAndExec(t *testing.T) {
 	if m := ask(auditOp, "audit <@nobody>", has("usage")); !strings.Contains(blocks(m), "audit [<meeting>|<user>|today]") {
 		t.Errorf("bad mention: %s", m.Blocks)
 	}
+	// Slack sends /cms text unescaped: a typed @name is a name, which the history does not keep.
+	if m := ask(auditOp, "audit @olivia", has("usage")); !strings.Contains(blocks(m), "Copy member ID") {
+		t.Errorf("@name: %s", m.Blocks)
+	}
 
 	// The terminal reads the same store once the runtime has stopped.
 	stopRuntime()

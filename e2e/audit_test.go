@@ -59,7 +59,11 @@ func TestAuditThroughSlackAndExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := app.New(ctx, cfg, app.Options{})
+	// Each action a minute after the last, so newest first is one order (the store orders
+	// events of the same millisecond by id).
+	now := time.Now()
+	clk := &testClock{t: time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, time.Local)}
+	rt, err := app.New(ctx, cfg, app.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +111,11 @@ func TestAuditThroughSlackAndExec(t *testing.T) {
 	}
 
 	ask(auditOp, "mute bob", has("Bob Jones"))
+	clk.Advance(time.Minute)
 	ask(auditOp, "layout park speakerOnly", has("Dee Park"))
+	clk.Advance(time.Minute)
 	ask(auditViewer, "disconnect ann", has("operators"))
+	clk.Advance(time.Minute)
 
 	// By meeting: the mute, with its before → after, and not the standup's layout. (The
 	// viewer's refused disconnect named no meeting: it was refused before NFMM looked.)

@@ -39,6 +39,13 @@ func (b *Bot) claim(ctx context.Context, j job) (context.Context, bool) {
 		return ctx, true
 	}
 	ok, err := b.cfg.Claims.ClaimEnvelope(ctx, j.claim, "")
+	if err != nil && ctx.Err() == nil {
+		// Once more before failing closed: a claim whose timeout ran out while this process
+		// was stalled (paused, throttled) is answered at once by a database that is up, and
+		// then says whether another replica already took the envelope; without the retry the
+		// user would get "cannot reach its database" beside the other replica's answer.
+		ok, err = b.cfg.Claims.ClaimEnvelope(ctx, j.claim, "")
+	}
 	switch {
 	case err != nil:
 		b.countClaim(ClaimError)

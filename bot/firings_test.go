@@ -161,6 +161,46 @@ func TestClaimsFailClosed(t *testing.T) {
 	}
 }
 
+// flakyClaims fails the first claim of each envelope (a timeout while the process was stalled)
+// and then answers that another replica has it.
+type flakyClaims struct {
+	mu    sync.Mutex
+	tries map[string]int
+}
+
+func (f *flakyClaims) ClaimEnvelope(_ context.Context, env, _ string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tries[env]++
+	if f.tries[env] == 1 {
+		return false, errors.New("the NFMM database is unavailable: context deadline exceeded")
+	}
+	return false, nil
+}
+
+// TestClaimRetriedBeforeFailingClosed: a claim that fails once is asked again; when the
+// envelope turns out to be another replica's, nothing runs here and nothing is answered (no
+// "cannot reach its database" beside the other replica's answer).
+func TestClaimRetriedBeforeFailingClosed(t *testing.T) {
+	claims := &flakyClaims{tries: map[string]int{}}
+	h := newHarness(t, harnessOptions{BotConfig: func(c *Config) { c.Claims = claims }})
+	m := h.board()
+	alice := legByName(t, m, "Alice")
+	env := h.slash(testOperator, "mute "+alice.ID)
+	h.eventually("the claim is asked twice", func() bool {
+		claims.mu.Lock()
+		defer claims.mu.Unlock()
+		return claims.tries[env.ID] == 2
+	})
+	time.Sleep(200 * time.Millisecond)
+	if h.leg(alice.ID).RxAudioMute {
+		t.Error("an envelope claimed by another replica was run here too")
+	}
+	if n := len(h.fake.EphemeralFor(testOperator, testChannel)); n != 0 {
+		t.Errorf("%d answers to an envelope another replica handles, want 0: %+v", n, h.fake.EphemeralFor(testOperator, testChannel))
+	}
+}
+
 // TestClaimedElsewhereIsNotRun: an envelope another replica claimed is acked and not run.
 func TestClaimedElsewhereIsNotRun(t *testing.T) {
 	claims := &fakeClaims{ok: false}

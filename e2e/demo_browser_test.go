@@ -139,6 +139,23 @@ func (b *browser) text(sel string) string {
 	return got
 }
 
+// value is the value of the first input matching the CSS selector.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value`, sel)))
+	if err != nil {
+		b.t.Errorf("value of %s: %v", sel, err)
+	}
+	return got
+}
+
+// setValue sets an input's value as if typed over.
+func setValue(sel, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`{ document.querySelector(%q).value = %q; }`, sel, v))
+}
+
 // click waits for a visible element and clicks it.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
@@ -236,6 +253,7 @@ func TestDemoInBrowser(t *testing.T) {
 		visible(control(roster, ref, "button", "nfmm_mute_audio")),
 		visibleText("eph-note", "Only visible to you"))
 	b.shot("roster")
+	phoneRosterInBrowser(t, b, roster)
 
 	b.run("mute", click(control(roster, ref, "button", "nfmm_mute_audio")),
 		visible(control(roster, ref, "button", "nfmm_unmute_audio")))
@@ -271,6 +289,7 @@ func TestDemoInBrowser(t *testing.T) {
 	b.run("back to the roster", click(fmt.Sprintf(`%s button[data-action="nfmm_participants"][data-value=%q]`, roster, m.Correlator)),
 		visible(control(roster, ref, "button", "nfmm_unmute_audio")))
 
+	liveRosterInBrowser(t, b, run, m, roster)
 	presenterModeInBrowser(t, b, run.Sim, m, roster)
 	addParticipantInBrowser(t, b, run, m, roster)
 	disconnectInBrowser(t, b, run.Sim, m, roster, target)
@@ -280,6 +299,60 @@ func TestDemoInBrowser(t *testing.T) {
 		visibleText("msg", "Cluster status"))
 	b.shot("status")
 	mrkdwnInBrowser(t, b)
+}
+
+// phoneRosterInBrowser measures the roster on a phone-sized message column (the channel
+// beside the page's 260 px sidebar is then about as wide as Slack's on a phone). Before issue 16
+// a 7-person roster was 2 100 px tall there, 300 px a person: five controls wrapped under each
+// row. A row is now its name, one status line and one line of two controls.
+func phoneRosterInBrowser(t *testing.T, b *browser, roster string) {
+	const maxRowPx = 150
+	b.run("a phone-sized window", chromedp.EmulateViewport(260+390, 844), visible(roster))
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	type size struct {
+		Rows  int     `json:"rows"`
+		RowPx float64 `json:"rowPx"`
+		AllPx float64 `json:"allPx"`
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[size](fmt.Sprintf(`(() => {
+		const msg = document.querySelector(%q);
+		let rows = 0, px = 0;
+		for (const a of msg.querySelectorAll('.b-actions')) {
+			if ((a.dataset.block || '').split('|').length !== 3) continue; // a participant's controls
+			const text = a.previousElementSibling;
+			rows++;
+			px += a.getBoundingClientRect().bottom - text.getBoundingClientRect().top;
+		}
+		return { rows, rowPx: rows ? px / rows : 0, allPx: msg.getBoundingClientRect().height };
+	})()`, roster)))
+	if err != nil {
+		t.Fatalf("measure the roster: %v", err)
+	}
+	t.Logf("roster on a phone-wide column: %d rows, %.0f px a row, %.0f px in all (before issue 16: 300 px a row)", got.Rows, got.RowPx, got.AllPx)
+	if got.Rows == 0 || got.RowPx <= 0 || got.RowPx > maxRowPx {
+		t.Errorf("%d rows of %.0f px each on a phone-wide column, want rows of at most %d px", got.Rows, got.RowPx, maxRowPx)
+	}
+	b.shot("roster-phone")
+	b.run("back to a desktop window", chromedp.EmulateViewport(1280, 900))
+}
+
+// liveRosterInBrowser turns the roster into a live channel message and changes the meeting in
+// the emulator behind the page's back: the message follows by itself, with no click.
+func liveRosterInBrowser(t *testing.T, b *browser, run *app.Demo, m cmssim.MeetingInfo, roster string) {
+	live := ".msg:not(.ephemeral)"
+	b.run("go live", click(fmt.Sprintf(`%s button[data-action="nfmm_live"][data-value=%q]`, roster, m.Correlator)),
+		visibleText("msg", "updates by itself"))
+	const newcomer = "Zoë Newcomer"
+	if _, ok := run.Sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: newcomer, URI: "zoe@example.com", Node: m.Legs[0].Node}); !ok {
+		t.Fatalf("could not join %s to %s", newcomer, m.Name)
+	}
+	run.Sim.SetLocked(m.Correlator, true)
+	b.run("the live roster shows the newcomer and the lock", visibleText("section-text", newcomer),
+		chromedp.WaitVisible(chromedp.Search(`//*[contains(concat(" ", @class, " "), " msg ")][not(contains(@class, "ephemeral"))]//*[contains(., "🔒")]`)))
+	b.shot("live-roster")
+	run.Sim.SetLocked(m.Correlator, false)
+	b.run("stop the live roster", click(live+` button[data-action="nfmm_live_stop"]`), visibleText("msg", "No longer live"))
 }
 
 func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.MeetingInfo, roster string) {
@@ -332,11 +405,25 @@ func addParticipantInBrowser(t *testing.T, b *browser, run *app.Demo, m cmssim.M
 	b.run("add modal", click(addButton),
 		visible(input), typeInto(input, invalid),
 		click("#modal-submit"), visible(`#modal-overlay .input-error[data-block="uri"]`))
+	// Issue 16, friction 1: every address rule answers inside the modal, which stays open with
+	// what was typed; before, these closed it and posted the whole help.
+	errorAt := `#modal-overlay .input-error[data-block="uri"]`
+	for _, bad := range []string{"alice@", "sip:", "+47abc", "a@b@c", "@example.com", "http://x"} {
+		b.run("add "+bad, setValue(input, bad),
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`{ const e = document.querySelector(%q); e.hidden = true; e.textContent = ''; }`, errorAt)),
+			click("#modal-submit"), visible(errorAt))
+		if msg := b.text(errorAt); msg == "" {
+			t.Errorf("%q: the modal shows an empty error", bad)
+		}
+		if got := b.value(input); got != bad {
+			t.Errorf("%q: the input holds %q after the error, want what was typed", bad, got)
+		}
+	}
 	b.shot("add-invalid")
 	if n := len(sim.Legs(m.Correlator)); n != before {
 		t.Fatalf("%d legs after an invalid add, want %d", n, before)
 	}
-	b.run("add valid", typeInto(input, strings.Repeat("\b", len(invalid))+"sip:dave@example.com"),
+	b.run("add valid", setValue(input, ""), typeInto(input, "sip:dave@example.com"),
 		click("#modal-submit"), gone("#modal-overlay .dialog"))
 	eventually(t, "CMS dials sip:dave@example.com", func() bool {
 		return slices.ContainsFunc(sim.Legs(m.Correlator), func(l cmssim.LegState) bool {

@@ -78,6 +78,9 @@ type Options struct {
 	Metrics Metrics
 	Logger  *slog.Logger
 	Audit   *slog.Logger // one record per Ack and Silence
+	// AuditSink also gets each Ack and Silence as an audit event, with its before → after (the
+	// store's audit history, which `/cms audit` reads); nil: none.
+	AuditSink commands.AuditSink
 }
 
 // Defaults of Options.
@@ -462,21 +465,24 @@ func (e *Evaluator) change(ctx context.Context, user, channel, fp, op string, fn
 	a := e.alerts[fp]
 	if a == nil || a.State != StateFiring {
 		e.mu.Unlock()
-		e.audit(ctx, op, user, channel, fp, nil, ErrNoAlert)
+		e.audit(ctx, op, user, channel, fp, nil, nil, ErrNoAlert)
 		return Alert{}, ErrNoAlert
 	}
+	before := a.clone()
 	fn(a, now)
 	e.dirty[fp] = true
 	snap := a.clone()
 	e.mu.Unlock()
-	e.audit(ctx, op, user, channel, fp, &snap, nil)
+	e.audit(ctx, op, user, channel, fp, &before, &snap, nil)
 	e.save(ctx)
 	e.Deliver(ctx)
 	e.save(context.WithoutCancel(ctx))
 	return snap, nil
 }
 
-func (e *Evaluator) audit(ctx context.Context, op, user, channel, fp string, a *Alert, err error) {
+// audit records an Ack or Silence of the alert fp: a is the alert after it (nil when there
+// was none to change), before the alert before it.
+func (e *Evaluator) audit(ctx context.Context, op, user, channel, fp string, before, a *Alert, err error) {
 	attrs := []slog.Attr{slog.String("actor", user), slog.String("channel", channel), slog.String("op", op),
 		slog.String("alert", fp)}
 	outcome := "ok"
@@ -495,6 +501,50 @@ func (e *Evaluator) audit(ctx context.Context, op, user, channel, fp string, a *
 	}
 	attrs = append(attrs, slog.String("outcome", outcome))
 	e.opts.Audit.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+	if e.opts.AuditSink != nil {
+		e.opts.AuditSink.Audit(ctx, auditEvent(e.opts.Clock(), op, user, channel, fp, before, a, err))
+	}
+}
+
+// auditEvent is an Ack or Silence as the audit history keeps it: the alert's summary as what
+// was acted on, its node, and the acknowledgement or silence before → after.
+func auditEvent(now time.Time, op, user, channel, fp string, before, a *Alert, err error) commands.AuditEvent {
+	ev := commands.AuditEvent{Time: now, Actor: user, Channel: channel, Op: commands.Op(op), Participant: "alert " + fp,
+		Outcome: commands.OutcomeOK}
+	if err != nil {
+		ev.Outcome, ev.Error = commands.OutcomeError, "That alert is no longer active: nothing to acknowledge or silence."
+	}
+	if a == nil || before == nil {
+		return ev
+	}
+	ev.Participant = a.Summary
+	if a.Key.Node != "" {
+		ev.Nodes = []string{a.Key.Node}
+	}
+	field, was, is := "acknowledged", ackText(*before), ackText(*a)
+	if op == "alert_silence" {
+		field, was, is = "silenced", silenceText(*before, now), silenceText(*a, now)
+	}
+	ev.Changes = []commands.Change{{Subject: a.Summary, Field: field, Before: was, After: is}}
+	return ev
+}
+
+func ackText(a Alert) string {
+	if a.AckedBy == "" {
+		return "no"
+	}
+	return "by " + a.AckedBy
+}
+
+// silenceText is the silence holding at now ("no" once it has run out).
+func silenceText(a Alert, now time.Time) string {
+	switch {
+	case a.SilenceUntilResolved:
+		return "until resolved, by " + a.SilencedBy
+	case now.Before(a.SilencedUntil):
+		return "until " + a.SilencedUntil.UTC().Format("2006-01-02 15:04 UTC") + ", by " + a.SilencedBy
+	}
+	return "no"
 }
 
 // Get returns the alert with this fingerprint.

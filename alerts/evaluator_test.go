@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nfmm/nfmm/commands"
 )
 
 // fakeClock is a manual clock.
@@ -320,5 +322,62 @@ func TestAckOfAResolvedAlertIsRefused(t *testing.T) {
 	r := newRig(t)
 	if _, err := r.ev.Ack(context.Background(), "U1", "C0OPS", "0123456789abcdef"); err != ErrNoAlert {
 		t.Errorf("Ack of an unknown alert: %v, want ErrNoAlert", err)
+	}
+}
+
+type recordedAudit struct {
+	mu     sync.Mutex
+	events []commands.AuditEvent
+}
+
+func (r *recordedAudit) Audit(_ context.Context, e commands.AuditEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// TestAckAndSilenceReachTheAuditHistory: each Ack and Silence, and one of an alert that is
+// gone, is an audit event with its before → after, for `/cms audit`.
+func TestAckAndSilenceReachTheAuditHistory(t *testing.T) {
+	r := newRig(t)
+	sink := &recordedAudit{}
+	r.ev = New(Options{Sources: []Source{r.src}, Notifier: r.note, Store: r.store, Clock: r.clock.Now,
+		Route: func(Key) string { return "C0OPS" }, AuditSink: sink})
+	fp := cb2Down.Key.Fingerprint()
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	ctx := context.Background()
+	if _, err := r.ev.Ack(ctx, "U1", "C0OPS", fp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ev.Silence(ctx, "U2", "C0OPS", fp, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ev.Silence(ctx, "U2", "C0OPS", fp, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = r.ev.Ack(ctx, "U1", "C0OPS", "0123456789abcdef")
+	until := r.clock.Now().Add(time.Hour).UTC().Format("2006-01-02 15:04 UTC")
+	want := []struct{ op, actor, outcome, before, after string }{
+		{"alert_ack", "U1", "ok", "no", "by U1"},
+		{"alert_silence", "U2", "ok", "no", "until " + until + ", by U2"},
+		{"alert_silence", "U2", "ok", "until " + until + ", by U2", "until resolved, by U2"},
+		{"alert_ack", "U1", "error", "", ""},
+	}
+	if len(sink.events) != len(want) {
+		t.Fatalf("%d audit events, want %d: %+v", len(sink.events), len(want), sink.events)
+	}
+	for i, w := range want {
+		e := sink.events[i]
+		var before, after string
+		if len(e.Changes) == 1 {
+			before, after = e.Changes[0].Before, e.Changes[0].After
+		}
+		if string(e.Op) != w.op || e.Actor != w.actor || e.Channel != "C0OPS" || e.Outcome != w.outcome || before != w.before || after != w.after {
+			t.Errorf("event %d = %+v, want %+v", i, e, w)
+		}
+		if w.outcome == "ok" && (e.Participant != "cb2 is unreachable" || len(e.Nodes) != 1 || e.Nodes[0] != "cb2") {
+			t.Errorf("event %d names %q on %v", i, e.Participant, e.Nodes)
+		}
 	}
 }

@@ -39,6 +39,7 @@ func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg promethe
 	// Alert state survives restarts in the store, and only the leader evaluates: every
 	// replica runs the loop, the others' ticks do nothing until they lead.
 	opts.Store, opts.Leader = newAlertStore(st), lead.Leading
+	opts.AuditSink = storeAudit{st: st, log: o.Logger} // Ack and Silence in `/cms audit`
 	ev := alerts.New(opts)
 	b.SetAlerts(ev)
 	return ev, nil

@@ -23,7 +23,7 @@ const alertTick = time.Second
 // and attaches it to the bot; nil when alerts are off. The state is in memory (alerts.MemoryStore):
 // a restart forgets the alerts until the store package is wired into the runtime.
 // With meeting history (history not nil), a node whose CDR receiver list is full alerts too.
-func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg prometheus.Registerer, o Options, st *store.Store, lead *leadership, history *CDRRuntime) (*alerts.Evaluator, error) {
+func newAlerts(cfg config.Config, clusters Clusters, b *bot.Bot, reg prometheus.Registerer, o Options, st *store.Store, lead *leadership, history *CDRRuntime) (*alerts.Evaluator, error) {
 	if !cfg.Alerts.Enabled() {
 		return nil, nil
 	}
@@ -35,7 +35,18 @@ func newAlerts(cfg config.Config, cluster *cms.Cluster, b *bot.Bot, reg promethe
 	if history != nil {
 		cdrLists = history.AlertRegistrations
 	}
-	opts := alertOptions(cfg, cluster, cdrLists, b, o.Logger, o.Audit, metrics, time.Now)
+	opts := alertOptions(cfg, clusters[0].Cluster, cdrLists, b, o.Logger, o.Audit, metrics, time.Now)
+	// Every cluster's sources feed the one evaluator; each alert's key (and fingerprint) names
+	// its cluster, "default" for CMS_NODES's. Meeting history reads the first cluster.
+	opts.Sources = nil
+	for i, c := range clusters {
+		sc := sourceConfig(cfg.Alerts, c.Cluster, nil, time.Now)
+		if i == 0 {
+			sc.CDRReceivers = cdrLists
+		}
+		sc.ClusterName = c.Config.Name
+		opts.Sources = append(opts.Sources, alerts.Sources(sc)...)
+	}
 	// Alert state survives restarts in the store, and only the leader evaluates: every
 	// replica runs the loop, the others' ticks do nothing until they lead.
 	opts.Store, opts.Leader = newAlertStore(st), lead.Leading

@@ -6,8 +6,72 @@ import (
 
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
 )
+
+// Named is one configured cluster, built: its configuration (name, roles) and its cms.Cluster.
+type Named struct {
+	Config  config.Cluster
+	Cluster *cms.Cluster
+}
+
+// Clusters are every configured cluster, in configuration order (one with CMS_NODES).
+type Clusters []Named
+
+// Names lists the clusters' names.
+func (cs Clusters) Names() []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Config.Name
+	}
+	return out
+}
+
+// commands is the clusters as the command service takes them.
+func (cs Clusters) commands() []commands.NamedCluster {
+	out := make([]commands.NamedCluster, len(cs))
+	for i, c := range cs {
+		out[i] = commands.NamedCluster{Name: c.Config.Name, Cluster: c.Cluster, Operators: c.Config.Operators, Viewers: c.Config.Viewers}
+	}
+	return out
+}
+
+// NewClusters builds every cluster the configuration names (NewCluster for each). observe,
+// when set, sees each request with the name of its cluster.
+func NewClusters(ctx context.Context, cfg config.Config, o Options, observe func(cluster string, st cms.RequestStat)) (Clusters, func(), error) {
+	var (
+		out      Clusters
+		releases []func()
+	)
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	for i, cc := range cfg.ClusterList() {
+		one := cfg
+		one.Clusters = nil
+		one.Nodes, one.SimNodes, one.CAFile, one.InsecureSkipVerify = cc.Nodes, cc.SimNodes, cc.CAFile, cc.InsecureSkipVerify
+		one.CMSTimeout, one.CMSConcurrency = cc.Timeout, cc.Concurrency
+		co := o
+		co.simSeed = int64(1 + i) // each emulated cluster its own meetings
+		if observe != nil {
+			co.Observe = func(st cms.RequestStat) { observe(cc.Name, st) }
+		}
+		c, r, err := NewCluster(ctx, one, co)
+		if err != nil {
+			release()
+			if len(cfg.Clusters) > 0 {
+				return nil, nil, fmt.Errorf("cluster %s: %w", cc.Name, err)
+			}
+			return nil, nil, err
+		}
+		releases = append(releases, r)
+		out = append(out, Named{Config: cc, Cluster: c})
+	}
+	return out, release, nil
+}
 
 // NewCluster builds the CMS cluster the configuration names: the configured call bridges, or,
 // for CMS_NODES=sim / sim:N, an in-process emulator seeded with the demo meetings. It does no
@@ -47,7 +111,7 @@ func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster
 }
 
 func newSimCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
-	sim, err := cmssim.Start(cmssim.Options{Nodes: cfg.SimNodes, Scenario: cmssim.ScenarioDemo, Seed: 1, Live: o.SimLive})
+	sim, err := cmssim.Start(cmssim.Options{Nodes: cfg.SimNodes, Scenario: cmssim.ScenarioDemo, Seed: max(o.simSeed, 1), Live: o.SimLive})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start the CMS emulator: %w", err)
 	}

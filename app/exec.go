@@ -142,12 +142,13 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if watching {
 		opts.SimLive = demoLiveEvery
 	}
-	cluster, release, err := NewCluster(ctx, cfg, opts)
+	clusters, release, err := NewClusters(ctx, cfg, opts, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec: CMS:", err)
 		return exitUsage
 	}
 	defer release()
+	cluster := clusters[0].Cluster // alerts and watch read the first cluster
 	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
@@ -161,7 +162,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
 	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, cluster)}.withDefaults()
-	svc := newService(cfg, cluster, svcOpts, nil, nil)
+	svc := newService(cfg, clusters.commands(), svcOpts, nil, nil)
 	first := strings.Fields(strings.ToLower(a.text))
 	if len(first) > 0 && first[0] == string(commands.OpAudit) {
 		// The audit history is what `nfmm run` stored: read it there, never create a store.
@@ -176,7 +177,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer st.Close()
 		svcOpts.auditLog = storeAudit{st: st, log: logger}
-		svc = newService(cfg, cluster, svcOpts, nil, nil)
+		svc = newService(cfg, clusters.commands(), svcOpts, nil, nil)
 	}
 	if cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
 		// History lives in the database: exec reads it there, as every replica does.
@@ -186,7 +187,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		defer st.Close()
-		svc = newService(cfg, cluster, svcOpts, nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
+		svc = newService(cfg, singleCluster(cluster), svcOpts, nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
 	}
 	if watching {
 		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: cluster, svc: svc,

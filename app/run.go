@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -47,18 +48,18 @@ func cmdRun(ctx context.Context, version string, args []string, stderr io.Writer
 func botReports(rs []config.Report) []bot.Report {
 	out := make([]bot.Report, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, bot.Report{Spec: r.Spec, Channel: r.Channel})
+		out = append(out, bot.Report{Spec: r.Spec, Channel: r.Channel, Cluster: r.Cluster})
 	}
 	return out
 }
 
 // startOps serves /healthz and /metrics on NFMM_HTTP_ADDR (unless off); a busy port stops
 // start-up. The returned func shuts the endpoint down gracefully.
-func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, metrics *ops.Metrics, b *bot.Bot, cluster *cms.Cluster, storeHealth func(context.Context) *ops.StoreHealth, logger *slog.Logger) (func(), error) {
+func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, metrics *ops.Metrics, b *bot.Bot, clusters Clusters, storeHealth func(context.Context) *ops.StoreHealth, logger *slog.Logger) (func(), error) {
 	if cfg.HTTPAddr == "" {
 		return func() {}, nil
 	}
-	probe := &healthProbe{cluster: cluster, ttl: 5 * time.Second, base: ctx, metrics: metrics, storeHealth: storeHealth}
+	probe := &healthProbe{clusters: clusters, ttl: 5 * time.Second, base: ctx, metrics: metrics, storeHealth: storeHealth}
 	health := func(ctx context.Context) ops.HealthReport {
 		r := ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
 		r.Store = probe.store(ctx)
@@ -90,11 +91,11 @@ const healthProbeTimeout = 5 * time.Second
 // turn into "The request was cancelled." for every later probe. A probe whose context ended
 // before it finished is answered once and never cached.
 type healthProbe struct {
-	cluster *cms.Cluster
-	ttl     time.Duration
-	timeout time.Duration // 0 = healthProbeTimeout
-	base    context.Context
-	metrics *ops.Metrics // nfmm_cms_node_up and nfmm_store_up follow every probe
+	clusters Clusters
+	ttl      time.Duration
+	timeout  time.Duration // 0 = healthProbeTimeout
+	base     context.Context
+	metrics  *ops.Metrics // nfmm_cms_node_up and nfmm_store_up follow every probe
 	// storeHealth pings the store (nil: no store).
 	storeHealth func(context.Context) *ops.StoreHealth
 
@@ -116,8 +117,8 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 	ctx, cancel := context.WithTimeout(p.base, timeout)
 	defer cancel()
 	var out []ops.NodeHealth
-	for _, st := range p.cluster.Status(ctx) {
-		h := ops.NodeHealth{Name: st.Node, Reachable: st.Err == nil}
+	for _, st := range p.status(ctx) {
+		h := ops.NodeHealth{Cluster: st.cluster, Name: st.Node, Reachable: st.Err == nil}
 		if st.Err != nil {
 			h.Error = commands.UserMessage(st.Err)
 		}
@@ -129,7 +130,7 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 	}
 	if p.base.Err() == nil { // a probe cut short by shutdown says nothing about the nodes
 		for _, h := range out {
-			p.metrics.NodeProbe(h.Name, h.Reachable)
+			p.metrics.NodeProbeIn(cmp.Or(h.Cluster, ops.Cluster), h.Name, h.Reachable)
 		}
 	}
 	if ctx.Err() != nil {
@@ -137,6 +138,34 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 		return out
 	}
 	p.at, p.last = time.Now(), out
+	return out
+}
+
+// clusterStatus is one node's status and, with several clusters, its cluster's name.
+type clusterStatus struct {
+	cms.NodeStatus
+	cluster string
+}
+
+// status reads every cluster's nodes at once; with one cluster they carry no cluster name
+// (/healthz stays as it was).
+func (p *healthProbe) status(ctx context.Context) []clusterStatus {
+	per := make([][]cms.NodeStatus, len(p.clusters))
+	var wg sync.WaitGroup
+	for i, c := range p.clusters {
+		wg.Go(func() { per[i] = c.Cluster.Status(ctx) })
+	}
+	wg.Wait()
+	var out []clusterStatus
+	for i, sts := range per {
+		name := ""
+		if len(p.clusters) > 1 {
+			name = p.clusters[i].Config.Name
+		}
+		for _, st := range sts {
+			out = append(out, clusterStatus{NodeStatus: st, cluster: name})
+		}
+	}
 	return out
 }
 

@@ -40,7 +40,7 @@ func simCluster(t *testing.T) (*cmssim.Sim, *cms.Cluster) {
 // context, and a probe that did not finish is never cached (issue 12 item 6).
 func TestHealthProbeIsNotPoisonedByAbortedRequests(t *testing.T) {
 	sim, cluster := simCluster(t)
-	p := &healthProbe{cluster: cluster, ttl: time.Minute, base: context.Background()}
+	p := &healthProbe{clusters: Clusters{{Cluster: cluster}}, ttl: time.Minute, base: context.Background()}
 	for _, n := range p.nodes() {
 		if !n.Reachable {
 			t.Fatalf("node %s unreachable: %s", n.Name, n.Error)
@@ -48,7 +48,7 @@ func TestHealthProbeIsNotPoisonedByAbortedRequests(t *testing.T) {
 	}
 
 	// A probe cut short by its own timeout answers unreachable once, and is not remembered.
-	p = &healthProbe{cluster: cluster, ttl: time.Minute, base: context.Background(), timeout: 20 * time.Millisecond}
+	p = &healthProbe{clusters: Clusters{{Cluster: cluster}}, ttl: time.Minute, base: context.Background(), timeout: 20 * time.Millisecond}
 	for _, n := range sim.Nodes() {
 		sim.SetLatency(n.Name, time.Second)
 	}
@@ -69,7 +69,7 @@ func TestHealthProbeIsNotPoisonedByAbortedRequests(t *testing.T) {
 
 	// The run ending is no answer to cache either.
 	base, cancel := context.WithCancel(context.Background())
-	p = &healthProbe{cluster: cluster, ttl: time.Minute, base: base}
+	p = &healthProbe{clusters: Clusters{{Cluster: cluster}}, ttl: time.Minute, base: base}
 	cancel()
 	p.nodes()
 	if p.last != nil {
@@ -91,7 +91,7 @@ func TestHealthzAfterAnAbortedProbe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	stop, err := startOps(context.Background(), config.Config{HTTPAddr: addr}, ops.NewRegistry(), nil, b, cluster, nil, slog.New(slog.DiscardHandler))
+	stop, err := startOps(context.Background(), config.Config{HTTPAddr: addr}, ops.NewRegistry(), nil, b, Clusters{{Cluster: cluster}}, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

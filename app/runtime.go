@@ -48,6 +48,7 @@ type Options struct {
 	snapshots commands.PresenterSnapshots // the store's, set by NewRuntime; nil: in memory
 	alerts    commands.Alerts             // what `alerts` reads when there is no evaluator (exec)
 	auditLog  commands.AuditHistory       // what `audit` reads: the store's audit history
+	simSeed   int64                       // the seed of a CMS_NODES=sim emulator; 0 = 1
 }
 
 func (o Options) withDefaults() Options {
@@ -64,11 +65,12 @@ func (o Options) withDefaults() Options {
 // Slack bot over that, and the operations endpoint. New builds it without network I/O
 // (CMS_NODES=sim starts the emulator); Run runs it.
 type Runtime struct {
-	Cluster *cms.Cluster
-	Service *commands.Service
-	Bot     *bot.Bot
-	Alerts  *alerts.Evaluator // nil when alerts are off (alerts.go)
-	Store   *store.Store
+	Cluster  *cms.Cluster // the first (with CMS_NODES the only) cluster
+	Clusters Clusters
+	Service  *commands.Service
+	Bot      *bot.Bot
+	Alerts   *alerts.Evaluator // nil when alerts are off (alerts.go)
+	Store    *store.Store
 
 	cfg     config.Config
 	opts    Options
@@ -105,9 +107,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	co := o
-	co.Observe = func(st cms.RequestStat) {
-		metrics.ObserveCMS(st)
+	observe := func(cluster string, st cms.RequestStat) {
+		metrics.ObserveCMSIn(cluster, st)
 		if o.Observe != nil {
 			o.Observe(st)
 		}
@@ -116,11 +117,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err != nil {
 		return nil, err
 	}
-	cluster, releaseCluster, err := NewCluster(ctx, cfg, co)
+	clusters, releaseCluster, err := NewClusters(ctx, cfg, o, observe)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("CMS: %w", err)
 	}
+	cluster := clusters[0].Cluster
 	release := func() { releaseCluster(); st.Close() }
 	liveMetrics, err := ops.NewLiveMetrics(reg)
 	if err != nil {
@@ -128,9 +130,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	}
 	// The live state answers reads once Run has started it; until then, and whenever it is
 	// not fresh, reads go to REST.
-	live := cms.NewLive(cluster, cms.LiveConfig{Events: cms.EventsMode(cfg.CMSEvents),
-		PollInterval: cfg.PollInterval, Logger: o.Logger, Observe: liveMetrics.Observe})
-	cluster.SetLive(live)
+	for _, c := range clusters {
+		live := cms.NewLive(c.Cluster, cms.LiveConfig{Events: cms.EventsMode(cfg.CMSEvents),
+			PollInterval: cfg.PollInterval, Logger: o.Logger.With("cluster", c.Config.Name), Observe: liveMetrics.Observe})
+		c.Cluster.SetLive(live)
+	}
 	defer func() {
 		if err != nil {
 			release()
@@ -150,7 +154,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	}
 	o.snapshots = storeSnapshots{st: st}
 	o.auditLog = storeAudit{st: st, log: o.Logger}
-	svc := newService(cfg, cluster, o, feeds, history)
+	svc := newService(cfg, clusters.commands(), o, feeds, history)
 	b, err := bot.New(bot.Config{
 		BotToken:     cfg.SlackBotToken.Reveal(),
 		AppToken:     cfg.SlackAppToken.Reveal(),
@@ -177,38 +181,45 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	if err := metrics.WatchSlack(b.Connected); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	ev, err := newAlerts(cfg, cluster, b, reg, o, st, lead, history)
+	ev, err := newAlerts(cfg, clusters, b, reg, o, st, lead, history)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	if ev != nil {
 		svc.SetAlerts(ev) // `alerts`: the evaluator posts through the bot, which runs svc
 	}
-	return &Runtime{Cluster: cluster, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead, cdr: history}, nil
+	return &Runtime{Cluster: cluster, Clusters: clusters, Service: svc, Bot: b, Alerts: ev, cfg: cfg, opts: o, reg: reg, metrics: metrics, release: release, Store: st, lead: lead, cdr: history}, nil
 }
 
 // NewService is the command service over cluster with cfg's policy, auditing to o.Audit as
 // JSON lines tagged "log":"audit" so a log pipeline can route them.
 func NewService(cfg config.Config, cluster commands.Cluster, o Options) *commands.Service {
-	return newService(cfg, cluster, o.withDefaults(), nil, nil)
+	return newService(cfg, singleCluster(cluster), o.withDefaults(), nil, nil)
+}
+
+// singleCluster is one cluster as the service takes several.
+func singleCluster(c commands.Cluster) []commands.NamedCluster {
+	return []commands.NamedCluster{{Name: commands.DefaultCluster, Cluster: c}}
 }
 
 // newService also hands every audit event to feed when it is not nil.
 // With history (NFMM_CDR_URL), `history` reads it and `status` shows the receiver lists.
-func newService(cfg config.Config, cluster commands.Cluster, o Options, feed commands.AuditSink, history *CDRRuntime) *commands.Service {
+func newService(cfg config.Config, cs []commands.NamedCluster, o Options, feed commands.AuditSink, history *CDRRuntime) *commands.Service {
 	audit := commands.AuditSinks{commands.AuditLog{Logger: slog.New(slog.NewJSONHandler(o.Audit, nil)).With("log", "audit")}}
 	if feed != nil {
 		audit = append(audit, feed)
 	}
 	c := commands.Config{
-		Cluster:   cluster,
-		Policy:    commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
-		Audit:     audit,
-		Logger:    o.Logger,
-		Schedule:  configSchedule(cfg),
-		Now:       o.Now,
-		Snapshots: o.snapshots,
-		Alerts:    o.alerts,
+		Cluster:         cs[0].Cluster,
+		Clusters:        cs,
+		ChannelClusters: cfg.ChannelClusters,
+		Policy:          commands.Policy{Operators: cfg.Operators, Viewers: cfg.Viewers, Channels: cfg.Channels, AdminContact: cfg.AdminContact},
+		Audit:           audit,
+		Logger:          o.Logger,
+		Schedule:        configSchedule(cfg),
+		Now:             o.Now,
+		Snapshots:       o.snapshots,
+		Alerts:          o.alerts,
 
 		AuditHistory: o.auditLog,
 	}
@@ -221,18 +232,20 @@ func newService(cfg config.Config, cluster commands.Cluster, o Options, feed com
 // Run serves /healthz and /metrics (unless NFMM_HTTP_ADDR is off) and runs the bot until ctx
 // is done.
 func (r *Runtime) Run(ctx context.Context) error {
-	stopOps, err := startOps(ctx, r.cfg, r.reg, r.metrics, r.Bot, r.Cluster, r.storeHealth, r.opts.Logger)
+	stopOps, err := startOps(ctx, r.cfg, r.reg, r.metrics, r.Bot, r.Clusters, r.storeHealth, r.opts.Logger)
 	if err != nil {
 		return err
 	}
 	defer stopOps()
-	if live := r.Cluster.Live(); live != nil {
-		lctx, stop := context.WithCancel(ctx)
-		live.Start(lctx)
-		defer live.Wait()
-		defer stop()
+	for _, c := range r.Clusters {
+		if live := c.Cluster.Live(); live != nil {
+			lctx, stop := context.WithCancel(ctx)
+			live.Start(lctx)
+			defer live.Wait()
+			defer stop()
+		}
 	}
-	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "store", r.Store.Where(),
+	r.opts.Logger.Info("nfmm starting", "version", r.opts.Version, "cms_clusters", len(r.Clusters), "cms_nodes", len(r.Cluster.Nodes()), "reports", len(r.cfg.Reports), "store", r.Store.Where(),
 		"user_groups", len(bot.UserGroupIDs(r.cfg.Operators, r.cfg.Viewers)), "audit_channel", r.cfg.AuditChannel != "")
 	if r.cdr != nil {
 		stopCDR, err := r.runCDR(ctx)

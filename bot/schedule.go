@@ -19,6 +19,9 @@ import (
 type Report struct {
 	Spec    string
 	Channel string // channel id (C…/G…) or #name
+	// Cluster is the cluster reported on ("all" for every one); "" is the channel's cluster,
+	// or every cluster when the channel has no binding.
+	Cluster string
 }
 
 // ReportMetrics is implemented by metrics that count report runs (ops.Metrics does).
@@ -436,7 +439,11 @@ func schedulerActor(channel string) commands.Actor {
 // run reads the report, decides what (if anything) to post, and posts it.
 func (s *Scheduler) run(ctx context.Context, e *schedEntry, due time.Time, late bool) ReportOutcome {
 	log := s.log.With("spec", e.Spec, "channel", e.Channel)
-	res, err := s.cfg.Service.Execute(ctx, schedulerActor(e.Channel), commands.Command{Op: commands.OpReport})
+	res, err := s.cfg.Service.Execute(ctx, schedulerActor(e.Channel), commands.Command{Op: commands.OpReport, Cluster: e.Cluster})
+	if choice := (*commands.ClusterChoiceError)(nil); errors.As(err, &choice) {
+		// Several clusters and a channel without a binding: the report covers them all.
+		res, err = s.cfg.Service.Execute(ctx, schedulerActor(e.Channel), commands.Command{Op: commands.OpReport, Cluster: commands.AllClusters})
+	}
 	if err != nil {
 		log.Error("report failed; retrying at the next tick", "err", err)
 		return ReportError

@@ -24,6 +24,7 @@ type AuditEvent struct {
 	Actor       string // Slack user id, or "local" for the terminal
 	Role        Role   // the actor's role where it acted (the audit channel skips refusals of RoleNone)
 	Channel     string // Slack channel id; "" for the terminal
+	Cluster     string // the cluster acted on, with several clusters ("" with one)
 	Op          Op
 	Media       Media  // mute and unmute: audio, video or both; "" for the other operations
 	Presenter   string // presenter: "on" or "off"; "" for the other operations
@@ -78,6 +79,9 @@ func (l AuditLog) Audit(ctx context.Context, e AuditEvent) {
 		slog.String("channel", e.Channel),
 		slog.String("op", string(e.Op)),
 	)
+	if e.Cluster != "" {
+		r.AddAttrs(slog.String("cluster", e.Cluster))
+	}
 	if e.Media != "" {
 		r.AddAttrs(slog.String("media", string(e.Media)))
 	}
@@ -112,7 +116,7 @@ func (s *Service) record(ctx context.Context, a Actor, c Command, r *ActionResul
 // before acting), err its error.
 func (s *Service) auditEvent(a Actor, c Command, r *ActionResult, err error) AuditEvent {
 	e := AuditEvent{
-		Time: s.now(), Actor: a.UserID, Role: s.policy.RoleOf(a), Channel: a.ChannelID, Op: c.Op,
+		Time: s.now(), Actor: a.UserID, Role: s.policy.RoleOf(a), Channel: a.ChannelID, Cluster: s.name, Op: c.Op,
 		Meeting: c.Meeting, Participant: c.Participant, LegID: c.Participant, Outcome: OutcomeOK,
 	}
 	switch c.Op {

@@ -32,6 +32,8 @@ const (
 	CodeInvalidText    = "invalid_text"
 	CodeInvalidMedia   = "invalid_media"
 	CodeInvalidNode    = "invalid_node"
+	CodeInvalidCluster = "invalid_cluster"
+	CodeChooseCluster  = "choose_cluster"
 	CodeSyntax         = "syntax"
 	CodeInvalidDate    = "invalid_date"
 )
@@ -141,6 +143,10 @@ func UserMessage(err error) string {
 		return "The request was cancelled."
 	case errors.Is(err, ErrStoreUnavailable):
 		return ErrStoreUnavailable.Error()
+	}
+	var choice *ClusterChoiceError
+	if errors.As(err, &choice) {
+		return choice.Error()
 	}
 	if he, ok := isHistoryErr(err); ok {
 		return he.Msg

@@ -26,6 +26,7 @@ type FoundParticipant struct {
 
 // FindResult is `find <text>`.
 type FindResult struct {
+	Cluster     string             `json:"cluster,omitempty"` // with several clusters
 	Text        string             `json:"text"`
 	Matches     []FoundParticipant `json:"matches"`
 	Unreachable []NodeFailure      `json:"unreachable"`

@@ -23,7 +23,7 @@ import (
 //
 // error.type is usage, reference, denied, cms or internal. error.code is set for usage errors
 // (unknown_command, missing_argument, extra_argument, invalid_layout, invalid_uri, invalid_id,
-// invalid_text, invalid_media, invalid_node, invalid_date, invalid_value, syntax) and reference
+// invalid_text, invalid_media, invalid_node, invalid_cluster, choose_cluster, invalid_date, invalid_value, syntax) and reference
 // errors (ambiguous, not_found). Reference errors list candidates as objects: {correlator, name,
 // nodes} for a meeting, {leg_id, name, node} for a participant, with more_candidates counting
 // those left out and unsearched naming nodes that could not be searched.
@@ -139,6 +139,8 @@ func MarshalError(err error) ([]byte, error) {
 		d.Type = "denied"
 	case errors.As(err, &ce):
 		d.Type = "cms"
+	case errors.As(err, new(*ClusterChoiceError)):
+		d.Type, d.Code = "usage", CodeChooseCluster
 	default:
 		if re := refError(err); re != nil {
 			refDoc(&d, re)

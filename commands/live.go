@@ -21,6 +21,7 @@ const (
 // shows now (a *RosterResult for a meeting, a *CallsResult for the list). JSON and text show
 // the snapshot: outside Slack there is no message to keep current.
 type WatchResult struct {
+	Cluster  string // with several clusters: the cluster whose live state the message follows
 	Follow   bool   // follow: a parent message and a threaded line per change
 	Meeting  string // the meeting's correlator; "" watches the calls list
 	Snapshot Result

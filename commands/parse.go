@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/nfmm/nfmm/internal/names"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,6 +21,12 @@ func Parse(text string) (Command, error) {
 		c.Public = true
 		words = words[:n-1]
 	}
+	if n := len(words); n > 1 {
+		if name, ok := clusterWord(words[n-1]); ok {
+			c.Cluster = name
+			words = words[:n-1]
+		}
+	}
 	if len(words) == 0 {
 		c.Op = OpHelp
 		return c, nil
@@ -38,6 +45,18 @@ func Parse(text string) (Command, error) {
 		return Command{}, err
 	}
 	return c, nil
+}
+
+// clusterWord reads a last word `@emea` or `@all`: the cluster the command acts on.
+func clusterWord(w string) (string, bool) {
+	name, ok := strings.CutPrefix(w, "@")
+	if !ok || !names.Valid(name) {
+		return "", false
+	}
+	if strings.EqualFold(name, AllClusters) {
+		return AllClusters, true
+	}
+	return name, true
 }
 
 func unknownCommand(word string) error {

@@ -34,6 +34,8 @@ type Policy struct {
 	// "" says "an NFMM admin". Refusals name a person to ask, never a variable to set: the
 	// person refused cannot set it.
 	AdminContact string
+	// Cluster is the cluster this policy is for, with several clusters: refusals name it.
+	Cluster string
 }
 
 // contact is who to ask, as refusals say it.
@@ -83,10 +85,16 @@ func (p Policy) denial(a Actor, role Role) string {
 	switch {
 	case role == RoleNone && len(p.Channels) > 0 && !slices.Contains(p.Channels, a.ChannelID):
 		return "NFMM does not answer in this channel: use a channel it serves, or ask " + p.contact() + " to add this one."
+	case role == RoleNone && p.Cluster != "":
+		return "You may not use NFMM on cluster " + p.Cluster + ": ask " + p.contact() + " for access (your Slack user id is " + a.UserID + ")."
 	case role == RoleNone:
 		return "You may not use NFMM: ask " + p.contact() + " for access (your Slack user id is " + a.UserID + ")."
+	case len(p.Operators) == 0 && p.Cluster != "":
+		return "Nobody may change calls on cluster " + p.Cluster + " yet: ask " + p.contact() + " to name its operators."
 	case len(p.Operators) == 0:
 		return "Nobody may change calls yet: ask " + p.contact() + " to name NFMM's operators."
+	case p.Cluster != "":
+		return "You are not an operator of cluster " + p.Cluster + ", so you may not change its calls: ask " + p.contact() + " to make you one (your Slack user id is " + a.UserID + ")."
 	default:
 		return "Only NFMM operators may change calls: ask " + p.contact() + " to make you one (your Slack user id is " + a.UserID + ")."
 	}

@@ -21,6 +21,7 @@ const (
 
 // PoorMedia is one participant stream over the report's thresholds.
 type PoorMedia struct {
+	Cluster     string  `json:"cluster,omitempty"` // with several clusters
 	Meeting     string  `json:"meeting"`
 	Participant string  `json:"participant"`
 	LegID       string  `json:"leg_id"`
@@ -33,6 +34,7 @@ type PoorMedia struct {
 // ReportResult is the scheduled report (and `report`): totals, per-node health, the largest
 // meetings, participants with poor media and unreachable nodes.
 type ReportResult struct {
+	Cluster        string           `json:"cluster,omitempty"` // with several clusters; "all" for @all
 	Meetings       int              `json:"meetings"`
 	Participants   int              `json:"participants"`
 	Nodes          []NodeHealth     `json:"nodes"`

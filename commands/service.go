@@ -42,7 +42,11 @@ var _ Cluster = (*cms.Cluster)(nil)
 // Config wires a Service.
 type Config struct {
 	Cluster Cluster
-	Policy  Policy
+	// Clusters, when there are several, are every cluster by name; Cluster is then unused.
+	Clusters []NamedCluster
+	// ChannelClusters is a channel id's default cluster (NFMM_CHANNEL_CLUSTERS).
+	ChannelClusters map[string]string
+	Policy          Policy
 	// Audit receives one event per state-changing operation, allowed or refused (AuditLog
 	// writes them as JSON lines; AuditSinks fans out); nil discards.
 	Audit AuditSink
@@ -79,6 +83,9 @@ type Config struct {
 type Service struct {
 	cluster   Cluster
 	policy    Policy
+	name      string   // the cluster this copy of the Service runs on, with several (on)
+	clusters  []scoped // every cluster, in configuration order; one with a single cluster
+	bindings  map[string]string
 	audit     AuditSink
 	log       *slog.Logger
 	now       func() time.Time
@@ -100,6 +107,19 @@ func New(cfg Config) *Service {
 		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
 		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
 		snapshots: cfg.Snapshots, alertBook: cfg.Alerts, auditHist: cfg.AuditHistory,
+	}
+	s.bindings = cfg.ChannelClusters
+	s.clusters = []scoped{{name: DefaultCluster, cluster: cfg.Cluster, policy: cfg.Policy}}
+	if len(cfg.Clusters) > 0 {
+		s.clusters = nil
+		for _, nc := range cfg.Clusters {
+			p := scopedPolicy(cfg.Policy, nc)
+			if len(cfg.Clusters) == 1 {
+				p.Cluster = "" // one cluster: refusals need not name it
+			}
+			s.clusters = append(s.clusters, scoped{name: nc.Name, cluster: nc.Cluster, policy: p})
+		}
+		s.cluster, s.policy = s.clusters[0].cluster, s.clusters[0].policy
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.audit == nil {
@@ -127,10 +147,12 @@ func New(cfg Config) *Service {
 func (s *Service) SetAlerts(a Alerts) { s.alertBook = a }
 
 // RoleOf returns what the actor may do (the bot hides controls accordingly).
-func (s *Service) RoleOf(a Actor) Role { return s.policy.RoleOf(a) }
+// With several clusters it is the role on the cluster a click came from or the channel's,
+// else the widest over every cluster.
+func (s *Service) RoleOf(a Actor) Role { return s.policyFor(a).RoleOf(a) }
 
 // Allowed returns nil when the actor may run op, else a *DeniedError.
-func (s *Service) Allowed(a Actor, op Op) error { return s.policy.Allowed(a, op) }
+func (s *Service) Allowed(a Actor, op Op) error { return s.policyFor(a).Allowed(a, op) }
 
 // Run parses text and executes it.
 func (s *Service) Run(ctx context.Context, a Actor, text string) (Result, error) {
@@ -144,6 +166,17 @@ func (s *Service) Run(ctx context.Context, a Actor, text string) (Result, error)
 // Execute checks the policy, validates the command (buttons build Commands directly, so this is
 // repeated here), runs it and audits it when it changes state.
 func (s *Service) Execute(ctx context.Context, a Actor, c Command) (Result, error) {
+	if s.Multi() {
+		return s.executeMulti(ctx, a, c)
+	}
+	if name := c.Cluster; name != "" && name != AllClusters && name != s.clusters[0].name {
+		return nil, unknownCluster(name, s.ClusterNames())
+	}
+	return s.execute(ctx, a, c)
+}
+
+// execute runs c on the Service's one cluster.
+func (s *Service) execute(ctx context.Context, a Actor, c Command) (Result, error) {
 	if err := s.policy.Allowed(a, c.Op); err != nil {
 		if c.Op.Changes() {
 			s.record(ctx, a, c, nil, err)

@@ -82,22 +82,66 @@ func mark(muted bool) string {
 
 func textUnreachable(w io.Writer, fs []NodeFailure) {
 	for _, f := range fs {
-		fmt.Fprintf(w, "! %s: %s\n", f.Node, f.Reason)
+		fmt.Fprintf(w, "! %s: %s\n", qualified(f.Cluster, f.Node), f.Reason)
 	}
 }
 
 func textCalls(w io.Writer, r *CallsResult) {
+	several := r.Cluster != ""
 	if len(r.Meetings) == 0 {
-		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter, r.Node)+".")
+		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter, r.Node)+onCluster(r.Cluster)+".")
 	} else {
-		fmt.Fprintln(w, "MEETING\tPARTICIPANTS\tNODES\tDURATION\tID\tSTATE")
+		fmt.Fprintln(w, clusterHead(several)+"MEETING\tPARTICIPANTS\tNODES\tDURATION\tID\tSTATE")
 		for _, m := range r.Meetings {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
+			fmt.Fprintf(w, "%s%s\t%d\t%s\t%s\t%s\t%s\n", clusterCell(several, m.Cluster), cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
 				FormatDuration(m.Duration), shortID(m.Correlator), orDash(oneLine(StateMarks(m.State))))
 		}
 		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter, r.Node))
 	}
 	textUnreachable(w, r.Unreachable)
+}
+
+// qualified is cluster/node with several clusters, else node.
+func qualified(cluster, node string) string {
+	if cluster == "" {
+		return node
+	}
+	return cluster + "/" + node
+}
+
+// qualifiedAll is qualified for each node, joined by commas.
+func qualifiedAll(cluster string, nodes []string) string {
+	q := make([]string, len(nodes))
+	for i, n := range nodes {
+		q[i] = qualified(cluster, n)
+	}
+	return strings.Join(q, ",")
+}
+
+// onCluster is " on cluster emea" (" on every cluster" for @all), or "" with one cluster.
+func onCluster(c string) string {
+	switch c {
+	case "":
+		return ""
+	case AllClusters:
+		return " on every cluster"
+	}
+	return " on cluster " + c
+}
+
+// clusterHead and clusterCell are the CLUSTER column of a table, with several clusters.
+func clusterHead(on bool) string {
+	if !on {
+		return ""
+	}
+	return "CLUSTER\t"
+}
+
+func clusterCell(on bool, c string) string {
+	if !on {
+		return ""
+	}
+	return c + "\t"
 }
 
 func ifFilter(f, node string) string {
@@ -113,8 +157,8 @@ func ifFilter(f, node string) string {
 
 func textRoster(w io.Writer, r *RosterResult) {
 	m := r.Meeting
-	fmt.Fprintf(w, "%s  (%s; %d participants on %s; %s)\n", cell(m.Name), m.Correlator, len(r.Participants),
-		strings.Join(m.Nodes, ","), FormatDuration(m.Duration))
+	fmt.Fprintf(w, "%s  (%s; %d participants on %s%s; %s)\n", cell(m.Name), m.Correlator, len(r.Participants),
+		strings.Join(m.Nodes, ","), onCluster(r.Cluster), FormatDuration(m.Duration))
 	if marks := StateMarks(m.State); marks != "" {
 		fmt.Fprintln(w, oneLine(marks))
 	}
@@ -205,18 +249,19 @@ func textStatus(w io.Writer, nodes []NodeHealth) {
 	if len(nodes) > 0 && nodes[0].Live != "" {
 		live = "\tUPDATES"
 	}
-	fmt.Fprintln(w, "NODE\tREACHABLE\tVERSION\tUPTIME\tLEGS\tLATENCY"+live)
+	several := len(nodes) > 0 && nodes[0].Cluster != ""
+	fmt.Fprintln(w, clusterHead(several)+"NODE\tREACHABLE\tVERSION\tUPTIME\tLEGS\tLATENCY"+live)
 	for _, n := range nodes {
 		if !n.Reachable {
-			fmt.Fprintf(w, "%s\t✗ %s\t-\t-\t-\t-%s\n", n.Node, n.Error, liveCell(n, live != ""))
+			fmt.Fprintf(w, "%s%s\t✗ %s\t-\t-\t-\t-%s\n", clusterCell(several, n.Cluster), n.Node, n.Error, liveCell(n, live != ""))
 			continue
 		}
-		fmt.Fprintf(w, "%s\t✓\t%s\t%s\t%d\t%d ms%s\n", n.Node, cell(n.Version), FormatDuration(n.Uptime),
+		fmt.Fprintf(w, "%s%s\t✓\t%s\t%s\t%d\t%d ms%s\n", clusterCell(several, n.Cluster), n.Node, cell(n.Version), FormatDuration(n.Uptime),
 			n.ActiveLegs, n.Latency.Milliseconds(), liveCell(n, live != ""))
 	}
 	for _, n := range nodes {
 		if c := CDRText(n); c != "" {
-			fmt.Fprintf(w, "CDR receiver on %s: %s\n", n.Node, c)
+			fmt.Fprintf(w, "CDR receiver on %s: %s\n", qualified(n.Cluster, n.Node), c)
 		}
 	}
 }
@@ -241,12 +286,12 @@ func liveCell(n NodeHealth, on bool) string {
 }
 
 func textReport(w io.Writer, r *ReportResult) {
-	fmt.Fprintf(w, "%s, %s\n\n", plural(r.Meetings, "meeting"), plural(r.Participants, "participant"))
+	fmt.Fprintf(w, "%s, %s%s\n\n", plural(r.Meetings, "meeting"), plural(r.Participants, "participant"), onCluster(r.Cluster))
 	textStatus(w, r.Nodes)
 	if len(r.Largest) > 0 {
 		fmt.Fprintln(w, "\nLARGEST MEETINGS\tPARTICIPANTS\tNODES\tDURATION\tSTATE")
 		for _, m := range r.Largest {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, strings.Join(m.Nodes, ","), FormatDuration(m.Duration),
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", cell(m.Name), m.Participants, qualifiedAll(m.Cluster, m.Nodes), FormatDuration(m.Duration),
 				orDash(oneLine(StateMarks(m.State))))
 		}
 	}
@@ -255,7 +300,7 @@ func textReport(w io.Writer, r *ReportResult) {
 		fmt.Fprintln(w, "PARTICIPANT\tMEETING\tNODE\tSTREAM\tLOSS\tJITTER\tLEG")
 	}
 	for _, p := range r.PoorMedia {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%s\n", cell(p.Participant), cell(p.Meeting), p.Node, p.Stream,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%s\n", cell(p.Participant), cell(p.Meeting), qualified(p.Cluster, p.Node), p.Stream,
 			p.LossPercent, p.JitterMs, shortID(p.LegID))
 	}
 	if r.RostersSkipped > 0 {

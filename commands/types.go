@@ -40,6 +40,9 @@ type Actor struct {
 	ChannelID string   // Slack channel id; empty for the terminal
 	Groups    []string // Slack user-group ids the user belongs to, when the bot knows them
 	Local     bool     // the terminal: a local operator, no channel check
+	// Cluster is the cluster of the message a click or dialog came from (its value carries
+	// it); "" for a typed command, which names its own or takes the channel's.
+	Cluster string
 }
 
 // Command is one parsed request. Buttons build Commands directly from the ids they carry.
@@ -60,6 +63,7 @@ type Command struct {
 	When        string // history: today, yesterday, a date or a range, as typed
 	Topic       string // help topic
 	Public      bool   // trailing "public": post the answer to the channel (the bot decides)
+	Cluster     string // a last word `@emea`: the cluster to act on; "all" for @all; "" = implied
 }
 
 // Result is what an operation returns; one of the *Result types below.
@@ -76,6 +80,7 @@ type (
 
 // MeetingSummary is one meeting across the cluster.
 type MeetingSummary struct {
+	Cluster      string        `json:"cluster,omitempty"` // with several clusters
 	Correlator   string        `json:"correlator"`
 	Name         string        `json:"name"`
 	Participants int           `json:"participants"`
@@ -89,12 +94,14 @@ type MeetingSummary struct {
 
 // NodeFailure names a node that could not be read or acted on, with a user-safe reason.
 type NodeFailure struct {
-	Node   string `json:"node"`
-	Reason string `json:"reason"`
+	Cluster string `json:"cluster,omitempty"` // with several clusters
+	Node    string `json:"node"`
+	Reason  string `json:"reason"`
 }
 
 // CallsResult is `calls [filter] [--node <node>]`.
 type CallsResult struct {
+	Cluster           string           `json:"cluster,omitempty"` // with several clusters; "all" for @all
 	Filter            string           `json:"filter"`
 	Node              string           `json:"node"` // --node: only meetings with an instance there; "" = all
 	Meetings          []MeetingSummary `json:"meetings"`
@@ -126,6 +133,7 @@ type ParticipantRow struct {
 
 // RosterResult is `call <meeting>`.
 type RosterResult struct {
+	Cluster      string           `json:"cluster,omitempty"` // with several clusters
 	Meeting      MeetingSummary   `json:"meeting"`
 	Participants []ParticipantRow `json:"participants"`
 	Unreachable  []NodeFailure    `json:"unreachable"`
@@ -134,6 +142,7 @@ type RosterResult struct {
 
 // ParticipantResult is `participant <participant>`.
 type ParticipantResult struct {
+	Cluster      string         `json:"cluster,omitempty"` // with several clusters
 	Participant  ParticipantRow `json:"participant"`
 	Meeting      MeetingSummary `json:"meeting"`
 	ChosenLayout string         `json:"chosen_layout"`
@@ -167,6 +176,7 @@ type LegFailure struct {
 
 // ActionResult is any state-changing operation (add, presenter, layout, mute, unmute, disconnect).
 type ActionResult struct {
+	Cluster     string         `json:"cluster,omitempty"` // with several clusters
 	Op          Op             `json:"op"`
 	Meeting     MeetingSummary `json:"meeting"`     // the meeting acted on, when known
 	Participant string         `json:"participant"` // the participant acted on (name), when one
@@ -181,6 +191,7 @@ type ActionResult struct {
 
 // NodeHealth is one node in `status`.
 type NodeHealth struct {
+	Cluster    string        `json:"cluster,omitempty"` // with several clusters
 	Node       string        `json:"node"`
 	Reachable  bool          `json:"reachable"`
 	Version    string        `json:"version"`
@@ -198,8 +209,9 @@ type NodeHealth struct {
 
 // StatusResult is `status`.
 type StatusResult struct {
-	Nodes []NodeHealth `json:"nodes"`
-	AsOf  time.Time    `json:"as_of"`
+	Cluster string       `json:"cluster,omitempty"` // with several clusters; "all" for @all
+	Nodes   []NodeHealth `json:"nodes"`
+	AsOf    time.Time    `json:"as_of"`
 }
 
 // HelpEntry is one command in help.

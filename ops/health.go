@@ -36,6 +36,7 @@ type SlackHealth struct {
 // NodeHealth is one call bridge's reachability; Error is a short human-readable reason
 // (never a credential).
 type NodeHealth struct {
+	Cluster   string `json:"cluster,omitempty"` // with several clusters
 	Name      string `json:"name"`
 	Reachable bool   `json:"reachable"`
 	Error     string `json:"error,omitempty"`

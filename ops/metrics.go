@@ -26,9 +26,8 @@ type Metrics struct {
 	leader      prometheus.Gauge
 }
 
-// Cluster is the cluster label of the node metrics. NFMM serves one CMS cluster per process,
-// so it is this constant until several clusters can be configured; dashboards and alerts
-// already group by it.
+// Cluster is the cluster label of the node metrics of CMS_NODES's one cluster; with
+// CMS_CLUSTERS each node's metrics carry its cluster's name (CMSRequestIn, NodeProbeIn).
 const Cluster = "default"
 
 // NewRegistry returns a registry with the Go runtime and process collectors, ready for NewMetrics.
@@ -108,6 +107,13 @@ func (m *Metrics) Command(op, outcome string) {
 
 // CMSRequest records one CMS API request; status 0 means a transport error.
 func (m *Metrics) CMSRequest(node, method string, status int, d time.Duration) {
+	m.CMSRequestIn(Cluster, node, method, status, d)
+}
+
+// CMSRequestIn is CMSRequest for a node of the named cluster. The request histogram keeps
+// its node, method and code labels (its dashboards' series stay as they were); the per-node
+// gauges carry the cluster.
+func (m *Metrics) CMSRequestIn(cluster, node, method string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -117,21 +123,24 @@ func (m *Metrics) CMSRequest(node, method string, status int, d time.Duration) {
 	}
 	m.cms.WithLabelValues(node, method, code).Observe(d.Seconds())
 	if status >= 200 && status < 300 {
-		m.nodeSuccess.WithLabelValues(Cluster, node).SetToCurrentTime()
+		m.nodeSuccess.WithLabelValues(cluster, node).SetToCurrentTime()
 	}
 }
 
 // NodeProbe records one status probe of a node: up, and when it answered, its last success.
-func (m *Metrics) NodeProbe(node string, ok bool) {
+func (m *Metrics) NodeProbe(node string, ok bool) { m.NodeProbeIn(Cluster, node, ok) }
+
+// NodeProbeIn is NodeProbe for a node of the named cluster.
+func (m *Metrics) NodeProbeIn(cluster, node string, ok bool) {
 	if m == nil {
 		return
 	}
 	up := 0.0
 	if ok {
 		up = 1
-		m.nodeSuccess.WithLabelValues(Cluster, node).SetToCurrentTime()
+		m.nodeSuccess.WithLabelValues(cluster, node).SetToCurrentTime()
 	}
-	m.nodeUp.WithLabelValues(Cluster, node).Set(up)
+	m.nodeUp.WithLabelValues(cluster, node).Set(up)
 }
 
 // StoreProbe records one ping of the store's database (engine: sqlite or postgres).
@@ -164,8 +173,11 @@ func (m *Metrics) WatchSlack(connected func() bool) error {
 
 // ObserveCMS adapts CMSRequest to cms.NodeConfig.Observe. The request path is deliberately
 // not a label: it carries call and leg ids, which would explode the series count.
-func (m *Metrics) ObserveCMS(st cms.RequestStat) {
-	m.CMSRequest(st.Node, st.Method, st.Status, st.Duration)
+func (m *Metrics) ObserveCMS(st cms.RequestStat) { m.ObserveCMSIn(Cluster, st) }
+
+// ObserveCMSIn is ObserveCMS for a node of the named cluster.
+func (m *Metrics) ObserveCMSIn(cluster string, st cms.RequestStat) {
+	m.CMSRequestIn(cluster, st.Node, st.Method, st.Status, st.Duration)
 }
 
 // Ack records how long a Slack envelope waited for its acknowledgement.

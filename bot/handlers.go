@@ -128,6 +128,10 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 		res, err = b.svc.Run(ctx, ia.actor, text)
 	}
 	b.metrics.Command(op, outcome(err))
+	if choice := (*commands.ClusterChoiceError)(nil); errors.As(err, &choice) {
+		b.tell(ctx, ia, clusterChoice(text, choice)) // several clusters, none implied: ask which
+		return
+	}
 	if m, ok := candidateMessage(text, err); ok {
 		b.tell(ctx, ia, m) // an ambiguous participant: its candidates as buttons
 		return
@@ -164,7 +168,13 @@ func (b *Bot) replyError(ctx context.Context, ia interaction, err error) {
 }
 
 func (b *Bot) opts(a commands.Actor, page int, note string) renderOpts {
-	return renderOpts{Page: page, Role: b.svc.RoleOf(a), Note: note, Now: b.cfg.Now(), Location: b.cfg.Location}
+	o := renderOpts{Page: page, Role: b.svc.RoleOf(a), Note: note, Now: b.cfg.Now(), Location: b.cfg.Location}
+	if ro, ok := b.svc.(interface {
+		RoleOn(commands.Actor, string) commands.Role
+	}); ok {
+		o.RoleOn = func(cluster string) commands.Role { return ro.RoleOn(a, cluster) }
+	}
+	return o
 }
 
 // wantsPublic reports a trailing word "public" (the grammar ignores it; the bot decides).

@@ -53,6 +53,11 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 	if ia.channel == "" && cb.View.Type == slack.VTHomeTab { // a click in the App Home: answer in its DM
 		ia.channel = b.live.homeChannel(cb.User.ID)
 	}
+	// The cluster of the message clicked (clusters.go); a click inside a modal takes its origin's.
+	ia.actor.Cluster, act.BlockID = unstampID(act.BlockID)
+	if o, err := decodeOrigin(cb.View.PrivateMetadata); ia.actor.Cluster == "" && err == nil {
+		ia.actor.Cluster = o.Cluster
+	}
 	h, ok := b.actions[act.ActionID]
 	if !ok {
 		return job{kind: "unknown_action", ia: ia, run: func(context.Context) {

@@ -18,13 +18,14 @@ type origin struct {
 	MessageTS   string `json:"ts,omitempty"`
 	ResponseURL string `json:"u,omitempty"` // the click's response_url: valid 30 min, 5 uses
 	Ephemeral   bool   `json:"e,omitempty"`
+	Cluster     string `json:"cl,omitempty"` // the cluster of the message clicked, with several
 }
 
 func (o origin) encode() string {
 	raw, err := json.Marshal(o)
 	if err != nil || len(raw) > maxPrivateMeta {
 		// An absurdly long response_url: keep only what must survive.
-		raw, _ = json.Marshal(origin{Correlator: o.Correlator, Channel: o.Channel})
+		raw, _ = json.Marshal(origin{Correlator: o.Correlator, Channel: o.Channel, Cluster: o.Cluster})
 	}
 	return string(raw)
 }
@@ -42,7 +43,7 @@ func decodeOrigin(s string) (origin, error) {
 
 func (o origin) interaction(user string) interaction {
 	return interaction{
-		actor:       commands.Actor{UserID: user, ChannelID: o.Channel},
+		actor:       commands.Actor{UserID: user, ChannelID: o.Channel, Cluster: o.Cluster},
 		responseURL: o.ResponseURL,
 		channel:     o.Channel,
 		messageTS:   o.MessageTS,
@@ -51,7 +52,8 @@ func (o origin) interaction(user string) interaction {
 }
 
 func originOf(ia interaction, corr string) origin {
-	return origin{Correlator: corr, Channel: ia.channel, MessageTS: ia.messageTS, ResponseURL: ia.responseURL, Ephemeral: ia.ephemeral}
+	return origin{Correlator: corr, Channel: ia.channel, MessageTS: ia.messageTS, ResponseURL: ia.responseURL, Ephemeral: ia.ephemeral,
+		Cluster: ia.actor.Cluster}
 }
 
 // onAdd opens the add-participant modal at once: the trigger_id dies 3 s after the click.

@@ -151,14 +151,14 @@ func (b *Bot) homeView(ctx context.Context, a commands.Actor) slack.HomeTabViewR
 		blocks = append(blocks, textSection(escapeTrunc(commands.UserMessage(b.svc.Allowed(a, commands.OpCalls)), 2000)))
 		return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 	}
-	if res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpStatus}); err == nil {
+	if res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpStatus, Cluster: commands.AllClusters}); err == nil {
 		if st, ok := res.(*commands.StatusResult); ok {
 			blocks = append(blocks, textSection("*Nodes*\n"+nodeLines(st.Nodes, 20)))
 		}
 	} else {
 		blocks = append(blocks, textSection("*Nodes*\n⚠️ "+escapeTrunc(commands.UserMessage(err), 500)))
 	}
-	if res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpCalls}); err == nil {
+	if res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpCalls, Cluster: commands.AllClusters}); err == nil {
 		if cr, ok := res.(*commands.CallsResult); ok {
 			ms := slices.Clone(cr.Meetings)
 			slices.SortStableFunc(ms, func(x, y commands.MeetingSummary) int { return cmp.Compare(y.Participants, x.Participants) })
@@ -211,13 +211,13 @@ func nodeLines(ns []commands.NodeHealth, maxN int) string {
 
 func nodeLine(n commands.NodeHealth) string {
 	if !n.Reachable {
-		line := "❌ " + bold(n.Node, 100) + " · unreachable"
+		line := "❌ " + bold(qualNode(n.Cluster, n.Node), 100) + " · unreachable"
 		if n.Error != "" {
 			line += " · " + escapeTrunc(n.Error, 300)
 		}
 		return line
 	}
-	parts := []string{"✅ " + bold(n.Node, 100), escapeTrunc(cmp.Or(n.Version, "?"), 50),
+	parts := []string{"✅ " + bold(qualNode(n.Cluster, n.Node), 100), escapeTrunc(cmp.Or(n.Version, "?"), 50),
 		"up " + commands.FormatDuration(n.Uptime), plural(n.ActiveLegs, "leg", "legs"), latencyText(n.Latency)}
 	return strings.Join(parts, " · ")
 }

@@ -118,9 +118,10 @@ type liveDoc struct {
 	User    string    `json:"user"`    // who started it: it renders with their role
 	Channel string    `json:"channel"` // where they asked (the policy's channel)
 	Name    string    `json:"name,omitempty"`
-	Started time.Time `json:"started,omitzero"` // the meeting's start
-	People  []string  `json:"people,omitempty"` // everyone seen in it (address or name)
-	Stop    string    `json:"stop,omitempty"`   // a Stop clicked on a replica that does not lead
+	Started time.Time `json:"started,omitzero"`  // the meeting's start
+	People  []string  `json:"people,omitempty"`  // everyone seen in it (address or name)
+	Stop    string    `json:"stop,omitempty"`    // a Stop clicked on a replica that does not lead
+	Cluster string    `json:"cluster,omitempty"` // the cluster it follows, with several
 }
 
 type liveMsg struct {
@@ -698,7 +699,7 @@ func isGoneMessage(err error) bool {
 
 // actor is who the message renders for.
 func (m *liveMsg) actor() commands.Actor {
-	return commands.Actor{UserID: m.doc.User, ChannelID: m.doc.Channel}
+	return commands.Actor{UserID: m.doc.User, ChannelID: m.doc.Channel, Cluster: m.doc.Cluster}
 }
 
 // render reads the current state and renders the message; gone reports that the meeting is
@@ -870,7 +871,7 @@ func (b *Bot) startLive(ctx context.Context, ia interaction, w *commands.WatchRe
 		return
 	}
 	m := &liveMsg{channel: ia.channel, kind: liveCalls, subject: w.Meeting,
-		doc: liveDoc{User: ia.actor.UserID, Channel: ia.actor.ChannelID}}
+		doc: liveDoc{User: ia.actor.UserID, Channel: ia.actor.ChannelID, Cluster: w.Cluster}}
 	switch {
 	case w.Follow:
 		m.kind = liveFollow
@@ -962,7 +963,7 @@ func (b *Bot) goLive(ctx context.Context, ia interaction, k liveKey) {
 		return // a second click: it is live already
 	}
 	m := &liveMsg{channel: ia.channel, ts: ia.messageTS, kind: k.Kind, subject: w.Meeting,
-		doc: liveDoc{User: ia.actor.UserID, Channel: ia.actor.ChannelID}}
+		doc: liveDoc{User: ia.actor.UserID, Channel: ia.actor.ChannelID, Cluster: w.Cluster}}
 	if rr, ok := w.Snapshot.(*commands.RosterResult); ok {
 		b.live.noteRoster(m, rr)
 	}

@@ -22,6 +22,9 @@ type renderOpts struct {
 	Note     string        // context line after an action: "<@U123> muted Alice · 14:02"
 	Now      time.Time
 	Location *time.Location // for the note's clock time; nil = UTC
+	// RoleOn is the actor's role on a cluster, with several: a message of one cluster shows
+	// the controls that role allows (nil: Role).
+	RoleOn func(cluster string) commands.Role
 }
 
 // Page sizes keep every page under maxMessageBlocks with room for the header, the unreachable
@@ -36,6 +39,10 @@ const (
 
 // render turns any commands.Result into a message within Slack's limits (long lists page).
 func render(r commands.Result, o renderOpts) message {
+	cluster := resultCluster(r)
+	if cluster != "" && o.RoleOn != nil {
+		o.Role = o.RoleOn(cluster) // the controls of a cluster's message are for its role
+	}
 	var m message
 	switch r := r.(type) {
 	case *commands.CallsResult:
@@ -63,6 +70,7 @@ func render(r commands.Result, o renderOpts) message {
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}
+	stampBlocks(m.Blocks, cluster)
 	return withNote(m, o.Note)
 }
 
@@ -153,7 +161,7 @@ func unreachableBlock(fails []commands.NodeFailure) slack.Block {
 		if reason == "" {
 			reason = "unreachable"
 		}
-		els = append(els, plain("⚠️ "+f.Node+": "+reason, 300))
+		els = append(els, plain("⚠️ "+qualNode(f.Cluster, f.Node)+": "+reason, 300))
 	}
 	if rest := len(fails) - n; rest > 0 {
 		els = append(els, plain(fmt.Sprintf("⚠️ and %d more nodes unreachable", rest), 300))
@@ -258,6 +266,9 @@ func renderCalls(r *commands.CallsResult, o renderOpts) message {
 // meetingSection is one meeting of the calls list with its Participants button.
 func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 	line := plural(m.Participants, "participant", "participants")
+	if m.Cluster != "" {
+		line = "cluster " + escapeTrunc(m.Cluster, 40) + " · " + line
+	}
 	if len(m.Nodes) > 0 {
 		line += " · " + escapeTrunc(joinNodes(m.Nodes), 500)
 	}
@@ -273,7 +284,7 @@ func meetingSection(m commands.MeetingSummary) *slack.SectionBlock {
 	if idPattern.MatchString(m.Correlator) {
 		acc = slack.NewAccessory(button(actParticipants, "Participants", m.Correlator))
 	}
-	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)
+	return lineSection(slack.NewSectionBlock(md(text, maxSectionText), nil, acc), m.Cluster, m.Correlator)
 }
 
 // poorMediaBadge is "⚠️ 2 with poor media", "" when nobody has.
@@ -847,7 +858,7 @@ func renderReport(r *commands.ReportResult, o renderOpts) message {
 		if n.Reachable {
 			v = "✅ " + plural(n.ActiveLegs, "leg", "legs")
 		}
-		nodes = append(nodes, field{escapeTrunc(n.Node, 100), v})
+		nodes = append(nodes, field{escapeTrunc(qualNode(n.Cluster, n.Node), 100), v})
 	}
 	for i := 0; i < len(nodes) && i < 3*maxFields; i += maxFields {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(nodes[i:]), nil))
@@ -878,7 +889,7 @@ func poorMediaLines(ps []commands.PoorMedia) string {
 	lines := make([]string, 0, maxListed+1)
 	for _, p := range ps[:min(len(ps), maxListed)] {
 		lines = append(lines, fmt.Sprintf("• %s in %s (%s) %s: loss %.1f %%, jitter %d ms",
-			bold(p.Participant, 150), bold(p.Meeting, 150), escapeTrunc(p.Node, 50), escapeTrunc(p.Stream, 50),
+			bold(p.Participant, 150), bold(p.Meeting, 150), escapeTrunc(qualNode(p.Cluster, p.Node), 80), escapeTrunc(p.Stream, 50),
 			p.LossPercent, p.JitterMs))
 	}
 	if rest := len(ps) - maxListed; rest > 0 {

@@ -26,7 +26,7 @@ func renderReportFailure(r *commands.ReportResult, next time.Time) message {
 		if reason == "" {
 			reason = "unreachable"
 		}
-		reasons = append(reasons, "• "+escapeTrunc(f.Node, 100)+": "+escapeTrunc(reason, 200))
+		reasons = append(reasons, "• "+escapeTrunc(qualNode(f.Cluster, f.Node), 100)+": "+escapeTrunc(reason, 200))
 	}
 	if rest := len(r.Unreachable) - maxListed; rest > 0 {
 		reasons = append(reasons, fmt.Sprintf("and %d more", rest))

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/cms"
@@ -71,10 +72,64 @@ func (c LiveChange) Correlator() string {
 	return c.Meeting.Correlator
 }
 
-// LiveFeed delivers every change of the live state in order until Close.
+// LiveFeed delivers every change of the live state in order until Close; with several
+// clusters, every cluster's changes (correlators are unique across clusters).
 type LiveFeed struct {
-	sub *cms.Subscription
+	sub liveSub
 	loc *time.Location
+}
+
+// liveSub is a cms.Subscription, or several merged.
+type liveSub interface {
+	Ready() <-chan struct{}
+	Next() []cms.Change
+	Close()
+}
+
+// mergedSub fans several subscriptions into one.
+type mergedSub struct {
+	subs   []*cms.Subscription
+	notify chan struct{}
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func mergeSubs(subs []*cms.Subscription) *mergedSub {
+	m := &mergedSub{subs: subs, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	for _, s := range subs {
+		m.wg.Go(func() {
+			for {
+				select {
+				case <-m.done:
+					return
+				case <-s.Ready():
+					select {
+					case m.notify <- struct{}{}:
+					default:
+					}
+				}
+			}
+		})
+	}
+	return m
+}
+
+func (m *mergedSub) Ready() <-chan struct{} { return m.notify }
+
+func (m *mergedSub) Next() []cms.Change {
+	var out []cms.Change
+	for _, s := range m.subs {
+		out = append(out, s.Next()...)
+	}
+	return out
+}
+
+func (m *mergedSub) Close() {
+	close(m.done)
+	m.wg.Wait()
+	for _, s := range m.subs {
+		s.Close()
+	}
 }
 
 // Ready is signalled when Next has something to return.
@@ -96,16 +151,24 @@ func (f *LiveFeed) Close() { f.sub.Close() }
 // Subscribe returns the live state's change stream, lines in loc's clock, or nil when the
 // cluster keeps no live state (then nothing can stay current by itself).
 func (s *Service) Subscribe(loc *time.Location) *LiveFeed {
-	lc, ok := s.cluster.(interface{ Live() *cms.Live })
-	if !ok {
-		return nil
-	}
-	l := lc.Live()
-	if l == nil {
-		return nil
-	}
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &LiveFeed{sub: l.Subscribe(), loc: loc}
+	var subs []*cms.Subscription
+	for _, c := range s.clusters {
+		lc, ok := c.cluster.(interface{ Live() *cms.Live })
+		if !ok {
+			continue
+		}
+		if l := lc.Live(); l != nil {
+			subs = append(subs, l.Subscribe())
+		}
+	}
+	switch len(subs) {
+	case 0:
+		return nil
+	case 1:
+		return &LiveFeed{sub: subs[0], loc: loc}
+	}
+	return &LiveFeed{sub: mergeSubs(subs), loc: loc}
 }

@@ -135,6 +135,13 @@ func resultCluster(r commands.Result) string {
 	return ""
 }
 
+// maxClusterChoices bounds the buttons of clusterChoice: config.MaxClusters and @all.
+const maxClusterChoices = 17
+
+// clusterRunAction is the action id of the i-th button of clusterChoice (ids are unique in a
+// block); each runs its value like actRun.
+func clusterRunAction(i int) string { return actRun + "_cluster_" + itoa(i) }
+
 // clusterChoice answers a command that names no cluster in a DM or an unbound channel: the
 // question, and a button per cluster that runs the same command there.
 func clusterChoice(text string, e *commands.ClusterChoiceError) message {
@@ -154,10 +161,10 @@ func clusterChoice(text string, e *commands.ClusterChoiceError) message {
 		if public {
 			run += " public"
 		}
-		if len(run) > maxButtonValue || len(els) == maxActionElems {
+		if len(run) > maxButtonValue || len(els) == maxClusterChoices {
 			break
 		}
-		els = append(els, button(actRun, truncate("@"+c, 40), run))
+		els = append(els, button(clusterRunAction(len(els)), truncate("@"+c, 40), run))
 	}
 	if len(els) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("nfmm_clusters", els...))

@@ -36,6 +36,9 @@ func (b *Bot) actionHandlers() map[string]actionHandler {
 		actRowMenu:      b.onRowMenu,
 	}
 	maps.Copy(hs, b.meetingActions())
+	for i := range maxClusterChoices {
+		hs[clusterRunAction(i)] = b.onRun
+	}
 	return hs
 }
 

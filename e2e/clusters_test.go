@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms/cmssim"
+)
+
+// TestRunSeveralClusters runs `nfmm run` over two emulated clusters, emea and amer, each with
+// a channel bound to it (issue 19): a typed command acts on the channel's cluster, a click on a
+// message of emea posted in amer's channel acts on emea (and leaves amer alone), an operator of
+// amer only is refused on emea naming it, @all merges both, and a DM asks which cluster.
+func TestRunSeveralClusters(t *testing.T) {
+	const (
+		global, amerOp, viewer = "U0GLOBAL01", "U0AMEROP01", "U0VIEWER01"
+		emeaCh, amerCh, dm     = "C0EMEA0001", "C0AMER0001", "D0DIRECT01"
+	)
+	start := func(seed int64) *cmssim.Sim {
+		sim, err := cmssim.Start(cmssim.Options{Nodes: 2, Seed: seed, Scenario: cmssim.ScenarioDemo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sim.Close)
+		return sim
+	}
+	emea, amer := start(3), start(5)
+	nodes := func(sim *cmssim.Sim) string {
+		var parts []string
+		for _, n := range sim.Nodes() {
+			parts = append(parts, n.Name+"="+n.URL)
+		}
+		return strings.Join(parts, ",")
+	}
+	fake := slackfake.NewTest(t)
+	run := startRun(t, map[string]string{
+		"SLACK_BOT_TOKEN":       "xoxb-1111111111-2222222222-clustertesttokenvalue",
+		"SLACK_APP_TOKEN":       "xapp-1-A0123456789-3333333333-clustertesttokenvalue",
+		"SLACK_API_URL":         fake.APIURL(),
+		"CMS_NODES":             "",
+		"CMS_CLUSTERS":          "emea,amer",
+		"CMS_EMEA_NODES":        nodes(emea),
+		"CMS_AMER_NODES":        nodes(amer),
+		"CMS_USERNAME":          emea.Username,
+		"CMS_PASSWORD":          emea.Password,
+		"CMS_AMER_USERNAME":     amer.Username,
+		"CMS_AMER_PASSWORD":     amer.Password,
+		"NFMM_CHANNEL_CLUSTERS": emeaCh + "=emea," + amerCh + "=amer",
+		"NFMM_OPERATORS":        global,
+		"CMS_AMER_OPERATORS":    amerOp,
+		"NFMM_HTTP_ADDR":        "off",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := fake.WaitConnected(ctx); err != nil {
+		t.Fatalf("nfmm run did not connect: %v\n%s", err, run.stderr.String())
+	}
+	correlators := func(sim *cmssim.Sim) []string {
+		var out []string
+		for _, m := range sim.Meetings() {
+			out = append(out, m.Correlator)
+		}
+		return out
+	}
+	emeaMeetings, amerMeetings := correlators(emea), correlators(amer)
+	if len(emeaMeetings) == 0 || len(amerMeetings) == 0 {
+		t.Fatal("the emulators have no meetings")
+	}
+	// slash runs a command and returns the message it posted to the channel (public).
+	slash := func(user, channel, text string, match func(slackfake.Message) bool) slackfake.Message {
+		t.Helper()
+		n := len(fake.Messages(channel))
+		if _, err := fake.SlashCommand(user, channel, "/cms", text); err != nil {
+			t.Fatal(err)
+		}
+		m, err := fake.WaitMessage(ctx, channel, func(m slackfake.Message) bool {
+			return len(fake.Messages(channel)) > n && match(m)
+		})
+		if err != nil {
+			t.Fatalf("%s in %s: %v\n%s", text, channel, err, run.stderr.String())
+		}
+		return m
+	}
+	private := func(user, channel, text string, want string) slackfake.Message {
+		t.Helper()
+		if _, err := fake.SlashCommand(user, channel, "/cms", text); err != nil {
+			t.Fatal(err)
+		}
+		var got slackfake.Message
+		err := fake.WaitFor(ctx, func() bool {
+			for _, m := range fake.EphemeralFor(user, channel) {
+				if strings.Contains(m.Text+string(m.Blocks), want) {
+					got = m
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			t.Fatalf("%s in %s: no private answer with %q: %v\n%s", text, channel, want, err, run.stderr.String())
+		}
+		return got
+	}
+	has := func(m slackfake.Message, ids []string) bool {
+		for _, id := range ids {
+			if strings.Contains(string(m.Blocks), id) {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Each channel lists its own cluster's meetings.
+	isCalls := func(m slackfake.Message) bool { return strings.HasPrefix(m.Text, "Active meetings") }
+	if m := slash(viewer, emeaCh, "calls public", isCalls); !has(m, emeaMeetings) || has(m, amerMeetings) {
+		t.Errorf("calls in emea's channel:\n%s", m.Blocks)
+	}
+	if m := slash(viewer, amerCh, "calls public", isCalls); !has(m, amerMeetings) || has(m, emeaMeetings) {
+		t.Errorf("calls in amer's channel:\n%s", m.Blocks)
+	}
+
+	// @all merges both, the cluster on every line.
+	all := slash(viewer, emeaCh, "calls @all public", isCalls)
+	if !has(all, emeaMeetings) || !has(all, amerMeetings) || !strings.Contains(string(all.Blocks), "cluster emea") || !strings.Contains(string(all.Blocks), "cluster amer") {
+		t.Errorf("calls @all:\n%s", all.Blocks)
+	}
+
+	// A roster of emea posted in amer's channel: its Mute button acts on emea.
+	corr := emeaMeetings[0]
+	legs := emea.Legs(corr)
+	roster := slash(global, amerCh, "call "+corr+" @emea public", func(m slackfake.Message) bool { return strings.Contains(string(m.Blocks), "nfmm_mute_audio") })
+	amerBefore := mutedLegs(amer)
+	if _, err := fake.ClickButton(amerCh, roster.TS, "nfmm_mute_audio", global); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, l := range legs {
+			if st, ok := emea.Leg(l.ID); ok && st.RxAudioMute && !l.RxAudioMute {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the click on emea's roster in amer's channel muted nobody on emea: %v\n%s", err, run.stderr.String())
+	}
+	if after := mutedLegs(amer); !slices.Equal(after, amerBefore) {
+		t.Errorf("amer changed: muted %v, was %v", after, amerBefore)
+	}
+
+	// An operator of amer only: refused on emea, naming it; allowed on amer.
+	emeaLeg := legs[len(legs)-1].ID
+	private(amerOp, amerCh, "mute "+emeaLeg+" @emea", "You are not an operator of cluster emea")
+	amerCorr := amerMeetings[0]
+	amerLeg := amer.Legs(amerCorr)[0]
+	roster = slash(amerOp, amerCh, "call "+amerCorr+" public", func(m slackfake.Message) bool { return strings.Contains(string(m.Blocks), "nfmm_disconnect") })
+	_ = roster
+	private(amerOp, amerCh, "mute "+amerLeg.ID, "Muted")
+	if st, _ := amer.Leg(amerLeg.ID); !st.RxAudioMute {
+		t.Errorf("amer's operator could not mute on amer")
+	}
+
+	// A DM names no cluster: NFMM asks which, with a button per cluster.
+	choice := private(viewer, dm, "calls", "Which cluster?")
+	for _, c := range []string{"calls @emea", "calls @amer", "calls @all"} {
+		if !strings.Contains(string(choice.Blocks), `"`+c+`"`) {
+			t.Errorf("the choice has no button running %q:\n%s", c, choice.Blocks)
+		}
+	}
+	// Its @amer button runs the command on amer.
+	if _, err := fake.ClickAction(slackfake.Click{User: viewer, Channel: dm, MessageTS: choice.TS, ActionID: "nfmm_run_cluster_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, m := range fake.EphemeralFor(viewer, dm) { // in place of the question, or a new one
+			if isCalls(m) && has(m, amerMeetings) && !has(m, emeaMeetings) {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the @amer button did not list amer's meetings: %v\n%s", err, run.stderr.String())
+	}
+	run.stop(ctx, t)
+}
+
+// mutedLegs lists the ids of the audio-muted legs of every meeting of sim, sorted.
+func mutedLegs(sim *cmssim.Sim) []string {
+	var out []string
+	for _, m := range sim.Meetings() {
+		for _, l := range sim.Legs(m.Correlator) {
+			if l.RxAudioMute {
+				out = append(out, l.ID)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -50,10 +50,7 @@ func NewClusters(ctx context.Context, cfg config.Config, o Options, observe func
 		}
 	}
 	for i, cc := range cfg.ClusterList() {
-		one := cfg
-		one.Clusters = nil
-		one.Nodes, one.SimNodes, one.CAFile, one.InsecureSkipVerify = cc.Nodes, cc.SimNodes, cc.CAFile, cc.InsecureSkipVerify
-		one.CMSTimeout, one.CMSConcurrency = cc.Timeout, cc.Concurrency
+		one := only(cfg, cc)
 		co := o
 		co.simSeed = int64(1 + i) // each emulated cluster its own meetings
 		if observe != nil {
@@ -73,12 +70,23 @@ func NewClusters(ctx context.Context, cfg config.Config, o Options, observe func
 	return out, release, nil
 }
 
-// NewCluster builds the CMS cluster the configuration names: the configured call bridges, or,
+// only is cfg with cc as its one cluster, in the flat fields NewCluster reads.
+func only(cfg config.Config, cc config.Cluster) config.Config {
+	cfg.Clusters = nil
+	cfg.Nodes, cfg.SimNodes, cfg.CAFile, cfg.InsecureSkipVerify = cc.Nodes, cc.SimNodes, cc.CAFile, cc.InsecureSkipVerify
+	cfg.CMSTimeout, cfg.CMSConcurrency = cc.Timeout, cc.Concurrency
+	return cfg
+}
+
+// NewCluster builds the CMS cluster the configuration names (with CMS_CLUSTERS, the first): the configured call bridges, or,
 // for CMS_NODES=sim / sim:N, an in-process emulator seeded with the demo meetings. It does no
 // network I/O, except peer discovery when CMS_DISCOVER is on (discover.go). The returned func
 // releases what it started.
 func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
 	o = o.withDefaults()
+	if len(cfg.Clusters) > 0 {
+		cfg = only(cfg, cfg.Clusters[0])
+	}
 	if cfg.SimNodes > 0 {
 		return newSimCluster(ctx, cfg, o)
 	}

@@ -20,8 +20,12 @@ import (
 	"github.com/nfmm/nfmm/config"
 )
 
-// The demo's workspace: one channel and two people, one per role.
+// The demo's workspace: one channel and two people, one per role; two CMS clusters, the
+// channel bound to the first (`/cms calls @amer` and `@all` reach the second).
 const (
+	DemoCluster       = "emea"
+	DemoSecondCluster = "amer"
+	demoSecondNodes   = 2
 	DemoChannel     = "C0DEMO0001"
 	demoChannelName = "video-ops"
 	DemoOperator    = "U0OPERATOR"
@@ -60,8 +64,9 @@ type DemoOptions struct {
 
 // Demo is a running demo: emulator, fake Slack (with the page) and the real bot.
 type Demo struct {
-	URL  string
-	Sim  *cmssim.Sim
+	URL    string
+	Sim    *cmssim.Sim // the channel's cluster, DemoCluster
+	Second *cmssim.Sim // DemoSecondCluster
 	Fake *slackfake.Server
 	// BotToken is this run's bot token (tests post as the bot with it).
 	BotToken string
@@ -158,6 +163,9 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 			d.Close()
 		}
 	}()
+	if d.Second, err = cmssim.Start(cmssim.Options{Nodes: demoSecondNodes, Scenario: cmssim.ScenarioDemo, Seed: o.Seed + 1, Live: o.Live}); err != nil {
+		return nil, fmt.Errorf("start the second CMS emulator: %w", err)
+	}
 	botToken, appToken, err := demoTokens()
 	if err != nil {
 		return nil, err
@@ -175,7 +183,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 		return nil, fmt.Errorf("start the fake Slack: %w", err)
 	}
 	d.URL = d.Fake.URL() + "/"
-	cfg := demoConfig(sim, d.Fake.APIURL(), botToken, appToken)
+	cfg := demoConfig(sim, d.Second, d.Fake.APIURL(), botToken, appToken)
 	// The demo's state (claims, audit history) lives in a temporary directory, gone on Close.
 	if d.dataDir, err = os.MkdirTemp("", "nfmm-demo-"); err != nil {
 		return nil, fmt.Errorf("demo data directory: %w", err)
@@ -236,6 +244,9 @@ func (d *Demo) Close() error {
 		d.Fake.Close()
 	}
 	d.Sim.Close()
+	if d.Second != nil {
+		d.Second.Close()
+	}
 	if d.cdrLn != nil {
 		_ = d.cdrLn.Close() // already closed when the runtime served it
 	}
@@ -255,9 +266,10 @@ func demoUsers() map[string]slackfake.User {
 // demoReportEvery is how often the demo posts its scheduled report.
 const demoReportEvery = 5 * time.Minute
 
-// demoConfig is the configuration `nfmm run` would load for this demo: the emulator's nodes as
-// ordinary CMS nodes, the fake Slack's API, and the two demo users' roles.
-func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Config {
+// demoConfig is the configuration `nfmm run` would load for this demo: the emulators' nodes as
+// ordinary CMS nodes of two clusters (CMS_CLUSTERS=emea,amer, the channel bound to emea), the
+// fake Slack's API, and the two demo users' roles.
+func demoConfig(sim, second *cmssim.Sim, apiURL, botToken, appToken string) config.Config {
 	cfg := config.Config{
 		SlackBotToken:  config.Secret(botToken),
 		SlackAppToken:  config.Secret(appToken),
@@ -277,7 +289,11 @@ func demoConfig(sim *cmssim.Sim, apiURL, botToken, appToken string) config.Confi
 		// No ops listener: the demo opens one port, the page's.
 		HTTPAddr: "",
 	}
-	cfg.Nodes = SimNodes(sim)
+	cfg.Clusters = []config.Cluster{
+		{Name: DemoCluster, Nodes: SimNodes(sim), Timeout: config.DefaultCMSTimeout, Concurrency: config.DefaultCMSConcurrency},
+		{Name: DemoSecondCluster, Nodes: SimNodes(second), Timeout: config.DefaultCMSTimeout, Concurrency: config.DefaultCMSConcurrency},
+	}
+	cfg.ChannelClusters = map[string]string{DemoChannel: DemoCluster}
 	cfg.Alerts = demoAlerts()
 	return cfg
 }

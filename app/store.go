@@ -97,7 +97,7 @@ func (a storeAudit) Audit(ctx context.Context, e commands.AuditEvent) {
 		return
 	}
 	err = a.st.AppendAudit(context.WithoutCancel(ctx), store.AuditEvent{
-		At: e.Time, Actor: e.Actor, Channel: e.Channel, Op: string(e.Op), Meeting: e.Meeting,
+		At: e.Time, Cluster: e.Cluster, Actor: e.Actor, Channel: e.Channel, Op: string(e.Op), Meeting: e.Meeting,
 		Participant: e.Participant, Outcome: e.Outcome, Detail: detail,
 	})
 	if err != nil {
@@ -111,6 +111,9 @@ func auditDetail(e commands.AuditEvent) map[string]any {
 		"actor": e.Actor, "channel": e.Channel, "op": string(e.Op), "meeting": e.Meeting,
 		"participant": e.Participant, "nodes": e.Nodes, "outcome": e.Outcome, "leg_id": e.LegID,
 		"changes": e.Changes,
+	}
+	if e.Cluster != "" {
+		d["cluster"] = e.Cluster
 	}
 	if e.Media != "" {
 		d["media"] = string(e.Media)

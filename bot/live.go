@@ -434,7 +434,7 @@ func (m *liveMsg) recordLocked() (store.LiveMessage, error) {
 	if err != nil {
 		return store.LiveMessage{}, fmt.Errorf("live message state: %w", err)
 	}
-	return store.LiveMessage{Channel: m.channel, TS: m.ts, Kind: m.kind,
+	return store.LiveMessage{Channel: m.channel, TS: m.ts, Kind: m.kind, Cluster: m.doc.Cluster,
 		Subject: m.subject, State: doc, CreatedAt: m.created, ExpiresAt: m.expires}, nil
 }
 

@@ -121,6 +121,11 @@ func (s *Service) pick(a Actor, c Command) (string, error) {
 func (s *Service) on(sc scoped) *Service {
 	cp := *s
 	cp.cluster, cp.policy, cp.name = sc.cluster, sc.policy, sc.name
+	if pc, ok := s.snapshots.(interface {
+		ForCluster(string) PresenterSnapshots
+	}); ok && s.Multi() {
+		cp.snapshots = pc.ForCluster(sc.name) // a store keeps each cluster's apart
+	}
 	return &cp
 }
 
@@ -191,7 +196,7 @@ func (s *Service) executeMulti(ctx context.Context, a Actor, c Command) (Result,
 	sc, _ := s.scopedByName(name)
 	r, err := s.on(sc).execute(ctx, a, c)
 	if err == nil {
-		tagCluster(r, name)
+		tagCluster(r, name, false)
 	}
 	return r, err
 }
@@ -207,7 +212,7 @@ func (s *Service) across(ctx context.Context, a Actor, c Command) (Result, error
 		wg.Go(func() {
 			rs[i], errs[i] = s.on(sc).execute(ctx, a, c)
 			if errs[i] == nil {
-				tagCluster(rs[i], sc.name)
+				tagCluster(rs[i], sc.name, true)
 			}
 		})
 	}
@@ -265,27 +270,25 @@ func (s *Service) merge(c Command, rs []Result) Result {
 	panic(fmt.Sprintf("commands: merge of %s", c.Op)) // across refuses every other operation
 }
 
-// tagCluster names the cluster on a result and on each of its lines.
-func tagCluster(r Result, name string) {
+// tagCluster names the cluster on a result and, for the lines of an @all answer (lines), on
+// each line: a one-cluster answer says it once.
+func tagCluster(r Result, name string, lines bool) {
 	tagFailures := func(fs []NodeFailure) {
 		for i := range fs {
 			fs[i].Cluster = name
 		}
 	}
-	switch r := r.(type) {
+	if !lines {
+		setCluster(r, name)
+		return
+	}
+	switch r := r.(type) { // across merges only these
 	case *CallsResult:
 		r.Cluster = name
 		for i := range r.Meetings {
 			r.Meetings[i].Cluster = name
 		}
 		tagFailures(r.Unreachable)
-	case *RosterResult:
-		r.Cluster, r.Meeting.Cluster = name, name
-		tagFailures(r.Unreachable)
-	case *ParticipantResult:
-		r.Cluster, r.Meeting.Cluster = name, name
-	case *ActionResult:
-		r.Cluster, r.Meeting.Cluster = name, name
 	case *StatusResult:
 		r.Cluster = name
 		for i := range r.Nodes {
@@ -303,11 +306,28 @@ func tagCluster(r Result, name string) {
 			r.PoorMedia[i].Cluster = name
 		}
 		tagFailures(r.Unreachable)
+	}
+}
+
+// setCluster names the cluster on a result.
+func setCluster(r Result, name string) {
+	switch r := r.(type) {
+	case *CallsResult:
+		r.Cluster = name
+	case *RosterResult:
+		r.Cluster = name
+	case *ParticipantResult:
+		r.Cluster = name
+	case *ActionResult:
+		r.Cluster = name
+	case *StatusResult:
+		r.Cluster = name
+	case *ReportResult:
+		r.Cluster = name
 	case *FindResult:
 		r.Cluster = name
-		tagFailures(r.Unreachable)
 	case *WatchResult:
 		r.Cluster = name
-		tagCluster(r.Snapshot, name)
+		setCluster(r.Snapshot, name)
 	}
 }

@@ -34,8 +34,19 @@ type Policy struct {
 	// "" says "an NFMM admin". Refusals name a person to ask, never a variable to set: the
 	// person refused cannot set it.
 	AdminContact string
-	// Cluster is the cluster this policy is for, with several clusters: refusals name it.
+	// Cluster is the cluster this policy is for, with several clusters: a refusal names it
+	// when the actor has more rights on another cluster (others).
 	Cluster string
+	others  []Policy
+}
+
+// elsewhere is the actor's best role on the other clusters.
+func (p Policy) elsewhere(a Actor) Role {
+	best := RoleNone
+	for _, o := range p.others {
+		best = max(best, o.RoleOf(a))
+	}
+	return best
 }
 
 // contact is who to ask, as refusals say it.
@@ -85,7 +96,7 @@ func (p Policy) denial(a Actor, role Role) string {
 	switch {
 	case role == RoleNone && len(p.Channels) > 0 && !slices.Contains(p.Channels, a.ChannelID):
 		return "NFMM does not answer in this channel: use a channel it serves, or ask " + p.contact() + " to add this one."
-	case role == RoleNone && p.Cluster != "":
+	case role == RoleNone && p.Cluster != "" && p.elsewhere(a) > role:
 		return "You may not use NFMM on cluster " + p.Cluster + ": ask " + p.contact() + " for access (your Slack user id is " + a.UserID + ")."
 	case role == RoleNone:
 		return "You may not use NFMM: ask " + p.contact() + " for access (your Slack user id is " + a.UserID + ")."
@@ -93,7 +104,7 @@ func (p Policy) denial(a Actor, role Role) string {
 		return "Nobody may change calls on cluster " + p.Cluster + " yet: ask " + p.contact() + " to name its operators."
 	case len(p.Operators) == 0:
 		return "Nobody may change calls yet: ask " + p.contact() + " to name NFMM's operators."
-	case p.Cluster != "":
+	case p.Cluster != "" && p.elsewhere(a) > role:
 		return "You are not an operator of cluster " + p.Cluster + ", so you may not change its calls: ask " + p.contact() + " to make you one (your Slack user id is " + a.UserID + ")."
 	default:
 		return "Only NFMM operators may change calls: ask " + p.contact() + " to make you one (your Slack user id is " + a.UserID + ")."

@@ -119,6 +119,13 @@ func New(cfg Config) *Service {
 			}
 			s.clusters = append(s.clusters, scoped{name: nc.Name, cluster: nc.Cluster, policy: p})
 		}
+		for i := range s.clusters {
+			for j, o := range s.clusters {
+				if j != i {
+					s.clusters[i].policy.others = append(s.clusters[i].policy.others, o.policy)
+				}
+			}
+		}
 		s.cluster, s.policy = s.clusters[0].cluster, s.clusters[0].policy
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -87,7 +87,7 @@ func textUnreachable(w io.Writer, fs []NodeFailure) {
 }
 
 func textCalls(w io.Writer, r *CallsResult) {
-	several := r.Cluster != ""
+	several := r.Cluster == AllClusters
 	if len(r.Meetings) == 0 {
 		fmt.Fprintln(w, "No active meetings"+ifFilter(r.Filter, r.Node)+onCluster(r.Cluster)+".")
 	} else {

@@ -214,12 +214,12 @@ func legRefOf(m cmssim.MeetingInfo, l cmssim.LegState) string {
 
 // rowChoice selects an option of a participant's row menu in a message.
 func rowChoice(scope, ref, choice string) string {
-	return fmt.Sprintf(`%s [data-block=%q] .menu-item[data-value=%q]`, scope, ref, choice)
+	return fmt.Sprintf(`%s [data-block$=%q] .menu-item[data-value=%q]`, scope, ref, choice)
 }
 
 // control selects an element of a participant's controls in a message.
 func control(scope, ref, tag, action string) string {
-	return fmt.Sprintf(`%s [data-block=%q] %s[data-action=%q]`, scope, ref, tag, action)
+	return fmt.Sprintf(`%s [data-block$=%q] %s[data-action=%q]`, scope, ref, tag, action)
 }
 
 func TestDemoInBrowser(t *testing.T) {

@@ -96,45 +96,6 @@ func lineSection(s *slack.SectionBlock, cluster, key string) *slack.SectionBlock
 	return s
 }
 
-// resultCluster is the cluster a result is about ("all" for @all); "" with one cluster.
-func resultCluster(r commands.Result) string {
-	switch r := r.(type) {
-	case *commands.CallsResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.RosterResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.ParticipantResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.ActionResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.StatusResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.ReportResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.FindResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *commands.WatchResult:
-		if r != nil {
-			return r.Cluster
-		}
-	}
-	return ""
-}
-
 // maxClusterChoices bounds the buttons of clusterChoice: config.MaxClusters and @all.
 const maxClusterChoices = 17
 

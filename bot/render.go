@@ -39,7 +39,7 @@ const (
 
 // render turns any commands.Result into a message within Slack's limits (long lists page).
 func render(r commands.Result, o renderOpts) message {
-	cluster := resultCluster(r)
+	cluster := commands.ClusterOf(r)
 	if cluster != "" && o.RoleOn != nil {
 		o.Role = o.RoleOn(cluster) // the controls of a cluster's message are for its role
 	}

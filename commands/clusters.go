@@ -309,6 +309,45 @@ func tagCluster(r Result, name string, lines bool) {
 	}
 }
 
+// ClusterOf is the cluster a result is about ("all" for @all); "" with one cluster.
+func ClusterOf(r Result) string {
+	switch r := r.(type) {
+	case *CallsResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *RosterResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *ParticipantResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *ActionResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *StatusResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *ReportResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *FindResult:
+		if r != nil {
+			return r.Cluster
+		}
+	case *WatchResult:
+		if r != nil {
+			return r.Cluster
+		}
+	}
+	return ""
+}
+
 // setCluster names the cluster on a result.
 func setCluster(r Result, name string) {
 	switch r := r.(type) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
@@ -23,16 +22,7 @@ func twoClusters(t *testing.T, policy Policy) (*Service, *bytes.Buffer) {
 			t.Fatal(err)
 		}
 		t.Cleanup(sim.Close)
-		var ns []*cms.Node
-		for _, n := range sim.Nodes() {
-			node, err := cms.NewNode(cms.NodeConfig{Name: n.Name, BaseURL: n.URL, Username: sim.Username,
-				Password: sim.Password, HTTPClient: sim.HTTPClient(), Timeout: 5 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ns = append(ns, node)
-		}
-		return cms.NewCluster(ns)
+		return newSimEnvOn(t, sim).cluster
 	}
 	var audit bytes.Buffer
 	svc := New(Config{

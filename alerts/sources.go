@@ -90,7 +90,30 @@ func Sources(cfg SourceConfig) []Source {
 	if cfg.CDRReceivers != nil {
 		srcs = append(srcs, &cdrSource{cfg})
 	}
+	if cfg.ClusterName != DefaultCluster {
+		for i, s := range srcs {
+			srcs[i] = clusterSource{Source: s, cluster: cfg.ClusterName}
+		}
+	}
 	return srcs
+}
+
+// clusterSource is a source of one of several clusters. Its name is its own (the evaluator
+// resolves the alerts a source no longer sees, so two clusters' node sources must not share
+// one), and its headlines name the cluster, since node names repeat across clusters.
+type clusterSource struct {
+	Source
+	cluster string
+}
+
+func (c clusterSource) Name() string { return c.Source.Name() + "@" + c.cluster }
+
+func (c clusterSource) Observe(ctx context.Context, active []Key) Result {
+	r := c.Source.Observe(ctx, active)
+	for i := range r.Observations {
+		r.Observations[i].Summary = "[" + c.cluster + "] " + r.Observations[i].Summary
+	}
+	return r
 }
 
 func (cfg SourceConfig) key(k Kind, node, object string) Key {

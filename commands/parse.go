@@ -21,7 +21,8 @@ func Parse(text string) (Command, error) {
 		c.Public = true
 		words = words[:n-1]
 	}
-	if n := len(words); n > 1 {
+	if n := len(words); n > 1 && !clusterless[Op(strings.ToLower(words[0]))] {
+		// `audit @olivia` names a person: only commands that act on a cluster take `@emea`.
 		if name, ok := clusterWord(words[n-1]); ok {
 			c.Cluster = name
 			words = words[:n-1]

@@ -156,8 +156,6 @@ func TestRunSeveralClusters(t *testing.T) {
 	private(amerOp, amerCh, "mute "+emeaLeg+" @emea", "You are not an operator of cluster emea")
 	amerCorr := amerMeetings[0]
 	amerLeg := amer.Legs(amerCorr)[0]
-	roster = slash(amerOp, amerCh, "call "+amerCorr+" public", func(m slackfake.Message) bool { return strings.Contains(string(m.Blocks), "nfmm_disconnect") })
-	_ = roster
 	private(amerOp, amerCh, "mute "+amerLeg.ID, "Muted")
 	if st, _ := amer.Leg(amerLeg.ID); !st.RxAudioMute {
 		t.Errorf("amer's operator could not mute on amer")

@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,6 +99,45 @@ func TestClusterChoice(t *testing.T) {
 	for _, want := range []string{`"calls board @emea public"`, `"calls board @amer public"`, `"calls board @all public"`, "Which cluster?"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %s in\n%s", want, s)
+		}
+	}
+}
+
+// clusterRunner records the cluster of every command and, like a Service with several
+// clusters, asks which when none is named.
+type clusterRunner struct {
+	Runner
+	mu    sync.Mutex
+	asked []string
+}
+
+func (r *clusterRunner) Execute(ctx context.Context, a commands.Actor, c commands.Command) (commands.Result, error) {
+	r.mu.Lock()
+	r.asked = append(r.asked, c.Cluster)
+	r.mu.Unlock()
+	if c.Cluster == "" {
+		return nil, &commands.ClusterChoiceError{Op: c.Op, Clusters: []string{"emea", "amer"}, All: true}
+	}
+	return r.Runner.Execute(ctx, a, c)
+}
+
+// A scheduled report names its cluster; one that names none, in a channel without a binding,
+// covers every cluster rather than failing on the question.
+func TestSchedulerReportCluster(t *testing.T) {
+	for _, tt := range []struct {
+		cluster string
+		asked   []string
+	}{
+		{"all", []string{"all"}},
+		{"", []string{"", "all"}},
+	} {
+		h := schedHarness(t)
+		h.meeting("All hands", people(3, 3)...)
+		run := &clusterRunner{Runner: h.svc}
+		s := h.scheduler(SchedulerConfig{Service: run, Reports: []Report{{Spec: "@daily", Channel: reportChannel, Cluster: tt.cluster}}})
+		h.runNow(s, ReportPosted)
+		if !slices.Equal(run.asked, tt.asked) {
+			t.Errorf("cluster %q: asked %q, want %q", tt.cluster, run.asked, tt.asked)
 		}
 	}
 }

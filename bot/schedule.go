@@ -334,7 +334,12 @@ func (s *Scheduler) fire(ctx, runCtx context.Context, i int, e *schedEntry, f Fi
 const claimRetry = 2 * time.Second
 
 // key names the entry in the store: channel and spec, so editing either makes a new report.
-func (e *schedEntry) key() string { return e.Channel + " " + e.Spec }
+func (e *schedEntry) key() string {
+	if e.Cluster != "" { // two entries alike but for their cluster are two reports
+		return e.Channel + " " + e.Spec + " @" + e.Cluster
+	}
+	return e.Channel + " " + e.Spec
+}
 
 // Stop ends ticking and waits for a running report up to StopTimeout, then cancels it and
 // waits for it to return. It is safe to call more than once and before Start.

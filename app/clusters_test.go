@@ -5,6 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/nfmm/nfmm/commands"
+	"github.com/nfmm/nfmm/config"
 )
 
 // nfmm exec with CMS_CLUSTERS: the same grammar as Slack, @cluster at the end.
@@ -32,5 +35,29 @@ func TestExecSeveralClusters(t *testing.T) {
 	code, out, _ = run("--json", "calls", "@all")
 	if code != exitOK || !strings.Contains(out, `"cluster": "all"`) || !strings.Contains(out, `"cluster": "emea"`) || !strings.Contains(out, `"cluster": "amer"`) {
 		t.Errorf("--json calls @all: exit %d\n%s", code, out)
+	}
+}
+
+func TestWatchCluster(t *testing.T) {
+	cs := Clusters{{Config: config.Cluster{Name: "emea"}}, {Config: config.Cluster{Name: "amer"}}}
+	for _, tt := range []struct{ in, rest, cluster, err string }{
+		{"board @amer", "board", "amer", ""},
+		{"@emea", "", "emea", ""},
+		{"board", "", "", "Which cluster?"},
+		{"board @apac", "", "", `"apac" is not one of emea, amer`},
+	} {
+		rest, c, err := watchCluster(tt.in, cs)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(commands.UserMessage(err), tt.err) {
+				t.Errorf("%q: %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || rest != tt.rest || c.Config.Name != tt.cluster {
+			t.Errorf("%q: %q %q %v, want %q %q", tt.in, rest, c.Config.Name, err, tt.rest, tt.cluster)
+		}
+	}
+	if rest, c, err := watchCluster("board", cs[:1]); err != nil || rest != "board" || c.Config.Name != "emea" {
+		t.Errorf("one cluster: %q %q %v", rest, c.Config.Name, err)
 	}
 }

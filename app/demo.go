@@ -26,11 +26,11 @@ const (
 	DemoCluster       = "emea"
 	DemoSecondCluster = "amer"
 	demoSecondNodes   = 2
-	DemoChannel     = "C0DEMO0001"
-	demoChannelName = "video-ops"
-	DemoOperator    = "U0OPERATOR"
-	DemoViewer      = "U0VIEWER"
-	demoCommand     = "/cms"
+	DemoChannel       = "C0DEMO0001"
+	demoChannelName   = "video-ops"
+	DemoOperator      = "U0OPERATOR"
+	DemoViewer        = "U0VIEWER"
+	demoCommand       = "/cms"
 )
 
 // demoTokens are the fake Slack's tokens for one run: random, so that no other web page or
@@ -67,7 +67,7 @@ type Demo struct {
 	URL    string
 	Sim    *cmssim.Sim // the channel's cluster, DemoCluster
 	Second *cmssim.Sim // DemoSecondCluster
-	Fake *slackfake.Server
+	Fake   *slackfake.Server
 	// BotToken is this run's bot token (tests post as the bot with it).
 	BotToken string
 

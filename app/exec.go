@@ -190,8 +190,12 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		svc = newService(cfg, singleCluster(cluster), svcOpts, nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
 	}
 	if watching {
-		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: cluster, svc: svc,
-			logger: logger, stdout: stdout, stderr: stderr})
+		meeting, named, err := watchCluster(meeting, clusters)
+		if err != nil {
+			return printExec(a, nil, err, stdout, stderr)
+		}
+		return runWatch(ctx, watchRun{args: a, meeting: meeting, cfg: cfg, cluster: named.Cluster, svc: svc,
+			clusterWord: clusterWordOf(named, clusters), logger: logger, stdout: stdout, stderr: stderr})
 	}
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
 	code = printExec(a, r, err, stdout, stderr)

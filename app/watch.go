@@ -26,12 +26,44 @@ func watchArgs(text string) (string, bool) {
 	return strings.TrimSpace(rest), true
 }
 
+// watchCluster takes a last `@amer` off what `exec watch` follows and picks that cluster; with
+// one cluster, that one. exec watch follows one cluster's live state.
+func watchCluster(rest string, cs Clusters) (string, Named, error) {
+	fields := strings.Fields(rest)
+	name := ""
+	if n := len(fields); n > 0 && strings.HasPrefix(fields[n-1], "@") {
+		name, rest = strings.TrimPrefix(fields[n-1], "@"), strings.TrimSpace(strings.TrimSuffix(rest, fields[n-1]))
+	}
+	if name == "" && len(cs) == 1 {
+		return rest, cs[0], nil
+	}
+	for _, c := range cs {
+		if c.Config.Name == name {
+			return rest, c, nil
+		}
+	}
+	if name == "" {
+		return "", Named{}, &commands.ClusterChoiceError{Op: commands.OpWatch, Clusters: cs.Names()}
+	}
+	return "", Named{}, &commands.UsageError{Code: commands.CodeInvalidCluster,
+		Msg: fmt.Sprintf("exec watch follows one cluster: %q is not one of %s.", name, strings.Join(cs.Names(), ", "))}
+}
+
+// clusterWordOf is " @name" with several clusters, else "".
+func clusterWordOf(c Named, cs Clusters) string {
+	if len(cs) < 2 {
+		return ""
+	}
+	return " @" + c.Config.Name
+}
+
 type watchRun struct {
 	args           execArgs
 	meeting        string
 	cfg            config.Config
 	cluster        *cms.Cluster
 	svc            *commands.Service
+	clusterWord    string // " @amer" with several clusters: the cluster watched
 	logger         *slog.Logger
 	stdout, stderr io.Writer
 }
@@ -62,6 +94,7 @@ func runWatch(ctx context.Context, w watchRun) int {
 	if w.meeting != "" {
 		text = "call " + w.meeting
 	}
+	text += w.clusterWord
 	r, err := w.svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, text)
 	if err != nil {
 		if ctx.Err() != nil {

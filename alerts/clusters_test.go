@@ -4,34 +4,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nfmm/nfmm/cms"
-	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
 // Two clusters feed one evaluator: a node down on emea fires once, names emea, and the other
 // cluster's rounds (which do not see it) never resolve it.
 func TestSeveralClustersKeepTheirAlerts(t *testing.T) {
 	clock := newFakeClock()
-	cluster := func() (*cmssim.Sim, *cms.Cluster) {
-		sim, err := cmssim.Start(cmssim.Options{Nodes: 2, Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sim.Close)
-		var nodes []*cms.Node
-		for _, ni := range sim.Nodes() {
-			n, err := cms.NewNode(cms.NodeConfig{Name: ni.Name, BaseURL: ni.URL, Username: sim.Username,
-				Password: sim.Password, HTTPClient: sim.HTTPClient(), Timeout: 2 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes = append(nodes, n)
-		}
-		return sim, cms.NewCluster(nodes)
-	}
-	emeaSim, emea := cluster()
-	amerSim, amer := cluster()
+	emeaSim, emea := simCluster(t, 2, clock)
+	amerSim, amer := simCluster(t, 2, clock)
 	srcs := append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
 		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
 	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}

@@ -20,25 +20,32 @@ type simRig struct {
 func newSimRig(t *testing.T, cfg SourceConfig) *simRig {
 	t.Helper()
 	clock := newFakeClock()
-	sim, err := cmssim.Start(cmssim.Options{Nodes: 3, Now: clock.Now})
+	sim, cluster := simCluster(t, 3, clock)
+	cfg.Cluster, cfg.Clock = cluster, clock.Now
+	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
+	r.ev = New(Options{Sources: Sources(cfg), Notifier: r.note, Store: r.store, Clock: clock.Now,
+		Route: func(Key) string { return "C0OPS" }})
+	return &simRig{rig: r, sim: sim, cluster: cfg.Cluster.(*cms.Cluster)}
+}
+
+// simCluster is an emulator of n nodes on clock and a cms.Cluster reading it.
+func simCluster(t *testing.T, n int, clock *fakeClock) (*cmssim.Sim, *cms.Cluster) {
+	t.Helper()
+	sim, err := cmssim.Start(cmssim.Options{Nodes: n, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
 	var nodes []*cms.Node
 	for _, ni := range sim.Nodes() {
-		n, err := cms.NewNode(cms.NodeConfig{Name: ni.Name, BaseURL: ni.URL, Username: sim.Username,
+		node, err := cms.NewNode(cms.NodeConfig{Name: ni.Name, BaseURL: ni.URL, Username: sim.Username,
 			Password: sim.Password, HTTPClient: sim.HTTPClient(), Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		nodes = append(nodes, n)
+		nodes = append(nodes, node)
 	}
-	cfg.Cluster, cfg.Clock = cms.NewCluster(nodes), clock.Now
-	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
-	r.ev = New(Options{Sources: Sources(cfg), Notifier: r.note, Store: r.store, Clock: clock.Now,
-		Route: func(Key) string { return "C0OPS" }})
-	return &simRig{rig: r, sim: sim, cluster: cfg.Cluster.(*cms.Cluster)}
+	return sim, cms.NewCluster(nodes)
 }
 
 // posted returns the one post line, failing unless exactly one top-level message went out.

@@ -117,8 +117,8 @@ func runWatch(ctx context.Context, w watchRun) int {
 		case <-sub.Ready():
 		}
 		for _, c := range sub.Next() {
-			if correlator != "" && c.Meeting != nil && c.Meeting.Correlator != correlator {
-				continue
+			if !c.Type.Public() || (correlator != "" && c.Meeting != nil && c.Meeting.Correlator != correlator) {
+				continue // internal changes are not part of the watch stream's contract
 			}
 			if err := w.event(c); err != nil {
 				fmt.Fprintln(w.stderr, "nfmm exec watch:", err)

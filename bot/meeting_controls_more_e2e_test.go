@@ -238,3 +238,23 @@ func TestE2EMeetingStateInSlack(t *testing.T) {
 		})
 	}
 }
+
+// A live roster message redraws when the banner or the lobby changes, although no CMS event
+// carries either: live state announces them internally (cms.MeetingStateChanged).
+func TestE2ELiveRosterShowsBannerAndLobby(t *testing.T) {
+	h := newHarness(t, harnessOptions{Live: true})
+	mt := h.meeting("Board review", cmssim.ParticipantSpec{Name: "Alice Jones"}, cmssim.ParticipantSpec{Name: "Bob Smith", Node: "cb2"})
+	live := h.watchMeeting("watch board review", "Alice Jones", "Bob Smith")
+	h.slash(testOperator, `banner "board review" Back at 10:15`)
+	h.within(liveDeadline, "the banner shows", live.TS, contains("banner “Back at 10:15”"))
+	h.slash(testOperator, `lock "board review"`)
+	h.within(liveDeadline, "the lock shows", live.TS, contains("🔒"))
+	guest, _ := h.sim.Join(mt.Correlator, cmssim.ParticipantSpec{Name: "Tamar Andersson", Node: "cb3"})
+	h.within(liveDeadline, "the lobby shows", live.TS, contains("Tamar Andersson", "1 in the lobby"))
+	h.slash(testOperator, "admit \"board review\" "+guest.ID)
+	h.within(liveDeadline, "the admit shows", live.TS, func(m slackfake.Message) bool {
+		return contains("Tamar Andersson")(m) && !contains("in the lobby")(m)
+	})
+	h.slash(testOperator, `banner "board review" off`)
+	h.within(liveDeadline, "the banner goes", live.TS, func(m slackfake.Message) bool { return !contains("Back at 10:15")(m) })
+}

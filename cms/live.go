@@ -25,7 +25,14 @@ const (
 	ParticipantChanged ChangeType = "participant_changed"
 	NodeDown           ChangeType = "node_down"
 	NodeUp             ChangeType = "node_up"
+	// MeetingStateChanged says a meeting's banner or lobby count changed. No event field
+	// carries either, and the watch stream's fields are fixed, so it is not public: it only
+	// tells the bot's live messages to redraw.
+	MeetingStateChanged ChangeType = "meeting_state_changed"
 )
+
+// Public reports whether the change type is one `nfmm exec watch` prints.
+func (t ChangeType) Public() bool { return t != MeetingStateChanged }
 
 // MeetingRef names a meeting in a Change.
 type MeetingRef struct {
@@ -273,6 +280,8 @@ type meetingAgg struct {
 	name                         string
 	locked, recording, streaming bool
 	participants                 int
+	lobby                        int    // participants waiting in the lobby
+	banner                       string // the first instance's banner text
 }
 
 type partAgg struct {
@@ -354,6 +363,14 @@ func (m *lMeeting) agg() meetingAgg {
 		a.recording = a.recording || c.recording
 		a.streaming = a.streaming || c.streaming
 		a.participants += c.participants
+		if a.banner == "" {
+			a.banner = c.banner.text
+		}
+	}
+	for _, recs := range m.parts {
+		if len(recs) > 0 && recs[0].lobby {
+			a.lobby++
+		}
 	}
 	return a
 }
@@ -387,9 +404,13 @@ func (ls *liveState) refreshMeeting(m *lMeeting, node string) {
 	add(FieldRecording, m.ann.recording, now.recording)
 	add(FieldStreaming, m.ann.streaming, now.streaming)
 	add(FieldParticipants, m.ann.participants, now.participants)
+	stateChanged := m.ann.lobby != now.lobby || m.ann.banner != now.banner
 	m.ann = now
 	if len(ch) > 0 {
 		ls.emit(Change{Type: MeetingChanged, Node: node, Meeting: &MeetingRef{Correlator: m.correlator, Name: now.name}, Changes: ch})
+	}
+	if stateChanged {
+		ls.emit(Change{Type: MeetingStateChanged, Node: node, Meeting: &MeetingRef{Correlator: m.correlator, Name: now.name}})
 	}
 }
 
@@ -650,8 +671,11 @@ func (ls *liveState) setLegID(node, callID, pid, legID string) {
 func (ls *liveState) setLobby(node, pid string, lobby bool) {
 	if n := ls.nodes[node]; n != nil {
 		for _, c := range n.calls {
-			if p := c.roster[pid]; p != nil {
+			if p := c.roster[pid]; p != nil && p.lobby != lobby {
 				p.lobby = lobby
+				if c.m != nil {
+					c.m.dirty = true
+				}
 			}
 		}
 	}
@@ -659,17 +683,27 @@ func (ls *liveState) setLobby(node, pid string, lobby bool) {
 
 // setBanner records the banner NFMM wrote to node's call (no event carries it).
 func (ls *liveState) setBanner(node, callID string, b liveBanner) {
-	if c := ls.findCall(node, callID); c != nil {
+	if c := ls.findCall(node, callID); c != nil && c.banner != b {
 		c.banner = b
+		if c.m != nil {
+			c.m.dirty = true
+		}
 	}
 }
 
-// callLocked reports whether node's call is locked (a join then waits in the lobby).
+// callLocked reports whether node's call, or another instance of its meeting, is locked: a
+// join then waits in the lobby (an instance that starts for the join may not be locked yet).
 func (ls *liveState) callLocked(node, callID string) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	c := ls.findCall(node, callID)
-	return c != nil && c.locked
+	if c == nil {
+		return false
+	}
+	if c.m == nil {
+		return c.locked
+	}
+	return slices.ContainsFunc(c.m.calls, func(x *lCall) bool { return x.locked })
 }
 
 // needsLeg reports whether the participant is still there without a known leg id.

@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +106,43 @@ func TestBannerShowsUntilItsTimeIsUp(t *testing.T) {
 	}
 	if off := (CallDetail{MessageText: "x", MessageDuration: "0"}); off.BannerShowing() {
 		t.Errorf("a zero duration shows no banner")
+	}
+}
+
+// Live state tells its subscribers when a meeting's lobby or banner changes (an internal
+// change, not on the watch stream): a guest waiting behind a lock, NFMM's banner, an admit.
+func TestLiveStateAnnouncesLobbyAndBanner(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 2}, nil)
+	info := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: []cmssim.ParticipantSpec{
+		{Name: "A", Node: "cb1"}, {Name: "B", Node: "cb2"}}})
+	l := startLive(t, c, fastLive())
+	c.SetLive(l)
+	cl := collect(t.Context(), l.Subscribe())
+	stateChanges := func() int {
+		return cl.count(MeetingStateChanged, func(ch Change) bool { return ch.Meeting.Correlator == info.Correlator })
+	}
+	if _, err := c.UpdateMeetingCalls(t.Context(), "Board", CallUpdate{Locked: Set(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the lock in live state", func() bool { lm, _ := liveMeeting(l, info.Correlator); return lm.Locked })
+	if n := stateChanges(); n != 0 {
+		t.Fatalf("%d state changes for a lock (a meeting_changed of its own)", n)
+	}
+	guest, _ := sim.Join(info.Correlator, cmssim.ParticipantSpec{Name: "Guest", Node: "cb2"})
+	waitUntil(t, "the guest in the lobby", func() bool {
+		lm, _ := liveMeeting(l, info.Correlator)
+		return slices.ContainsFunc(lm.Participants, func(p LiveParticipant) bool { return p.Name == "Guest" && p.Lobby })
+	})
+	waitUntil(t, "a state change for the lobby", func() bool { return stateChanges() == 1 })
+	if _, err := c.UpdateMeetingCalls(t.Context(), "Board", CallUpdate{MessageText: Set("Hi"), MessageDuration: Set("permanent")}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a state change for the banner", func() bool { return stateChanges() == 2 })
+	if err := c.UpdateParticipant(t.Context(), "cb2", guest.ParticipantID, ParticipantUpdate{Deactivated: Set(false)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a state change for the admit", func() bool { return stateChanges() == 3 })
+	if MeetingStateChanged.Public() || !MeetingChanged.Public() {
+		t.Error("meeting_state_changed must stay off the watch stream, meeting_changed on it")
 	}
 }

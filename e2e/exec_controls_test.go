@@ -372,3 +372,37 @@ func TestMeetingControlsAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// `nfmm exec watch` prints only the public change types: the live state's internal
+// meeting_state_changed (a guest waiting in the lobby of a locked meeting) is left out.
+func TestExecWatchLeavesOutInternalChanges(t *testing.T) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	board := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: []cmssim.ParticipantSpec{{Name: "Alice", Node: "cb1"}}})
+	w := startWatch(t, sim, "--json")
+	w.wait(t, "the snapshot", func() bool { return len(w.docs(t)) > 0 })
+	if code, _, errOut := runExec(t, "lock", "board"); code != 0 {
+		t.Fatalf("lock: exit %d %s", code, errOut)
+	}
+	w.wait(t, "the lock", func() bool {
+		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "meeting_changed" }) == 1
+	})
+	guest, _ := sim.Join(board.Correlator, cmssim.ParticipantSpec{Name: "Guest", Node: "cb2"})
+	w.wait(t, "the guest's join", func() bool {
+		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "participant_joined" }) == 1
+	})
+	// The lobby is learnt after the join (a leg read); a later change shows it was handled.
+	time.Sleep(200 * time.Millisecond)
+	sim.SetEndpointMute(guest.ID, false, true)
+	w.wait(t, "the guest's mute", func() bool {
+		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "participant_changed" }) == 1
+	})
+	for _, d := range w.docs(t) { // docs validates every line against the event schema
+		if d.Event.Type == "meeting_state_changed" {
+			t.Errorf("watch printed an internal change: %+v", d.Event)
+		}
+	}
+}

@@ -424,3 +424,50 @@ func TestE2EPoorMediaBadges(t *testing.T) {
 		t.Errorf("poor-media badges on rows = %v, want Bob's only", badged)
 	}
 }
+
+// TestE2EAppHomeBadgesFromLiveState: with live state, a locked, streamed meeting with someone
+// on poor media carries those badges on the Home tab, and the badges follow the meeting.
+func TestE2EAppHomeBadgesFromLiveState(t *testing.T) {
+	h := newHarness(t, harnessOptions{Live: true})
+	mt := h.meeting("Board review", cmssim.ParticipantSpec{Name: "Alice Jones"}, cmssim.ParticipantSpec{Name: "Bob Smith"})
+	h.sim.SetLocked(mt.Correlator, true)
+	h.sim.SetStreaming(mt.Correlator, true)
+	h.sim.DegradeLeg(mt.Legs[1].ID, 15, 90, 20)
+	env, err := h.fake.AppHomeOpened(testOperator, "home")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitAck(env)
+	h.eventually("the Home tab shows the badges", func() bool {
+		v, ok := h.fake.HomeView(testOperator)
+		raw := jsonUnescaper.Replace(string(v.Raw))
+		return ok && strings.Contains(raw, "🔒 📡") && strings.Contains(raw, "⚠️ 1 with poor media")
+	})
+	h.sim.SetLocked(mt.Correlator, false)
+	h.eventually("the lock badge goes with the lock", func() bool {
+		v, _ := h.fake.HomeView(testOperator)
+		raw := jsonUnescaper.Replace(string(v.Raw))
+		return !strings.Contains(raw, "🔒") && strings.Contains(raw, "📡")
+	})
+}
+
+// TestE2ERowMenuOnSomeoneWhoLeft: a menu choice for a participant who has left opens no form:
+// the modal says so, nothing is written, and the roster refreshes without them.
+func TestE2ERowMenuOnSomeoneWhoLeft(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.board()
+	carol := legByName(t, m, "Carol")
+	r := h.roster(testOperator, m)
+	h.sim.RemoveLeg(carol.ID)
+	h.click(testOperator, r, actRowMenu, legControls(m, carol), rowDisconnect)
+	h.waitMessage(testOperator, "the roster without Carol", func(msg slackfake.Message) bool {
+		return msg.TS == r.TS && !strings.Contains(string(msg.Blocks), "carol@example.com")
+	})
+	views := h.fake.OpenViews(testOperator)
+	if len(views) != 1 || views[0].CallbackID == viewRowDisconnect || !strings.Contains(string(views[0].Raw), "⚠️") {
+		t.Errorf("open views %+v, want one saying why there is nothing to confirm", views)
+	}
+	if strings.Contains(h.audit.String(), `"op":"disconnect"`) {
+		t.Errorf("a disconnect was attempted for someone who had left:\n%s", h.audit.String())
+	}
+}

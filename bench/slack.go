@@ -45,7 +45,9 @@ type slackEnv struct {
 
 func userID(i int) string { return fmt.Sprintf("UBENCH%04d", i) }
 
-func newSlackEnv(ctx context.Context, e *env, users int) (*slackEnv, error) {
+// newSlackEnv starts the fake Slack and the bot; claims, when not nil, is the store every
+// envelope is claimed in (as with several replicas), nil the in-memory dedupe alone.
+func newSlackEnv(ctx context.Context, e *env, users int, claims bot.Claims) (*slackEnv, error) {
 	us := map[string]slackfake.User{}
 	for i := range users {
 		us[userID(i)] = slackfake.User{Name: fmt.Sprintf("user%d", i)}
@@ -60,7 +62,7 @@ func newSlackEnv(ctx context.Context, e *env, users int) (*slackEnv, error) {
 		Service: runner, Logger: slog.New(slog.DiscardHandler),
 		// Posts are paced per channel (1/s by default); the bench measures acks and CMS load,
 		// so it does not wait for the pacing.
-		PostInterval: time.Millisecond, DrainTimeout: 2 * time.Second})
+		PostInterval: time.Millisecond, DrainTimeout: 2 * time.Second, Claims: claims})
 	if err != nil {
 		fake.Close()
 		return nil, err
@@ -101,13 +103,19 @@ type slashResult struct {
 
 // runSlash is scenario 5: 200 `/cms calls` in one second through the fake Slack.
 func runSlash(ctx context.Context, p params, n int) (slashResult, error) {
+	return runSlashClaimed(ctx, p, n, nil)
+}
+
+// runSlashClaimed is runSlash with every envelope claimed in claims (the store) when not nil.
+// The latency is the fake's: from the envelope written to the socket to its ack read back.
+func runSlashClaimed(ctx context.Context, p params, n int, claims bot.Claims) (slashResult, error) {
 	e, err := newEnv(p, cmssim.Options{Nodes: 8})
 	if err != nil {
 		return slashResult{}, err
 	}
 	defer e.Close()
 	addCallsLoad(e.sim, 50)
-	s, err := newSlackEnv(ctx, e, n)
+	s, err := newSlackEnv(ctx, e, n, claims)
 	if err != nil {
 		return slashResult{}, err
 	}
@@ -163,7 +171,7 @@ func runRefresh(ctx context.Context, p params, users int) (refreshResult, error)
 	}
 	defer e.Close()
 	addBigMeeting(e.sim, bigMeeting, 300)
-	s, err := newSlackEnv(ctx, e, users)
+	s, err := newSlackEnv(ctx, e, users, nil)
 	if err != nil {
 		return refreshResult{}, err
 	}

@@ -154,3 +154,31 @@ func TestRecordingSwitchReachesLiveState(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaAlarmsSharedAndFresh: MediaAlarms names the alarmed legs with their node and call,
+// one request per node, and a second ask within mediaAlarmsFresh costs none; a cancelled read
+// is not kept for the next caller.
+func TestMediaAlarmsSharedAndFresh(t *testing.T) {
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 2}, nil)
+	m := sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: []cmssim.ParticipantSpec{
+		{Name: "Ann", Node: "cb1"}, {Name: "Bob", Node: "cb2"}}})
+	bob := m.Legs[1]
+	sim.DegradeLeg(bob.ID, 12, 80, 20)
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	c.MediaAlarms(cancelled)
+	sim.ResetCounters()
+	legs, errs := c.MediaAlarms(context.Background())
+	if len(errs) != 0 || len(legs) != 1 || legs[0].LegID != bob.ID || legs[0].Node != "cb2" ||
+		legs[0].CallID != m.Calls["cb2"] || len(legs[0].Alarms) == 0 {
+		t.Fatalf("MediaAlarms = %+v, %v; want Bob's leg on cb2 in its call, with alarms", legs, errs)
+	}
+	if got := simTotalRequests(sim); got != 2 {
+		t.Errorf("%d requests for the alarmed legs of 2 nodes, want 2 (the cancelled read is not kept)", got)
+	}
+	sim.ResetCounters()
+	if again, _ := c.MediaAlarms(context.Background()); len(again) != 1 || simTotalRequests(sim) != 0 {
+		t.Errorf("a second ask: %d legs in %d requests, want the same leg in none", len(again), simTotalRequests(sim))
+	}
+}

@@ -172,6 +172,9 @@ func textRoster(w io.Writer, r *RosterResult) {
 		case p.Lobby:
 			name += " (lobby)"
 		}
+		if p.PoorMedia {
+			name += " (poor media)"
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(name), cell(p.Address), p.Node,
 			mark(p.AudioMuted), mark(p.VideoMuted), cell(p.Layout), FormatDuration(p.Duration), shortID(p.LegID))
 	}

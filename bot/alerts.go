@@ -176,6 +176,7 @@ func (b *Bot) onAlertDetails(ctx context.Context, ia interaction, act slack.Bloc
 	if a.Target.Leg != "" {
 		cmd = commands.Command{Op: commands.OpParticipant, Participant: a.Target.Leg, Node: a.Target.Node}
 	}
+	cmd.Cluster = a.Key.Cluster // the alert's own cluster, whatever the channel's
 	res, err := b.svc.Execute(ctx, ia.actor, cmd)
 	b.metrics.Command(string(cmd.Op), outcome(err))
 	if err != nil {

@@ -19,6 +19,7 @@ func TestRunSeveralClusters(t *testing.T) {
 	const (
 		global, amerOp, viewer = "U0GLOBAL01", "U0AMEROP01", "U0VIEWER01"
 		emeaCh, amerCh, dm     = "C0EMEA0001", "C0AMER0001", "D0DIRECT01"
+		alertCh                = "C0ALERTS01"
 	)
 	start := func(seed int64) *cmssim.Sim {
 		sim, err := cmssim.Start(cmssim.Options{Nodes: 2, Seed: seed, Scenario: cmssim.ScenarioDemo})
@@ -38,21 +39,23 @@ func TestRunSeveralClusters(t *testing.T) {
 	}
 	fake := slackfake.NewTest(t)
 	run := startRun(t, map[string]string{
-		"SLACK_BOT_TOKEN":       "xoxb-1111111111-2222222222-clustertesttokenvalue",
-		"SLACK_APP_TOKEN":       "xapp-1-A0123456789-3333333333-clustertesttokenvalue",
-		"SLACK_API_URL":         fake.APIURL(),
-		"CMS_NODES":             "",
-		"CMS_CLUSTERS":          "emea,amer",
-		"CMS_EMEA_NODES":        nodes(emea),
-		"CMS_AMER_NODES":        nodes(amer),
-		"CMS_USERNAME":          emea.Username,
-		"CMS_PASSWORD":          emea.Password,
-		"CMS_AMER_USERNAME":     amer.Username,
-		"CMS_AMER_PASSWORD":     amer.Password,
-		"NFMM_CHANNEL_CLUSTERS": emeaCh + "=emea," + amerCh + "=amer",
-		"NFMM_OPERATORS":        global,
-		"CMS_AMER_OPERATORS":    amerOp,
-		"NFMM_HTTP_ADDR":        "off",
+		"SLACK_BOT_TOKEN":            "xoxb-1111111111-2222222222-clustertesttokenvalue",
+		"SLACK_APP_TOKEN":            "xapp-1-A0123456789-3333333333-clustertesttokenvalue",
+		"SLACK_API_URL":              fake.APIURL(),
+		"CMS_NODES":                  "",
+		"CMS_CLUSTERS":               "emea,amer",
+		"CMS_EMEA_NODES":             nodes(emea),
+		"CMS_AMER_NODES":             nodes(amer),
+		"CMS_USERNAME":               emea.Username,
+		"CMS_PASSWORD":               emea.Password,
+		"CMS_AMER_USERNAME":          amer.Username,
+		"CMS_AMER_PASSWORD":          amer.Password,
+		"NFMM_CHANNEL_CLUSTERS":      emeaCh + "=emea," + amerCh + "=amer",
+		"NFMM_OPERATORS":             global,
+		"CMS_AMER_OPERATORS":         amerOp,
+		"NFMM_HTTP_ADDR":             "off",
+		"NFMM_ALERT_CHANNEL":         alertCh,
+		"NFMM_ALERT_NODE_DOWN_AFTER": "1s",
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -181,6 +184,27 @@ func TestRunSeveralClusters(t *testing.T) {
 		return false
 	}); err != nil {
 		t.Fatalf("the @amer button did not list amer's meetings: %v\n%s", err, run.stderr.String())
+	}
+
+	// An alert names its cluster, and its Details button reads that cluster, posted in a
+	// channel bound to none.
+	amer.SetDown("cb2", true)
+	alert, err := fake.WaitMessage(ctx, alertCh, func(m slackfake.Message) bool { return strings.Contains(m.Text+string(m.Blocks), "[amer] cb2") })
+	if err != nil {
+		t.Fatalf("no alert for amer's cb2: %v\n%s", err, run.stderr.String())
+	}
+	if _, err := fake.ClickButton(alertCh, alert.TS, "nfmm_alert_details", viewer); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, m := range fake.EphemeralFor(viewer, alertCh) {
+			if strings.Contains(m.Text, "1 of 2 nodes reachable") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("Details of amer's alert did not show amer's status: %v\n%s", err, run.stderr.String())
 	}
 	run.stop(ctx, t)
 }

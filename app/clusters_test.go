@@ -61,3 +61,21 @@ func TestWatchCluster(t *testing.T) {
 		t.Errorf("one cluster: %q %q %v", rest, c.Config.Name, err)
 	}
 }
+
+// `schedule` shows the cluster an entry names (text and JSON).
+func TestExecScheduleCluster(t *testing.T) {
+	t.Setenv("CMS_CLUSTERS", "emea,amer")
+	t.Setenv("CMS_EMEA_NODES", "sim:1")
+	t.Setenv("CMS_AMER_NODES", "sim:1")
+	t.Setenv("NFMM_REPORT_SCHEDULE", "@daily > C0123ABCD @amer; @hourly > C0456EFGH")
+	var out, errOut bytes.Buffer
+	if code := cmdExec(context.Background(), []string{"schedule"}, &out, &errOut); code != exitOK ||
+		!strings.Contains(out.String(), "C0123ABCD @amer") || strings.Contains(out.String(), "C0456EFGH @") {
+		t.Errorf("schedule: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := cmdExec(context.Background(), []string{"--json", "schedule"}, &out, &errOut); code != exitOK ||
+		strings.Count(out.String(), `"cluster": "amer"`) != 1 {
+		t.Errorf("--json schedule: exit %d\n%s", code, out.String())
+	}
+}

@@ -246,7 +246,7 @@ func configSchedule(cfg config.Config) func(time.Time) commands.ScheduleResult {
 			return r
 		}
 		for _, in := range infos {
-			e := commands.ScheduleEntry{Spec: in.Spec, Channel: in.Channel}
+			e := commands.ScheduleEntry{Spec: in.Spec, Channel: in.Channel, Cluster: in.Cluster}
 			if !in.Next.IsZero() {
 				e.Next = &in.Next
 			}

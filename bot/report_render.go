@@ -75,6 +75,9 @@ func renderSchedules(v scheduleView) message {
 func scheduleLine(e ScheduleInfo, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(codeSpan(e.Spec, 200) + " → " + channelMention(e.Channel))
+	if e.Cluster != "" {
+		b.WriteString(" · " + codeSpan("@"+e.Cluster, 40))
+	}
 	if e.Next.IsZero() {
 		b.WriteString("\nNext run: never")
 	} else {

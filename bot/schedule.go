@@ -118,6 +118,7 @@ type schedEntry struct {
 type ScheduleInfo struct {
 	Spec        string
 	Channel     string
+	Cluster     string // the report's cluster ("all"); "" = the channel's
 	Next        time.Time // zero when the schedule has no next time
 	LastRun     time.Time // zero before the first run
 	LastOutcome ReportOutcome
@@ -494,7 +495,7 @@ func (s *Scheduler) Entries() []ScheduleInfo {
 	out := make([]ScheduleInfo, 0, len(s.entries))
 	for _, e := range s.entries {
 		e.mu.Lock()
-		info := ScheduleInfo{Spec: e.Spec, Channel: e.Channel, Next: s.next(e), LastRun: e.lastRun, LastOutcome: e.lastOutcome}
+		info := ScheduleInfo{Spec: e.Spec, Channel: e.Channel, Cluster: e.Cluster, Next: s.next(e), LastRun: e.lastRun, LastOutcome: e.lastOutcome}
 		e.mu.Unlock()
 		out = append(out, info)
 	}
@@ -528,7 +529,7 @@ func Upcoming(reports []Report, loc *time.Location, now time.Time) ([]ScheduleIn
 		if err != nil {
 			return nil, fmt.Errorf("report schedule %d %q: %w", i+1, r.Spec, err)
 		}
-		out = append(out, ScheduleInfo{Spec: r.Spec, Channel: r.Channel, Next: nextRun(sched, loc, now)})
+		out = append(out, ScheduleInfo{Spec: r.Spec, Channel: r.Channel, Cluster: r.Cluster, Next: nextRun(sched, loc, now)})
 	}
 	return out, nil
 }

@@ -327,7 +327,11 @@ func textSchedule(w io.Writer, r *ScheduleResult) {
 		if e.Next != nil {
 			next = e.Next.Format("Mon 2 Jan 15:04 MST")
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", cell(e.Spec), cell(e.Channel), next)
+		channel := e.Channel
+		if e.Cluster != "" {
+			channel += " @" + e.Cluster
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", cell(e.Spec), cell(channel), next)
 	}
 	if r.Quiet {
 		fmt.Fprintln(w, "\nQuiet: nothing is posted when there are no calls.")

@@ -234,6 +234,7 @@ type HelpResult struct {
 type ScheduleEntry struct {
 	Spec    string     `json:"spec"`    // cron spec as configured, CRON_TZ= prefix included
 	Channel string     `json:"channel"` // channel id or #name
+	Cluster string     `json:"cluster,omitempty"` // the entry's @cluster (or "all"); absent: the channel's
 	Next    *time.Time `json:"next"`    // null when the spec never fires again
 }
 

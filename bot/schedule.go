@@ -118,7 +118,7 @@ type schedEntry struct {
 type ScheduleInfo struct {
 	Spec        string
 	Channel     string
-	Cluster     string // the report's cluster ("all"); "" = the channel's
+	Cluster     string    // the report's cluster ("all"); "" = the channel's
 	Next        time.Time // zero when the schedule has no next time
 	LastRun     time.Time // zero before the first run
 	LastOutcome ReportOutcome

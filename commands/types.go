@@ -232,10 +232,10 @@ type HelpResult struct {
 
 // ScheduleEntry is one configured report schedule with its next run.
 type ScheduleEntry struct {
-	Spec    string     `json:"spec"`    // cron spec as configured, CRON_TZ= prefix included
-	Channel string     `json:"channel"` // channel id or #name
+	Spec    string     `json:"spec"`              // cron spec as configured, CRON_TZ= prefix included
+	Channel string     `json:"channel"`           // channel id or #name
 	Cluster string     `json:"cluster,omitempty"` // the entry's @cluster (or "all"); absent: the channel's
-	Next    *time.Time `json:"next"`    // null when the spec never fires again
+	Next    *time.Time `json:"next"`              // null when the spec never fires again
 }
 
 // ScheduleResult is `schedule`: the report schedules of this NFMM instance.

@@ -247,8 +247,8 @@ func TestE2ELiveRosterShowsBannerAndLobby(t *testing.T) {
 	live := h.watchMeeting("watch board review", "Alice Jones", "Bob Smith")
 	h.slash(testOperator, `banner "board review" Back at 10:15`)
 	h.within(liveDeadline, "the banner shows", live.TS, contains("banner “Back at 10:15”"))
-	h.slash(testOperator, `lock "board review"`)
-	h.within(liveDeadline, "the lock shows", live.TS, contains("🔒"))
+	h.lockBoard(mt) // the emulator has the lock before anyone joins
+	h.within(liveDeadline, "the lock shows", live.TS, contains("🔒 · banner"))
 	guest, _ := h.sim.Join(mt.Correlator, cmssim.ParticipantSpec{Name: "Tamar Andersson", Node: "cb3"})
 	h.within(liveDeadline, "the lobby shows", live.TS, contains("Tamar Andersson", "1 in the lobby"))
 	h.slash(testOperator, "admit \"board review\" "+guest.ID)

@@ -691,17 +691,18 @@ func (ls *liveState) setBanner(node, callID string, b liveBanner) {
 	}
 }
 
-// callLocked reports whether node's call, or another instance of its meeting, is locked: a
-// join then waits in the lobby (an instance that starts for the join may not be locked yet).
-func (ls *liveState) callLocked(node, callID string) bool {
+// mayBeLocked reports whether a join into node's call may wait in the lobby: the call or
+// another instance of its meeting is locked (an instance that starts for the join may not be
+// locked yet), or the call's meeting is not known yet (its roster frame came first).
+func (ls *liveState) mayBeLocked(node, callID string) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	c := ls.findCall(node, callID)
-	if c == nil {
-		return false
-	}
-	if c.m == nil {
-		return c.locked
+	switch {
+	case c == nil:
+		return false // gone
+	case c.m == nil:
+		return true
 	}
 	return slices.ContainsFunc(c.m.calls, func(x *lCall) bool { return x.locked })
 }

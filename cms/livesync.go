@@ -418,10 +418,11 @@ func (l *Live) resolveLegs(ctx context.Context, n *Node, in <-chan [2]string) {
 				continue
 			}
 			id := legs[0].ID
-			// A join into a locked call waits in the lobby (lockMode all); no event says so, the
-			// leg's detail does. Unlocked calls are not read: CMS fills the lobby behind a lock.
+			// A join into a locked meeting waits in the lobby (lockMode all); no event says so,
+			// the leg's detail does. Unlocked meetings are not read: CMS fills the lobby behind a
+			// lock.
 			var lobby *bool
-			if l.ls.callLocked(n.Name(), x[0]) {
+			if l.ls.mayBeLocked(n.Name(), x[0]) {
 				if d, err := n.CallLeg(ctx, id); err == nil {
 					lobby = ptr(d.Status.Deactivated)
 				}

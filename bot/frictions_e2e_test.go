@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
 )
 
@@ -58,4 +60,159 @@ func TestE2EAddModalShowsEveryAddressErrorInline(t *testing.T) {
 		t.Error("the modal stayed open after a valid address")
 	}
 	h.eventually("the valid address is dialled", func() bool { return len(h.sim.Legs(m.Correlator)) == 4 })
+}
+
+// Friction 2: a usage error in Slack is the error and that command's usage, never the whole
+// help (which buried the one line that mattered); a typo keeps its "did you mean".
+func TestE2EUsageErrorsShowOnlyThatCommandsUsage(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.board()
+	alice := legByName(t, m, "Alice")
+	tests := []struct {
+		text, want, usage string
+	}{
+		{"mutee alice", "Did you mean `mute`?", "/cms mute &lt;participant&gt; [audio|video|both]"},
+		{"disconnect ab", `"ab" is too short`, "/cms disconnect &lt;participant&gt;"},
+		{"layout " + alice.ID + " grid", `"grid" is not a CMS layout`, "/cms layout &lt;participant&gt; &lt;layout&gt;"},
+		{"add board alice@", "nothing follows the @", "/cms add &lt;meeting&gt; &lt;uri&gt;"},
+	}
+	for _, tt := range tests {
+		before := len(h.fake.EphemeralFor(testOperator, testChannel))
+		h.slash(testOperator, tt.text)
+		var got []slackfake.Message
+		h.eventually("the answer to "+tt.text, func() bool {
+			got = h.fake.EphemeralFor(testOperator, testChannel)
+			return len(got) > before
+		})
+		msg := got[len(got)-1]
+		if !contains(tt.want, "Usage: `"+tt.usage+"`")(msg) {
+			t.Errorf("%q answered %s, want %q and the usage %q", tt.text, msg.Blocks, tt.want, tt.usage)
+		}
+		for _, other := range []string{"NFMM help", "presenter &lt;meeting&gt;", "calls [filter]", actRun} {
+			if contains(other)(msg) {
+				t.Errorf("%q answered with %q in it: more than that command's usage\n%s", tt.text, other, msg.Blocks)
+			}
+		}
+		if n := strings.Count(string(msg.Blocks), `"type":"context"`) + strings.Count(string(msg.Blocks), `"type":"section"`); n > 2 {
+			t.Errorf("%q answered with %d blocks of text, want the error and the usage", tt.text, n)
+		}
+		if len(h.fake.EphemeralFor(testOperator, testChannel)) != before+1 {
+			t.Errorf("%q answered more than once", tt.text)
+		}
+	}
+	if legs := h.sim.Legs(m.Correlator); len(legs) != 3 {
+		t.Errorf("a usage error changed CMS: %d legs", len(legs))
+	}
+}
+
+// auditRecords is every JSON line of the harness's audit log.
+func (h *harness) auditRecords() []map[string]any {
+	h.t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(h.audit.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			h.t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// Friction 3: a stale click says what is true. Muting someone already muted says "X was
+// already muted" (and the audit records no change); disconnecting someone who has left says
+// "<name> has already left" (privately), never the leg id, and the roster is refreshed.
+func TestE2EStaleClicksSayWhatIsTrue(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.meeting("Board review",
+		cmssim.ParticipantSpec{Name: "Alice", URI: "alice@example.com", Node: "cb1"},
+		cmssim.ParticipantSpec{Name: "Bob", URI: "bob@example.com", Node: "cb2"},
+		cmssim.ParticipantSpec{Name: "Carol", URI: "carol@example.com", Node: "cb3"},
+		cmssim.ParticipantSpec{Name: "Tamar Andersson", URI: "tamar@example.com", Node: "cb2"},
+	)
+	bob, tamar := legByName(t, m, "Bob"), legByName(t, m, "Tamar Andersson")
+	r := h.roster(testOperator, m)
+
+	// Bob is muted from elsewhere (another operator's roster, a typed command) ...
+	h.slash(testOperator, "mute "+bob.ID)
+	h.eventually("Bob is muted", func() bool { return h.leg(bob.ID).RxAudioMute })
+	audits := len(h.auditRecords())
+	// ... and this roster's Mute button is clicked.
+	h.click(testOperator, r, actMuteAudio, legControls(m, bob), "")
+	r = h.waitMessage(testOperator, "the roster saying Bob was already muted", func(msg slackfake.Message) bool {
+		return msg.TS == r.TS && contains("<@"+testOperator+">: Bob was already muted")(msg)
+	})
+	if contains("muted Bob ·")(r) {
+		t.Errorf("the roster says Bob was muted by this click:\n%s", r.Blocks)
+	}
+	recs := h.auditRecords()
+	if len(recs) != audits+1 {
+		t.Fatalf("%d audit records for the click, want 1", len(recs)-audits)
+	}
+	if ch, _ := recs[len(recs)-1]["changes"].([]any); len(ch) != 0 || recs[len(recs)-1]["outcome"] != commands.OutcomeOK {
+		t.Errorf("audit of a mute that changed nothing: %v", recs[len(recs)-1])
+	}
+
+	// Tamar hangs up while the roster still shows her; Disconnect is clicked on her row.
+	if !h.sim.RemoveLeg(tamar.ID) {
+		t.Fatal("could not remove Tamar's leg")
+	}
+	before := len(h.fake.EphemeralFor(testOperator, testChannel))
+	h.click(testOperator, r, actDisconnect, legControls(m, tamar), "")
+	h.waitMessage(testOperator, "the answer naming Tamar", func(msg slackfake.Message) bool {
+		return msg.TS != r.TS && msg.Ephemeral && contains("⚠️ Tamar Andersson has already left.")(msg)
+	})
+	r = h.waitMessage(testOperator, "the refreshed roster without Tamar", func(msg slackfake.Message) bool {
+		return msg.TS == r.TS && contains("3 participants")(msg) && !contains("Tamar")(msg)
+	})
+	for _, msg := range h.fake.EphemeralFor(testOperator, testChannel)[before:] {
+		if strings.Contains(string(msg.Blocks)+msg.Text, tamar.ID) {
+			t.Errorf("a message quotes Tamar's leg id:\n%s", msg.Blocks)
+		}
+	}
+}
+
+// Friction 8: help says what the user is and how to share an answer, gives examples first,
+// then the commands by group; it has no "Run help" button, and its Run schedule button works
+// (hardening_e2e_test.go's TestE2EScheduleRunButtonInHelp clicks it).
+func TestE2EHelpExamplesFirstThenGroups(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	for _, tt := range []struct {
+		user, role string
+		groups     []string
+	}{
+		{testViewer, "You are a viewer", []string{"*Look*", "*Help*"}},
+		{testOperator, "You are an operator", []string{"*Look*", "*Participants*", "*Meetings*", "*Help*"}},
+	} {
+		before := len(h.fake.EphemeralFor(tt.user, testChannel))
+		h.slash(tt.user, "help")
+		var help slackfake.Message
+		h.eventually("help for "+tt.user, func() bool {
+			got := h.fake.EphemeralFor(tt.user, testChannel)
+			if len(got) > before {
+				help = got[len(got)-1]
+			}
+			return len(got) > before
+		})
+		text := jsonUnescaper.Replace(string(help.Blocks))
+		order := []string{tt.role, "`public`", "*Examples*", "`/cms calls`"}
+		order = append(order, tt.groups...)
+		at := 0
+		for _, w := range order {
+			i := strings.Index(text[at:], w)
+			if i < 0 {
+				t.Fatalf("%s's help lacks %q after position %d (want, in order, %q):\n%s", tt.user, w, at, order, text)
+			}
+			at += i + len(w)
+		}
+		if strings.Contains(text, `"value":"help"`) {
+			t.Errorf("%s's help has a Run help button", tt.user)
+		}
+		if tt.user == testViewer && strings.Contains(text, "*Participants*") {
+			t.Errorf("viewer's help lists the operators' groups")
+		}
+	}
 }

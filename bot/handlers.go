@@ -152,19 +152,11 @@ func (b *Bot) onSlash(ctx context.Context, ia interaction, text string) {
 	b.respond(ctx, ia, m, respondEphemeral)
 }
 
-// replyError answers a failed request privately; a usage error also gets the interactive help.
+// replyError answers a failed request privately; a usage error shows that command's usage
+// (renderError), never the whole help.
 func (b *Bot) replyError(ctx context.Context, ia interaction, err error) {
 	b.log.Info("request refused or failed", "user", ia.actor.UserID, "channel", ia.actor.ChannelID, "err", err)
-	m := renderError(err)
-	if isUsage(err) {
-		if help, herr := b.svc.Execute(ctx, ia.actor, commands.Command{Op: commands.OpHelp}); herr == nil {
-			h := render(help, b.opts(ia.actor, 0, ""))
-			if len(m.Blocks)+len(h.Blocks) <= maxMessageBlocks {
-				m.Blocks = append(m.Blocks, h.Blocks...)
-			}
-		}
-	}
-	b.tell(ctx, ia, m)
+	b.tell(ctx, ia, renderError(err))
 }
 
 func (b *Bot) opts(a commands.Actor, page int, note string) renderOpts {

@@ -313,6 +313,12 @@ func (b *Bot) note(a commands.Actor, cmd commands.Command, ar *commands.ActionRe
 	if cmd.Op == commands.OpAdd {
 		cmd.URI = truncate(cmd.URI, 80)
 	}
-	what := escapeMrkdwn(commands.SentenceOf(cmd, who).Done)
-	return fmt.Sprintf("<@%s> %s · %s", a.UserID, what, b.cfg.Now().In(b.cfg.Location).Format("15:04"))
+	sn := commands.SentenceOf(cmd, who)
+	if ar != nil && ar.Updated == 0 && len(ar.Changes) == 0 && len(ar.Failed) == 0 && sn.Already != "" {
+		// Nothing changed (the audit says so too): never "muted X" for someone already muted.
+		return fmt.Sprintf("<@%s>: %s · %s", a.UserID, escapeMrkdwn(sn.Already), b.clock())
+	}
+	return fmt.Sprintf("<@%s> %s · %s", a.UserID, escapeMrkdwn(sn.Done), b.clock())
 }
+
+func (b *Bot) clock() string { return b.cfg.Now().In(b.cfg.Location).Format("15:04") }

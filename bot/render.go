@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,8 +84,21 @@ func renderError(err error) message {
 	// plain_text: the message may quote what the user typed or names from CMS, and Slack
 	// parses neither mentions nor formatting there, so identifiers like NFMM_OPERATORS stay
 	// exactly as written (copyable).
+	var ue *commands.UsageError
+	if errors.As(err, &ue) && ue.Usage != "" {
+		msg = ue.Msg // the usage gets its own line below
+	}
 	section := slack.NewSectionBlock(plain("⚠️ "+msg, maxSectionText), nil, nil)
-	return message{Text: truncate("⚠️ "+escapeTrunc(msg, maxTopText), maxTopText), Blocks: []slack.Block{section}}
+	m := message{Text: truncate("⚠️ "+escapeTrunc(msg, maxTopText), maxTopText), Blocks: []slack.Block{section}}
+	switch {
+	case ue != nil && ue.Usage != "":
+		// Only that command's grammar: the whole help buries the one line that matters.
+		m.Blocks = append(m.Blocks, slack.NewContextBlock("", md("Usage: "+codeSpan("/cms "+ue.Usage, 500), maxContextText)))
+	case ue != nil && ue.Code == commands.CodeUnknownCommand:
+		// No command to show the usage of: help is one click away, not pasted in.
+		m.Blocks = append(m.Blocks, slack.NewActionBlock("nfmm_controls", button(actRun, "Show help", "help")))
+	}
+	return m
 }
 
 // withNote puts the note (mrkdwn composed by the handler, e.g. "<@U123> muted Alice · 14:02")
@@ -785,8 +799,9 @@ func statusLine(n commands.NodeHealth) string {
 	return line
 }
 
-// renderHelp is interactive help: what the actor may run, with Run buttons for commands that
-// need no argument.
+// renderHelp is help as a new user needs it: what they are (viewer or operator) and how to
+// share an answer, worked examples, then the commands grouped by what they are for, with Run
+// buttons for the ones that need no argument.
 func renderHelp(r *commands.HelpResult, o renderOpts) message {
 	if r == nil {
 		r = &commands.HelpResult{}
@@ -800,45 +815,100 @@ func renderHelp(r *commands.HelpResult, o renderOpts) message {
 		title += ": " + r.Topic
 	}
 	blocks := []slack.Block{header(title)}
-	shown := 0
-	for _, e := range r.Entries {
-		if e.Operator && role < commands.RoleOperator {
-			continue
-		}
-		if shown == maxHelpRows {
-			break
-		}
-		shown++
-		blocks = append(blocks, helpSection(e))
+	if who := commands.RoleSentence(role); who != "" && r.Topic == "" {
+		blocks = append(blocks, textSection(escapeTrunc(who, 300)+
+			" Only you see NFMM's answers; add `public` at the end (`/cms calls public`) to post one for the channel."))
 	}
-	if shown == 0 {
+	if len(r.Examples) > 0 {
+		lines := []string{"*Examples*"}
+		for _, e := range r.Examples {
+			lines = append(lines, helpCode("/cms "+e.Text)+"  "+escapeTrunc(e.What, 200))
+		}
+		blocks = append(blocks, textSection(strings.Join(lines, "\n")))
+	}
+	var entries []commands.HelpEntry
+	for _, e := range r.Entries {
+		if !e.Operator || role >= commands.RoleOperator {
+			entries = append(entries, e)
+		}
+	}
+	entries = entries[:min(len(entries), maxHelpRows)]
+	for _, g := range commands.HelpEntriesByGroup(entries) {
+		blocks = append(blocks, helpGroupBlocks(g, r.Topic != "")...)
+	}
+	if len(entries) == 0 {
 		blocks = append(blocks, textSection("There is nothing you may run here."))
 	}
+	var foot []slack.MixedElement
+	if r.Topic == "" && len(entries) > 0 {
+		foot = append(foot, md("`/cms help <command>` shows one command.", maxContextText))
+	}
 	if r.Note != "" {
-		blocks = append(blocks, slack.NewContextBlock("", plain(r.Note, maxContextText)))
+		foot = append(foot, plain(r.Note, maxContextText))
+	}
+	if len(foot) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", foot...))
 	}
 	return message{Text: escapeTrunc(title, 200), Blocks: blocks}
 }
 
-func helpSection(e commands.HelpEntry) *slack.SectionBlock {
-	usage := strings.ReplaceAll(e.Usage, "`", "'")
-	text := bold(e.Name, 100)
-	if usage != "" {
-		text += "  `" + escapeTrunc(usage, 500) + "`"
+// helpGroupBlocks is one group: its title and one line per command. A command that needs no
+// argument gets a section of its own with a Run button (Slack allows one nfmm_run per block);
+// the lines between such commands share one section. Help itself has no Run button: it is
+// what is showing.
+func helpGroupBlocks(g commands.HelpSection, topic bool) []slack.Block {
+	var out []slack.Block
+	var lines []string
+	titleOnly := false // lines hold only the title, which may share the first command's section
+	if g.Title != "" && !topic {
+		titleOnly = true
+		t := "*" + escapeTrunc(g.Title, 100) + "*"
+		if g.For != "" {
+			t += " · " + escapeTrunc(g.For, 200)
+		}
+		lines = append(lines, t)
 	}
-	if e.Summary != "" {
-		text += "\n" + escapeTrunc(e.Summary, 1000)
+	flush := func(acc *slack.Accessory) {
+		if len(lines) > 0 {
+			out = append(out, slack.NewSectionBlock(md(strings.Join(lines, "\n"), maxSectionText), nil, acc))
+		}
+		lines = nil
 	}
-	var acc *slack.Accessory
-	if runnable(e) {
-		acc = slack.NewAccessory(button(actRun, "Run "+e.Name, e.Name))
+	for _, e := range g.Entries {
+		line := helpCode(e.Usage)
+		if e.Summary != "" {
+			line += "  " + escapeTrunc(e.Summary, 500)
+		}
+		if runnable(e) {
+			if !titleOnly {
+				flush(nil)
+			}
+			lines = append(lines, line)
+			flush(slack.NewAccessory(button(actRun, "Run "+e.Name, e.Name)))
+			titleOnly = false
+			continue
+		}
+		titleOnly = false
+		if textLen(strings.Join(append(lines, line), "\n")) > maxSectionText {
+			flush(nil)
+		}
+		lines = append(lines, line)
 	}
-	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)
+	flush(nil)
+	return out
+}
+
+// helpCode shows a command in a code span, escaped like any other text (a backtick would end
+// the span early, so it becomes ').
+func helpCode(s string) string {
+	return "`" + escapeTrunc(strings.ReplaceAll(s, "`", "'"), 300) + "`"
 }
 
 // runnable reports whether a help entry can run with no argument (its usage has no <required>).
+// Help is never: a "Run help" button on help would show the same message again.
 func runnable(e commands.HelpEntry) bool {
-	return e.Name != "" && !strings.Contains(e.Usage, "<") && len(e.Name) <= 50 && !strings.ContainsAny(e.Name, " |")
+	return e.Name != "" && e.Name != string(commands.OpHelp) && !strings.Contains(e.Usage, "<") &&
+		len(e.Name) <= 50 && !strings.ContainsAny(e.Name, " |")
 }
 
 // renderReport is the scheduled report: unreachable nodes first (the news), then totals,

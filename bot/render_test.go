@@ -159,11 +159,12 @@ func statusResult() *commands.StatusResult {
 
 func helpResult(role commands.Role) *commands.HelpResult {
 	return &commands.HelpResult{Role: role, Note: "Operators are set with NFMM_OPERATORS.", Entries: []commands.HelpEntry{
-		{Name: "calls", Usage: "calls [filter]", Summary: "active meetings"},
-		{Name: "call", Usage: "call <meeting>", Summary: "a meeting's participants"},
-		{Name: "status", Usage: "status", Summary: "node health"},
-		{Name: "mute", Usage: "mute <participant> [audio|video|both]", Summary: "stop others hearing (audio, the default) or seeing a participant", Operator: true},
-	}}
+		{Name: "help", Usage: "help [command]", Summary: "what NFMM can do for you", Group: commands.GroupHelp},
+		{Name: "calls", Usage: "calls [filter]", Summary: "active meetings", Group: commands.GroupLook},
+		{Name: "call", Usage: "call <meeting>", Summary: "a meeting's participants", Group: commands.GroupLook},
+		{Name: "status", Usage: "status", Summary: "node health", Group: commands.GroupLook},
+		{Name: "mute", Usage: "mute <participant> [audio|video|both]", Summary: "stop others hearing (audio, the default) or seeing a participant", Operator: true, Group: commands.GroupParticipants},
+	}, Examples: []commands.HelpExample{{Text: "calls", What: "every active meeting"}, {Text: "call board", What: "who is in it"}}}
 }
 
 func reportResult() *commands.ReportResult {

@@ -28,15 +28,33 @@ func orDefault(s string) string {
 func (s *Service) legAction(ctx context.Context, c Command) (cms.LegRef, cms.CallLegDetail, *ActionResult, error) {
 	l, err := s.findLeg(ctx, c.Participant, c.Node)
 	if err != nil {
-		return cms.LegRef{}, cms.CallLegDetail{}, nil, err
+		return cms.LegRef{}, cms.CallLegDetail{}, nil, s.leftErr(c, err)
 	}
 	d := l.Leg
 	lr := cms.LegRef{Node: l.Node, LegID: d.ID, CallID: d.Call, Name: d.Name}
 	if err := inMeeting(c, l); err != nil {
 		return lr, d, nil, err
 	}
+	s.seen.remember(d.ID, displayName(d))
 	r := &ActionResult{Op: c.Op, Meeting: meetingOfLeg(l), Participant: displayName(d), LegID: d.ID, Node: l.Node}
 	return lr, d, r, nil
+}
+
+// leftErr turns "no such leg" for a control's leg (a full leg id and its node, as a roster
+// button carries) into "<name> has already left": the roster the click came from showed the
+// person, so the leg is gone, and the leg id would mean nothing to the user. The name is the
+// one this service last showed for the leg, when it did.
+func (s *Service) leftErr(c Command, err error) error {
+	var re *RefError
+	if c.Node == "" || !looksLikeID(c.Participant) || !errors.As(err, &re) || re.Ambiguous || re.Kind != "participant" {
+		return err
+	}
+	if len(re.Unsearched) > 0 {
+		return err // a node could not be searched: the participant may still be there
+	}
+	left := *re
+	left.Left, left.Name = true, s.seen.name(c.Participant)
+	return &left
 }
 
 // inMeeting checks a leg against the meeting its button named: a leg of another meeting means a
@@ -49,7 +67,7 @@ func inMeeting(c Command, l cms.LegInCall) error {
 	switch {
 	case errors.Is(l.CallErr, cms.ErrNotFound):
 		// The leg's call ended (the leg is leaving with it): not the meeting's any more.
-		return &RefError{Kind: "participant", Ref: c.Participant, Err: l.CallErr}
+		return &RefError{Kind: "participant", Ref: c.Participant, Err: l.CallErr, Left: true, Name: displayName(l.Leg)}
 	case l.CallErr != nil:
 		return wrapErr(l.Node, l.CallErr)
 	case strings.EqualFold(l.Correlator(), c.Meeting), strings.EqualFold(l.Call.ID, c.Meeting):

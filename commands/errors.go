@@ -62,9 +62,19 @@ type RefError struct {
 	More       int         // candidates left out of Matches
 	Unsearched []string    // nodes that could not be searched, so "no match" may be wrong
 	Err        error       // the cms error it came from, if any
+	// Left: the participant a control named (by leg id) is no longer in any call; Name is
+	// theirs when NFMM showed them before, so the message never quotes the leg id.
+	Left bool
+	Name string
 }
 
 func (e *RefError) Error() string {
+	if e.Left {
+		if strings.TrimSpace(e.Name) == "" {
+			return "That participant has already left."
+		}
+		return e.Name + " has already left."
+	}
 	if !e.Ambiguous {
 		msg := fmt.Sprintf("No %s matches %q.", e.Kind, e.Ref)
 		if len(e.Candidates) > 0 {

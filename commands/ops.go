@@ -28,9 +28,11 @@ type operation struct {
 
 // Sentence is the result sentence of a state-changing operation, one for every place that
 // tells it: Done in the past tense ("muted Alice"), Do in the imperative for refusals and
-// failures ("mute Alice"), and Prep, the word that joins the meeting ("in", "from", "to").
-// The words come from the table; the names in them are untrusted and escaped by renderers.
-type Sentence struct{ Done, Do, Prep string }
+// failures ("mute Alice"), Prep, the word that joins the meeting ("in", "from", "to"), and
+// Already, when the operation found nothing to change ("Alice was already muted"; "" when it
+// always changes something). The words come from the table; the names in them are untrusted
+// and escaped by renderers.
+type Sentence struct{ Done, Do, Prep, Already string }
 
 // operations is the table, in help order. A function, not a variable: the parsers and
 // handlers it names read it back (usage lines), which a package variable cannot.
@@ -161,22 +163,22 @@ func SentenceOf(c Command, who string) Sentence {
 // muteSentence keeps audio apart from video: "muted Alice", "stopped the video of Alice".
 func muteSentence(c Command, who string) Sentence {
 	mute := c.Op == OpMute
-	var done, do string
+	var done, do, already string
 	switch {
 	case c.Media == MediaVideo && mute:
-		done, do = "stopped the video of "+who, "stop the video of "+who
+		done, do, already = "stopped the video of "+who, "stop the video of "+who, "The video of "+who+" was already stopped"
 	case c.Media == MediaVideo:
-		done, do = "restored the video of "+who, "restore the video of "+who
+		done, do, already = "restored the video of "+who, "restore the video of "+who, "The video of "+who+" was already on"
 	case c.Media == MediaBoth && mute:
-		done, do = "muted "+who+" and stopped their video", "mute "+who+" and stop their video"
+		done, do, already = "muted "+who+" and stopped their video", "mute "+who+" and stop their video", who+" was already muted, video stopped"
 	case c.Media == MediaBoth:
-		done, do = "unmuted "+who+" and restored their video", "unmute "+who+" and restore their video"
+		done, do, already = "unmuted "+who+" and restored their video", "unmute "+who+" and restore their video", who+" was already unmuted, video on"
 	case mute:
-		done, do = "muted "+who, "mute "+who
+		done, do, already = "muted "+who, "mute "+who, who+" was already muted"
 	default:
-		done, do = "unmuted "+who, "unmute "+who
+		done, do, already = "unmuted "+who, "unmute "+who, who+" was already unmuted"
 	}
-	return Sentence{Done: done, Do: do, Prep: "in"}
+	return Sentence{Done: done, Do: do, Prep: "in", Already: already}
 }
 
 // action adapts a state-changing handler to run (a nil *ActionResult is no Result).

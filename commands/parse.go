@@ -68,7 +68,8 @@ func unknownCommand(word string) error {
 	}
 	msg := "Unknown command " + printable(word) + "."
 	if best := suggest(strings.ToLower(word), names); best != "" {
-		msg += " Did you mean `" + best + "`?"
+		// The usage of the command the user most likely meant, not the whole help.
+		return &UsageError{Code: CodeUnknownCommand, Msg: msg + " Did you mean `" + best + "`?", Usage: usageOf(Op(best))}
 	}
 	return &UsageError{Code: CodeUnknownCommand, Msg: msg + " Try `help`."}
 }

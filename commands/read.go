@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -156,6 +155,7 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 			r.Meeting.PoorMedia++
 		}
 		r.Participants = append(r.Participants, row)
+		s.seen.remember(row.LegID, row.Name)
 	}
 	return r, nil
 }
@@ -198,9 +198,10 @@ func meetingOfLeg(l cms.LegInCall) MeetingSummary {
 func (s *Service) participant(ctx context.Context, c Command) (*ParticipantResult, error) {
 	l, err := s.findLeg(ctx, c.Participant, c.Node)
 	if err != nil {
-		return nil, err
+		return nil, s.leftErr(c, err)
 	}
 	d, st := l.Leg, l.Leg.Status
+	s.seen.remember(d.ID, displayName(d))
 	return &ParticipantResult{
 		Participant:  rowOf(l.Node, d),
 		Meeting:      meetingOfLeg(l),
@@ -238,36 +239,5 @@ func (s *Service) status(ctx context.Context) *StatusResult {
 		r.Nodes = append(r.Nodes, h)
 	}
 	s.cdrStatus(ctx, r)
-	return r
-}
-
-func (s *Service) help(a Actor, topic string) *HelpResult {
-	role := s.policy.RoleOf(a)
-	r := &HelpResult{Topic: topic, Role: role}
-	if role < RoleOperator {
-		// Only someone who cannot change calls needs to know how operators are configured;
-		// the terminal is always a local operator.
-		r.Note = s.policy.setupNote()
-	}
-	for _, o := range operations() {
-		if topic != "" && string(o.op) != topic {
-			continue
-		}
-		if role < needs(o.op) || o.op == OpHistory && s.hist == nil {
-			continue // history is listed only where NFMM receives CDRs
-		}
-		r.Entries = append(r.Entries, HelpEntry{
-			Name: string(o.op), Usage: o.usage, Summary: o.summary, Operator: needs(o.op) == RoleOperator,
-		})
-	}
-	switch {
-	case role == RoleNone:
-		r.Note = s.policy.denial(a, role)
-	case role == RoleViewer && len(s.policy.Operators) > 0:
-		r.Note = "You may look; to change calls, ask " + s.policy.contact() + "."
-	case topic != "" && len(r.Entries) == 0:
-		r.Note = s.policy.denial(a, role)
-	}
-	r.Entries = slices.Clip(r.Entries)
 	return r
 }

@@ -98,6 +98,7 @@ type Service struct {
 	cdrCheck  CDRChecker
 	alertBook Alerts
 	auditHist AuditHistory
+	seen      seenLegs // names of legs shown, for clicks on people who have left
 }
 
 // New returns a Service; missing optional fields get their defaults.

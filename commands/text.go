@@ -338,9 +338,33 @@ func textSchedule(w io.Writer, r *ScheduleResult) {
 	}
 }
 
+// textHelp is examples first, then the commands by group. Command lines start at the margin
+// (scripts grep them); examples are indented.
 func textHelp(w io.Writer, r *HelpResult) {
-	for _, e := range r.Entries {
-		fmt.Fprintf(w, "%s\t%s\n", e.Usage, e.Summary)
+	if who := RoleSentence(r.Role); who != "" && r.Topic == "" {
+		fmt.Fprintf(w, "%s\n\n", who)
+	}
+	if len(r.Examples) > 0 {
+		fmt.Fprintln(w, "EXAMPLES")
+		for _, e := range r.Examples {
+			fmt.Fprintf(w, "  %s\t%s\n", e.Text, e.What)
+		}
+		fmt.Fprintln(w)
+	}
+	for i, g := range HelpEntriesByGroup(r.Entries) {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if g.Title != "" {
+			title := strings.ToUpper(g.Title)
+			if g.For != "" {
+				title += ": " + g.For
+			}
+			fmt.Fprintln(w, title)
+		}
+		for _, e := range g.Entries {
+			fmt.Fprintf(w, "%s\t%s\n", e.Usage, e.Summary)
+		}
 	}
 	if r.Note != "" {
 		fmt.Fprintf(w, "\n%s\n", r.Note)

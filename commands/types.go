@@ -220,6 +220,7 @@ type HelpEntry struct {
 	Usage    string `json:"usage"`
 	Summary  string `json:"summary"`
 	Operator bool   `json:"operator"` // needs the operator role
+	Group    string `json:"-"`        // what it is for: one of the Group* ids, in HelpGroups order
 }
 
 // HelpResult is `help [command]`: only what the actor may run.
@@ -228,6 +229,8 @@ type HelpResult struct {
 	Entries []HelpEntry `json:"entries"`
 	Role    Role        `json:"role"`
 	Note    string      `json:"note"` // e.g. how to configure operators when none are
+	// Examples come first in help (without a topic): worked commands the actor may run.
+	Examples []HelpExample `json:"-"`
 }
 
 // ScheduleEntry is one configured report schedule with its next run.

@@ -93,7 +93,8 @@ func renderError(err error) message {
 	switch {
 	case ue != nil && ue.Usage != "":
 		// Only that command's grammar: the whole help buries the one line that matters.
-		m.Blocks = append(m.Blocks, slack.NewContextBlock("", md("Usage: "+codeSpan("/cms "+ue.Usage, 500), maxContextText)))
+		// plain_text: the grammar's <placeholders> show as typed, nothing in it is formatted.
+		m.Blocks = append(m.Blocks, slack.NewContextBlock("", plain("usage: /cms "+ue.Usage, maxContextText)))
 	case ue != nil && ue.Code == commands.CodeUnknownCommand:
 		// No command to show the usage of: help is one click away, not pasted in.
 		m.Blocks = append(m.Blocks, slack.NewActionBlock("nfmm_controls", button(actRun, "Show help", "help")))

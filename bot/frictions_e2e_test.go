@@ -2,10 +2,13 @@ package bot
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
 )
@@ -215,4 +218,79 @@ func TestE2EHelpExamplesFirstThenGroups(t *testing.T) {
 			t.Errorf("viewer's help lists the operators' groups")
 		}
 	}
+}
+
+// Friction 4: a node that does not answer is named once per line, with the cause and since
+// when (the live state knows), and the calls header lists the nodes that answered plus the
+// down one, marked once.
+func TestE2ENodeDownNamedOnceWithCauseAndSince(t *testing.T) {
+	h := newHarness(t, harnessOptions{Live: true})
+	h.board()
+	h.sim.SetDown("cb2", true)
+	h.eventually("the live state marks cb2 down", func() bool {
+		for _, n := range h.live.Nodes() {
+			if n.Node == "cb2" {
+				return n.Mode == cms.ModeDown
+			}
+		}
+		return false
+	})
+	var since time.Time
+	for _, n := range h.live.Nodes() {
+		if n.Node == "cb2" {
+			since = n.Since
+		}
+	}
+	clockAt := since.UTC().Format("15:04")
+	h.slash(testViewer, "calls")
+	calls := h.waitMessage(testViewer, "the calls list with cb2 down", contains("cb2 down"))
+	text := jsonUnescaper.Replace(string(calls.Blocks))
+	if !strings.Contains(text, "cb1, cb3 · cb2 down") {
+		t.Errorf("calls header does not list the answering nodes then cb2 marked down:\n%s", text)
+	}
+	line := "⚠️ cb2 could not be reached (connection closed) · down since " + clockAt
+	if !strings.Contains(text, line) {
+		t.Errorf("calls list lacks %q:\n%s", line, text)
+	}
+	if strings.Contains(text, "cb2: cb2") || strings.Count(text, "cb2") != 2 {
+		t.Errorf("cb2 is named %d times (want once in the header, once in its line):\n%s", strings.Count(text, "cb2"), text)
+	}
+
+	h.slash(testViewer, "status")
+	st := h.waitMessage(testViewer, "status with cb2 down", contains("Cluster status"))
+	text = jsonUnescaper.Replace(string(st.Blocks))
+	if !strings.Contains(text, "❌ cb2 could not be reached (connection closed) · down since "+clockAt) || strings.Count(text, "cb2") != 1 {
+		t.Errorf("status names cb2 %d times, want once with its cause and since when:\n%s", strings.Count(text, "cb2"), text)
+	}
+}
+
+// Friction 5: the report lists poor media once per participant, with a Details button that
+// opens that participant, and says it checked every meeting.
+func TestE2EReportPoorMediaPerParticipantWithDetails(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	bad := cmssim.Media{PacketLoss: 12, Jitter: 90}
+	m := h.meeting("Board review",
+		cmssim.ParticipantSpec{Name: "Hamid Kim", Node: "cb2", Media: bad},
+		cmssim.ParticipantSpec{Name: "Alice", Node: "cb1"},
+	)
+	for i := range 25 { // more meetings than the report used to check
+		h.meeting(fmt.Sprintf("Standup %02d", i), cmssim.ParticipantSpec{Name: fmt.Sprintf("Sam %02d", i), Node: "cb3", Media: bad})
+	}
+	hamid := legByName(t, m, "Hamid Kim")
+	h.slash(testViewer, "report")
+	rep := h.waitMessage(testViewer, "the report", contains("NFMM report", "Poor media"))
+	text := jsonUnescaper.Replace(string(rep.Blocks))
+	if n := strings.Count(text, "Hamid Kim"); n != 1 {
+		t.Errorf("Hamid Kim is on %d lines of the report, want 1:\n%s", n, text)
+	}
+	if !strings.Contains(text, "26 participants") || !strings.Contains(text, "media checked in all 26 meetings") {
+		t.Errorf("the report does not cover every meeting:\n%s", text)
+	}
+	if strings.Contains(text, "Alice") {
+		t.Errorf("Alice (good media) is listed:\n%s", text)
+	}
+	h.click(testViewer, rep, actDetails, blockIDWithValue(t, rep, actDetails, hamid.ID), "")
+	h.waitMessage(testViewer, "Hamid's details", func(msg slackfake.Message) bool {
+		return msg.Text == "Hamid Kim in Board review" && contains("Back to roster")(msg)
+	})
 }

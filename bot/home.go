@@ -153,7 +153,7 @@ func (b *Bot) homeView(ctx context.Context, a commands.Actor) slack.HomeTabViewR
 	}
 	if res, err := b.svc.Execute(ctx, a, commands.Command{Op: commands.OpStatus, Cluster: commands.AllClusters}); err == nil {
 		if st, ok := res.(*commands.StatusResult); ok {
-			blocks = append(blocks, textSection("*Nodes*\n"+nodeLines(st.Nodes, 20)))
+			blocks = append(blocks, textSection("*Nodes*\n"+nodeLines(st.Nodes, 20, renderOpts{Now: now, Location: b.cfg.Location})))
 		}
 	} else {
 		blocks = append(blocks, textSection("*Nodes*\n⚠️ "+escapeTrunc(commands.UserMessage(err), 500)))
@@ -195,10 +195,10 @@ func (b *Bot) homeView(ctx context.Context, a commands.Actor) slack.HomeTabViewR
 
 // nodeLines is one line per node: "✅ cb1 · 3.9.2 · up 3d · 55 legs · 12 ms", or the down
 // node with its cause.
-func nodeLines(ns []commands.NodeHealth, maxN int) string {
+func nodeLines(ns []commands.NodeHealth, maxN int, o renderOpts) string {
 	lines := make([]string, 0, min(len(ns), maxN)+1)
 	for _, n := range ns[:min(len(ns), maxN)] {
-		lines = append(lines, nodeLine(n))
+		lines = append(lines, nodeLine(n, o))
 	}
 	if rest := len(ns) - maxN; rest > 0 {
 		lines = append(lines, fmt.Sprintf("and %d more nodes", rest))
@@ -209,13 +209,9 @@ func nodeLines(ns []commands.NodeHealth, maxN int) string {
 	return strings.Join(lines, "\n")
 }
 
-func nodeLine(n commands.NodeHealth) string {
-	if !n.Reachable {
-		line := "❌ " + bold(qualNode(n.Cluster, n.Node), 100) + " · unreachable"
-		if n.Error != "" {
-			line += " · " + escapeTrunc(n.Error, 300)
-		}
-		return line
+func nodeLine(n commands.NodeHealth, o renderOpts) string {
+	if !n.Reachable { // the node once, with the cause and since when
+		return "❌ " + escapeTrunc(commands.NodeHealthDownText(n, o.Now, o.loc()), 400)
 	}
 	parts := []string{"✅ " + bold(qualNode(n.Cluster, n.Node), 100), escapeTrunc(cmp.Or(n.Version, "?"), 50),
 		"up " + commands.FormatDuration(n.Uptime), plural(n.ActiveLegs, "leg", "legs"), latencyText(n.Latency)}

@@ -272,7 +272,7 @@ func renderFind(r *commands.FindResult, o renderOpts) message {
 	op := o.Role >= commands.RoleOperator
 	title := plural(len(r.Matches), "participant", "participants") + " matching “" + truncate(clean(r.Text), 60) + "”"
 	blocks := []slack.Block{header(title)}
-	if ub := unreachableBlock(r.Unreachable); ub != nil {
+	if ub := unreachableBlock(r.Unreachable, o); ub != nil {
 		blocks = append(blocks, ub)
 	}
 	if len(r.Matches) == 0 {

@@ -161,8 +161,9 @@ func freshness(asOf time.Time, o renderOpts, extra ...string) *slack.ContextBloc
 	return slack.NewContextBlock("", md(strings.Join(parts, " · "), maxContextText))
 }
 
-// unreachableBlock names the nodes that did not answer: partial results must say so.
-func unreachableBlock(fails []commands.NodeFailure) slack.Block {
+// unreachableBlock names the nodes that did not answer: partial results must say so. Each
+// line names its node once, with the cause and since when (commands.NodeDownText).
+func unreachableBlock(fails []commands.NodeFailure, o renderOpts) slack.Block {
 	if len(fails) == 0 {
 		return nil
 	}
@@ -172,16 +173,47 @@ func unreachableBlock(fails []commands.NodeFailure) slack.Block {
 	}
 	els := make([]slack.MixedElement, 0, maxContextElems)
 	for _, f := range fails[:n] {
-		reason := f.Reason
-		if reason == "" {
-			reason = "unreachable"
-		}
-		els = append(els, plain("⚠️ "+qualNode(f.Cluster, f.Node)+": "+reason, 300))
+		els = append(els, plain("⚠️ "+commands.NodeDownText(f, o.Now, o.loc()), 300))
 	}
 	if rest := len(fails) - n; rest > 0 {
 		els = append(els, plain(fmt.Sprintf("⚠️ and %d more nodes unreachable", rest), 300))
 	}
 	return slack.NewContextBlock("", els...)
+}
+
+// loc is where times are shown: the configured zone, else UTC.
+func (o renderOpts) loc() *time.Location {
+	if o.Location == nil {
+		return time.UTC
+	}
+	return o.Location
+}
+
+// answeredNodes is a header's node list: the nodes that answered, then the ones that did
+// not, each marked once ("cb1, cb3 · cb2 down").
+func answeredNodes(nodes []string, fails []commands.NodeFailure) string {
+	down := map[string]bool{}
+	var downNames []string
+	for _, f := range fails {
+		if n := qualNode(f.Cluster, f.Node); !down[n] {
+			down[n] = true
+			downNames = append(downNames, n)
+		}
+	}
+	var up []string
+	for _, n := range nodes {
+		if !down[n] {
+			up = append(up, n)
+		}
+	}
+	out := joinNodes(up)
+	if len(downNames) > 0 {
+		if out != "" {
+			out += " · "
+		}
+		out += joinNodes(downNames) + " down"
+	}
+	return out
 }
 
 // pagerBlocks renders "Page 2 of 6" with a Previous button and an actions row holding Next and
@@ -237,10 +269,10 @@ func renderCalls(r *commands.CallsResult, o renderOpts) message {
 	summary := plural(total, "meeting", "meetings") + " · " + plural(r.TotalParticipants, "participant", "participants")
 	title := summary
 	if len(r.Nodes) > 0 {
-		title += " · " + joinNodes(r.Nodes)
+		title += " · " + answeredNodes(r.Nodes, r.Unreachable)
 	}
 	blocks := []slack.Block{header(title)}
-	if ub := unreachableBlock(r.Unreachable); ub != nil {
+	if ub := unreachableBlock(r.Unreachable, o); ub != nil {
 		blocks = append(blocks, ub)
 	}
 	if total == 0 {
@@ -328,7 +360,7 @@ func renderRoster(r *commands.RosterResult, o renderOpts) message {
 	if s := stateLine(r.Meeting); s != "" {
 		blocks = append(blocks, textSection(s))
 	}
-	if ub := unreachableBlock(r.Unreachable); ub != nil {
+	if ub := unreachableBlock(r.Unreachable, o); ub != nil {
 		blocks = append(blocks, ub)
 	}
 	if total == 0 {
@@ -765,7 +797,7 @@ func renderStatus(r *commands.StatusResult, o renderOpts) message {
 	var lines []string
 	size := 0
 	for _, n := range r.Nodes[:min(len(r.Nodes), maxStatusRows)] {
-		line := statusLine(n)
+		line := statusLine(n, o)
 		if size+len(line)+1 > maxSectionText-100 && len(lines) > 0 {
 			blocks = append(blocks, textSection(strings.Join(lines, "\n")))
 			lines, size = nil, 0
@@ -785,9 +817,9 @@ func renderStatus(r *commands.StatusResult, o renderOpts) message {
 
 // statusLine is nodeLine plus where its live state comes from (when not the Events API) and
 // its CDR receiver.
-func statusLine(n commands.NodeHealth) string {
-	line := nodeLine(n)
-	if live := commands.LiveText(n); live != "" && n.Live != "live" {
+func statusLine(n commands.NodeHealth, o renderOpts) string {
+	line := nodeLine(n, o)
+	if live := commands.LiveText(n); live != "" && n.Live != "live" && n.Reachable {
 		line += " · updates " + escapeTrunc(live, 100)
 	}
 	if c := commands.CDRText(n); c != "" {
@@ -920,7 +952,7 @@ func renderReport(r *commands.ReportResult, o renderOpts) message {
 	}
 	summary := plural(r.Meetings, "meeting", "meetings") + " · " + plural(r.Participants, "participant", "participants")
 	blocks := []slack.Block{header("NFMM report · " + summary)}
-	if ub := unreachableBlock(r.Unreachable); ub != nil {
+	if ub := unreachableBlock(r.Unreachable, o); ub != nil {
 		blocks = append(blocks, ub)
 	}
 	nodes := make([]field, 0, len(r.Nodes))
@@ -940,14 +972,8 @@ func renderReport(r *commands.ReportResult, o renderOpts) message {
 	for _, m := range r.Largest[:min(len(r.Largest), maxListed)] {
 		blocks = append(blocks, meetingSection(m))
 	}
-	if len(r.PoorMedia) > 0 {
-		blocks = append(blocks, textSection("*Poor media*\n"+poorMediaLines(r.PoorMedia)))
-	}
-	var extra []string
-	if r.RostersSkipped > 0 {
-		extra = append(extra, fmt.Sprintf("media checked in %d meetings, %d not checked", r.RostersRead, r.RostersSkipped))
-	}
-	blocks = append(blocks, freshness(r.AsOf, o, extra...))
+	blocks = append(blocks, poorMediaBlocks(r.PoorParticipants())...)
+	blocks = append(blocks, freshness(r.AsOf, o, mediaCoverage(r)))
 	text := "NFMM report: " + summary
 	if len(r.Unreachable) > 0 {
 		text += " · " + plural(len(r.Unreachable), "node", "nodes") + " unreachable"
@@ -955,16 +981,49 @@ func renderReport(r *commands.ReportResult, o renderOpts) message {
 	return message{Text: text, Blocks: blocks}
 }
 
-// poorMediaLines lists streams over the thresholds, capped with "and N more".
-func poorMediaLines(ps []commands.PoorMedia) string {
-	lines := make([]string, 0, maxListed+1)
+// poorMediaBlocks lists the participants with poor media, worst first: one line each (its
+// worst stream, and how many more are poor) with a Details button, capped with "and N more".
+func poorMediaBlocks(ps []commands.PoorParticipant) []slack.Block {
+	if len(ps) == 0 {
+		return nil
+	}
+	blocks := []slack.Block{textSection(fmt.Sprintf("*Poor media* · %s (packet loss over %.0f %% or jitter over %d ms)",
+		plural(len(ps), "participant", "participants"), commands.PoorLossPercent, commands.PoorJitterMs))}
 	for _, p := range ps[:min(len(ps), maxListed)] {
-		lines = append(lines, fmt.Sprintf("• %s in %s (%s) %s: loss %.1f %%, jitter %d ms",
-			bold(p.Participant, 150), bold(p.Meeting, 150), escapeTrunc(qualNode(p.Cluster, p.Node), 80), escapeTrunc(p.Stream, 50),
-			p.LossPercent, p.JitterMs))
+		w := p.Worst
+		line := fmt.Sprintf("%s in %s (%s) · %s: loss %.1f %%, jitter %d ms", bold(w.Participant, 150), bold(w.Meeting, 150),
+			escapeTrunc(qualNode(w.Cluster, w.Node), 80), escapeTrunc(w.Stream, 50), w.LossPercent, w.JitterMs)
+		if p.Streams > 1 {
+			line += " · " + plural(p.Streams-1, "more stream", "more streams") + " poor"
+		}
+		var acc *slack.Accessory
+		if ref := (legRef{Correlator: w.Correlator, Node: w.Node, LegID: w.LegID}); ref.valid() {
+			acc = slack.NewAccessory(button(actDetails, "Details", ref.encode()))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(line, maxSectionText), nil, acc))
 	}
 	if rest := len(ps) - maxListed; rest > 0 {
-		lines = append(lines, fmt.Sprintf("and %d more", rest))
+		blocks = append(blocks, textSection(fmt.Sprintf("and %d more", rest)))
 	}
-	return strings.Join(lines, "\n")
+	return blocks
+}
+
+// mediaCoverage says which meetings the poor media covers: all of them, or which were not
+// checked and why.
+func mediaCoverage(r *commands.ReportResult) string {
+	if len(r.MediaUnchecked) == 0 && r.RostersSkipped == 0 {
+		return "media checked in all " + plural(r.RostersRead, "meeting", "meetings")
+	}
+	var why []string
+	for _, f := range r.MediaUnchecked[:min(len(r.MediaUnchecked), 3)] {
+		why = append(why, escapeTrunc(strings.TrimSuffix(f.Reason, "."), 150))
+	}
+	if rest := len(r.MediaUnchecked) - 3; rest > 0 {
+		why = append(why, fmt.Sprintf("and %d more nodes", rest))
+	}
+	s := fmt.Sprintf("media checked in %d of %d meetings", r.RostersRead, r.RostersRead+r.RostersSkipped)
+	if len(why) > 0 {
+		s += "; not checked where " + strings.Join(why, "; ")
+	}
+	return s
 }

@@ -172,11 +172,14 @@ func reportResult() *commands.ReportResult {
 	return &commands.ReportResult{
 		Meetings: 12, Participants: 143, Nodes: st.Nodes, Largest: meetings(3),
 		PoorMedia: []commands.PoorMedia{
-			{Meeting: "Board meeting", Participant: "Alice", LegID: uuid("1e", 1), Node: "cb2", Stream: "rx audio", LossPercent: 4.5, JitterMs: 12},
-			{Meeting: "Standup", Participant: "Bob", LegID: uuid("1e", 2), Node: "cb1", Stream: "tx video main", LossPercent: 0.5, JitterMs: 80},
+			{Meeting: "Board meeting", Participant: "Alice", LegID: uuid("1e", 1), Node: "cb2", Stream: "rx audio", LossPercent: 4.5, JitterMs: 12, Correlator: uuid("c", 1)},
+			{Meeting: "Standup", Participant: "Bob", LegID: uuid("1e", 2), Node: "cb1", Stream: "tx video main", LossPercent: 0.5, JitterMs: 80, Correlator: uuid("c", 2)},
+			{Meeting: "Board meeting", Participant: "Alice", LegID: uuid("1e", 1), Node: "cb2", Stream: "rx video main", LossPercent: 9.5, JitterMs: 30, Correlator: uuid("c", 1)},
+			{Meeting: "Board meeting", Participant: "Alice", LegID: uuid("1e", 1), Node: "cb2", Stream: "tx audio", LossPercent: 3.5, JitterMs: 2, Correlator: uuid("c", 1)},
 		},
-		Unreachable: []commands.NodeFailure{{Node: "cb3", Reason: "did not answer in time"}},
-		RostersRead: 10, RostersSkipped: 2, AsOf: testAsOf,
+		Unreachable:    []commands.NodeFailure{{Node: "cb3", Reason: "cb3 did not answer in time.", Since: testAsOf.Add(-7 * time.Minute)}},
+		MediaUnchecked: []commands.NodeFailure{{Node: "cb3", Reason: "cb3 did not answer in time."}},
+		RostersRead:    10, RostersSkipped: 2, AsOf: testAsOf,
 	}
 }
 

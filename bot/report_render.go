@@ -22,11 +22,7 @@ var channelIDRE = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 func renderReportFailure(r *commands.ReportResult, next time.Time) message {
 	reasons := make([]string, 0, min(len(r.Unreachable), maxListed)+1)
 	for _, f := range r.Unreachable[:min(len(r.Unreachable), maxListed)] {
-		reason := f.Reason
-		if reason == "" {
-			reason = "unreachable"
-		}
-		reasons = append(reasons, "• "+escapeTrunc(qualNode(f.Cluster, f.Node), 100)+": "+escapeTrunc(reason, 200))
+		reasons = append(reasons, "• "+escapeTrunc(commands.NodeDownText(f, r.AsOf, next.Location()), 300))
 	}
 	if rest := len(r.Unreachable) - maxListed; rest > 0 {
 		reasons = append(reasons, fmt.Sprintf("and %d more", rest))

@@ -1,12 +1,16 @@
 package cms
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Sentinel errors that callers test with errors.Is. An *APIError matches the sentinel of its
@@ -198,4 +202,36 @@ func isCertificateError(err error) bool {
 		ci x509.CertificateInvalidError
 	)
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// Cause says in a few words why a node could not be reached, for people: "connection
+// refused", "no answer in time", "HTTP 503 Service Unavailable", "host name not found",
+// "connection closed", "no route to the host"; "" when err tells nothing more specific. It
+// never quotes an address or a URL.
+func Cause(err error) string {
+	var te *TransportError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	var (
+		dns *net.DNSError
+		ne  net.Error
+	)
+	switch {
+	case te.Status != 0 && http.StatusText(te.Status) != "":
+		return "HTTP " + strconv.Itoa(te.Status) + " " + http.StatusText(te.Status)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host"
+	case errors.As(err, &dns):
+		return "host name not found"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time"
+	}
+	return ""
 }

@@ -63,18 +63,6 @@ func (c *Cluster) MeetingRoster(ctx context.Context, ref string) (Roster, error)
 	return ro, nil
 }
 
-// rostersAtOnce bounds how many meetings' rosters Rosters reads at a time: each fans out to
-// every node hosting the meeting, and the nodes' caps are shared with everything else.
-const rostersAtOnce = 4
-
-// Rosters reads the rosters of meetings already listed (Meetings), rostersAtOnce meetings at
-// a time; the result follows ms.
-func (c *Cluster) Rosters(ctx context.Context, ms []Meeting) []Roster {
-	out := make([]Roster, len(ms))
-	forEachBounded(rostersAtOnce, len(ms), func(i int) { out[i] = c.Roster(ctx, ms[i]) })
-	return out
-}
-
 // mergeNodeErrors appends the errors of later lists for nodes not already named.
 func mergeNodeErrors(lists ...[]NodeError) []NodeError {
 	var out []NodeError

@@ -260,6 +260,7 @@ func (s *Service) merge(c Command, rs []Result) Result {
 			m.Largest = append(m.Largest, rr.Largest...)
 			m.PoorMedia = append(m.PoorMedia, rr.PoorMedia...)
 			m.Unreachable = append(m.Unreachable, rr.Unreachable...)
+			m.MediaUnchecked = append(m.MediaUnchecked, rr.MediaUnchecked...)
 			m.RostersRead += rr.RostersRead
 			m.RostersSkipped += rr.RostersSkipped
 		}
@@ -306,6 +307,7 @@ func tagCluster(r Result, name string, lines bool) {
 			r.PoorMedia[i].Cluster = name
 		}
 		tagFailures(r.Unreachable)
+		tagFailures(r.MediaUnchecked)
 	}
 }
 

@@ -243,6 +243,9 @@ func cmsError(node string, err error) *CMSError {
 		msg = where + " sent an answer NFMM could not read."
 	case errors.Is(err, cms.ErrUnavailable):
 		msg = where + " could not be reached."
+		if cause := cms.Cause(err); cause != "" {
+			msg = where + " could not be reached (" + cause + ")."
+		}
 	case errors.Is(err, cms.ErrCallLegNotFound):
 		msg = "That participant has left the meeting" + on + "."
 	case errors.Is(err, cms.ErrCallNotFound):

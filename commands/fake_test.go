@@ -64,9 +64,13 @@ func (f *fakeCluster) MeetingRoster(_ context.Context, ref string) (cms.Roster, 
 	f.hit("MeetingRoster")
 	return cms.Roster{}, &cms.UnknownRefError{Kind: "meeting", Ref: ref}
 }
-func (f *fakeCluster) Rosters(_ context.Context, ms []cms.Meeting) []cms.Roster {
-	f.hit("Rosters")
-	return make([]cms.Roster, len(ms))
+func (f *fakeCluster) AlarmedLegs(context.Context) []cms.NodeAlarmedLegs {
+	f.hit("AlarmedLegs")
+	out := make([]cms.NodeAlarmedLegs, len(f.nodes))
+	for i, n := range f.nodes {
+		out[i].Node = n.Name()
+	}
+	return out
 }
 func (f *fakeCluster) FindLeg(_ context.Context, ref, _ string) (cms.LegInCall, error) {
 	f.hit("FindLeg")

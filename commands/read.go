@@ -27,8 +27,9 @@ func summarize(m cms.Meeting) MeetingSummary {
 // cause (the user is told the log has the details).
 func (s *Service) failures(ctx context.Context, errs []cms.NodeError) []NodeFailure {
 	var out []NodeFailure
+	down := s.downSince()
 	for _, e := range errs {
-		f := NodeFailure{Node: e.Node, Reason: reason(e.Node, e.Err)}
+		f := NodeFailure{Node: e.Node, Reason: reason(e.Node, e.Err), Since: down[e.Node]}
 		s.logNodeFailure(ctx, f.Node, f.Reason, e.Err)
 		out = append(out, f)
 	}

@@ -29,6 +29,43 @@ type PoorMedia struct {
 	Stream      string  `json:"stream"` // rx audio, tx video main, …
 	LossPercent float64 `json:"packet_loss_percent"`
 	JitterMs    int     `json:"jitter_ms"`
+	// Correlator is the meeting's (its call id when the meeting list did not have the call),
+	// for a Details button; not in the JSON, whose schema is fixed.
+	Correlator string `json:"-"`
+}
+
+// badness is how far the stream is past the worse of its thresholds (> 1 is poor).
+func (p PoorMedia) badness() float64 {
+	return max(p.LossPercent/PoorLossPercent, float64(p.JitterMs)/PoorJitterMs)
+}
+
+// PoorParticipant is one participant with poor media: the worst of its streams and how many
+// of its streams are over the thresholds. The report lists participants, not streams: one
+// person with four bad streams is one problem.
+type PoorParticipant struct {
+	Worst   PoorMedia
+	Streams int
+}
+
+// PoorParticipants groups the report's poor streams by participant (leg), worst first.
+func (r *ReportResult) PoorParticipants() []PoorParticipant {
+	var out []PoorParticipant
+	at := map[string]int{}
+	for _, p := range r.PoorMedia {
+		key := p.Cluster + "/" + p.Node + "/" + p.LegID
+		i, seen := at[key]
+		if !seen || p.LegID == "" {
+			at[key] = len(out)
+			out = append(out, PoorParticipant{Worst: p, Streams: 1})
+			continue
+		}
+		out[i].Streams++
+		if p.badness() > out[i].Worst.badness() {
+			out[i].Worst = p
+		}
+	}
+	slices.SortStableFunc(out, func(a, b PoorParticipant) int { return cmp.Compare(b.Worst.badness(), a.Worst.badness()) })
+	return out
 }
 
 // ReportResult is the scheduled report (and `report`): totals, per-node health, the largest
@@ -42,8 +79,11 @@ type ReportResult struct {
 	PoorMedia      []PoorMedia      `json:"poor_media"`
 	Unreachable    []NodeFailure    `json:"unreachable"`
 	RostersRead    int              `json:"rosters_read"`    // meetings whose media was checked
-	RostersSkipped int              `json:"rosters_skipped"` // beyond the bound: not checked
-	AsOf           time.Time        `json:"as_of"`
+	RostersSkipped int              `json:"rosters_skipped"` // meetings on a node whose media could not be checked
+	// MediaUnchecked names the nodes whose media could not be checked, each with the reason
+	// (their meetings are the skipped ones). Not in the JSON, whose schema is fixed.
+	MediaUnchecked []NodeFailure `json:"-"`
+	AsOf           time.Time     `json:"as_of"`
 }
 
 func (*ReportResult) isResult() {}
@@ -61,7 +101,7 @@ func (s *Service) report(ctx context.Context) *ReportResult {
 	r := &ReportResult{Meetings: len(list.Meetings), Nodes: st.Nodes, AsOf: s.now()}
 	for _, n := range st.Nodes {
 		if !n.Reachable {
-			r.Unreachable = append(r.Unreachable, NodeFailure{Node: n.Node, Reason: n.Error})
+			r.Unreachable = append(r.Unreachable, failureOf(n))
 		}
 	}
 	sorted := slices.Clone(list.Meetings)
@@ -69,39 +109,72 @@ func (s *Service) report(ctx context.Context) *ReportResult {
 	for _, m := range sorted {
 		r.Participants += m.Participants
 	}
-	check := sorted[:min(len(sorted), s.rosters)]
-	r.RostersRead, r.RostersSkipped = len(check), len(sorted)-len(check)
-	rosters := s.cluster.Rosters(ctx, check)
-	r.PoorMedia = poorMedia(check, rosters)
-	// The largest meetings' state: from the rosters just read where there is one, else read.
-	top := sorted[:min(len(sorted), reportTop)]
-	var rest []cms.Meeting
-	for i := len(rosters); i < len(top); i++ {
-		rest = append(rest, top[i])
+	// The largest meetings' state (lobby, presenter) where the calls list left it out.
+	top := slices.Clone(sorted[:min(len(sorted), reportTop)])
+	s.completeState(ctx, top)
+	for _, m := range top {
+		r.Largest = append(r.Largest, summarize(m))
 	}
-	s.completeState(ctx, rest)
-	for i, m := range top {
-		sum := summarize(m)
-		switch {
-		case i < len(rosters) && len(rosters[i].Failed) == 0:
-			sum.State = withRoster(sum.State, rosters[i].Legs)
-		case i >= len(rosters):
-			sum = summarize(rest[i-len(rosters)])
+	r.PoorMedia, r.MediaUnchecked = s.poorMedia(ctx, list.Meetings)
+	for _, m := range list.Meetings {
+		if hostedOnAny(m, r.MediaUnchecked) {
+			r.RostersSkipped++
+		} else {
+			r.RostersRead++
 		}
-		r.Largest = append(r.Largest, sum)
 	}
 	return r
 }
 
-// poorMedia lists the streams over thresholds in the rosters of the meetings.
-func poorMedia(meetings []cms.Meeting, rosters []cms.Roster) []PoorMedia {
-	var out []PoorMedia
-	for i, ro := range rosters {
-		for _, e := range ro.Legs {
-			out = append(out, poorStreams(meetings[i].Name, e)...)
+// poorMedia finds the streams over the thresholds in every meeting at once: each node lists
+// the legs it raises a media alarm on (packet loss, jitter, round trip) and only those legs'
+// statistics are read, so the cost is one list per node plus one read per alarmed leg, not
+// one read per participant of the cluster. A node that could not be listed is returned with
+// its reason: its meetings were not checked.
+func (s *Service) poorMedia(ctx context.Context, meetings []cms.Meeting) ([]PoorMedia, []NodeFailure) {
+	type where struct{ name, correlator string }
+	calls := map[string]where{}
+	for _, m := range meetings {
+		for _, in := range m.Instances {
+			calls[in.Node+"/"+in.Call.ID] = where{m.Name, m.Correlator}
 		}
 	}
-	return out
+	var (
+		out       []PoorMedia
+		unchecked []NodeFailure
+	)
+	for _, nl := range s.cluster.AlarmedLegs(ctx) {
+		if nl.Err != nil {
+			f := NodeFailure{Node: nl.Node, Reason: reason(nl.Node, nl.Err)}
+			s.logNodeFailure(ctx, f.Node, f.Reason, nl.Err)
+			unchecked = append(unchecked, f)
+			continue
+		}
+		for _, l := range nl.Legs {
+			if l.Leg.IsDistributionLink() {
+				continue
+			}
+			w, ok := calls[l.Node+"/"+l.Leg.Call]
+			if !ok { // the call started after the meetings were listed
+				w = where{"a meeting", l.Leg.Call}
+			}
+			for _, p := range poorStreams(w.name, cms.RosterEntry{Node: l.Node, Leg: l.Leg}) {
+				p.Correlator = w.correlator
+				out = append(out, p)
+			}
+		}
+	}
+	return out, unchecked
+}
+
+// hostedOnAny reports whether the meeting has an instance on one of the nodes.
+func hostedOnAny(m cms.Meeting, nodes []NodeFailure) bool {
+	for _, f := range nodes {
+		if _, on := m.Instance(f.Node); on {
+			return true
+		}
+	}
+	return false
 }
 
 func poorStreams(meeting string, e cms.RosterEntry) []PoorMedia {

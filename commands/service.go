@@ -25,8 +25,9 @@ type Cluster interface {
 	FindMeeting(ctx context.Context, ref string) (cms.Meeting, []cms.NodeError, error)
 	// MeetingRoster resolves a reference and reads the meeting's call details and legs at once.
 	MeetingRoster(ctx context.Context, ref string) (cms.Roster, error)
-	// Rosters reads the legs of meetings already listed (the report's), in their order.
-	Rosters(ctx context.Context, ms []cms.Meeting) []cms.Roster
+	// AlarmedLegs lists, on every node, the legs CMS raises a media alarm on, with their
+	// statistics (the report's poor media).
+	AlarmedLegs(ctx context.Context) []cms.NodeAlarmedLegs
 	// FindLeg finds a leg by reference, on node first when given, and reads its call.
 	FindLeg(ctx context.Context, ref, node string) (cms.LegInCall, error)
 	UpdateLeg(ctx context.Context, node, legID string, u cms.LegUpdate) error
@@ -61,9 +62,6 @@ type Config struct {
 	// Schedule lists the report schedules for `schedule` at the given time; nil means this
 	// instance has none.
 	Schedule func(now time.Time) ScheduleResult
-	// ReportRosters bounds how many meeting rosters the report reads for media quality;
-	// default 20 (the largest meetings first).
-	ReportRosters int
 	// History is the CDR history `history` reads; nil answers that history is off.
 	History History
 	// Snapshots keeps presenter mode's before state for presenter off; nil keeps it in memory
@@ -90,7 +88,6 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	perNode   int
-	rosters   int
 	sched     func(now time.Time) ScheduleResult
 	hist      History
 	histDays  int
@@ -98,16 +95,17 @@ type Service struct {
 	cdrCheck  CDRChecker
 	alertBook Alerts
 	auditHist AuditHistory
-	seen      seenLegs // names of legs shown, for clicks on people who have left
+	seen      *seenLegs // names of legs shown, for clicks on people who have left (shared by every cluster's copy)
 }
 
 // New returns a Service; missing optional fields get their defaults.
 func New(cfg Config) *Service {
 	s := &Service{
 		cluster: cfg.Cluster, policy: cfg.Policy, audit: cfg.Audit, log: cfg.Logger,
-		now: cfg.Now, perNode: cfg.LegConcurrency, rosters: cfg.ReportRosters, sched: cfg.Schedule,
+		now: cfg.Now, perNode: cfg.LegConcurrency, sched: cfg.Schedule,
 		hist: cfg.History, histDays: cmp.Or(max(cfg.HistoryDays, 0), 90), cdrCheck: cfg.CDRReceivers,
 		snapshots: cfg.Snapshots, alertBook: cfg.Alerts, auditHist: cfg.AuditHistory,
+		seen: &seenLegs{},
 	}
 	s.bindings = cfg.ChannelClusters
 	s.clusters = []scoped{{name: DefaultCluster, cluster: cfg.Cluster, policy: cfg.Policy}}
@@ -143,9 +141,6 @@ func New(cfg Config) *Service {
 		s.snapshots = &MemorySnapshots{}
 	}
 	s.perNode = max(s.perNode, 0)
-	if s.rosters <= 0 {
-		s.rosters = 20
-	}
 	return s
 }
 

@@ -82,7 +82,7 @@ func mark(muted bool) string {
 
 func textUnreachable(w io.Writer, fs []NodeFailure) {
 	for _, f := range fs {
-		fmt.Fprintf(w, "! %s: %s\n", qualified(f.Cluster, f.Node), f.Reason)
+		fmt.Fprintf(w, "! %s\n", NodeDownText(f, time.Now(), nil))
 	}
 }
 
@@ -298,16 +298,23 @@ func textReport(w io.Writer, r *ReportResult) {
 				orDash(oneLine(StateMarks(m.State))))
 		}
 	}
-	fmt.Fprintf(w, "\nPoor media (loss > %.0f%% or jitter > %d ms): %d streams\n", PoorLossPercent, PoorJitterMs, len(r.PoorMedia))
-	if len(r.PoorMedia) > 0 {
-		fmt.Fprintln(w, "PARTICIPANT\tMEETING\tNODE\tSTREAM\tLOSS\tJITTER\tLEG")
+	ps := r.PoorParticipants()
+	fmt.Fprintf(w, "\nPoor media (loss > %.0f%% or jitter > %d ms): %s\n", PoorLossPercent, PoorJitterMs, plural(len(ps), "participant"))
+	if len(ps) > 0 {
+		fmt.Fprintln(w, "PARTICIPANT\tMEETING\tNODE\tWORST STREAM\tLOSS\tJITTER\tPOOR STREAMS\tLEG")
 	}
-	for _, p := range r.PoorMedia {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%s\n", cell(p.Participant), cell(p.Meeting), qualified(p.Cluster, p.Node), p.Stream,
-			p.LossPercent, p.JitterMs, shortID(p.LegID))
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%d\t%s\n", cell(p.Worst.Participant), cell(p.Worst.Meeting), qualified(p.Worst.Cluster, p.Worst.Node),
+			p.Worst.Stream, p.Worst.LossPercent, p.Worst.JitterMs, p.Streams, shortID(p.Worst.LegID))
 	}
-	if r.RostersSkipped > 0 {
-		fmt.Fprintf(w, "(media of %d smaller meetings not checked)\n", r.RostersSkipped)
+	switch {
+	case len(r.MediaUnchecked) > 0 || r.RostersSkipped > 0:
+		fmt.Fprintf(w, "(media checked in %d of %d meetings)\n", r.RostersRead, r.RostersRead+r.RostersSkipped)
+		for _, f := range r.MediaUnchecked {
+			fmt.Fprintf(w, "! media not checked: %s\n", NodeDownText(f, time.Now(), nil))
+		}
+	default:
+		fmt.Fprintf(w, "(media checked in all %s)\n", plural(r.RostersRead, "meeting"))
 	}
 	textUnreachable(w, r.Unreachable)
 }

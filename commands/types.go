@@ -96,7 +96,10 @@ type MeetingSummary struct {
 type NodeFailure struct {
 	Cluster string `json:"cluster,omitempty"` // with several clusters
 	Node    string `json:"node"`
-	Reason  string `json:"reason"`
+	Reason  string `json:"reason"` // a sentence naming the node: "cb2 could not be reached (connection refused)."
+	// Since is when the live state saw the node go down (zero when it does not know); the
+	// renderers say "down since 14:02" (NodeDownText). Not in the JSON: its schema is fixed.
+	Since time.Time `json:"-"`
 }
 
 // CallsResult is `calls [filter] [--node <node>]`.

@@ -159,12 +159,13 @@ func TestE2EStaleClicksSayWhatIsTrue(t *testing.T) {
 		t.Errorf("audit of a mute that changed nothing: %v", recs[len(recs)-1])
 	}
 
-	// Tamar hangs up while the roster still shows her; Disconnect is clicked on her row.
+	// Tamar hangs up while Disconnect's confirmation is open; it is confirmed.
+	v := h.rowModal(testOperator, r, m, tamar, rowDisconnect, viewRowDisconnect)
 	if !h.sim.RemoveLeg(tamar.ID) {
 		t.Fatal("could not remove Tamar's leg")
 	}
 	before := len(h.fake.EphemeralFor(testOperator, testChannel))
-	h.click(testOperator, r, actDisconnect, legControls(m, tamar), "")
+	h.submit(v, testOperator, nil)
 	h.waitMessage(testOperator, "the answer naming Tamar", func(msg slackfake.Message) bool {
 		return msg.TS != r.TS && msg.Ephemeral && contains("⚠️ Tamar Andersson has already left.")(msg)
 	})
@@ -175,6 +176,16 @@ func TestE2EStaleClicksSayWhatIsTrue(t *testing.T) {
 		if strings.Contains(string(msg.Blocks)+msg.Text, tamar.ID) {
 			t.Errorf("a message quotes Tamar's leg id:\n%s", msg.Blocks)
 		}
+	}
+
+	// Carol hangs up before her row's menu is used: the form says so by name.
+	carol := legByName(t, m, "Carol")
+	h.sim.RemoveLeg(carol.ID)
+	h.click(testOperator, r, actRowMenu, legControls(m, carol), rowDisconnect)
+	if _, err := h.fake.WaitView(h.ctx(), testOperator, func(v slackfake.View) bool {
+		return strings.Contains(string(v.Raw), "Carol has already left.") && !strings.Contains(string(v.Raw), carol.ID)
+	}); err != nil {
+		t.Errorf("the Disconnect form does not say Carol has left: %v", err)
 	}
 }
 

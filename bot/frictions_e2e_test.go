@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -259,8 +260,10 @@ func TestE2ENodeDownNamedOnceWithCauseAndSince(t *testing.T) {
 	if !strings.Contains(text, "cb1, cb3 · cb2 down") {
 		t.Errorf("calls header does not list the answering nodes then cb2 marked down:\n%s", text)
 	}
-	line := "⚠️ cb2 could not be reached (connection closed) · down since " + clockAt
-	if !strings.Contains(text, line) {
+	// The cause is "connection closed" (the emulator drops the connection); on a loaded machine
+	// the request may time out first, which names its own cause.
+	line := regexp.MustCompile(`⚠️ cb2 (could not be reached \([a-z ]+\)|did not answer in time) · down since ` + clockAt)
+	if !line.MatchString(text) {
 		t.Errorf("calls list lacks %q:\n%s", line, text)
 	}
 	if strings.Contains(text, "cb2: cb2") || strings.Count(text, "cb2") != 2 {
@@ -270,7 +273,8 @@ func TestE2ENodeDownNamedOnceWithCauseAndSince(t *testing.T) {
 	h.slash(testViewer, "status")
 	st := h.waitMessage(testViewer, "status with cb2 down", contains("Cluster status"))
 	text = jsonUnescaper.Replace(string(st.Blocks))
-	if !strings.Contains(text, "❌ cb2 could not be reached (connection closed) · down since "+clockAt) || strings.Count(text, "cb2") != 1 {
+	if !regexp.MustCompile(`❌ cb2 (could not be reached \([a-z ]+\)|did not answer in time) · down since `+clockAt).MatchString(text) ||
+		strings.Count(text, "cb2") != 1 {
 		t.Errorf("status names cb2 %d times, want once with its cause and since when:\n%s", strings.Count(text, "cb2"), text)
 	}
 }

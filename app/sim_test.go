@@ -66,28 +66,39 @@ echo "the emulator did not stop" >&2; exit 1`
 	}
 }
 
-// TestSimPrintsExportLines: the foreground emulator's lines work when pasted into a shell.
-func TestSimPrintsExportLines(t *testing.T) {
+// runSim runs `nfmm sim args…` in the foreground until it has printed its ready line, and
+// returns what it printed and a func that stops it and checks that it exited 0.
+func runSim(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan int, 1)
-	go func() { done <- cmdSim(ctx, []string{"--nodes", "1", "--tls"}, pw, os.Stderr); pw.Close() }()
-	buf := make([]byte, 4096)
+	go func() { done <- cmdSim(ctx, args, pw, os.Stderr); pw.Close() }()
+	buf := make([]byte, 8192)
 	var got string
 	for !strings.Contains(got, simReadyPrefix) {
 		n, err := pr.Read(buf)
 		if err != nil {
+			cancel()
 			t.Fatalf("read: %v (so far %q)", err, got)
 		}
 		got += string(buf[:n])
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("exit %d", code)
+	return got, func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("nfmm sim %v: exit %d", args, code)
+		}
 	}
+}
+
+// TestSimPrintsExportLines: the foreground emulator's lines work when pasted into a shell.
+func TestSimPrintsExportLines(t *testing.T) {
+	got, stop := runSim(t, "--nodes", "1", "--tls")
+	stop()
 	lines := strings.Split(strings.TrimSpace(got), "\n")
 	for _, l := range lines[:len(lines)-1] {
 		if !strings.HasPrefix(l, "export CMS_") {
@@ -142,36 +153,15 @@ func TestFlagsHelpOnceAndOneNodeLimit(t *testing.T) {
 // TestSimClusters: `nfmm sim --clusters emea,amer` runs one emulated cluster per name and
 // prints the CMS_CLUSTERS form, which the configuration loads as those clusters.
 func TestSimClusters(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan int, 1)
-	go func() {
-		done <- cmdSim(ctx, []string{"--clusters", "emea,amer", "--nodes", "2", "--tls"}, pw, os.Stderr)
-		pw.Close()
-	}()
-	buf := make([]byte, 8192)
-	var got string
-	for !strings.Contains(got, simReadyPrefix) {
-		n, err := pr.Read(buf)
-		if err != nil {
-			t.Fatalf("read: %v (so far %q)", err, got)
-		}
-		got += string(buf[:n])
-	}
+	got, stop := runSim(t, "--clusters", "emea,amer", "--nodes", "2", "--tls")
 	var env []string
 	for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
 		if kv, ok := strings.CutPrefix(l, "export "); ok {
 			env = append(env, strings.Trim(strings.Replace(kv, "='", "=", 1), "'"))
 		}
 	}
-	cfg, err := config.LoadEnviron(env, config.ModeExec)
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("exit %d", code)
-	}
+	cfg, err := config.LoadEnviron(env, config.ModeExec) // before stop: the CA files go with it
+	stop()
 	if err != nil {
 		t.Fatalf("the printed lines do not load: %v\n%s", err, got)
 	}

@@ -138,18 +138,6 @@ func allCalls(ctx context.Context, svcs []*commands.Service, want []int) error {
 	return nil
 }
 
-func checkCalls(ctx context.Context, svc *commands.Service, want int) error {
-	res, err := svc.Run(ctx, benchActor, "calls")
-	if err != nil {
-		return err
-	}
-	cr := res.(*commands.CallsResult)
-	if len(cr.Unreachable) > 0 || len(cr.Meetings) != want {
-		return fmt.Errorf("calls: %d meetings, %d unreachable; want %d, 0", len(cr.Meetings), len(cr.Unreachable), want)
-	}
-	return nil
-}
-
 func runClusters(ctx context.Context, p params, runs int) (clustersRow, error) {
 	m, err := newMultiEnv(p, allClusters)
 	if err != nil {

@@ -35,17 +35,7 @@ func runCalls(ctx context.Context, p params, nodes, perNode, runs int, withBasel
 	addCallsLoad(e.sim, perNode)
 	want := len(e.sim.Meetings())
 	svc := newService(e)
-	r, err := e.measure(ctx, runs, nil, func(ctx context.Context) error {
-		res, err := svc.Run(ctx, benchActor, "calls")
-		if err != nil {
-			return err
-		}
-		cr := res.(*commands.CallsResult)
-		if len(cr.Unreachable) > 0 || len(cr.Meetings) != want {
-			return fmt.Errorf("calls: %d meetings, %d unreachable; want %d, 0", len(cr.Meetings), len(cr.Unreachable), want)
-		}
-		return nil
-	})
+	r, err := e.measure(ctx, runs, nil, func(ctx context.Context) error { return checkCalls(ctx, svc, want) })
 	if err != nil {
 		return row{}, err
 	}
@@ -63,6 +53,19 @@ func runCalls(ctx context.Context, p params, nodes, perNode, runs int, withBasel
 		})
 	}
 	return r, err
+}
+
+// checkCalls runs `calls` and checks that every meeting came back, from every node.
+func checkCalls(ctx context.Context, svc *commands.Service, want int) error {
+	res, err := svc.Run(ctx, benchActor, "calls")
+	if err != nil {
+		return err
+	}
+	cr := res.(*commands.CallsResult)
+	if len(cr.Unreachable) > 0 || len(cr.Meetings) != want {
+		return fmt.Errorf("calls: %d meetings, %d unreachable; want %d, 0", len(cr.Meetings), len(cr.Unreachable), want)
+	}
+	return nil
 }
 
 func instancesTotal(sim *cmssim.Sim) int {

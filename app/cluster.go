@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -53,6 +54,7 @@ func NewClusters(ctx context.Context, cfg config.Config, o Options, observe func
 		one := only(cfg, cc)
 		co := o
 		co.simSeed = int64(1 + i) // each emulated cluster its own meetings
+		co.cluster = cc.Name
 		if observe != nil {
 			co.Observe = func(st cms.RequestStat) { observe(cc.Name, st) }
 		}
@@ -75,6 +77,7 @@ func only(cfg config.Config, cc config.Cluster) config.Config {
 	cfg.Clusters = nil
 	cfg.Nodes, cfg.SimNodes, cfg.CAFile, cfg.InsecureSkipVerify = cc.Nodes, cc.SimNodes, cc.CAFile, cc.InsecureSkipVerify
 	cfg.CMSTimeout, cfg.CMSConcurrency = cc.Timeout, cc.Concurrency
+	cfg.Discover, cfg.Peers = cc.Discover, cc.Peers
 	return cfg
 }
 
@@ -85,6 +88,7 @@ func only(cfg config.Config, cc config.Cluster) config.Config {
 func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster, func(), error) {
 	o = o.withDefaults()
 	if len(cfg.Clusters) > 0 {
+		o.cluster = cmp.Or(o.cluster, cfg.Clusters[0].Name)
 		cfg = only(cfg, cfg.Clusters[0])
 	}
 	if cfg.SimNodes > 0 {
@@ -110,7 +114,7 @@ func NewCluster(ctx context.Context, cfg config.Config, o Options) (*cms.Cluster
 		nodes = append(nodes, node)
 	}
 	if cfg.Discover {
-		nodes = discoverPeers(ctx, config.DefaultCluster, cfg.Peers, nodes, template, o.Logger)
+		nodes = discoverPeers(ctx, cmp.Or(o.cluster, config.DefaultCluster), cfg.Peers, nodes, template, o.Logger)
 	}
 	if cfg.InsecureSkipVerify {
 		o.Logger.Warn("TLS certificate verification to CMS is OFF (CMS_INSECURE_SKIP_VERIFY): anyone on the path can impersonate the call bridges")

@@ -49,6 +49,7 @@ type Options struct {
 	alerts    commands.Alerts             // what `alerts` reads when there is no evaluator (exec)
 	auditLog  commands.AuditHistory       // what `audit` reads: the store's audit history
 	simSeed   int64                       // the seed of a CMS_NODES=sim emulator; 0 = 1
+	cluster   string                      // the cluster NewCluster builds, for its log lines; "" = default
 }
 
 func (o Options) withDefaults() Options {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
+	"maps"
 	"text/tabwriter"
 	"time"
 
@@ -116,24 +116,31 @@ type clustersRow struct {
 	SlowestAlone time.Duration // the longest of Alone
 }
 
-// allCalls reads every cluster's calls at once and checks the merged answer. Until the
-// command layer has `@all`, it runs `calls` on each cluster's service concurrently, which is
-// the plan `@all` follows: one fan-out per cluster, all at once.
-func allCalls(ctx context.Context, svcs []*commands.Service, want []int) error {
-	errs := make([]error, len(svcs))
-	var wg sync.WaitGroup
-	for i, svc := range svcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = checkCalls(ctx, svc, want[i])
-		}()
+// allService is one command service over every cluster, as `nfmm run` builds it with
+// CMS_CLUSTERS: each cluster by name, the bench's actor an operator everywhere.
+func (m *multiEnv) allService() *commands.Service {
+	var named []commands.NamedCluster
+	for i, e := range m.envs {
+		named = append(named, commands.NamedCluster{Name: m.loads[i].name, Cluster: e.cluster})
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", allClusters[i].name, err)
-		}
+	return commands.New(commands.Config{Cluster: named[0].Cluster, Clusters: named,
+		Policy: commands.Policy{Operators: benchConfig.Operators}})
+}
+
+// allCalls runs `calls @all` and checks that every meeting of every cluster came back, each
+// under its cluster.
+func allCalls(ctx context.Context, svc *commands.Service, want map[string]int) error {
+	res, err := svc.Run(ctx, benchActor, "calls @all")
+	if err != nil {
+		return err
+	}
+	cr := res.(*commands.CallsResult)
+	got := map[string]int{}
+	for _, m := range cr.Meetings {
+		got[m.Cluster]++
+	}
+	if len(cr.Unreachable) > 0 || !maps.Equal(got, want) {
+		return fmt.Errorf("calls @all: meetings per cluster %v, %d unreachable; want %v, 0", got, len(cr.Unreachable), want)
 	}
 	return nil
 }
@@ -146,10 +153,13 @@ func runClusters(ctx context.Context, p params, runs int) (clustersRow, error) {
 	defer m.Close()
 	var svcs []*commands.Service
 	var want []int
-	for _, e := range m.envs {
+	all := map[string]int{}
+	for i, e := range m.envs {
 		svcs = append(svcs, newService(e))
 		want = append(want, len(e.sim.Meetings()))
+		all[m.loads[i].name] = want[i]
 	}
+	svc := m.allService()
 	var out clustersRow
 	for i, e := range m.envs {
 		r, err := e.measure(ctx, runs, nil, func(ctx context.Context) error { return checkCalls(ctx, svcs[i], want[i]) })
@@ -162,7 +172,7 @@ func runClusters(ctx context.Context, p params, runs int) (clustersRow, error) {
 		out.AloneBounds = append(out.AloneBounds, m.loads[i].latency*timeMul(rtt))
 		out.SlowestAlone = max(out.SlowestAlone, r.Wall)
 	}
-	r, err := measureWith(ctx, m, p.K, runs, nil, func(ctx context.Context) error { return allCalls(ctx, svcs, want) })
+	r, err := measureWith(ctx, m, p.K, runs, nil, func(ctx context.Context) error { return allCalls(ctx, svc, all) })
 	if err != nil {
 		return clustersRow{}, fmt.Errorf("@all: %w", err)
 	}

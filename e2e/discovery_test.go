@@ -65,10 +65,10 @@ func execStatus(t *testing.T) (map[string]nodeHealth, []string, string) {
 	return byName, order, errOut
 }
 
-// execMeetings runs `exec --json calls` and returns the meeting names and the exit code.
-func execMeetings(t *testing.T) ([]string, int, string) {
+// execMeetings runs `exec --json calls [args…]` and returns the meeting names and the exit code.
+func execMeetings(t *testing.T, args ...string) ([]string, int, string) {
 	t.Helper()
-	code, out, errOut := runExec(t, "--json", "calls")
+	code, out, errOut := runExec(t, append([]string{"--json", "calls"}, args...)...)
 	var doc struct {
 		Result struct {
 			Meetings []struct {

@@ -157,6 +157,24 @@ func TestRunSeveralClusters(t *testing.T) {
 	// An operator of amer only: refused on emea, naming it; allowed on amer.
 	emeaLeg := legs[len(legs)-1].ID
 	private(amerOp, amerCh, "mute "+emeaLeg+" @emea", "You are not an operator of cluster emea")
+	// … and so is their click on emea's roster, although it is posted in amer's channel.
+	emeaMutedBefore := mutedLegs(emea)
+	if _, err := fake.ClickButton(amerCh, roster.TS, "nfmm_mute_audio", amerOp); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, m := range fake.EphemeralFor(amerOp, amerCh) {
+			if strings.Contains(m.Text+string(m.Blocks), "You are not an operator of cluster emea") && m.PostedAt.After(roster.PostedAt) {
+				return strings.Count(run.stderr.String(), `"outcome":"denied"`) >= 2
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("amer's operator clicking on emea's roster was not refused: %v\n%s", err, run.stderr.String())
+	}
+	if after := mutedLegs(emea); !slices.Equal(after, emeaMutedBefore) {
+		t.Errorf("the refused click changed emea: muted %v, was %v", after, emeaMutedBefore)
+	}
 	amerCorr := amerMeetings[0]
 	amerLeg := amer.Legs(amerCorr)[0]
 	private(amerOp, amerCh, "mute "+amerLeg.ID, "Muted")

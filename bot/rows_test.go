@@ -471,3 +471,14 @@ func TestE2ERowMenuOnSomeoneWhoLeft(t *testing.T) {
 		t.Errorf("a disconnect was attempted for someone who had left:\n%s", h.audit.String())
 	}
 }
+
+// TestE2EBackToMeetings: ◀ Meetings on a roster shows the calls list in its place.
+func TestE2EBackToMeetings(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := h.board()
+	r := h.roster(testViewer, m)
+	h.click(testViewer, r, actRun, "nfmm_controls", "")
+	h.waitMessage(testViewer, "the calls list in place of the roster", func(msg slackfake.Message) bool {
+		return msg.TS == r.TS && contains(m.Name, actParticipants, "Active meetings")(msg) && !contains(actRefresh)(msg)
+	})
+}

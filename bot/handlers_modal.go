@@ -104,10 +104,8 @@ func (b *Bot) onPresenterOn(ctx context.Context, ia interaction, act slack.Block
 	if b.refused(ctx, ia, commands.Command{Op: commands.OpPresenter, Meeting: corr}) {
 		return
 	}
-	resp, err := b.api.OpenViewContext(ctx, ia.triggerID, loadingModal("Presenter mode", "Reading the participants…"))
-	if err != nil {
-		b.log.Error("views.open failed", "view", viewPresenter, "err", err)
-		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
+	viewID, ok := b.openLoading(ctx, ia, viewPresenter, "Presenter mode", "Reading the participants…")
+	if !ok {
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, presenterLoadTimeout)
@@ -125,9 +123,21 @@ func (b *Bot) onPresenterOn(ctx context.Context, ia interaction, act slack.Block
 		v = presenterModal(roster)
 		v.PrivateMetadata = originOf(ia, corr).encode()
 	}
-	if _, err := b.api.UpdateViewContext(ctx, v, "", "", resp.View.ID); err != nil {
+	if _, err := b.api.UpdateViewContext(ctx, v, "", "", viewID); err != nil {
 		b.log.Error("views.update failed", "view", viewPresenter, "err", err)
 	}
+}
+
+// openLoading opens a "loading" modal at once, while the trigger_id is alive, for the caller
+// to fill in with views.update; it tells the user when Slack would not open it.
+func (b *Bot) openLoading(ctx context.Context, ia interaction, view, title, text string) (string, bool) {
+	resp, err := b.api.OpenViewContext(ctx, ia.triggerID, loadingModal(title, text))
+	if err != nil {
+		b.log.Error("views.open failed", "view", view, "err", err)
+		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
+		return "", false
+	}
+	return resp.View.ID, true
 }
 
 // loadingModal is a modal without inputs: a placeholder while CMS answers, or an error.

@@ -155,10 +155,8 @@ func decodeRowMeta(s string) (rowMeta, legRef, error) {
 // participant (and for Move the other meetings), then fills the modal in.
 func (b *Bot) openRowModal(ctx context.Context, ia interaction, ref legRef, choice string) {
 	title := map[string]string{rowSettings: "Layout & importance", rowMove: "Move participant", rowDisconnect: "Disconnect"}[choice]
-	resp, err := b.api.OpenViewContext(ctx, ia.triggerID, loadingModal(title, "Reading the participant…"))
-	if err != nil {
-		b.log.Error("views.open failed", "view", choice, "err", err)
-		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
+	viewID, ok := b.openLoading(ctx, ia, choice, title, "Reading the participant…")
+	if !ok {
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, presenterLoadTimeout)
@@ -167,7 +165,7 @@ func (b *Bot) openRowModal(ctx context.Context, ia interaction, ref legRef, choi
 	if err != nil {
 		v = loadingModal(title, "⚠️ "+escapeTrunc(commands.UserMessage(err), maxSectionText-4))
 	}
-	if _, uerr := b.api.UpdateViewContext(ctx, v, "", "", resp.View.ID); uerr != nil {
+	if _, uerr := b.api.UpdateViewContext(ctx, v, "", "", viewID); uerr != nil {
 		b.log.Error("views.update failed", "view", choice, "err", uerr)
 	}
 	if err != nil && !isDenied(err) {

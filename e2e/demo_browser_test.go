@@ -128,25 +128,19 @@ func (b *browser) shot(name string) {
 }
 
 // text is the text of the first element matching the CSS selector.
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
-	defer cancel()
-	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
-	if err != nil {
-		b.t.Errorf("text of %s: %v", sel, err)
-	}
-	return got
-}
+func (b *browser) text(sel string) string { return b.property(sel, "textContent") }
 
 // value is the value of the first input matching the CSS selector.
-func (b *browser) value(sel string) string {
+func (b *browser) value(sel string) string { return b.property(sel, "value") }
+
+// property reads a string property of the first element matching the CSS selector.
+func (b *browser) property(sel, prop string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
-	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value`, sel)))
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)[%q]`, sel, prop)))
 	if err != nil {
-		b.t.Errorf("value of %s: %v", sel, err)
+		b.t.Errorf("%s of %s: %v", prop, sel, err)
 	}
 	return got
 }

@@ -13,6 +13,12 @@ type Claims interface {
 	ClaimEnvelope(ctx context.Context, envelopeID, eventID string) (bool, error)
 }
 
+// Reclaimer is implemented by Claims that can retry a claim whose answer was lost, counting a
+// claim this replica already holds as its own (the store does).
+type Reclaimer interface {
+	ReclaimEnvelope(ctx context.Context, envelopeID, eventID string) (bool, error)
+}
+
 // ClaimMetrics is implemented by metrics that count claim outcomes (ops.Metrics does).
 type ClaimMetrics interface {
 	Claim(outcome string)
@@ -43,8 +49,13 @@ func (b *Bot) claim(ctx context.Context, j job) (context.Context, bool) {
 		// Once more before failing closed: a claim whose timeout ran out while this process
 		// was stalled (paused, throttled) is answered at once by a database that is up, and
 		// then says whether another replica already took the envelope; without the retry the
-		// user would get "cannot reach its database" beside the other replica's answer.
-		ok, err = b.cfg.Claims.ClaimEnvelope(ctx, j.claim, "")
+		// user would get "cannot reach its database" beside the other replica's answer. The
+		// first insert may have landed, so a claim held by this replica is ours (Reclaimer).
+		if r, ok2 := b.cfg.Claims.(Reclaimer); ok2 {
+			ok, err = r.ReclaimEnvelope(ctx, j.claim, "")
+		} else {
+			ok, err = b.cfg.Claims.ClaimEnvelope(ctx, j.claim, "")
+		}
 	}
 	switch {
 	case err != nil:

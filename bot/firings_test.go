@@ -201,6 +201,43 @@ func TestClaimRetriedBeforeFailingClosed(t *testing.T) {
 	}
 }
 
+// landedClaims loses the answer of the first claim (a timeout) although the insert landed; the
+// retry, through ReclaimEnvelope, finds the claim this replica holds.
+type landedClaims struct {
+	mu      sync.Mutex
+	reclaim int
+}
+
+func (f *landedClaims) ClaimEnvelope(context.Context, string, string) (bool, error) {
+	return false, errors.New("the NFMM database is unavailable: context deadline exceeded")
+}
+
+func (f *landedClaims) ReclaimEnvelope(context.Context, string, string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reclaim++
+	return true, nil
+}
+
+// TestClaimWhoseAnswerWasLostIsRun: when the first claim timed out but landed, the retry finds
+// it is this replica's, and the action runs (once) instead of being dropped by everyone.
+func TestClaimWhoseAnswerWasLostIsRun(t *testing.T) {
+	claims := &landedClaims{}
+	h := newHarness(t, harnessOptions{BotConfig: func(c *Config) { c.Claims = claims }})
+	m := h.board()
+	alice := legByName(t, m, "Alice")
+	h.slash(testOperator, "mute "+alice.ID)
+	h.waitMessage(testOperator, "the answer", contains("Muted audio"))
+	if !h.leg(alice.ID).RxAudioMute {
+		t.Error("the action was not run")
+	}
+	claims.mu.Lock()
+	defer claims.mu.Unlock()
+	if claims.reclaim != 1 {
+		t.Errorf("ReclaimEnvelope called %d times, want once", claims.reclaim)
+	}
+}
+
 // TestClaimedElsewhereIsNotRun: an envelope another replica claimed is acked and not run.
 func TestClaimedElsewhereIsNotRun(t *testing.T) {
 	claims := &fakeClaims{ok: false}

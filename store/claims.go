@@ -41,6 +41,30 @@ func (s *Store) ClaimEnvelope(ctx context.Context, envelopeID, eventID string) (
 	return true, s.observe(tx.Commit())
 }
 
+// ReclaimEnvelope is ClaimEnvelope for a retry after an attempt that failed without an answer:
+// a timed-out insert may still have landed, so a claim this replica already holds counts as
+// its own (true), where ClaimEnvelope would report a duplicate and the envelope would be run by
+// nobody. Only a retry within the job that made the first attempt may call it: anything else
+// would run a same-process redelivery twice.
+func (s *Store) ReclaimEnvelope(ctx context.Context, envelopeID, eventID string) (bool, error) {
+	ok, err := s.ClaimEnvelope(ctx, envelopeID, eventID)
+	if err != nil || ok {
+		return ok, err
+	}
+	kind, id := "envelope", envelopeID
+	if id == "" {
+		kind, id = "event", eventID
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var holder string
+	err = s.db.QueryRowContext(ctx, `SELECT replica FROM envelope_claims WHERE kind = $1 AND id = $2`, kind, id).Scan(&holder)
+	if err != nil {
+		return false, s.observe(fmt.Errorf("claim %s %s: %w", kind, id, err))
+	}
+	return holder == s.replica, s.observe(nil)
+}
+
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

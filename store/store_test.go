@@ -134,6 +134,27 @@ func TestClaimEnvelopeRacingReplicas(t *testing.T) {
 	})
 }
 
+// TestReclaimEnvelope: a retry after a claim whose answer was lost finds the claim it made
+// itself; another replica's claim stays a duplicate.
+func TestReclaimEnvelope(t *testing.T) {
+	eachEngine(t, func(t *testing.T, cfg store.Config) {
+		a := storetest.OpenConfig(t, withReplica(cfg, "a"))
+		b := storetest.OpenConfig(t, withReplica(cfg, "b"))
+		if ok, err := a.ClaimEnvelope(ctx(t), "env-lost-answer", ""); !ok || err != nil {
+			t.Fatalf("claim = %v, %v", ok, err)
+		}
+		if ok, err := a.ReclaimEnvelope(ctx(t), "env-lost-answer", ""); !ok || err != nil {
+			t.Errorf("the claimer's retry = %v, %v; want true (its own claim)", ok, err)
+		}
+		if ok, err := b.ReclaimEnvelope(ctx(t), "env-lost-answer", ""); ok || err != nil {
+			t.Errorf("another replica's retry = %v, %v; want false (a duplicate)", ok, err)
+		}
+		if ok, err := b.ReclaimEnvelope(ctx(t), "env-new", ""); !ok || err != nil {
+			t.Errorf("a retry of an unclaimed envelope = %v, %v; want true", ok, err)
+		}
+	})
+}
+
 func TestClaimsSurviveARestart(t *testing.T) {
 	eachEngine(t, func(t *testing.T, cfg store.Config) {
 		s, err := store.Open(ctx(t), cfg)

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -230,4 +232,36 @@ func TestDiscoveryFallsBack(t *testing.T) {
 			t.Errorf("exit %d, want 3 (no node answered)\n%s", code, errOut)
 		}
 	})
+}
+
+// TestDiscoveryOverTLS: discovered nodes are verified with the cluster's CA file, like the
+// configured ones, against the name in the address the cluster lists.
+func TestDiscoveryOverTLS(t *testing.T) {
+	sim, err := cmssim.Start(cmssim.Options{Nodes: 3, TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	ca := filepath.Join(t.TempDir(), "cms-ca.pem")
+	if err := os.WriteFile(ca, sim.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CMS_USERNAME", sim.Username)
+	t.Setenv("CMS_PASSWORD", sim.Password)
+	t.Setenv("CMS_TIMEOUT", "2s")
+	t.Setenv("CMS_DISCOVER", "on")
+	t.Setenv("CMS_CA_FILE", ca)
+	t.Setenv("CMS_NODES", "cb1="+sim.Nodes()[0].URL)
+	status, order, errOut := execStatus(t)
+	if strings.Join(order, ",") != "cb1,cb2,cb3" || !status["cb2"].Reachable || !status["cb3"].Reachable {
+		t.Errorf("nodes %v %+v\n%s", order, status, errOut)
+	}
+	// Without the CA even cb1 cannot be verified: discovery fails, saying it is the
+	// certificate, and NFMM runs with cb1 alone (unreachable, with the same reason).
+	t.Setenv("CMS_CA_FILE", "")
+	status, order, errOut = execStatus(t)
+	if strings.Join(order, ",") != "cb1" || status["cb1"].Reachable || !strings.Contains(errOut, "peer discovery failed") ||
+		!strings.Contains(errOut, "certificate") {
+		t.Errorf("no CA: nodes %v %+v\n%s", order, status, errOut)
+	}
 }

@@ -168,6 +168,15 @@ type Delivery struct {
 	Dur    time.Duration
 	Count  int
 	Window time.Duration
+
+	// ID tags the Slack message of a post or reply (its metadata), so a message whose answer
+	// was lost is found, not sent twice. Set before the first attempt.
+	ID string `json:",omitempty"`
+	// Sent is when the first attempt started: where Find starts looking.
+	Sent time.Time `json:",omitzero"`
+	// MaybeSent: an attempt may have reached Slack without an answer (a timeout, a connection
+	// lost, a crash during the send), so the next attempt first looks for it.
+	MaybeSent bool `json:",omitempty"`
 }
 
 func (a *Alert) clone() Alert {

@@ -34,16 +34,30 @@ type Result struct {
 }
 
 // Notifier delivers alerts, in Slack in production. Errors are retried with backoff; an error
-// implementing RetryAfter() time.Duration sets the wait (Slack's 429 Retry-After).
+// implementing RetryAfter() time.Duration sets the wait (Slack's 429 Retry-After). An error
+// wrapping ErrMaybeSent says Slack may have stored the message although its answer was lost:
+// before sending it again the evaluator asks Find whether it is there.
 type Notifier interface {
-	// Post sends the alert's top-level message and returns the channel id Slack put it in
-	// (channel may be a #name) and its ts.
-	Post(ctx context.Context, channel string, a Alert) (channelID, ts string, err error)
+	// Post sends the alert's top-level message, tagged with d.ID so Find can find it, and
+	// returns the channel id Slack put it in (channel may be a #name) and its ts.
+	Post(ctx context.Context, channel string, a Alert, d Delivery) (channelID, ts string, err error)
 	// Update redraws the top-level message from the alert's current state.
 	Update(ctx context.Context, channel, ts string, a Alert) error
-	// Reply adds a line to the message's thread.
+	// Reply adds a line, tagged with d.ID, to the thread of the message at ts.
 	Reply(ctx context.Context, channel, ts string, a Alert, d Delivery) error
+	// Find looks for the post or reply d that an earlier attempt may have stored, sent no
+	// earlier than d.Sent (ts is the thread of a reply). found=false: it is not there, so it
+	// can be sent. An error wrapping ErrCannotFind means this channel cannot be searched (a
+	// missing scope, a channel given by name): it is sent again, at the risk of a duplicate.
+	Find(ctx context.Context, channel, ts string, a Alert, d Delivery) (channelID, foundTS string, found bool, err error)
 }
+
+// ErrMaybeSent marks a delivery failure after the request may have reached Slack (a timeout,
+// a connection lost before the answer): the message may exist.
+var ErrMaybeSent = errors.New("the message may have been stored")
+
+// ErrCannotFind marks a Find that cannot look in this channel at all.
+var ErrCannotFind = errors.New("cannot look for the message")
 
 // Metrics receives the alert counters (ops.AlertMetrics in production).
 type Metrics interface {

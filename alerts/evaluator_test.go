@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -64,6 +65,14 @@ type fakeNotifier struct {
 	log   []string
 	fails int // the next fails calls answer 429 with Retry-After 3 s
 	posts int
+	// lose: the next lose posts or replies are stored but their answer is lost (ErrMaybeSent).
+	lose int
+	// stored maps a delivery id to the ts "Slack" stored it under, for Find.
+	stored     map[string]string
+	finds      int
+	cannotFind bool // Find answers ErrCannotFind (a missing scope)
+	findFails  int  // the next findFails Finds time out
+	onPost     func()
 }
 
 func (n *fakeNotifier) fail() error {
@@ -74,15 +83,38 @@ func (n *fakeNotifier) fail() error {
 	return nil
 }
 
-func (n *fakeNotifier) Post(_ context.Context, ch string, a Alert) (string, string, error) {
+// keep stores a tagged message and says whether its answer is lost.
+func (n *fakeNotifier) keep(d Delivery, ts string) error {
+	if d.ID == "" {
+		panic("a post or reply without a delivery id")
+	}
+	if n.stored == nil {
+		n.stored = map[string]string{}
+	}
+	n.stored[d.ID] = ts
+	if n.lose > 0 {
+		n.lose--
+		return fmt.Errorf("chat.postMessage: %w: EOF", ErrMaybeSent)
+	}
+	return nil
+}
+
+func (n *fakeNotifier) Post(_ context.Context, ch string, a Alert, d Delivery) (string, string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.fail(); err != nil {
 		return "", "", err
 	}
+	if n.onPost != nil {
+		n.onPost()
+	}
 	n.posts++
+	ts := fmt.Sprintf("ts%d", n.posts)
 	n.log = append(n.log, fmt.Sprintf("post %s %s", ch, a.Summary))
-	return ch, fmt.Sprintf("ts%d", n.posts), nil
+	if err := n.keep(d, ts); err != nil {
+		return "", "", err
+	}
+	return ch, ts, nil
 }
 
 func (n *fakeNotifier) Update(_ context.Context, ch, ts string, a Alert) error {
@@ -102,7 +134,22 @@ func (n *fakeNotifier) Reply(_ context.Context, ch, ts string, a Alert, d Delive
 		return err
 	}
 	n.log = append(n.log, fmt.Sprintf("reply %s %s", ts, ReplyText(a, d, func(u string) string { return "@" + u })))
-	return nil
+	return n.keep(d, "r-"+d.ID)
+}
+
+func (n *fakeNotifier) Find(_ context.Context, ch, _ string, _ Alert, d Delivery) (string, string, bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.finds++
+	if n.cannotFind {
+		return "", "", false, fmt.Errorf("conversations.history: %w: missing_scope", ErrCannotFind)
+	}
+	if n.findFails > 0 {
+		n.findFails--
+		return "", "", false, errors.New("conversations.history: timeout")
+	}
+	ts, ok := n.stored[d.ID]
+	return ch, ts, ok, nil
 }
 
 func (n *fakeNotifier) take() []string {
@@ -300,6 +347,105 @@ func TestRateLimitRetriedWithoutDuplicate(t *testing.T) {
 	if a, _ := r.ev.Get(cb2Down.Key.Fingerprint()); a.TS != "ts1" || len(a.Outbox) != 0 {
 		t.Errorf("alert after retries: ts %q, outbox %v", a.TS, a.Outbox)
 	}
+}
+
+// A post or reply whose answer is lost after Slack stored it is looked for, found and adopted:
+// never sent twice, and what follows goes to the message that exists.
+func TestLostAnswerIsFoundNotSentTwice(t *testing.T) {
+	tests := []struct {
+		name      string
+		findFails int
+	}{
+		{"found at once", 0},
+		{"the look itself times out first", 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.note.lose, r.note.findFails = 1, tc.findFails
+			r.src.set(cb2Down)
+			r.step(31 * time.Second)
+			r.want("post C0OPS cb2 is unreachable") // stored, answer lost
+			r.step(time.Minute)
+			r.want() // looked for (and, after any failed looks, found): not posted again
+			a, _ := r.ev.Get(cb2Down.Key.Fingerprint())
+			if a.TS != "ts1" || len(a.Outbox) != 0 {
+				t.Fatalf("alert after the lost answer: ts %q, outbox %+v", a.TS, a.Outbox)
+			}
+			if r.note.finds != tc.findFails+1 {
+				t.Errorf("Find called %d times, want %d", r.note.finds, tc.findFails+1)
+			}
+			// A reply whose answer is lost: found, not repeated.
+			r.note.lose = 1
+			r.src.set()
+			r.step(2 * time.Second)
+			r.want("update ts1 resolved", "reply ts1 ✅ recovered after 1 min 31 s")
+			r.step(time.Minute)
+			r.want()
+		})
+	}
+}
+
+// Without a way to look (a missing history scope) a lost answer is sent again: never lost,
+// possibly twice, with a warning.
+func TestLostAnswerWithoutLookIsSentAgain(t *testing.T) {
+	r := newRig(t)
+	r.note.lose, r.note.cannotFind = 1, true
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	r.step(5 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	if a, _ := r.ev.Get(cb2Down.Key.Fingerprint()); a.TS != "ts2" {
+		t.Errorf("ts %q, want the second post's", a.TS)
+	}
+}
+
+// A definite failure (Slack answered 429) stores nothing: the retry does not look first.
+func TestDefiniteFailureDoesNotLook(t *testing.T) {
+	r := newRig(t)
+	r.note.fails = 1
+	r.src.set(cb2Down)
+	r.step(40 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	if r.note.finds != 0 {
+		t.Errorf("Find called %d times after a 429", r.note.finds)
+	}
+}
+
+// The mark goes to the store before the send: a process that dies during the send leaves it,
+// and the next one looks before posting.
+func TestCrashDuringSendLooksFirst(t *testing.T) {
+	r := newRig(t)
+	var during []Alert // what the store holds while the post is under way
+	r.note.onPost = func() { during = mustLoad(t, r.store) }
+	r.src.set(cb2Down)
+	r.step(31 * time.Second)
+	r.want("post C0OPS cb2 is unreachable")
+	if len(during) != 1 || len(during[0].Outbox) != 1 || !during[0].Outbox[0].MaybeSent || during[0].Outbox[0].ID == "" {
+		t.Fatalf("the store during the send: %+v, want the post queued and marked", during)
+	}
+	// The process died there: a new one starts from that store, Slack still has the message.
+	crashed := NewMemoryStore()
+	if err := crashed.SaveAlert(context.Background(), during[0]); err != nil {
+		t.Fatal(err)
+	}
+	r.store, r.note.onPost = crashed, nil
+	r.ev = r.evaluator()
+	r.step(time.Second)
+	r.want()
+	if got, _ := r.ev.Get(during[0].Fingerprint); got.TS != "ts1" || r.note.finds != 1 {
+		t.Errorf("after the crash: ts %q, finds %d; want the stored message adopted", got.TS, r.note.finds)
+	}
+}
+
+func mustLoad(t *testing.T, s Store) []Alert {
+	t.Helper()
+	out, err := s.LoadAlerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestUnknownNodeKeepsItsAlerts(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -58,15 +59,16 @@ func slackErr(method string, err error) error {
 	return fmt.Errorf("%s: %w", method, err)
 }
 
-func (n alertNotifier) Post(ctx context.Context, channel string, a alerts.Alert) (string, string, error) {
+func (n alertNotifier) Post(ctx context.Context, channel string, a alerts.Alert, d alerts.Delivery) (string, string, error) {
 	m := renderAlert(a, n.b.cfg.Now(), n.b.cfg.Location)
 	n.b.checkBeforePost("alert chat.postMessage", m)
 	if err := n.b.pacer.wait(ctx, channel); err != nil {
 		return "", "", err
 	}
-	ch, ts, err := n.b.api.PostMessageContext(ctx, channel, msgOptions(m)...)
+	opts := append(msgOptions(m), slack.MsgOptionMetadata(alertMetadata(metaAlert, a, d)))
+	ch, ts, err := n.b.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
-		return "", "", slackErr("chat.postMessage", err)
+		return "", "", sendErr("chat.postMessage", err)
 	}
 	return ch, ts, nil
 }
@@ -85,11 +87,129 @@ func (n alertNotifier) Reply(ctx context.Context, channel, ts string, a alerts.A
 	if err := n.b.pacer.wait(ctx, channel); err != nil {
 		return err
 	}
-	_, _, err := n.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escapeReply(text), false), slack.MsgOptionTS(ts))
+	_, _, err := n.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escapeReply(text), false), slack.MsgOptionTS(ts),
+		slack.MsgOptionMetadata(alertMetadata(metaReply, a, d)))
 	if err != nil {
-		return slackErr("chat.postMessage (thread)", err)
+		return sendErr("chat.postMessage (thread)", err)
 	}
 	return nil
+}
+
+// The message metadata that tags an alert's messages (Slack message metadata: event_type and
+// a free-form event_payload): the alert's fingerprint and the delivery's id, so a message
+// whose answer was lost can be found in the channel rather than posted twice.
+const (
+	metaAlert = "nfmm_alert"       // the top-level message
+	metaReply = "nfmm_alert_reply" // a line in its thread
+)
+
+func alertMetadata(eventType string, a alerts.Alert, d alerts.Delivery) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: eventType,
+		EventPayload: map[string]any{"fingerprint": a.Fingerprint, "delivery": d.ID}}
+}
+
+// Find bounds: the look starts findSkew before the first attempt (clocks differ a little) and
+// reads at most findPages pages of findPageSize messages.
+const (
+	findSkew     = time.Minute
+	findPages    = 10
+	findPageSize = 100
+)
+
+// Find looks for a post (conversations.history) or a reply (conversations.replies) an earlier
+// attempt may have stored, by its metadata, from shortly before that attempt on.
+func (n alertNotifier) Find(ctx context.Context, channel, ts string, a alerts.Alert, d alerts.Delivery) (string, string, bool, error) {
+	if !channelIDPattern.MatchString(channel) {
+		return "", "", false, fmt.Errorf("%w: channel %q is given by name; the history can only be read by channel id (give NFMM_ALERT_CHANNEL/ROUTES as an id)",
+			alerts.ErrCannotFind, channel)
+	}
+	method, want := "conversations.history", metaAlert
+	if d.Kind == alerts.DeliverReply {
+		method, want = "conversations.replies", metaReply
+	}
+	oldest := slackTS(d.Sent.Add(-findSkew))
+	cursor := ""
+	for range findPages {
+		var msgs []slack.Message
+		var more bool
+		var err error
+		if d.Kind == alerts.DeliverReply {
+			msgs, more, cursor, err = n.b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: channel, Timestamp: ts, Oldest: oldest, Inclusive: true, Cursor: cursor, Limit: findPageSize,
+				IncludeAllMetadata: true})
+		} else {
+			var resp *slack.GetConversationHistoryResponse
+			resp, err = n.b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: channel, Oldest: oldest, Inclusive: true, Cursor: cursor, Limit: findPageSize, IncludeAllMetadata: true})
+			if resp != nil {
+				msgs, more, cursor = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
+			}
+		}
+		if err != nil {
+			return "", "", false, findErr(method, err)
+		}
+		for _, m := range msgs {
+			p := m.Metadata.EventPayload
+			if m.Metadata.EventType == want && p["fingerprint"] == a.Fingerprint && p["delivery"] == d.ID {
+				return channel, m.Timestamp, true, nil
+			}
+		}
+		if !more || cursor == "" {
+			return "", "", false, nil
+		}
+	}
+	return "", "", false, fmt.Errorf("%w: more than %d messages since the first attempt", alerts.ErrCannotFind, findPages*findPageSize)
+}
+
+var channelIDPattern = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// slackTS writes t as a Slack timestamp (seconds.micros).
+func slackTS(t time.Time) string {
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+}
+
+// findErr: a missing history scope or a channel the bot is not in means the look cannot work
+// at all (ErrCannotFind, so the evaluator sends again and warns); anything else is retried.
+func findErr(method string, err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "missing_scope":
+			return fmt.Errorf("%w: %s needs the bot scope channels:history (groups:history for private channels); add it to the Slack app and reinstall: %w",
+				alerts.ErrCannotFind, method, err)
+		case "not_in_channel", "channel_not_found":
+			return fmt.Errorf("%w: %s: the bot cannot read this channel's history; /invite @nfmm there: %w", alerts.ErrCannotFind, method, err)
+		case "thread_not_found":
+			return fmt.Errorf("%w: %s: the alert's message is gone: %w", alerts.ErrCannotFind, method, err)
+		}
+	}
+	return slackErr(method, err)
+}
+
+// sendErr tells a failure Slack answered (nothing stored) from one where the request may have
+// reached Slack and only the answer was lost: a timeout, a connection closed or reset after the
+// request was written, a 5xx. The second wraps alerts.ErrMaybeSent.
+func sendErr(method string, err error) error {
+	if !maybeStored(err) {
+		return slackErr(method, err)
+	}
+	return fmt.Errorf("%s: %w: %w", method, alerts.ErrMaybeSent, err)
+}
+
+func maybeStored(err error) bool {
+	var rl *slack.RateLimitedError
+	var se slack.SlackErrorResponse
+	var sc slack.StatusCodeError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &rl), errors.As(err, &se):
+		return false // Slack answered
+	case errors.As(err, &sc):
+		return sc.Code >= 500
+	case errors.As(err, &op) && op.Op == "dial":
+		return false // never connected
+	}
+	return true
 }
 
 // escapeReply escapes a reply's CMS-derived text but keeps the mentions ReplyText wrote.

@@ -1,11 +1,18 @@
 package bot
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
+	"github.com/slack-go/slack"
 )
 
 func testAlert() alerts.Alert {
@@ -74,5 +81,65 @@ func TestEscapeReplyKeepsMentions(t *testing.T) {
 	got := escapeReply("👀 acknowledged by <@U0OPS1> · <!channel> <@not a user>")
 	if !strings.Contains(got, "<@U0OPS1>") || strings.Contains(got, "<!channel>") || strings.Contains(got, "<@not") {
 		t.Errorf("escapeReply = %q", got)
+	}
+}
+
+// TestSendErrTellsLostAnswers: only a failure after which Slack may hold the message wraps
+// alerts.ErrMaybeSent (the evaluator then looks before sending again); a failure Slack answered,
+// or a connection never made, does not.
+func TestSendErrTellsLostAnswers(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   error
+		maybe bool
+	}{
+		{"429", &slack.RateLimitedError{RetryAfter: time.Second}, false},
+		{"slack error code", slack.SlackErrorResponse{Err: "channel_not_found"}, false},
+		{"4xx", slack.StatusCodeError{Code: 400, Status: "400 Bad Request"}, false},
+		{"5xx", slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}, true},
+		{"refused", &url.Error{Op: "Post", URL: "http://127.0.0.1:1/api/chat.postMessage", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, false},
+		{"reset after the request", &url.Error{Op: "Post", Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}, true},
+		{"EOF", &url.Error{Op: "Post", Err: io.EOF}, true},
+		{"timeout", &url.Error{Op: "Post", Err: context.DeadlineExceeded}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := sendErr("chat.postMessage", tc.err)
+			if got := errors.Is(err, alerts.ErrMaybeSent); got != tc.maybe {
+				t.Errorf("sendErr(%v) maybe sent = %v, want %v", tc.err, got, tc.maybe)
+			}
+			if !strings.Contains(err.Error(), tc.err.Error()) {
+				t.Errorf("sendErr lost the cause: %v", err)
+			}
+		})
+	}
+	var ra alerts.RetryAfterError
+	if !errors.As(sendErr("chat.postMessage", &slack.RateLimitedError{RetryAfter: 3 * time.Second}), &ra) || ra.RetryAfter() != 3*time.Second {
+		t.Error("a 429 lost its Retry-After")
+	}
+}
+
+// TestFindErr: a missing scope or an unreadable channel cannot be looked in (ErrCannotFind,
+// naming the scope); anything else is retried.
+func TestFindErr(t *testing.T) {
+	tests := []struct {
+		err    error
+		cannot bool
+		says   string
+	}{
+		{slack.SlackErrorResponse{Err: "missing_scope"}, true, "channels:history"},
+		{slack.SlackErrorResponse{Err: "not_in_channel"}, true, "/invite"},
+		{slack.SlackErrorResponse{Err: "internal_error"}, false, "internal_error"},
+		{&slack.RateLimitedError{RetryAfter: time.Second}, false, "rate limit"},
+	}
+	for _, tc := range tests {
+		err := findErr("conversations.history", tc.err)
+		if errors.Is(err, alerts.ErrCannotFind) != tc.cannot || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("findErr(%v) = %v, want cannot-find %v, saying %q", tc.err, err, tc.cannot, tc.says)
+		}
+	}
+	n := alertNotifier{}
+	if _, _, _, err := n.Find(context.Background(), "#ops", "", testAlert(), alerts.Delivery{Kind: alerts.DeliverPost}); !errors.Is(err, alerts.ErrCannotFind) {
+		t.Errorf("Find in a channel given by name: %v, want ErrCannotFind", err)
 	}
 }

@@ -69,12 +69,19 @@ func TestDeployFilesKeepTheirHardening(t *testing.T) {
 	if m := regexp.MustCompile(`(?m)path: /spec/template/spec/containers/0(/ports)?$|name: nfmm-cdr`).Find(ha); m != nil {
 		t.Errorf("the HA overlay replaces the container or the CDR Service: %s", m)
 	}
-	// The manifest must not ask for event or history scopes: NFMM reads only its own command.
+	// The manifest asks for no scope beyond what NFMM uses: the only history it reads is the
+	// alert channels' (channels:history, groups:history), to find an alert post whose answer
+	// was lost; no DM history, no e-mail, no admin.
 	data, err := os.ReadFile("slack-app-manifest.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := regexp.MustCompile(`(?m)^\s*- (\w+:history|\w+:read\.email|admin\S*)`).Find(data); m != nil {
+	if m := regexp.MustCompile(`(?m)^\s*- ((im|mpim):history|\w+:read\.email|admin\S*)`).Find(data); m != nil {
 		t.Errorf("manifest asks for an unneeded scope: %s", m)
+	}
+	for _, scope := range []string{"channels:history", "groups:history"} {
+		if !regexp.MustCompile(`(?m)^\s*- ` + scope + `\s*$`).Match(data) {
+			t.Errorf("manifest lacks %s, which finding an alert post whose answer was lost needs", scope)
+		}
 	}
 }

@@ -29,7 +29,7 @@ const (
 	alertViewer  = "U0ALERTVW"
 )
 
-// manualClock is the evaluator's and the emulator's clock; the test moves it.
+// manualClock is the evaluator's, the emulator's and the fake Slack's clock; the test moves it.
 type manualClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -80,7 +80,7 @@ func newAlertRig(t *testing.T, srcCfg alerts.SourceConfig) *alertRig {
 		}
 		nodes = append(nodes, n)
 	}
-	r := &alertRig{t: t, clock: clock, sim: sim, fake: slackfake.NewTest(t), cluster: cms.NewCluster(nodes),
+	r := &alertRig{t: t, clock: clock, sim: sim, fake: slackfake.NewTest(t, slackfake.Options{Clock: clock.Now}), cluster: cms.NewCluster(nodes),
 		store: alerts.NewMemoryStore(), srcCfg: srcCfg}
 	r.start()
 	t.Cleanup(func() { r.stopBot() })
@@ -445,4 +445,67 @@ func TestAlertsCommandAndAck(t *testing.T) {
 	if got := r.replies(top.TS); len(got) != n {
 		t.Errorf("acked alert reminded: %q", got[n:])
 	}
+}
+
+// TestAlertAnswerLost: Slack stores an alert's first post, but its answer never arrives (the
+// connection closes after the request was handled). NFMM looks for the message by its metadata
+// before posting again and adopts it: exactly one top-level message, and the updates and the
+// thread go to it. A thread reply whose answer is lost is not repeated either. Without the
+// history scope the post is sent again (never lost, possibly twice), as documented.
+func TestAlertAnswerLost(t *testing.T) {
+	fp := alerts.Key{Kind: alerts.KindNodeDown, Cluster: alerts.DefaultCluster, Node: "cb2"}.Fingerprint()
+	t.Run("found and adopted", func(t *testing.T) {
+		r := newAlertRig(t, alerts.SourceConfig{})
+		r.fake.Inject("chat.postMessage", slackfake.Fault{N: 1, DropAnswer: true})
+		r.sim.SetDown("cb2", true)
+		r.step(40 * time.Second)
+		top := r.one("cb2 is unreachable")
+		posts := r.fake.Calls("chat.postMessage")
+		if len(posts) != 1 || !posts[0].Dropped {
+			t.Fatalf("chat.postMessage calls %d (first dropped: %v), want the one whose answer was dropped", len(posts), len(posts) > 0 && posts[0].Dropped)
+		}
+		if len(r.fake.Calls("conversations.history")) == 0 {
+			t.Error("NFMM did not look for the message before posting again")
+		}
+		var md struct {
+			EventType    string         `json:"event_type"`
+			EventPayload map[string]any `json:"event_payload"`
+		}
+		if err := json.Unmarshal(top.Metadata, &md); err != nil || md.EventType != "nfmm_alert" || md.EventPayload["fingerprint"] != fp ||
+			md.EventPayload["delivery"] == "" {
+			t.Errorf("the message's metadata %s (%v), want event_type nfmm_alert with the fingerprint %s and a delivery id", top.Metadata, err, fp)
+		}
+		if a, _ := r.ev.Get(fp); a.TS != top.TS || len(a.Outbox) != 0 {
+			t.Errorf("the alert holds ts %q (outbox %+v), want the stored message %s", a.TS, a.Outbox, top.TS)
+		}
+
+		// The recovery's reply loses its answer too: one ✅ in the thread, the message updated.
+		r.fake.Inject("chat.postMessage", slackfake.Fault{N: 1, DropAnswer: true})
+		r.sim.SetDown("cb2", false)
+		r.step(10 * time.Second)
+		r.one("cb2 is unreachable")
+		if got := r.replies(top.TS); len(got) != 1 || !strings.Contains(got[0], "✅") {
+			t.Errorf("thread %q, want exactly one ✅ reply", got)
+		}
+		if len(r.fake.Calls("conversations.replies")) == 0 {
+			t.Error("NFMM did not look for the reply before sending it again")
+		}
+		if m, _ := r.fake.Message(alertChannel, top.TS); !strings.Contains(m.Text, "resolved after") {
+			t.Errorf("the adopted message was not updated: %q", m.Text)
+		}
+	})
+	t.Run("no history scope: sent again", func(t *testing.T) {
+		r := newAlertRig(t, alerts.SourceConfig{})
+		r.fake.Inject("chat.postMessage", slackfake.Fault{N: 1, DropAnswer: true})
+		r.fake.Inject("conversations.history", slackfake.Fault{N: 1, Error: "missing_scope"})
+		r.sim.SetDown("cb2", true)
+		r.step(40 * time.Second)
+		tops := r.tops()
+		if len(tops) != 2 {
+			t.Fatalf("%d top-level messages, want the lost one and its repost (never lost)", len(tops))
+		}
+		if a, _ := r.ev.Get(fp); a.TS != tops[1].TS {
+			t.Errorf("the alert holds ts %q, want the repost's %s", a.TS, tops[1].TS)
+		}
+	})
 }

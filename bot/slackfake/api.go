@@ -67,6 +67,8 @@ func apiMethods() map[string]apiMethod {
 		"views.publish":         {botToken, (*Server).viewsPublish},
 		"users.info":            {botToken, (*Server).usersInfo},
 		"conversations.info":    {botToken, (*Server).conversationsInfo},
+		"conversations.history": {botToken, (*Server).conversationsHistory},
+		"conversations.replies": {botToken, (*Server).conversationsReplies},
 		"usergroups.users.list": {botToken, (*Server).usergroupsUsersList},
 	}
 }
@@ -90,9 +92,29 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		call.JSON = json.RawMessage(req.raw)
 	}
 	status, header, resp := s.dispatchLocked(req, perr)
+	drop := s.dropAnswerLocked(req.method)
+	if drop {
+		call.Dropped = true
+	}
 	s.finishCallLocked(&call, status, resp)
 	s.mu.Unlock()
+	if drop {
+		dropConnection(w)
+		return
+	}
 	writeJSON(w, status, header, resp)
+}
+
+// dropConnection closes the connection without an answer: the client sees EOF or a reset after
+// its request was handled, as when a timeout or a broken link loses Slack's answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection without writing a response
 }
 
 func (s *Server) dispatchLocked(req *apiRequest, perr string) (int, http.Header, map[string]any) {
@@ -201,11 +223,14 @@ func (s *Server) Fail(method string, n int, retryAfter time.Duration) {
 
 // Fault is an injected failure for the next N calls of a method: an HTTP status (with
 // Retry-After for 429), or, with Status 0 or 200, a {"ok":false,"error":Error} answer.
+// With DropAnswer the method runs as usual (a post is stored) but its answer never arrives:
+// the connection closes after the request was handled.
 type Fault struct {
 	N          int
 	Status     int
 	RetryAfter time.Duration
 	Error      string
+	DropAnswer bool
 }
 
 // Inject installs f for method, replacing any earlier fault for it; N <= 0 removes it.
@@ -216,12 +241,25 @@ func (s *Server) Inject(method string, f Fault) {
 		delete(s.st.faults, method)
 		return
 	}
-	s.st.faults[method] = &fault{n: f.N, status: f.Status, retryAfter: f.RetryAfter, slackErr: f.Error}
+	s.st.faults[method] = &fault{n: f.N, status: f.Status, retryAfter: f.RetryAfter, slackErr: f.Error, drop: f.DropAnswer}
+}
+
+// dropAnswerLocked uses up one DropAnswer fault of method, if one is installed.
+func (s *Server) dropAnswerLocked(method string) bool {
+	f := s.st.faults[method]
+	if f == nil || !f.drop {
+		return false
+	}
+	f.n--
+	if f.n <= 0 {
+		delete(s.st.faults, method)
+	}
+	return true
 }
 
 func (s *Server) faultLocked(method string) (int, http.Header, map[string]any, bool) {
 	f := s.st.faults[method]
-	if f == nil {
+	if f == nil || f.drop {
 		return 0, nil, nil, false
 	}
 	f.n--

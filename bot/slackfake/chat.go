@@ -156,8 +156,13 @@ func (s *Server) chatPostMessage(r *apiRequest) map[string]any {
 	if errResp != nil {
 		return errResp
 	}
+	meta, code := parseMetadata(r)
+	if code != "" {
+		return slackErr(code)
+	}
 	m := s.botMessage(ch, c, "chat.postMessage")
 	m.ThreadTS = r.param("thread_ts")
+	m.Metadata = meta
 	m = s.addMessageLocked(m)
 	return map[string]any{"ok": true, "channel": ch, "ts": m.TS, "message": wireMessage(m)}
 }

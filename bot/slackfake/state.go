@@ -27,6 +27,8 @@ type Message struct {
 	PostedAt  time.Time `json:"posted_at"`
 	Edited    bool      `json:"edited,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Metadata is the message metadata chat.postMessage was given ({event_type, event_payload}).
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // View is the current state of a modal (or Home tab) opened by the bot.
@@ -58,6 +60,8 @@ type Call struct {
 	Errors      []string        `json:"errors,omitempty"`
 	Response    json.RawMessage `json:"response,omitempty"`
 	At          time.Time       `json:"at"`
+	// Dropped: the call was handled but its answer was never sent (Fault.DropAnswer).
+	Dropped bool `json:"dropped,omitempty"`
 }
 
 // Param returns a string parameter of the call, from the form or the top level of the JSON body.
@@ -194,6 +198,7 @@ type fault struct {
 	status     int
 	retryAfter time.Duration
 	slackErr   string
+	drop       bool // DropAnswer
 }
 
 type state struct {

@@ -382,7 +382,7 @@ func checkParticipantRef(ref, usage string) error {
 	if ref == "" {
 		return usageErr(CodeMissingArg, usage, "Which participant? Give part of the name or address, a call leg id or its first %d characters.", minIDPrefix)
 	}
-	if idPattern.MatchString(ref) {
+	if isLegIDRef(ref) {
 		return checkLegRef(ref, usage)
 	}
 	return checkText("participant", ref, usage)

@@ -164,7 +164,7 @@ func (s *Service) roster(ctx context.Context, ref string) (*RosterResult, error)
 // findLeg finds a participant and its call. A node hint (from a button) with a full id costs
 // two requests on that node; anything else is looked for on every node.
 func (s *Service) findLeg(ctx context.Context, ref, hint string) (cms.LegInCall, error) {
-	if !idPattern.MatchString(ref) {
+	if !isLegIDRef(ref) {
 		return s.findLegByName(ctx, ref, hint, nil) // a name or address never reaches a URL path
 	}
 	l, err := s.cluster.FindLeg(ctx, ref, hint)

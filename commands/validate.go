@@ -37,15 +37,19 @@ func usageErr(code, usage, format string, args ...any) *UsageError {
 	return &UsageError{Code: code, Msg: fmt.Sprintf(format, args...), Usage: usage}
 }
 
-// checkLegRef validates a call leg id or id prefix.
+// isLegIDRef reports whether a participant reference can be a call leg id or id prefix: hex
+// digits and hyphens, at least minIDPrefix long. Anything shorter ("dee", "abe") can only be
+// part of a name or address.
+func isLegIDRef(ref string) bool { return len(ref) >= minIDPrefix && idPattern.MatchString(ref) }
+
+// checkLegRef validates a call leg id or id prefix (isLegIDRef: never shorter than
+// minIDPrefix, since a shorter reference is a name).
 func checkLegRef(ref, usage string) error {
 	switch {
 	case ref == "":
 		return usageErr(CodeMissingArg, usage, "Which participant? Give a call leg id or its first %d characters.", minIDPrefix)
 	case len(ref) > maxIDLen || !idPattern.MatchString(ref):
 		return usageErr(CodeInvalidID, usage, "%s is not a call leg id: ids are hex digits and hyphens.", printable(ref))
-	case len(ref) < minIDPrefix:
-		return usageErr(CodeInvalidID, usage, "%q is too short: give at least %d characters of the call leg id.", ref, minIDPrefix)
 	}
 	return nil
 }

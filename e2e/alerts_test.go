@@ -228,6 +228,10 @@ func alertCases() []alertCase {
 			fire: 6 * time.Second, seen: 6 * time.Second, summary: "CMS licence expires on",
 			breakIt: func(r *alertRig) { r.sim.SetLicenseExpiry(r.clock.Now().AddDate(0, 0, 12)) },
 			fix:     func(r *alertRig) { r.sim.SetLicenseExpiry(r.clock.Now().AddDate(1, 0, 0)) }},
+		{name: "licence expired", cfg: alerts.SourceConfig{LicenceEvery: 5 * time.Second},
+			fire: 6 * time.Second, seen: 6 * time.Second, summary: "CMS licence expired",
+			breakIt: func(r *alertRig) { r.sim.SetLicenseExpiry(r.clock.Now().AddDate(0, 0, -3)) },
+			fix:     func(r *alertRig) { r.sim.SetLicenseExpiry(r.clock.Now().AddDate(1, 0, 0)) }},
 		{name: "poor media", fire: 72 * time.Second, seen: 11 * time.Second, summary: "Poor media: Bob in Board (cb2)",
 			setup: func(r *alertRig) {
 				board = r.sim.AddMeeting(cmssim.MeetingSpec{Name: "Board", Participants: []cmssim.ParticipantSpec{

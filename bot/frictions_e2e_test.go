@@ -76,7 +76,7 @@ func TestE2EUsageErrorsShowOnlyThatCommandsUsage(t *testing.T) {
 		text, want, usage string
 	}{
 		{"mutee alice", "Did you mean `mute`?", "/cms mute <participant> [audio|video|both]"},
-		{"disconnect ab", `"ab" is too short`, "/cms disconnect <participant>"},
+		{"disconnect alice bob", `"bob" is not expected`, "/cms disconnect <participant>"},
 		{"layout " + alice.ID + " grid", `"grid" is not a CMS layout`, "/cms layout <participant> <layout>"},
 		{"add board alice@", "nothing follows the @", "/cms add <meeting> <uri>"},
 	}

@@ -16,7 +16,7 @@ func TestExecUsageErrorsShowOnlyThatCommandsUsage(t *testing.T) {
 		usage string   // the one usage line shown
 	}{
 		{"typo", []string{"mutee", "dmitri"}, []string{"Did you mean `mute`?"}, "mute <participant> [audio|video|both]"},
-		{"short id", []string{"disconnect", "ab"}, []string{`"ab" is too short`}, "disconnect <participant>"},
+		{"extra argument", []string{"disconnect", "alice", "bob"}, []string{`"bob" is not expected`}, "disconnect <participant>"},
 		{"bad layout", []string{"layout", "abcd1234", "grid"}, []string{`"grid" is not a CMS layout`, "speakerOnly"}, "layout <participant> <layout>"},
 		{"bad address", []string{"add", "board", "alice@"}, []string{`"alice@" is not a dialable address: nothing follows the @`}, "add <meeting> <uri>"},
 	}

@@ -33,16 +33,16 @@ func newAlerts(cfg config.Config, clusters Clusters, b *bot.Bot, reg prometheus.
 	}
 	var cdrLists func(context.Context) []cms.CDRRegistration
 	if history != nil {
-		cdrLists = history.AlertRegistrations
+		cdrLists = history.AlertRegistrations("")
 	}
 	opts := alertOptions(cfg, clusters[0].Cluster, cdrLists, b, o.Logger, o.Audit, metrics, time.Now)
 	// Every cluster's sources feed the one evaluator; each alert's key (and fingerprint) names
-	// its cluster, "default" for CMS_NODES's. Meeting history reads the first cluster.
+	// its cluster, "default" for CMS_NODES's; each reads its own cluster's CDR receiver lists.
 	opts.Sources = nil
-	for i, c := range clusters {
+	for _, c := range clusters {
 		sc := sourceConfig(cfg.Alerts, c.Cluster, nil, time.Now)
-		if i == 0 {
-			sc.CDRReceivers = cdrLists
+		if history != nil {
+			sc.CDRReceivers = history.AlertRegistrations(c.Config.Name)
 		}
 		sc.ClusterName = c.Config.Name
 		opts.Sources = append(opts.Sources, alerts.Sources(sc)...)

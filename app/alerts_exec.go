@@ -32,7 +32,7 @@ func (c checkedAlerts) ActiveAlerts(ctx context.Context) *commands.AlertsResult 
 func execAlerts(cfg config.Config, cluster *cms.Cluster) checkedAlerts {
 	c := checkedAlerts{cfg: cfg.Alerts, cluster: cluster}
 	if cfg.CDR.Enabled() {
-		uriFor := cdrURIFor(cfg.CDR)
+		uriFor := cdrURIFor(cfg.CDR, config.DefaultCluster)
 		c.cdrLists = func(ctx context.Context) []cms.CDRRegistration { return cluster.CheckCDRReceivers(ctx, uriFor) }
 	}
 	return c

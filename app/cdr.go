@@ -37,33 +37,41 @@ var _ cdrStore = (*store.Store)(nil)
 // CDRRuntime is meeting history's moving parts: the receiver every replica serves, and the
 // registration and pruning loops only the leader runs.
 type CDRRuntime struct {
-	cfg     config.CDR
-	cluster *cms.Cluster
-	st      cdrStore
-	recv    *cdr.Receiver
-	log     *slog.Logger
-	now     func() time.Time
+	cfg      config.CDR
+	clusters Clusters
+	st       cdrStore
+	recv     *cdr.Receiver
+	log      *slog.Logger
+	now      func() time.Time
 
 	mu     sync.Mutex
-	regs   []cms.CDRRegistration
-	regsAt time.Time // when this replica last registered (it held the "cdr" lease)
+	regs   map[string][]cms.CDRRegistration // by cluster
+	regsAt time.Time                        // when this replica last registered (it held the "cdr" lease)
 }
 
-// NewCDRRuntime builds the receiver for cfg.CDR over the cluster's nodes.
-func NewCDRRuntime(cfg config.CDR, cluster *cms.Cluster, st cdrStore, logger *slog.Logger, now func() time.Time) *CDRRuntime {
+// NewCDRRuntime builds the receiver for cfg.CDR over every cluster's nodes: one receiver
+// (one NFMM_CDR_URL) serves them all, and each post is matched to its cluster's node.
+func NewCDRRuntime(cfg config.CDR, clusters Clusters, st cdrStore, logger *slog.Logger, now func() time.Time) *CDRRuntime {
 	if now == nil {
 		now = time.Now
 	}
 	var known []cdr.KnownNode
-	for _, n := range cluster.Nodes() {
-		k := cdr.KnownNode{Name: n.Name()}
-		if u, err := url.Parse(n.BaseURL()); err == nil {
-			k.Host = u.Hostname()
+	for _, c := range clusters {
+		for _, n := range c.Cluster.Nodes() {
+			k := cdr.KnownNode{Name: n.Name(), Cluster: c.Config.Name}
+			if u, err := url.Parse(n.BaseURL()); err == nil {
+				k.Host = u.Hostname()
+			}
+			known = append(known, k)
 		}
-		known = append(known, k)
 	}
-	return &CDRRuntime{cfg: cfg, cluster: cluster, st: st, log: logger, now: now,
+	return &CDRRuntime{cfg: cfg, clusters: clusters, st: st, log: logger, now: now,
 		recv: cdr.NewReceiver(cdr.ReceiverConfig{Token: cfg.Token.Reveal(), Nodes: known, Sink: st, Logger: logger})}
+}
+
+// oneCluster is the single default cluster CMS_NODES configures, as Clusters.
+func oneCluster(c *cms.Cluster) Clusters {
+	return Clusters{{Config: config.Cluster{Name: config.DefaultCluster}, Cluster: c}}
 }
 
 // Listen opens NFMM_CDR_ADDR, so a busy port fails start-up rather than a goroutine.
@@ -81,12 +89,19 @@ func (c *CDRRuntime) Serve(ctx context.Context, ln net.Listener) error {
 	return c.recv.Serve(ctx, ln)
 }
 
-// URIFor is the receiver URI NFMM registers on node: the query string is passed through
-// verbatim by CMS, so each post names its node.
-func (c *CDRRuntime) URIFor(node string) string { return cdrURIFor(c.cfg)(node) }
+// URIFor is the receiver URI NFMM registers on node of cluster: the query string is passed
+// through verbatim by CMS, so each post names its node and, beside the default cluster, its
+// cluster (two clusters may both have a cb1). The default cluster's URI is as it always was.
+func (c *CDRRuntime) URIFor(cluster, node string) string { return cdrURIFor(c.cfg, cluster)(node) }
 
-func cdrURIFor(cfg config.CDR) func(node string) string {
-	return func(node string) string { return cfg.URL.Reveal() + "?node=" + url.QueryEscape(node) }
+func cdrURIFor(cfg config.CDR, cluster string) func(node string) string {
+	return func(node string) string {
+		uri := cfg.URL.Reveal() + "?node=" + url.QueryEscape(node)
+		if cluster != "" && cluster != config.DefaultCluster {
+			uri += "&cluster=" + url.QueryEscape(cluster)
+		}
+		return uri
+	}
 }
 
 // Lead runs the leader's loops until ctx is done: registration at once and every 10 minutes,
@@ -110,9 +125,24 @@ func (c *CDRRuntime) Lead(ctx context.Context) {
 	}
 }
 
-// Register ensures NFMM's receiver on every node and logs each node's whole list.
+// Register ensures NFMM's receiver on every node of every cluster and logs each node's whole
+// list; it returns every cluster's outcome, in configuration order.
 func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
-	regs := c.cluster.EnsureCDRReceivers(ctx, c.URIFor)
+	byCluster := map[string][]cms.CDRRegistration{}
+	var all []cms.CDRRegistration
+	for _, cl := range c.clusters {
+		regs := cl.Cluster.EnsureCDRReceivers(ctx, cdrURIFor(c.cfg, cl.Config.Name))
+		c.logRegistrations(cl.Config.Name, regs)
+		byCluster[cl.Config.Name] = regs
+		all = append(all, regs...)
+	}
+	c.mu.Lock()
+	c.regs, c.regsAt = byCluster, c.now()
+	c.mu.Unlock()
+	return all
+}
+
+func (c *CDRRuntime) logRegistrations(cluster string, regs []cms.CDRRegistration) {
 	for _, r := range regs {
 		var uris []string
 		for _, x := range r.Receivers {
@@ -122,7 +152,7 @@ func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
 				uris = append(uris, x.URI)
 			}
 		}
-		attrs := []any{"node", r.Node, "state", string(r.State), "receivers", strings.Join(uris, " "), "maximum", r.Maximum}
+		attrs := []any{"cluster", cluster, "node", r.Node, "state", string(r.State), "receivers", strings.Join(uris, " "), "maximum", r.Maximum}
 		switch r.State {
 		case cms.CDRFull:
 			c.log.Error("CDR receiver slots full on "+r.Node+": NFMM gets no CDRs from it; free a slot (NFMM never removes another tool's receiver)", attrs...)
@@ -134,37 +164,55 @@ func (c *CDRRuntime) Register(ctx context.Context) []cms.CDRRegistration {
 			c.log.Debug("cdr receivers", attrs...)
 		}
 	}
-	c.mu.Lock()
-	c.regs, c.regsAt = regs, c.now()
-	c.mu.Unlock()
-	return regs
 }
 
-// Check reads every node's receiver list for `status`, without changing it (any replica).
-func (c *CDRRuntime) Check(ctx context.Context) []cms.CDRRegistration {
-	return c.cluster.CheckCDRReceivers(ctx, c.URIFor)
+// named is the cluster called name; "" is the first (the only one with CMS_NODES).
+func (c *CDRRuntime) named(name string) (Named, bool) {
+	for _, cl := range c.clusters {
+		if name == "" || cl.Config.Name == name {
+			return cl, true
+		}
+	}
+	return Named{}, false
 }
 
-// Registrations is the last registration round's outcome (empty on a replica that never led).
-func (c *CDRRuntime) Registrations() []cms.CDRRegistration {
+// Check reads every node's receiver list of cluster ("" = the first) for `status`, without
+// changing it (any replica).
+func (c *CDRRuntime) Check(ctx context.Context, cluster string) []cms.CDRRegistration {
+	cl, ok := c.named(cluster)
+	if !ok {
+		return nil
+	}
+	return cl.Cluster.CheckCDRReceivers(ctx, cdrURIFor(c.cfg, cl.Config.Name))
+}
+
+// Registrations is the last registration round's outcome on cluster ("" = the first; empty on
+// a replica that never led).
+func (c *CDRRuntime) Registrations(cluster string) []cms.CDRRegistration {
+	cl, ok := c.named(cluster)
+	if !ok {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]cms.CDRRegistration(nil), c.regs...)
+	return append([]cms.CDRRegistration(nil), c.regs[cl.Config.Name]...)
 }
 
-// AlertRegistrations is what the cdr_receivers alert reads: this replica's last registration
-// round while it is recent, else each list read now without changing it. The alert
+// AlertRegistrations is what the cdr_receivers alert of cluster reads: this replica's last
+// registration round while it is recent, else each list read now without changing it. The alert
 // evaluator's leader need not hold the "cdr" lease, and a replica that never registered has
 // no round of its own; a node whose list cannot be read is CDRFailed, which the alert treats
 // as unknown.
-func (c *CDRRuntime) AlertRegistrations(ctx context.Context) []cms.CDRRegistration {
-	c.mu.Lock()
-	fresh := len(c.regs) > 0 && c.now().Sub(c.regsAt) <= 2*cdrRegisterEvery
-	c.mu.Unlock()
-	if fresh {
-		return c.Registrations()
+func (c *CDRRuntime) AlertRegistrations(cluster string) func(context.Context) []cms.CDRRegistration {
+	return func(ctx context.Context) []cms.CDRRegistration {
+		c.mu.Lock()
+		fresh := len(c.regs) > 0 && c.now().Sub(c.regsAt) <= 2*cdrRegisterEvery
+		c.mu.Unlock()
+		if fresh {
+			return c.Registrations(cluster)
+		}
+		return c.Check(ctx, cluster)
 	}
-	return c.Check(ctx)
 }
 
 // Prune deletes history older than NFMM_HISTORY_DAYS.

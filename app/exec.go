@@ -187,7 +187,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		defer st.Close()
-		svc = newService(cfg, singleCluster(cluster), svcOpts, nil, NewCDRRuntime(cfg.CDR, cluster, st, logger, nil))
+		svc = newService(cfg, singleCluster(cluster), svcOpts, nil, NewCDRRuntime(cfg.CDR, oneCluster(cluster), st, logger, nil))
 	}
 	if watching {
 		meeting, named, err := watchCluster(meeting, clusters)

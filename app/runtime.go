@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	}
 	var history *CDRRuntime
 	if cfg.CDR.Enabled() {
-		history = NewCDRRuntime(cfg.CDR, cluster, st, o.Logger, o.Now)
+		history = NewCDRRuntime(cfg.CDR, clusters, st, o.Logger, o.Now)
 	}
 	o.snapshots = storeSnapshots{st: st}
 	o.auditLog = storeAudit{st: st, log: o.Logger}

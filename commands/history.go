@@ -279,9 +279,9 @@ func isHistoryErr(err error) (*HistoryError, bool) {
 	return he, ok
 }
 
-// CDRChecker reads each node's CDR receiver list for `status` (cms.Cluster.CheckCDRReceivers
-// with NFMM's URI per node).
-type CDRChecker func(ctx context.Context) []cms.CDRRegistration
+// CDRChecker reads each node's CDR receiver list of a cluster ("" = the only one) for `status`
+// (cms.Cluster.CheckCDRReceivers with NFMM's URI per node).
+type CDRChecker func(ctx context.Context, cluster string) []cms.CDRRegistration
 
 // CDRHealth is one node's CDR receiver list as `status` shows it.
 type CDRHealth struct {
@@ -299,7 +299,7 @@ func (s *Service) cdrStatus(ctx context.Context, r *StatusResult) {
 		return
 	}
 	byNode := map[string]cms.CDRRegistration{}
-	for _, reg := range s.cdrCheck(ctx) {
+	for _, reg := range s.cdrCheck(ctx, s.name) {
 		byNode[reg.Node] = reg
 	}
 	for i := range r.Nodes {

@@ -286,7 +286,7 @@ func TestHistoryHelpOnlyWhenOn(t *testing.T) {
 func TestStatusShowsCDRReceivers(t *testing.T) {
 	e := newSimEnv(t, 2, Policy{})
 	s := New(Config{Cluster: e.svc.cluster, History: cdr.NewMemory(), Now: func() time.Time { return historyNow },
-		CDRReceivers: func(context.Context) []cms.CDRRegistration {
+		CDRReceivers: func(context.Context, string) []cms.CDRRegistration {
 			return []cms.CDRRegistration{
 				{Node: "cb1", URI: "u1", State: cms.CDRPresent, Maximum: 4, Receivers: []cms.CDRReceiver{{ID: "a", URI: "https://cmm/cdr"}, {ID: "b", URI: "u1"}}},
 				{Node: "cb2", URI: "u2", State: cms.CDRFull, Maximum: 4, Receivers: []cms.CDRReceiver{{URI: "r1"}, {URI: "r2"}, {URI: "r3"}, {URI: "r4"}}},

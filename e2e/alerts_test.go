@@ -287,16 +287,16 @@ func alertCases() []alertCase {
 			breakIt: func(r *alertRig) { r.sim.SetRecording(board.Correlator, false) },
 			fix:     func(r *alertRig) { r.sim.SetRecording(board.Correlator, true) }},
 		{name: "CDR receiver slots full", fire: 62 * time.Second, seen: 62 * time.Second, summary: "CDR receiver slots full on cb2",
-			cfg: alerts.SourceConfig{CDRReceivers: func(ctx context.Context) []cms.CDRRegistration { return history.AlertRegistrations(ctx) }},
+			cfg: alerts.SourceConfig{CDRReceivers: func(ctx context.Context) []cms.CDRRegistration { return history.AlertRegistrations("")(ctx) }},
 			setup: func(r *alertRig) {
-				history = app.NewCDRRuntime(cdrCfg, r.cluster, storetest.Open(r.t, store.SQLite), slog.New(slog.DiscardHandler), r.clock.Now)
+				history = app.NewCDRRuntime(cdrCfg, app.Clusters{{Config: config.Cluster{Name: config.DefaultCluster}, Cluster: r.cluster}}, storetest.Open(r.t, store.SQLite), slog.New(slog.DiscardHandler), r.clock.Now)
 				history.Register(ctx) // NFMM's receiver on every node
 			},
 			// Someone removes NFMM's receiver on cb2 and other tools take every slot; the next
 			// round finds the list full.
 			breakIt: func(r *alertRig) {
 				for _, x := range r.sim.CDRReceivers("cb2") {
-					if x.URI == history.URIFor("cb2") {
+					if x.URI == history.URIFor(config.DefaultCluster, "cb2") {
 						r.sim.RemoveCDRReceiver("cb2", x.ID)
 					}
 				}

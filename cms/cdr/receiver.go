@@ -31,6 +31,9 @@ const DefaultMaxBody = 4 << 20
 // KnownNode is a configured call bridge the receiver accepts CDRs from.
 type KnownNode struct {
 	Name string
+	// Cluster is the cluster the node belongs to ("default" with CMS_NODES); two clusters
+	// may both have a node of the same name, told apart by the URI's ?cluster=.
+	Cluster string
 	// Host is the host of its API URL; a post from this address is from this node.
 	Host string
 	// CallBridgeID is its id in /callBridges, when known (the <records callBridge=…> attribute).
@@ -89,9 +92,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsupported media type "+ct+": want XML <records>", http.StatusUnsupportedMediaType)
 		return
 	}
-	named := r.URL.Query().Get("node")
-	if named != "" && rc.byName(named) == nil {
-		rc.log.Warn("cdr: post from an unknown node refused", "node", named, "remote", r.RemoteAddr)
+	named, cluster := r.URL.Query().Get("node"), r.URL.Query().Get("cluster")
+	if named != "" && rc.byName(named, cluster) == nil {
+		rc.log.Warn("cdr: post from an unknown node refused", "node", named, "cluster", cluster, "remote", r.RemoteAddr)
+		if cluster != "" {
+			http.Error(w, fmt.Sprintf("forbidden: node %q is not configured in cluster %q", named, cluster), http.StatusForbidden)
+			return
+		}
 		http.Error(w, fmt.Sprintf("forbidden: node %q is not configured in CMS_NODES", named), http.StatusForbidden)
 		return
 	}
@@ -111,7 +118,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, decodeErr := Decode(body)
-	node := rc.match(named, b.CallBridge, r.RemoteAddr)
+	node := rc.match(named, cluster, b.CallBridge, r.RemoteAddr)
 	if node == nil {
 		rc.log.Warn("cdr: post from an unknown node refused", "call_bridge", b.CallBridge, "remote", r.RemoteAddr)
 		http.Error(w, "forbidden: the post matches no configured node (register the receiver URI with ?node=<name>)", http.StatusForbidden)
@@ -185,20 +192,22 @@ func xmlish(contentType string) bool {
 	return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") || mt == "text/plain" || mt == "application/octet-stream"
 }
 
-func (rc *Receiver) byName(name string) *KnownNode {
+// byName is the node called name in cluster; without a cluster (the default cluster's URI),
+// the first so named, which is the default cluster's with CMS_NODES.
+func (rc *Receiver) byName(name, cluster string) *KnownNode {
 	for i, n := range rc.cfg.Nodes {
-		if strings.EqualFold(n.Name, name) {
+		if strings.EqualFold(n.Name, name) && (cluster == "" || n.Cluster == cluster) {
 			return &rc.cfg.Nodes[i]
 		}
 	}
 	return nil
 }
 
-// match finds the sending node: by the ?node= NFMM registered, else by the callBridge id, else
-// by the source address.
-func (rc *Receiver) match(named, callBridge, remote string) *KnownNode {
+// match finds the sending node, over every cluster's nodes: by the ?node= (and ?cluster=)
+// NFMM registered, else by the callBridge id, else by the source address.
+func (rc *Receiver) match(named, cluster, callBridge, remote string) *KnownNode {
 	if named != "" {
-		return rc.byName(named)
+		return rc.byName(named, cluster)
 	}
 	for i, n := range rc.cfg.Nodes {
 		if callBridge != "" && strings.EqualFold(n.CallBridgeID, callBridge) {

@@ -361,3 +361,30 @@ func TestReceiverServe(t *testing.T) {
 		t.Errorf("Serve after cancel: %v", err)
 	}
 }
+
+// TestReceiverSeveralClusters: two clusters may both have a cb1; the URI's ?cluster= picks the
+// node, and a node unknown in the named cluster is refused naming it.
+func TestReceiverSeveralClusters(t *testing.T) {
+	nodes := []KnownNode{{Name: "cb1", Cluster: "emea", Host: "10.0.0.1"}, {Name: "cb2", Cluster: "emea", Host: "10.0.0.2"},
+		{Name: "cb1", Cluster: "amer", Host: "10.1.0.1", CallBridgeID: cbSIP}}
+	rc := NewReceiver(ReceiverConfig{Token: testToken, Nodes: nodes, Sink: NewMemory()})
+	for _, tc := range []struct {
+		named, cluster, callBridge, remote string
+		want                               *KnownNode
+	}{
+		{"cb1", "amer", "", "127.0.0.1:1", &nodes[2]},
+		{"cb1", "emea", "", "127.0.0.1:1", &nodes[0]},
+		{"cb2", "amer", "", "127.0.0.1:1", nil},
+		{"", "", cbSIP, "127.0.0.1:1", &nodes[2]},
+		{"", "", "", "10.1.0.1:443", &nodes[2]},
+	} {
+		if got := rc.match(tc.named, tc.cluster, tc.callBridge, tc.remote); got != tc.want {
+			t.Errorf("match(%q, %q, %q, %q) = %+v, want %+v", tc.named, tc.cluster, tc.callBridge, tc.remote, show(got), show(tc.want))
+		}
+	}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	if code, body := post(t, srv, "?node=cb2&cluster=amer", []byte("<records/>")); code != http.StatusForbidden || !strings.Contains(body, `node "cb2" is not configured in cluster "amer"`) {
+		t.Errorf("unknown node in amer: %d %s", code, body)
+	}
+}

@@ -481,15 +481,15 @@ func (c *Cluster) Leg(ctx context.Context, node, legID string) (CallLegDetail, e
 	return d, nil
 }
 
-// onNode runs a single action on the named node and ties its error to that node.
-func (c *Cluster) onNode(node string, fn func(*Node) error) error {
+// onNode runs a single write to what on the named node and ties its error to that node.
+func (c *Cluster) onNode(node string, what writeKey, fn func(*Node) error) error {
 	n, err := c.node(node)
 	if err != nil {
 		return err
 	}
 	// Bumped even on failure: a write that timed out may still have been applied.
 	defer c.gen.Add(1)
-	c.live.wrote(node)
+	c.live.wrote(node, what)
 	if err := fn(n); err != nil {
 		return NodeError{Node: node, Err: err}
 	}
@@ -514,19 +514,19 @@ func readsNotBefore(ctx context.Context) (time.Time, bool) {
 
 // UpdateLeg changes a leg on the node hosting it (the only node that knows the leg).
 func (c *Cluster) UpdateLeg(ctx context.Context, node, legID string, u LegUpdate) error {
-	return c.onNode(node, func(n *Node) error { return n.UpdateCallLeg(ctx, legID, u) })
+	return c.onNode(node, writeKey{writeLeg, legID}, func(n *Node) error { return n.UpdateCallLeg(ctx, legID, u) })
 }
 
 // DeleteLeg disconnects a leg on the node hosting it.
 func (c *Cluster) DeleteLeg(ctx context.Context, node, legID string) error {
-	return c.onNode(node, func(n *Node) error { return n.DeleteCallLeg(ctx, legID) })
+	return c.onNode(node, writeKey{writeLeg, legID}, func(n *Node) error { return n.DeleteCallLeg(ctx, legID) })
 }
 
 // AddLeg dials remoteParty out from the named node into its instance callID; it returns the
 // new leg id (hosted by that node).
 func (c *Cluster) AddLeg(ctx context.Context, node, callID, remoteParty string) (string, error) {
 	var id string
-	err := c.onNode(node, func(n *Node) (err error) {
+	err := c.onNode(node, writeKey{writeRoster, callID}, func(n *Node) (err error) {
 		id, err = n.AddCallLeg(ctx, callID, remoteParty)
 		return err
 	})
@@ -535,7 +535,7 @@ func (c *Cluster) AddLeg(ctx context.Context, node, callID, remoteParty string) 
 
 // UpdateCall changes one call instance; CMS applies call settings per node.
 func (c *Cluster) UpdateCall(ctx context.Context, node, callID string, u CallUpdate) error {
-	err := c.onNode(node, func(n *Node) error { return n.UpdateCall(ctx, callID, u) })
+	err := c.onNode(node, writeKey{writeCall, callID}, func(n *Node) error { return n.UpdateCall(ctx, callID, u) })
 	if err == nil {
 		c.noteCallWrite(node, callID, u)
 	}
@@ -545,7 +545,9 @@ func (c *Cluster) UpdateCall(ctx context.Context, node, callID string, u CallUpd
 // UpdateParticipant changes a participant on the node hosting it (others refuse with
 // participantCannotBeModified).
 func (c *Cluster) UpdateParticipant(ctx context.Context, node, participantID string, u ParticipantUpdate) error {
-	err := c.onNode(node, func(n *Node) error { return n.UpdateParticipant(ctx, participantID, u) })
+	err := c.onNode(node, writeKey{writePart, participantID}, func(n *Node) error {
+		return n.UpdateParticipant(ctx, participantID, u)
+	})
 	if err == nil {
 		c.noteParticipantWrite(node, participantID, u)
 	}

@@ -120,7 +120,7 @@ func (c CallsChange) Failed() []NodeError {
 // and applies u to every instance at once: call-level settings are per node, so each hosting
 // node gets the write. Errors as FindMeeting.
 func (c *Cluster) UpdateMeetingCalls(ctx context.Context, ref string, u CallUpdate) (CallsChange, error) {
-	return c.eachInstance(ctx, ref, func(n *Node, in CallInstance) error {
+	return c.eachInstance(ctx, ref, writeCall, func(n *Node, in CallInstance) error {
 		err := n.UpdateCall(ctx, in.Call.ID, u)
 		if err == nil {
 			c.noteCallWrite(in.Node, in.Call.ID, u)
@@ -133,7 +133,7 @@ func (c *Cluster) UpdateMeetingCalls(ctx context.Context, ref string, u CallUpda
 // one delete ends all instances is undocumented). An instance that ended meanwhile counts as
 // ended.
 func (c *Cluster) EndMeeting(ctx context.Context, ref string) (CallsChange, error) {
-	return c.eachInstance(ctx, ref, func(n *Node, in CallInstance) error {
+	return c.eachInstance(ctx, ref, writeCall, func(n *Node, in CallInstance) error {
 		err := n.DeleteCall(ctx, in.Call.ID)
 		if errors.Is(err, ErrCallNotFound) {
 			return nil
@@ -145,12 +145,14 @@ func (c *Cluster) EndMeeting(ctx context.Context, ref string) (CallsChange, erro
 // UpdateMeetingParticipants applies a bulk participant write to every instance of the meeting:
 // each node changes the participants it hosts.
 func (c *Cluster) UpdateMeetingParticipants(ctx context.Context, ref string, u BulkUpdate) (CallsChange, error) {
-	return c.eachInstance(ctx, ref, func(n *Node, in CallInstance) error {
+	return c.eachInstance(ctx, ref, writeRoster, func(n *Node, in CallInstance) error {
 		return n.UpdateAllParticipants(ctx, in.Call.ID, u)
 	})
 }
 
-func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node, CallInstance) error) (CallsChange, error) {
+// eachInstance writes every instance of the meeting ref names; what says which part of each
+// call the write changes (its settings or its roster), for the reads that wait on it.
+func (c *Cluster) eachInstance(ctx context.Context, ref string, what writeKind, write func(*Node, CallInstance) error) (CallsChange, error) {
 	m, unread, err := c.FindMeeting(ctx, ref)
 	if err != nil {
 		return CallsChange{}, err
@@ -169,7 +171,7 @@ func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node
 			out.Written[i].Err = err
 			continue
 		}
-		c.live.wrote(in.Node) // the node's reads go to REST until live state hears of this
+		c.live.wrote(in.Node, writeKey{what, in.Call.ID}) // the node's reads go to REST until live state hears of this
 		wg.Go(func() { out.Written[i].Err = write(n, in) })
 	}
 	wg.Wait()
@@ -178,7 +180,7 @@ func (c *Cluster) eachInstance(ctx context.Context, ref string, write func(*Node
 
 // EndInstance deletes one call instance on its node.
 func (c *Cluster) EndInstance(ctx context.Context, node, callID string) error {
-	return c.onNode(node, func(n *Node) error { return n.DeleteCall(ctx, callID) })
+	return c.onNode(node, writeKey{writeCall, callID}, func(n *Node) error { return n.DeleteCall(ctx, callID) })
 }
 
 // Move moves the participant of a roster leg into the meeting target. It checks canMove on
@@ -196,7 +198,7 @@ func (c *Cluster) Move(ctx context.Context, e RosterEntry, participantID string,
 	if own, ok := target.Instance(e.Node); ok {
 		in = own
 	}
-	err = c.onNode(in.Node, func(n *Node) (err error) {
+	err = c.onNode(in.Node, writeKey{writeRoster, in.Call.ID}, func(n *Node) (err error) {
 		newID, err = n.MoveParticipant(ctx, in.Call.ID, participantID)
 		return err
 	})

@@ -340,7 +340,8 @@ func (s *session) handle(data []byte) error {
 		s.cfg.observe(LiveStat{Kind: StatMessage, Node: s.node.cfg.Name, MessageType: m.Type})
 	}
 	node := s.node.cfg.Name
-	defer s.ls.heard(node)
+	var about []writeKey // what this frame reports on, for the reads waiting on a write
+	defer func() { s.ls.heard(node, about...) }()
 	switch m.Type {
 	case "subscriptionUpdate":
 		var dead []string
@@ -371,6 +372,7 @@ func (s *session) handle(data []byte) error {
 		s.ls.batch(func() {
 			for _, u := range m.Updates {
 				id := rawString(u["call"])
+				about = append(about, writeKey{writeCall, id})
 				switch rawString(u["updateType"]) {
 				case "remove":
 					s.ls.removeCall(node, id, rawString(u["reason"]))
@@ -391,6 +393,7 @@ func (s *session) handle(data []byte) error {
 		if !ok || sub.Type != "callInfo" || m.CallInfo == nil {
 			return nil
 		}
+		about = append(about, writeKey{writeCall, sub.Call})
 		s.ls.batch(func() { s.ls.upsertCall(node, sub.Call, decodeCallFields(m.CallInfo), 0) })
 	case "rosterUpdate":
 		sub, ok := s.callOf(m.SubscriptionIndex)
@@ -398,9 +401,14 @@ func (s *session) handle(data []byte) error {
 			return nil
 		}
 		var fresh []string
+		about = append(about, writeKey{writeRoster, sub.Call})
 		s.ls.batch(func() {
 			for _, u := range m.Updates {
 				pid := rawString(u["participant"])
+				about = append(about, writeKey{writePart, pid})
+				if p := s.ls.findPart(node, sub.Call, pid); p != nil && p.legID != "" {
+					about = append(about, writeKey{writeLeg, p.legID})
+				}
 				switch rawString(u["updateType"]) {
 				case "remove":
 					s.ls.removePart(node, sub.Call, pid, rawString(u["reason"]))

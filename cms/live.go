@@ -2,6 +2,7 @@ package cms
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -220,7 +221,10 @@ type liveNode struct {
 	since  time.Time
 	synced time.Time
 	heard  time.Time // when the last event from the node was applied
-	err    string
+	// heardOf is when the last event for each object was applied (entries older than
+	// writeGrace are dropped: only a newer write asks).
+	heardOf map[writeKey]time.Time
+	err     string
 	// sys is GET /system/status from the last resync (sysAt), latency the duration of the
 	// last REST request: what `status` shows from live state.
 	sys     SystemStatus
@@ -834,12 +838,28 @@ func (ls *liveState) setMode(node string, mode NodeMode, errText string) {
 	}
 }
 
-// heard records that an event from node was applied (reads after a write wait for one).
-func (ls *liveState) heard(node string) {
+// heard records that an event from node, about the objects named, was applied (reads after
+// a write wait for one about what was written).
+func (ls *liveState) heard(node string, about ...writeKey) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if n := ls.nodes[node]; n != nil {
-		n.heard = ls.now()
+	n := ls.nodes[node]
+	if n == nil {
+		return
+	}
+	now := ls.now()
+	n.heard = now
+	if len(about) == 0 {
+		return
+	}
+	if n.heardOf == nil {
+		n.heardOf = map[writeKey]time.Time{}
+	}
+	if len(n.heardOf) > 256 {
+		maps.DeleteFunc(n.heardOf, func(_ writeKey, t time.Time) bool { return now.Sub(t) >= writeGrace })
+	}
+	for _, k := range about {
+		n.heardOf[k] = now
 	}
 }
 

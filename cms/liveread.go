@@ -2,6 +2,7 @@ package cms
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -13,20 +14,43 @@ import (
 // behind ResolveMeeting, MeetingDetails and Roster answer from it without a CMS round trip
 // whenever it is fresh, and read REST otherwise; callers cannot tell the difference except in
 // speed. Fresh means every node is live (events) or polled and synced, and no write to a node
-// is newer than what the live state has heard from it: after a write, that node's reads go to
-// REST until an event (or a poll) from the node arrives, or writeGrace passes (a write that
-// changes nothing sends no event). Writes and StreamRoster (presenter mode acts on what it
-// reads) always use REST.
+// is newer than what the live state has heard of the object written: after a write to a leg,
+// participant or call, that node's reads go to REST until an event for that very object (or a
+// poll of the node) arrives, or writeGrace passes (a write that changes nothing sends no
+// event). An event for another leg of the same node is not enough: it may arrive while the
+// PUT is in flight, before the written leg's own event, and the read would show the state
+// from before the write. Writes and StreamRoster (presenter mode acts on what it reads)
+// always use REST.
 
 // writeGrace bounds how long a write keeps its node's reads on REST without news from it.
 const writeGrace = time.Second
 
 // liveLink is the Cluster's hook into its live state.
 type liveLink struct {
-	l      atomic.Pointer[Live]
-	mu     sync.Mutex
-	writes map[string]time.Time // node -> when the last write to it was sent
+	l  atomic.Pointer[Live]
+	mu sync.Mutex
+	// writes holds, per node, when the last write to each object was sent (writeKey).
+	writes map[string]map[writeKey]time.Time
 }
+
+// writeKey names what a write changed, as the events that report it name it: a leg, a
+// participant, a call's settings (callInfo, calls list) or its roster (every participant of
+// the call). The zero key is a write to the node whose events cannot be told apart (a dial
+// out, a move): any event from the node answers it.
+type writeKey struct {
+	kind writeKind
+	id   string
+}
+
+type writeKind uint8
+
+const (
+	writeNode writeKind = iota
+	writeLeg
+	writePart
+	writeCall
+	writeRoster
+)
 
 // SetLive makes the cluster's reads come from l when it is fresh (nil turns that off).
 func (c *Cluster) SetLive(l *Live) { c.live.l.Store(l) }
@@ -34,23 +58,65 @@ func (c *Cluster) SetLive(l *Live) { c.live.l.Store(l) }
 // Live returns the cluster's live state, or nil.
 func (c *Cluster) Live() *Live { return c.live.l.Load() }
 
-func (k *liveLink) wrote(node string) {
+// wrote notes that a write to what on node is about to be sent. Writes older than writeGrace
+// are dropped here: they no longer hold reads on REST.
+func (k *liveLink) wrote(node string, what writeKey) {
+	now := time.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.writes == nil {
-		k.writes = map[string]time.Time{}
+		k.writes = map[string]map[writeKey]time.Time{}
 	}
-	k.writes[node] = time.Now()
+	ws := k.writes[node]
+	if ws == nil {
+		ws = map[writeKey]time.Time{}
+		k.writes[node] = ws
+	}
+	for key, t := range ws {
+		if now.Sub(t) >= writeGrace {
+			delete(ws, key)
+		}
+	}
+	ws[what] = now
 }
 
-func (k *liveLink) lastWrites() map[string]time.Time {
+func (k *liveLink) lastWrites() map[string]map[writeKey]time.Time {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make(map[string]time.Time, len(k.writes))
-	for n, t := range k.writes {
-		out[n] = t
+	out := make(map[string]map[writeKey]time.Time, len(k.writes))
+	for n, ws := range k.writes {
+		out[n] = maps.Clone(ws)
 	}
 	return out
+}
+
+// answered reports whether node n has sent, since each write in ws still within writeGrace,
+// an event for the object written.
+func (n *liveNode) answered(ws map[writeKey]time.Time, now time.Time) bool {
+	for key, w := range ws {
+		if now.Sub(w) >= writeGrace {
+			continue
+		}
+		h := n.heard
+		if key.kind != writeNode {
+			h = n.heardOf[key]
+		}
+		if !h.After(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// latest is the time of the newest write in ws (zero when none).
+func latest(ws map[writeKey]time.Time) time.Time {
+	var t time.Time
+	for _, w := range ws {
+		if w.After(t) {
+			t = w
+		}
+	}
+	return t
 }
 
 // fresh reports whether the live state may answer for every node.
@@ -64,14 +130,14 @@ func (c *Cluster) fresh() (*Live, bool) {
 	l.ls.mu.Lock()
 	defer l.ls.mu.Unlock()
 	for _, n := range l.ls.nodes {
-		w := writes[n.name]
+		ws := writes[n.name]
 		switch n.mode {
 		case ModeLive:
-			if n.synced.IsZero() || (!w.IsZero() && !n.heard.After(w) && now.Sub(w) < writeGrace) {
+			if n.synced.IsZero() || !n.answered(ws, now) {
 				return nil, false
 			}
 		case ModePolled:
-			if now.Sub(n.synced) > 3*l.cfg.PollInterval || (!w.IsZero() && !n.synced.After(w)) {
+			if w := latest(ws); now.Sub(n.synced) > 3*l.cfg.PollInterval || (!w.IsZero() && !n.synced.After(w)) {
 				return nil, false
 			}
 		default:

@@ -2,7 +2,10 @@ package cms
 
 import (
 	"context"
+	"net/http"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,5 +132,96 @@ func TestLiveReadsMatchRESTWithoutRequests(t *testing.T) {
 		if got := sim.Requests(n.Name); got != 0 {
 			t.Fatalf("live resolve and details made %d requests to %s", got, n.Name)
 		}
+	}
+}
+
+// putHook runs before each request the node sends, and may hold it.
+type putHook struct {
+	base   http.RoundTripper
+	before func(*http.Request)
+}
+
+func (h putHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.before(r)
+	return h.base.RoundTrip(r)
+}
+
+// An event for another leg of the node, arriving while the PUT for leg A is in flight, does
+// not make live state answer for A: the read right after the write shows A's new state even
+// though A's own event has not arrived (here it never does: the node goes silent).
+func TestReadAfterWriteWaitsForTheWrittenLegsOwnEvent(t *testing.T) {
+	var hook atomic.Pointer[func(*http.Request)]
+	sim, c := newSimCluster(t, cmssim.Options{Nodes: 1}, func(cfg *NodeConfig) {
+		cl := *cfg.HTTPClient
+		base := cl.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		cl.Transport = putHook{base: base, before: func(r *http.Request) {
+			if f := hook.Load(); f != nil {
+				(*f)(r)
+			}
+		}}
+		cfg.HTTPClient = &cl
+	})
+	m := sim.AddMeeting(cmssim.MeetingSpec{Name: "Standup", Participants: []cmssim.ParticipantSpec{
+		{Name: "Alice"}, {Name: "Dave"}}})
+	cfg := fastLive()
+	cfg.ProbeAfter, cfg.ProbeTimeout = 5*time.Second, 5*time.Second // the silent node stays "live"
+	l := startLive(t, c, cfg)
+	c.SetLive(l)
+	t.Cleanup(func() { sim.StopSending("cb1", false) })
+	ctx := context.Background()
+
+	var meeting Meeting
+	waitUntil(t, "the meeting in live state", func() bool {
+		ml := c.Meetings(ctx)
+		for _, x := range ml.Meetings {
+			if x.Correlator == m.Correlator {
+				meeting = x
+				return true
+			}
+		}
+		return false
+	})
+	var a, b RosterEntry
+	waitUntil(t, "both legs live", func() bool {
+		r, ok := c.liveRoster(meeting)
+		if !ok || len(r.Legs) != 2 {
+			return false
+		}
+		a, b = r.Legs[0], r.Legs[1]
+		return true
+	})
+	heard := func() time.Time {
+		l.ls.mu.Lock()
+		defer l.ls.mu.Unlock()
+		return l.ls.nodes["cb1"].heard
+	}
+	before := func(r *http.Request) {
+		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/callLegs/"+a.Leg.ID) {
+			return
+		}
+		hook.Store(nil)
+		// The write is noted; another leg's event arrives, then the node goes silent, so A's
+		// own event is lost.
+		since := heard()
+		if !sim.SetEndpointMute(b.Leg.ID, true, !b.Leg.Config.RxVideoMute) {
+			t.Error("no leg B to change")
+		}
+		waitUntil(t, "B's event applied", func() bool { return heard().After(since) })
+		sim.StopSending("cb1", true)
+	}
+	hook.Store(&before)
+	if err := c.UpdateLeg(ctx, "cb1", a.Leg.ID, LegUpdate{RxAudioMute: Set(!a.Leg.Config.RxAudioMute)}); err != nil {
+		t.Fatal(err)
+	}
+	if hook.Load() != nil {
+		t.Fatal("the PUT for leg A was not seen")
+	}
+	after := c.Roster(ctx, meeting)
+	i := slices.IndexFunc(after.Legs, func(e RosterEntry) bool { return e.Leg.ID == a.Leg.ID })
+	if i < 0 || after.Legs[i].Leg.Config.RxAudioMute == a.Leg.Config.RxAudioMute {
+		t.Fatalf("the roster read after muting %s shows the state from before the write: %v", a.Leg.Name, rosterRows(after))
 	}
 }

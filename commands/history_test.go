@@ -75,7 +75,7 @@ func historyFixture(t *testing.T) *cdr.Memory {
 		cdr.CallLeg{ID: "l6", DisplayName: "Eve", RemoteParty: "eve@corp.test"})
 	m := cdr.NewMemory()
 	for _, h := range []*histRecords{cb1, cb2} {
-		if _, err := m.StoreCDRs(context.Background(), h.node, cdr.Batch{Session: "s-" + h.node, Records: h.recs}); err != nil {
+		if _, err := m.StoreCDRs(context.Background(), "default", h.node, cdr.Batch{Session: "s-" + h.node, Records: h.recs}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,7 +24,7 @@ const cdrTimeout = 30 * time.Second
 
 // StoreCDRs stores the records of b that are new and merges their projection, in one
 // transaction: either the whole post is stored or nothing is, and CMS resends it.
-func (s *Store) StoreCDRs(ctx context.Context, node string, b cdr.Batch) (int, error) {
+func (s *Store) StoreCDRs(ctx context.Context, cluster, node string, b cdr.Batch) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(cdrTimeout, s.opTimeout))
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -35,9 +35,9 @@ func (s *Store) StoreCDRs(ctx context.Context, node string, b cdr.Batch) (int, e
 	now := ms(s.now())
 	n := 0
 	for _, r := range b.Records {
-		res, err := tx.ExecContext(ctx, `INSERT INTO cdr_raw (session, correlator_index, node, call_bridge, record_index, type, at, received_at, xml)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-			r.Session, r.CorrelatorIndex, node, b.CallBridge, r.RecordIndex, r.Type, ms(r.Time), now, string(r.XML))
+		res, err := tx.ExecContext(ctx, `INSERT INTO cdr_raw (session, correlator_index, node, call_bridge, record_index, type, at, received_at, xml, cluster)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+			r.Session, r.CorrelatorIndex, node, b.CallBridge, r.RecordIndex, r.Type, ms(r.Time), now, string(r.XML), cluster)
 		if err != nil {
 			return 0, s.observe(fmt.Errorf("store CDR %s/%d: %w", r.Session, r.CorrelatorIndex, err))
 		}
@@ -45,7 +45,7 @@ func (s *Store) StoreCDRs(ctx context.Context, node string, b cdr.Batch) (int, e
 			continue // CMS resent it
 		}
 		n++
-		if err := s.project(ctx, tx, cdr.Project(node, r)); err != nil {
+		if err := s.project(ctx, tx, cluster, cdr.Project(node, r)); err != nil {
 			return 0, s.observe(fmt.Errorf("project CDR %s/%d: %w", r.Session, r.CorrelatorIndex, err))
 		}
 	}
@@ -55,10 +55,10 @@ func (s *Store) StoreCDRs(ctx context.Context, node string, b cdr.Batch) (int, e
 	return n, s.observe(nil)
 }
 
-func (s *Store) project(ctx context.Context, tx *sql.Tx, c cdr.Change) error {
+func (s *Store) project(ctx context.Context, tx *sql.Tx, cluster string, c cdr.Change) error {
 	if x := c.Instance; x != nil {
 		var old cdr.Instance
-		if err := s.lockRow(ctx, tx, "cdr_instances", "call_id", x.Node, x.CallID, &old); err != nil {
+		if err := s.lockRow(ctx, tx, "cdr_instances", "call_id", cluster, x.Node, x.CallID, &old); err != nil {
 			return err
 		}
 		if old.CallID == "" {
@@ -70,7 +70,7 @@ func (s *Store) project(ctx context.Context, tx *sql.Tx, c cdr.Change) error {
 	}
 	if x := c.Leg; x != nil {
 		var old cdr.Leg
-		if err := s.lockRow(ctx, tx, "cdr_legs", "leg_id", x.Node, x.LegID, &old); err != nil {
+		if err := s.lockRow(ctx, tx, "cdr_legs", "leg_id", cluster, x.Node, x.LegID, &old); err != nil {
 			return err
 		}
 		if old.LegID == "" {
@@ -82,7 +82,7 @@ func (s *Store) project(ctx context.Context, tx *sql.Tx, c cdr.Change) error {
 	}
 	if x := c.Recording; x != nil {
 		var old cdr.Recording
-		if err := s.lockRow(ctx, tx, "cdr_recordings", "id", x.Node, x.ID, &old); err != nil {
+		if err := s.lockRow(ctx, tx, "cdr_recordings", "id", cluster, x.Node, x.ID, &old); err != nil {
 			return err
 		}
 		if old.ID == "" {
@@ -110,10 +110,10 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// lockRow makes sure the row exists, locks it on PostgreSQL, and decodes its data into v (left
+// lockRow makes sure the row exists (naming its cluster), locks it on PostgreSQL, and decodes its data into v (left
 // zero for a new row). table and idCol are constants of this file.
-func (s *Store) lockRow(ctx context.Context, tx *sql.Tx, table, idCol, node, id string, v any) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (node, `+idCol+`) VALUES ($1, $2) ON CONFLICT DO NOTHING`, node, id); err != nil {
+func (s *Store) lockRow(ctx context.Context, tx *sql.Tx, table, idCol, cluster, node, id string, v any) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (node, `+idCol+`, cluster) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, node, id, cluster); err != nil {
 		return err
 	}
 	q := `SELECT data FROM ` + table + ` WHERE node = $1 AND ` + idCol + ` = $2`
@@ -162,6 +162,9 @@ func (s *Store) HistoryRows(ctx context.Context, q cdr.HistoryQuery) (cdr.Rows, 
 		return "(LOWER(" + alias + ".display_name) LIKE " + like + ` ESCAPE '\' OR LOWER(` + alias + ".remote_party) LIKE " + like + ` ESCAPE '\')`
 	}
 	inst := overlaps("i")
+	if q.Cluster != "" {
+		inst += " AND i.cluster = " + arg(q.Cluster)
+	}
 	if q.Meeting != "" {
 		m := strings.ToLower(q.Meeting)
 		inst += " AND (LOWER(i.name) LIKE " + arg("%"+likeEscape(m)+"%") + ` ESCAPE '\' OR LOWER(i.call_correlator) LIKE ` + arg(likeEscape(m)+"%") + ` ESCAPE '\')`
@@ -180,7 +183,11 @@ func (s *Store) HistoryRows(ctx context.Context, q cdr.HistoryQuery) (cdr.Rows, 
 	instArgs := len(args)
 	legs := `SELECT l.data FROM cdr_legs l WHERE EXISTS (SELECT 1 FROM cdr_instances i WHERE i.node = l.node AND i.call_id = l.call_id AND ` + inst + `)`
 	if q.Meeting == "" {
-		legs += ` OR (NOT EXISTS (SELECT 1 FROM cdr_instances i WHERE i.node = l.node AND i.call_id = l.call_id) AND ` + overlaps("l") + " AND " + legMatch("l") + ")"
+		orphan := overlaps("l") + " AND " + legMatch("l")
+		if q.Cluster != "" {
+			orphan += " AND l.cluster = " + arg(q.Cluster)
+		}
+		legs += ` OR (NOT EXISTS (SELECT 1 FROM cdr_instances i WHERE i.node = l.node AND i.call_id = l.call_id) AND ` + orphan + ")"
 	}
 	if err := scanRows(ctx, s.db, legs, args, &rows.Legs); err != nil {
 		return cdr.Rows{}, s.observe(fmt.Errorf("history legs: %w", err))

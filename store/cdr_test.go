@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -216,4 +217,64 @@ func describe(ms []cdr.Meeting) string {
 		}
 	}
 	return sb.String()
+}
+
+// TestCDRHistoryClusters: each row names its sender's cluster, two clusters' same-named nodes
+// included, and a query for one cluster reads only its meetings, on both engines as in
+// cdr.Memory; rows posted without a cluster (CMS_NODES) are "default"'s.
+func TestCDRHistoryClusters(t *testing.T) {
+	call := func(session, id, name string) string {
+		return `<records session="` + session + `"><record type="callStart" time="2026-11-30T09:00:00Z" recordIndex="1" correlatorIndex="1">` +
+			`<call id="` + id + `"><name>` + name + `</name></call></record>` +
+			`<record type="callLegStart" time="2026-11-30T09:01:00Z" recordIndex="2" correlatorIndex="2">` +
+			`<callLeg id="leg-` + id + `"><displayName>Guest of ` + name + `</displayName><call>` + id + `</call></callLeg></record></records>`
+	}
+	posts := []struct{ query, body string }{
+		{"?node=cb1&cluster=emea", call("s-emea", "c-emea", "Emea standup")},
+		{"?node=cb1&cluster=amer", call("s-amer", "c-amer", "Amer standup")},
+		{"?node=cb2", call("s-default", "c-default", "Old standup")},
+	}
+	post := func(t *testing.T, sink cdr.Sink) {
+		srv := httptest.NewServer(cdr.NewReceiver(cdr.ReceiverConfig{Token: "tok", Sink: sink,
+			Nodes: []cdr.KnownNode{{Name: "cb1", Cluster: "emea"}, {Name: "cb1", Cluster: "amer"}, {Name: "cb2"}}}))
+		defer srv.Close()
+		for _, p := range posts {
+			resp, err := srv.Client().Post(srv.URL+"/cdr/tok"+p.query, "text/xml", bytes.NewBufferString(p.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("post %s: %d", p.query, resp.StatusCode)
+			}
+		}
+	}
+	mem := cdr.NewMemory()
+	post(t, mem)
+	want := map[string]string{"amer": "Amer standup", "emea": "Emea standup", "default": "Old standup"}
+	check := func(t *testing.T, h interface {
+		HistoryRows(context.Context, cdr.HistoryQuery) (cdr.Rows, error)
+	}) {
+		for cluster, name := range want {
+			q := allTime
+			q.Cluster = cluster
+			got := cdr.Assemble(must(h.HistoryRows(ctx(t), q)))
+			if len(got) != 1 || got[0].Name != name || len(got[0].Participants) != 1 {
+				t.Errorf("%s: %s, want only %q with its guest", cluster, describe(got), name)
+			}
+		}
+		if every := cdr.Assemble(must(h.HistoryRows(ctx(t), allTime))); len(every) != 3 {
+			t.Errorf("every cluster: %s", describe(every))
+		}
+	}
+	check(t, mem)
+	eachEngine(t, func(t *testing.T, cfg store.Config) {
+		s, err := store.Open(ctx(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		post(t, s)
+		check(t, s)
+	})
 }

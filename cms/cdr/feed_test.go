@@ -31,11 +31,11 @@ type flakySink struct {
 	fail atomic.Int32
 }
 
-func (f *flakySink) StoreCDRs(ctx context.Context, node string, b Batch) (int, error) {
+func (f *flakySink) StoreCDRs(ctx context.Context, cluster, node string, b Batch) (int, error) {
 	if f.fail.Add(-1) >= 0 {
 		return 0, context.DeadlineExceeded
 	}
-	return f.Sink.StoreCDRs(ctx, node, b)
+	return f.Sink.StoreCDRs(ctx, cluster, node, b)
 }
 
 // TestEmulatorFeed runs the emulator's CDR feed into the real receiver: registration through

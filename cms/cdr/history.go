@@ -26,7 +26,12 @@ type HistoryQuery struct {
 	// Participant is a case-insensitive part of a participant's name or address: only
 	// meetings with such a leg (with every instance of them, on any node); "" matches all.
 	Participant string
+	// Cluster is the cluster whose meetings are read ("default" with CMS_NODES); "" reads
+	// every cluster's.
+	Cluster string
 }
+
+func (q HistoryQuery) inCluster(cluster string) bool { return q.Cluster == "" || q.Cluster == cluster }
 
 // MatchesInstance reports whether an instance row passes the window and the meeting filter.
 func (q HistoryQuery) MatchesInstance(x Instance) bool {

@@ -15,10 +15,12 @@ type Memory struct {
 	instances  map[callKey]Instance
 	legs       map[callKey]Leg // node, leg id
 	recordings map[callKey]Recording
+	clusterOf  map[callKey]string // each instance's and leg's cluster
 }
 
 // StoredRecord is a raw record as kept, with the node it came from.
 type StoredRecord struct {
+	Cluster    string
 	Node       string
 	CallBridge string
 	Record
@@ -27,13 +29,13 @@ type StoredRecord struct {
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
 	return &Memory{raw: map[Key]StoredRecord{}, instances: map[callKey]Instance{},
-		legs: map[callKey]Leg{}, recordings: map[callKey]Recording{}}
+		legs: map[callKey]Leg{}, recordings: map[callKey]Recording{}, clusterOf: map[callKey]string{}}
 }
 
 var _ Sink = (*Memory)(nil)
 
 // StoreCDRs stores the new records of b and projects them.
-func (s *Memory) StoreCDRs(_ context.Context, node string, b Batch) (int, error) {
+func (s *Memory) StoreCDRs(_ context.Context, cluster, node string, b Batch) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -41,9 +43,16 @@ func (s *Memory) StoreCDRs(_ context.Context, node string, b Batch) (int, error)
 		if _, dup := s.raw[r.Key()]; dup {
 			continue
 		}
-		s.raw[r.Key()] = StoredRecord{Node: node, CallBridge: b.CallBridge, Record: r}
+		s.raw[r.Key()] = StoredRecord{Cluster: cluster, Node: node, CallBridge: b.CallBridge, Record: r}
 		n++
-		s.apply(Project(node, r))
+		c := Project(node, r)
+		s.apply(c)
+		if x := c.Instance; x != nil {
+			s.clusterOf[callKey{x.Node, x.CallID}] = cluster
+		}
+		if x := c.Leg; x != nil {
+			s.clusterOf[callKey{x.Node, x.LegID}] = cluster
+		}
 	}
 	return n, nil
 }
@@ -99,7 +108,7 @@ func (s *Memory) HistoryRows(_ context.Context, q HistoryQuery) (Rows, error) {
 		}
 	}
 	for k, x := range s.instances {
-		if q.MatchesInstance(x) && (q.Participant == "" || matching[k] || meetings[x.CallCorrelator]) {
+		if q.inCluster(s.clusterOf[k]) && q.MatchesInstance(x) && (q.Participant == "" || matching[k] || meetings[x.CallCorrelator]) {
 			rows.Instances = append(rows.Instances, x)
 			calls[k] = true
 		}
@@ -107,7 +116,7 @@ func (s *Memory) HistoryRows(_ context.Context, q HistoryQuery) (Rows, error) {
 	for _, l := range s.legs {
 		k := callKey{l.Node, l.CallID}
 		_, known := s.instances[k]
-		orphan := !known && q.Meeting == "" && q.MatchesLeg(l) && Overlaps(l.StartedAt, l.EndedAt, q.From, q.To)
+		orphan := !known && q.Meeting == "" && q.inCluster(s.clusterOf[callKey{l.Node, l.LegID}]) && q.MatchesLeg(l) && Overlaps(l.StartedAt, l.EndedAt, q.From, q.To)
 		if calls[k] || orphan {
 			rows.Legs = append(rows.Legs, l)
 		}

@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -21,7 +22,8 @@ type Sink interface {
 	// StoreCDRs stores the records of b that are new by (session, correlatorIndex), with their
 	// history projection, and reports how many were new. A record stored before (CMS resends
 	// whatever it had no 200 for) is skipped, so storing a batch twice changes nothing.
-	StoreCDRs(ctx context.Context, node string, b Batch) (int, error)
+	// cluster is the sending node's cluster ("default" with CMS_NODES).
+	StoreCDRs(ctx context.Context, cluster, node string, b Batch) (int, error)
 }
 
 // DefaultMaxBody caps a post. CMS batches records, a record is 0.5–2 KB, and a post larger
@@ -131,7 +133,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	stored := 0
 	if len(b.Records) > 0 {
-		if stored, err = rc.cfg.Sink.StoreCDRs(r.Context(), node.Name, b); err != nil {
+		if stored, err = rc.cfg.Sink.StoreCDRs(r.Context(), cmp.Or(node.Cluster, "default"), node.Name, b); err != nil {
 			// No 200, so CMS keeps the records and sends them again.
 			rc.log.Error("cdr: storing records failed", "node", node.Name, "records", len(b.Records), "err", err)
 			http.Error(w, "service unavailable: the records could not be stored; CMS will resend them", http.StatusServiceUnavailable)
@@ -150,7 +152,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing > 0 {
 		rc.log.Warn("cdr: the call bridge dropped records before sending these", "node", node.Name, "missing", missing)
 	}
-	rc.log.Debug("cdr: post stored", "node", node.Name, "records", len(b.Records), "new", stored)
+	rc.log.Debug("cdr: post stored", "cluster", node.Cluster, "node", node.Name, "records", len(b.Records), "new", stored)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "stored %d new of %d records\n", stored, len(b.Records))
 }

@@ -23,7 +23,7 @@ var testNodes = []KnownNode{
 
 type failingSink struct{ err error }
 
-func (f failingSink) StoreCDRs(context.Context, string, Batch) (int, error) { return 0, f.err }
+func (f failingSink) StoreCDRs(context.Context, string, string, Batch) (int, error) { return 0, f.err }
 
 func newTestReceiver(t *testing.T, sink Sink) *httptest.Server {
 	t.Helper()

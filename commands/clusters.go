@@ -69,7 +69,7 @@ func unknownCluster(name string, known []string) error {
 var acrossOps = map[Op]bool{OpCalls: true, OpStatus: true, OpReport: true}
 
 // clusterless operations do not act on a cluster.
-var clusterless = map[Op]bool{OpHelp: true, OpSchedule: true, OpHistory: true, OpAlerts: true, OpAudit: true}
+var clusterless = map[Op]bool{OpHelp: true, OpSchedule: true, OpAlerts: true, OpAudit: true}
 
 // ClusterNames lists the configured clusters; one name ("default") with a single cluster.
 func (s *Service) ClusterNames() []string {
@@ -366,6 +366,8 @@ func setCluster(r Result, name string) {
 	case *ReportResult:
 		r.Cluster = name
 	case *FindResult:
+		r.Cluster = name
+	case *HistoryResult:
 		r.Cluster = name
 	case *WatchResult:
 		r.Cluster = name

@@ -43,7 +43,8 @@ const (
 
 // HistoryResult is `history [<meeting>|<participant>] [today|yesterday|<date>|<from>..<to>]`.
 type HistoryResult struct {
-	Query string `json:"query"` // the meeting or participant as typed; "" for every meeting
+	Query   string `json:"query"`             // the meeting or participant as typed; "" for every meeting
+	Cluster string `json:"cluster,omitempty"` // with several clusters: whose meetings these are
 	// Search is "meetings" (Query matched meeting names or ids) or "participant" (it matched
 	// participants' names or addresses, and Matched marks their legs).
 	Search string    `json:"search"`
@@ -187,7 +188,9 @@ func (s *Service) history(ctx context.Context, c Command) (*HistoryResult, error
 		from = from.AddDate(0, 0, defaultHistoryDays-s.histDays) // a name: the whole retention
 	}
 	r := &HistoryResult{Query: c.Filter, Search: "meetings", From: from, To: to, AsOf: now}
-	q := cdr.HistoryQuery{From: from, To: to, Meeting: c.Filter}
+	// With several clusters the command's cluster (its @word or the channel's); with one,
+	// every row, whatever cluster it was stored under.
+	q := cdr.HistoryQuery{From: from, To: to, Meeting: c.Filter, Cluster: s.name}
 	var ms []cdr.Meeting
 	if c.Filter == "" || !looksLikeAddress(c.Filter) {
 		if ms, err = s.historyMeetings(ctx, q); err != nil {

@@ -314,3 +314,52 @@ func TestStatusShowsCDRReceivers(t *testing.T) {
 		t.Errorf("text:\n%s", text.String())
 	}
 }
+
+// TestHistorySeveralClusters: with two clusters, `history @amer` reads only amer's meetings and
+// says so, a channel's binding picks its cluster, and a DM asks which.
+func TestHistorySeveralClusters(t *testing.T) {
+	y := "2026-11-30"
+	emea, amer := &histRecords{node: "cb1"}, &histRecords{node: "cb1"}
+	emea.meeting("c-emea", "corr-emea", "Emea standup", at(y, "09:00"), at(y, "09:30"), cdr.CallLeg{ID: "l-e", DisplayName: "Ann"})
+	amer.meeting("c-amer", "corr-amer", "Amer standup", at(y, "15:00"), at(y, "15:30"), cdr.CallLeg{ID: "l-a", DisplayName: "Bob"})
+	for i := range amer.recs {
+		amer.recs[i].Session = "s-amer-cb1" // CMS's sessions are GUIDs: two clusters' cb1 never share one
+	}
+	m := cdr.NewMemory()
+	for cluster, h := range map[string]*histRecords{"emea": emea, "amer": amer} {
+		if _, err := m.StoreCDRs(context.Background(), cluster, h.node, cdr.Batch{Session: "s-" + cluster, Records: h.recs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := New(Config{Clusters: []NamedCluster{{Name: "emea", Cluster: newFake(t, "cb1")}, {Name: "amer", Cluster: newFake(t, "cb1")}},
+		ChannelClusters: map[string]string{"C0EMEA": "emea"}, Policy: Policy{Viewers: []string{"V1"}},
+		History: m, Now: func() time.Time { return historyNow }})
+	for _, tc := range []struct {
+		actor      Actor
+		text, want string
+		cluster    string
+	}{
+		{viewer, "history " + y + " @amer", "Amer standup", "amer"},
+		{Actor{UserID: "V1", ChannelID: "C0EMEA"}, "history " + y, "Emea standup", "emea"},
+	} {
+		r, err := svc.Run(context.Background(), tc.actor, tc.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.text, err)
+		}
+		h := r.(*HistoryResult)
+		if len(h.Meetings) != 1 || h.Meetings[0].Name != tc.want || h.Cluster != tc.cluster {
+			t.Errorf("%s: cluster %q, %+v; want only %s on %s", tc.text, h.Cluster, h.Meetings, tc.want, tc.cluster)
+		}
+		var out strings.Builder
+		if err := FormatText(&out, h); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "on cluster "+tc.cluster) {
+			t.Errorf("%s: the text does not name the cluster:\n%s", tc.text, out.String())
+		}
+	}
+	var choice *ClusterChoiceError
+	if _, err := svc.Run(context.Background(), viewer, "history "+y); !errors.As(err, &choice) {
+		t.Errorf("history in a DM with two clusters: %v, want the cluster question", err)
+	}
+}

@@ -54,11 +54,11 @@ func textHistory(w io.Writer, r *HistoryResult) {
 func historyAbout(r *HistoryResult) string {
 	switch {
 	case r.Query == "":
-		return ""
+		return onCluster(r.Cluster)
 	case r.Search == "participant":
-		return fmt.Sprintf(" with %q", r.Query)
+		return fmt.Sprintf(" with %q", r.Query) + onCluster(r.Cluster)
 	}
-	return fmt.Sprintf(" matching %q", r.Query)
+	return fmt.Sprintf(" matching %q", r.Query) + onCluster(r.Cluster)
 }
 
 // historyPeople lists who took part; a participant search lists the matched legs first.

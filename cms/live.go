@@ -430,7 +430,13 @@ func (ls *liveState) upsertCall(node, id string, f callFields, guard uint64) *lC
 		c = &lCall{id: id, node: node, idx: n.idx, roster: map[string]*lPart{}, since: ls.now()}
 		n.calls[id] = c
 	} else if guard > 0 && c.touched > guard {
-		set(&c.banner, f.banner) // no event carries it: REST's is the latest known
+		// No event carries the banner: REST's is the latest known, and a change is news.
+		if f.banner != nil && c.banner != *f.banner {
+			c.banner = *f.banner
+			if c.m != nil {
+				c.m.dirty = true
+			}
+		}
 		return c
 	}
 	if guard == 0 {
@@ -605,7 +611,13 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 		if p.legID == "" && f.legID != nil {
 			p.legID = *f.legID // REST knows the leg even when the event is newer
 		}
-		set(&p.lobby, f.lobby) // no event carries it either
+		// No event carries the lobby either: REST's is the latest known, and a change is news.
+		if f.lobby != nil && p.lobby != *f.lobby {
+			p.lobby = *f.lobby
+			if c.m != nil {
+				c.m.dirty = true
+			}
+		}
 		return false
 	}
 	if guard == 0 {

@@ -146,3 +146,56 @@ func TestLiveStateAnnouncesLobbyAndBanner(t *testing.T) {
 		t.Error("meeting_state_changed must stay off the watch stream, meeting_changed on it")
 	}
 }
+
+// A resync that finds a guest in the lobby, or a banner, is announced even when an event
+// touched the participant or the call after the resync's read began (events are newer, so
+// their fields win, but no event carries the lobby or the banner): otherwise the live
+// messages keep the old state until something else changes.
+func TestResyncAnnouncesLobbyAndBannerEventsCannotCarry(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		lobby  bool
+		banner string
+	}{
+		{"lobby", true, ""},
+		{"banner", false, "Back at 10"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ls := newLiveState([]string{"cb1"}, time.Now)
+			ls.batch(func() { ls.setMode("cb1", ModeLive, "") })
+			cor := "cor-1"
+			ls.batch(func() {
+				ls.upsertCall("cb1", "call-1", callFields{listed: true, correlator: &cor, name: ptr("Board")}, 0)
+				ls.upsertPart("cb1", "call-1", "p-host", partFields{name: ptr("Host")}, 0)
+			})
+			var start uint64
+			ls.batch(func() { start = ls.tick() }) // the resync's REST read begins
+			sub := ls.subscribe()
+			ls.batch(func() { // events arrive meanwhile: the guest joins, the call changes
+				ls.upsertCall("cb1", "call-1", callFields{participants: ptr(2)}, 0)
+				ls.upsertPart("cb1", "call-1", "p-guest", partFields{name: ptr("Guest"), state: ptr("connected")}, 0)
+			})
+			sub.Next()
+			snap := []restCall{{
+				detail: CallDetail{Call: Call{ID: "call-1", CallCorrelator: cor, Name: "Board"}, NumParticipantsLocal: 2,
+					Locked: tt.lobby, MessageText: tt.banner, MessageDuration: "permanent"},
+				parts: []restPart{
+					{id: "p-host", leg: CallLegDetail{CallLeg: CallLeg{ID: "leg-host", Name: "Host"}}},
+					{id: "p-guest", leg: CallLegDetail{CallLeg: CallLeg{ID: "leg-guest", Name: "Guest"}}},
+				},
+			}}
+			snap[0].parts[1].leg.Status.Deactivated = tt.lobby
+			snap[0].parts[1].leg.Status.State = "connected"
+			ls.batch(func() { ls.reconcile("cb1", snap, start) })
+			announced := slices.ContainsFunc(sub.Next(), func(c Change) bool { return c.Type == MeetingStateChanged })
+			lm := ls.snapshot()[0]
+			inLobby := slices.ContainsFunc(lm.Participants, func(p LiveParticipant) bool { return p.Name == "Guest" && p.Lobby })
+			if inLobby != tt.lobby || lm.Instances[0].Banner != tt.banner {
+				t.Fatalf("live state: guest in the lobby %v, banner %q; want %v, %q", inLobby, lm.Instances[0].Banner, tt.lobby, tt.banner)
+			}
+			if !announced {
+				t.Errorf("the resync's %s was not announced (no meeting_state_changed)", tt.name)
+			}
+		})
+	}
+}

@@ -61,6 +61,9 @@ func renderHistory(r *commands.HistoryResult, o renderOpts) message {
 	default:
 		about = " matching “" + r.Query + "”"
 	}
+	if r.Cluster != "" { // several clusters: whose meetings these are
+		about += " on cluster " + r.Cluster
+	}
 	total := len(r.Meetings)
 	title := plural(total, "meeting", "meetings") + " ended " + span + about
 	blocks := []slack.Block{header(title)}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -149,5 +150,15 @@ func TestStatusCDRField(t *testing.T) {
 	b := string(marshal(t, m))
 	if !strings.Contains(b, "✅ registered (2 of 4 receivers)") || !strings.Contains(b, "⚠️ slots full (4 of 4)") {
 		t.Errorf("status without the CDR receiver state:\n%s", b)
+	}
+}
+
+// TestRenderHistoryNamesCluster: with several clusters the list's header names its cluster.
+func TestRenderHistoryNamesCluster(t *testing.T) {
+	r := historyResult(2, 1)
+	r.Cluster = "amer"
+	msg := render(r, viewerOpts)
+	if b, _ := json.Marshal(msg.Blocks); !strings.Contains(string(b), "on cluster amer") {
+		t.Errorf("the header does not name the cluster: %s", b)
 	}
 }

@@ -25,6 +25,8 @@ func TestCause(t *testing.T) {
 		{"timeout", &TransportError{Node: "cb2", Err: fmt.Errorf("no answer within 5s: %w", context.DeadlineExceeded)}, "no answer in time"},
 		{"dns", &TransportError{Node: "cb2", Err: &net.DNSError{Err: "no such host", Name: "cb2.internal", IsNotFound: true}}, "host name not found"},
 		{"closed", &TransportError{Node: "cb2", Err: io.EOF}, "connection closed"},
+		{"broken pipe", &TransportError{Node: "cb2", Err: &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "connection closed"},
+		{"idle connection closed", &TransportError{Node: "cb2", Err: fmt.Errorf("Get \"https://cb2/api/v1/calls\": %w", errors.New("http: server closed idle connection"))}, "connection closed"},
 		{"wrapped in a node error", NodeError{Node: "cb2", Err: &TransportError{Node: "cb2", Err: refused}}, "connection refused"},
 		{"unknown", &TransportError{Node: "cb2", Err: errors.New("something odd")}, ""},
 		{"not a transport error", &AuthError{Node: "cb2", Status: 401}, ""},

@@ -193,6 +193,15 @@ func (e *TransportError) Is(target error) bool {
 	return false
 }
 
+// closedByServer matches net/http's unexported errors for a kept-alive connection the server
+// closed under a request ("server closed idle connection", "transport connection broken"):
+// under load a dropped connection surfaces as one of these rather than as io.EOF, and the
+// person still needs to read "connection closed".
+func closedByServer(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "server closed idle connection") || strings.Contains(msg, "transport connection broken")
+}
+
 // isCertificateError reports a failed TLS certificate verification anywhere in err's chain.
 func isCertificateError(err error) bool {
 	var (
@@ -228,7 +237,8 @@ func Cause(err error) string {
 		return "no route to the host"
 	case errors.As(err, &dns):
 		return "host name not found"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), closedByServer(err):
 		return "connection closed"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "no answer in time"

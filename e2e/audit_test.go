@@ -41,13 +41,7 @@ func TestAuditThroughSlackAndExec(t *testing.T) {
 
 	fake := slackfake.NewTest(t)
 	dataDir := t.TempDir()
-	nodes := ""
-	for i, n := range sim.Nodes() {
-		if i > 0 {
-			nodes += ","
-		}
-		nodes += n.Name + "=" + n.URL
-	}
+	nodes := cmsNodesValue(sim)
 	cfg, err := config.LoadEnviron([]string{
 		"SLACK_BOT_TOKEN=xoxb-1111111111-2222222222-audittestvalue00",
 		"SLACK_APP_TOKEN=xapp-1-A0123456789-3333333333-audittestvalue00",

@@ -78,13 +78,7 @@ func TestHistoryTwoReplicasOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	nodes := ""
-	for i, n := range sim.Nodes() {
-		if i > 0 {
-			nodes += ","
-		}
-		nodes += n.Name + "=" + n.URL
-	}
+	nodes := cmsNodesValue(sim)
 	// The reference: a receiver on an in-memory store that gets every record exactly once.
 	const token = "e2e0replicas0token0123456"
 	ref := cdr.NewMemory()

@@ -48,13 +48,7 @@ func TestHistoryWhoJoinedYesterday(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := "e2e0history0token0123456789"
-	nodes := ""
-	for i, n := range sim.Nodes() {
-		if i > 0 {
-			nodes += ","
-		}
-		nodes += n.Name + "=" + n.URL
-	}
+	nodes := cmsNodesValue(sim)
 	cfg, err := config.LoadEnviron([]string{
 		"SLACK_BOT_TOKEN=xoxb-1111111111-2222222222-historytestvalue",
 		"SLACK_APP_TOKEN=xapp-1-A0123456789-3333333333-historytestvalue",
@@ -168,4 +162,13 @@ func playBoardMeeting(sim *cmssim.Sim, clk *testClock, board cmssim.MeetingInfo,
 	clk.Advance(15 * time.Minute)
 	sim.EndMeeting(board.Correlator)
 	flush()
+}
+
+// cmsNodesValue is CMS_NODES for a running emulator: name=URL of each node.
+func cmsNodesValue(sim *cmssim.Sim) string {
+	var nodes []string
+	for _, n := range sim.Nodes() {
+		nodes = append(nodes, n.Name+"="+n.URL)
+	}
+	return strings.Join(nodes, ",")
 }

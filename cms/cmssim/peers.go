@@ -16,45 +16,21 @@ import (
 
 // SetAddress sets the <address> node's /callBridges/<id> entry shows on every node of the
 // cluster; "" restores the node's own URL. It reports whether the node exists.
-func (s *Sim) SetAddress(node, address string) bool {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	n := st.nodeByName(node)
-	if n == nil {
-		return false
-	}
-	n.address = address
-	return true
+func (s *Sim) SetAddress(name, address string) bool {
+	return s.withNode(name, func(n *node) { n.address = address })
 }
 
 // SetSIPDomain sets the <sipDomain> of node's /callBridges/<id> entry (empty by default, as in
 // the trace of cms-api.md §3.8). It reports whether the node exists.
-func (s *Sim) SetSIPDomain(node, domain string) bool {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	n := st.nodeByName(node)
-	if n == nil {
-		return false
-	}
-	n.sipDomain = domain
-	return true
+func (s *Sim) SetSIPDomain(name, domain string) bool {
+	return s.withNode(name, func(n *node) { n.sipDomain = domain })
 }
 
 // SetCredentials gives node an API user of its own, as when each call bridge's MMP has its own
 // admin account; "" for both restores the emulator's Username and Password. The other nodes
 // keep theirs. It reports whether the node exists.
-func (s *Sim) SetCredentials(node, username, password string) bool {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	n := st.nodeByName(node)
-	if n == nil {
-		return false
-	}
-	n.username, n.password = username, password
-	return true
+func (s *Sim) SetCredentials(name, username, password string) bool {
+	return s.withNode(name, func(n *node) { n.username, n.password = username, password })
 }
 
 // credentials are the user and password node n accepts.
@@ -106,4 +82,17 @@ func idStream(cluster string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(strings.ToLower(cluster)))
 	return lone ^ h.Sum64()
+}
+
+// withNode changes the named node under the state lock; it reports whether the node exists.
+func (s *Sim) withNode(name string, change func(*node)) bool {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := st.nodeByName(name)
+	if n == nil {
+		return false
+	}
+	change(n)
+	return true
 }

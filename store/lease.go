@@ -163,10 +163,12 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, f Fenc
 		if termCancel == nil {
 			return
 		}
+		// Not leading from the moment the term is given up, not once its loops have wound
+		// down: whoever asks Leading() meanwhile must not act as the leader.
+		e.set(Fence{}, false)
 		termCancel()
 		<-termDone
 		termCancel, termDone = nil, nil
-		e.set(Fence{}, false)
 		e.cfg.Observe(outcome)
 		e.log.Warn("leadership ended", "epoch", fence.Epoch, "why", outcome)
 	}

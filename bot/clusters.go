@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nfmm/nfmm/commands"
@@ -62,7 +63,7 @@ func stampBlocks(blocks []slack.Block, cluster string) {
 		return
 	}
 	for i, b := range blocks {
-		n := itoa(i)
+		n := strconv.Itoa(i)
 		switch b := b.(type) {
 		case *slack.ActionBlock:
 			if !stamped(b.BlockID) {
@@ -80,14 +81,6 @@ func stampBlocks(blocks []slack.Block, cluster string) {
 	}
 }
 
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
-}
-
 // lineSection is a section of one line of an @all list, naming the line's own cluster.
 func lineSection(s *slack.SectionBlock, cluster, key string) *slack.SectionBlock {
 	if cluster != "" && s.Accessory != nil {
@@ -101,7 +94,7 @@ const maxClusterChoices = 17
 
 // clusterRunAction is the action id of the i-th button of clusterChoice (ids are unique in a
 // block); each runs its value like actRun.
-func clusterRunAction(i int) string { return actRun + "_cluster_" + itoa(i) }
+func clusterRunAction(i int) string { return actRun + "_cluster_" + strconv.Itoa(i) }
 
 // clusterChoice answers a command that names no cluster in a DM or an unbound channel: the
 // question, and a button per cluster that runs the same command there.

@@ -50,6 +50,42 @@ func TestLoadClusters(t *testing.T) {
 	}
 }
 
+// With CMS_NODES, a CMS_<CLUSTER>_… variable means CMS_CLUSTERS was forgotten.
+func TestClusterVariablesWithoutClusters(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"next to CMS_NODES", with("CMS_EMEA_NODES=sim", "CMS_EMEA_OPERATORS=U0123ABCD"), []string{
+			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
+			"CMS_EMEA_OPERATORS: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
+		}},
+		{"instead of CMS_NODES", []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "CMS_EMEA_NODES=sim"}, []string{
+			"CMS_NODES: required: name=https://host:port,name2=https://host2:port (or set CMS_NODES=sim to try the emulator)",
+			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadEnviron(tt.env, ModeRun)
+			var got []string
+			if e, ok := err.(*Error); ok {
+				for _, p := range e.Problems {
+					got = append(got, p.Error())
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, "problems", got, tt.want)
+		})
+	}
+	// The shared variables and per-node credentials stay what they were.
+	if _, err := LoadEnviron(with("CMS_TIMEOUT=3s", "CMS_CA_FILE=", "CMS_DISCOVER=false", "CMS_CB1_USERNAME=x", "CMS_EVENTS=off"), ModeRun); err != nil {
+		t.Errorf("single-cluster variables: %v", err)
+	}
+}
+
 // CMS_NODES keeps meaning one cluster, named "default" (alert fingerprints and metrics use it).
 func TestSingleClusterIsDefault(t *testing.T) {
 	c, err := LoadEnviron(with("NFMM_CHANNEL_CLUSTERS=C0123ABCD=default"), ModeRun)
@@ -81,6 +117,7 @@ func TestLoadClusterProblems(t *testing.T) {
 		}},
 		{"a cluster without nodes", withMulti("CMS_CLUSTERS=emea,apac"), []string{
 			"CMS_APAC_NODES: required for cluster apac: name=https://host:port,name2=https://host2:port (or sim / sim:N for the emulator)",
+			"CMS_AMER_NODES: CMS_CLUSTERS (emea, apac) has no cluster amer: add it there, or remove the variable",
 		}},
 		{"per-cluster values named exactly", withMulti("CMS_EMEA_TIMEOUT=forever", "CMS_AMER_CONCURRENCY=0", "CMS_EMEA_NODES=cb1=http://cb1.example.com",
 			"CMS_AMER_OPERATORS=alice", "CMS_EMEA_DISCOVER=maybe", "CMS_EMEA_CA_FILE=/nonexistent/ca.pem"), []string{
@@ -95,9 +132,22 @@ func TestLoadClusterProblems(t *testing.T) {
 			"CMS_EMEA_USERNAME: required for node cb1 (or set CMS_USERNAME for every cluster, or CMS_EMEA_<NAME>_USERNAME per node)",
 			"CMS_EMEA_PASSWORD: required for node cb1 (or set CMS_PASSWORD for every cluster, or CMS_EMEA_<NAME>_PASSWORD per node)",
 		}},
-		{"override naming no node", withMulti("CMS_EMEA_CB9_PASSWORD=x", "CMS_CB1_PASSWORD=x"), []string{
+		{"override naming no node", withMulti("CMS_EMEA_CB9_PASSWORD=x", "CMS_CB1_PASSWORD=x", "CMS_APAC_CB1_USERNAME=x"), []string{
+			"CMS_APAC_CB1_USERNAME: no cluster in CMS_CLUSTERS, nor node in a CMS_<CLUSTER>_NODES, is called apac_cb1",
 			"CMS_CB1_PASSWORD: no cluster in CMS_CLUSTERS, nor node in a CMS_<CLUSTER>_NODES, is called cb1",
-			"CMS_EMEA_CB9_PASSWORD: no cluster in CMS_CLUSTERS, nor node in a CMS_<CLUSTER>_NODES, is called emea_cb9",
+			"CMS_EMEA_CB9_PASSWORD: cluster emea has no node cb9 (CMS_EMEA_NODES: cb1, cb2)",
+		}},
+		{"a stray comma", withMulti("CMS_CLUSTERS=emea,,amer"), []string{
+			"CMS_CLUSTERS: entry 2 is empty (stray comma?)",
+		}},
+		// A cluster's variables without the cluster in CMS_CLUSTERS would be ignored silently:
+		// a cluster left out (or misspelt) would never be served.
+		{"variables of a cluster CMS_CLUSTERS does not list", withMulti("CMS_APAC_NODES=sim", "CMS_APAC_TIMEOUT=3s",
+			"CMS_EMEA_CB1_TIMEOUT=3s", "CMS_AMRE_OPERATORS=U0123ABCD", "CMS_AMER_DISCOVER_PORT=", "CMS_EVENTS=off"), []string{
+			"CMS_AMRE_OPERATORS: CMS_CLUSTERS (emea, amer) has no cluster amre: add it there, or remove the variable",
+			"CMS_APAC_NODES: CMS_CLUSTERS (emea, amer) has no cluster apac: add it there, or remove the variable",
+			"CMS_APAC_TIMEOUT: CMS_CLUSTERS (emea, amer) has no cluster apac: add it there, or remove the variable",
+			"CMS_EMEA_CB1_TIMEOUT: CMS_CLUSTERS (emea, amer) has no cluster emea_cb1: add it there, or remove the variable",
 		}},
 		{"bindings", withMulti("NFMM_CHANNEL_CLUSTERS=C0123=apac,general=emea,C0456,C0789=emea,C0789=amer"), []string{
 			`NFMM_CHANNEL_CLUSTERS: entry 1: no cluster named "apac" (clusters: emea, amer)`,

@@ -18,6 +18,7 @@ func (l *loader) cms() {
 	} else {
 		l.singleCluster()
 	}
+	l.strayClusterVars()
 	l.cfg.CMSEvents = DefaultCMSEvents
 	switch v := strings.ToLower(l.env("CMS_EVENTS")); v {
 	case "":
@@ -61,6 +62,12 @@ func (l *loader) clusters() {
 	if l.env("CMS_NODES") != "" {
 		l.fail("CMS_NODES", "set either CMS_NODES (one cluster) or CMS_CLUSTERS with CMS_<CLUSTER>_NODES per cluster, not both")
 	}
+	before := len(l.problems)
+	for i, e := range strings.Split(l.env(name), ",") {
+		if strings.TrimSpace(e) == "" {
+			l.fail(name, "entry %d is empty (stray comma?)", i+1)
+		}
+	}
 	list := l.list(name)
 	if len(list) > MaxClusters {
 		l.fail(name, "%d clusters; at most %d are supported", len(list), MaxClusters)
@@ -92,6 +99,7 @@ func (l *loader) clusters() {
 	if len(cs) == 0 && len(l.problems) == 0 {
 		l.fail(name, "names no cluster")
 	}
+	l.clustersBad = len(l.problems) > before
 	// The shared variables are every cluster's defaults; read (and blamed) once.
 	timeout := l.duration("CMS_TIMEOUT", DefaultCMSTimeout, 100*time.Millisecond, 5*time.Minute)
 	concurrency := l.intRange("CMS_CONCURRENCY", DefaultCMSConcurrency, 1, MaxCMSConcurrency)
@@ -312,7 +320,82 @@ func (l *loader) unknownOverrides(sc scope, cs []*Cluster, known, simKeys map[st
 			l.warn("%s: ignored, CMS_%s_NODES is the emulator and needs no credentials", v, sim)
 			continue
 		}
+		if c, node := clusterOfKey(cs, key); c != nil {
+			l.fail(v, "cluster %s has no node %s (%sNODES: %s)", c.Name, strings.ToLower(node), "CMS_"+names.EnvKey(c.Name)+"_", strings.Join(nodeNames(c.Nodes), ", "))
+			continue
+		}
 		l.fail(v, "no cluster in CMS_CLUSTERS, nor node in a CMS_<CLUSTER>_NODES, is called %s", strings.ToLower(key))
+	}
+}
+
+// clusterOfKey is the cluster whose CMS_<CLUSTER>_ prefix the override key starts with (the
+// longest such key), and the node part after it.
+func clusterOfKey(cs []*Cluster, key string) (*Cluster, string) {
+	var best *Cluster
+	node := ""
+	for _, c := range cs {
+		if rest, ok := strings.CutPrefix(key, names.EnvKey(c.Name)+"_"); ok && rest != "" && (best == nil || len(rest) < len(node)) {
+			best, node = c, rest
+		}
+	}
+	return best, node
+}
+
+func nodeNames(ns []Node) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.Name
+	}
+	return out
+}
+
+// clusterSuffixes are the CMS_<CLUSTER>_… variables of one cluster besides its credentials
+// (which unknownOverrides checks, since they may also name a node).
+var clusterSuffixes = []string{"NODES", "CA_FILE", "INSECURE_SKIP_VERIFY", "TIMEOUT", "CONCURRENCY",
+	"OPERATORS", "VIEWERS", "DISCOVER", "DISCOVER_PORT"}
+
+// strayKey reads rest (a variable name without CMS_) as <KEY>_<suffix> of clusterSuffixes: stray
+// when it is one and no configured cluster has that KEY; key is then the shortest reading.
+func strayKey(rest string, known map[string]bool) (key string, stray bool) {
+	for _, suf := range clusterSuffixes {
+		k, found := strings.CutSuffix(rest, "_"+suf)
+		switch {
+		case rest == suf || found && known[k]:
+			return "", false
+		case found && (!stray || len(k) < len(key)):
+			key, stray = k, true
+		}
+	}
+	return key, stray
+}
+
+// strayClusterVars refuses the CMS_<CLUSTER>_… variables of a cluster that is not configured:
+// left alone they would be ignored, and a cluster missing from CMS_CLUSTERS (or misspelt) never
+// served, without a word.
+func (l *loader) strayClusterVars() {
+	multi := l.env("CMS_CLUSTERS") != ""
+	known := map[string]bool{"": true} // the shared CMS_NODES, CMS_TIMEOUT, …
+	for _, c := range l.cfg.Clusters {
+		known[names.EnvKey(c.Name)] = true
+	}
+	if multi && l.clustersBad {
+		return // CMS_CLUSTERS itself is wrong: its problems say so, and its names are uncertain
+	}
+	vars := slices.Clone(l.names)
+	slices.Sort(vars)
+	for _, v := range vars {
+		rest, ok := strings.CutPrefix(v, "CMS_")
+		if !ok || l.env(v) == "" {
+			continue
+		}
+		key, stray := strayKey(rest, known)
+		switch {
+		case !stray:
+		case multi:
+			l.fail(v, "CMS_CLUSTERS (%s) has no cluster %s: add it there, or remove the variable", strings.Join(l.clusterNames(), ", "), strings.ToLower(key))
+		default:
+			l.fail(v, "configures cluster %s, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=%[1]s,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES", strings.ToLower(key))
+		}
 	}
 }
 

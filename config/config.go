@@ -224,6 +224,8 @@ type loader struct {
 	problems []*Problem
 	warnings []string
 	nodesBad bool // CMS_NODES had a problem
+	// clustersBad is set when CMS_CLUSTERS's list itself had a problem.
+	clustersBad bool
 }
 
 func (l *loader) env(name string) string { return strings.TrimSpace(l.get(name)) }

@@ -81,7 +81,7 @@ func TestLoadDiscoveryProblems(t *testing.T) {
 		// Without discovery a typo in an override is still an error, not a silent default.
 		{"override without discovery", with("CMS_CB3_PASSWORD=x"), "CMS_CB3_PASSWORD: no node named cb3 in CMS_NODES"},
 		{"override in the cluster without discovery", withMulti("CMS_EMEA_DISCOVER=on",
-			"CMS_AMER_NODES=cb1=https://cb1.amer.example.com", "CMS_AMER_CB3_PASSWORD=x"), "CMS_AMER_CB3_PASSWORD: no cluster"},
+			"CMS_AMER_NODES=cb1=https://cb1.amer.example.com", "CMS_AMER_CB3_PASSWORD=x"), "CMS_AMER_CB3_PASSWORD: cluster amer has no node cb3 (CMS_AMER_NODES: cb1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -41,4 +42,67 @@ func TestSeveralClustersKeepTheirAlerts(t *testing.T) {
 	if len(list) != 1 || list[0].Key.Cluster != "amer" || list[0].Key.Node != "cb1" {
 		t.Errorf("active alerts %+v, want amer's cb1 alone", list)
 	}
+}
+
+// clusterCounts records AlertsActive as "cluster/kind" -> n.
+type clusterCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *clusterCounts) AlertsActive(cluster, kind string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[cluster+"/"+kind] = n
+}
+
+func (c *clusterCounts) AlertNotification(string) {}
+
+func (c *clusterCounts) get(key string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.n[key]
+	return n, ok
+}
+
+// TestActiveCountsPerCluster: nfmm_alerts_active is counted per cluster and kind: both
+// clusters' cb1 down are one node_down each (not two of one series), every kind of every
+// configured cluster is reported from the first tick, and a recovery drops only its cluster
+// back to 0.
+func TestActiveCountsPerCluster(t *testing.T) {
+	clock := newFakeClock()
+	emeaSim, emea := simCluster(t, 2, clock)
+	amerSim, amer := simCluster(t, 2, clock)
+	srcs := append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
+		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
+	counts := &clusterCounts{n: map[string]int{}}
+	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
+	r.ev = New(Options{Sources: srcs, Notifier: r.note, Store: r.store, Clock: clock.Now, Route: func(Key) string { return "C0OPS" },
+		Metrics: counts, Clusters: []string{"emea", "amer"}})
+	want := func(when string, w map[string]int) {
+		t.Helper()
+		for k, n := range w {
+			if got, ok := counts.get(k); !ok || got != n {
+				t.Errorf("%s: %s = %d (reported %v), want %d", when, k, got, ok, n)
+			}
+		}
+	}
+	r.step(time.Second)
+	first := map[string]int{}
+	for _, c := range []string{"emea", "amer"} {
+		for _, k := range Kinds {
+			first[c+"/"+string(k)] = 0
+		}
+	}
+	want("first tick", first)
+	if _, ok := counts.get(DefaultCluster + "/node_down"); ok {
+		t.Error("a default cluster was reported though the clusters are emea and amer")
+	}
+	emeaSim.SetDown("cb1", true)
+	amerSim.SetDown("cb1", true)
+	r.step(32 * time.Second)
+	want("both cb1 down", map[string]int{"emea/node_down": 1, "amer/node_down": 1, "emea/alarm": 0})
+	emeaSim.SetDown("cb1", false)
+	r.step(10 * time.Second)
+	want("emea's cb1 back", map[string]int{"emea/node_down": 0, "amer/node_down": 1})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -61,14 +62,14 @@ var ErrCannotFind = errors.New("cannot look for the message")
 
 // Metrics receives the alert counters (ops.AlertMetrics in production).
 type Metrics interface {
-	AlertsActive(kind string, n int)
+	AlertsActive(cluster, kind string, n int)
 	AlertNotification(outcome string) // ok | retry
 }
 
 type noMetrics struct{}
 
-func (noMetrics) AlertsActive(string, int) {}
-func (noMetrics) AlertNotification(string) {}
+func (noMetrics) AlertsActive(string, string, int) {}
+func (noMetrics) AlertNotification(string)         {}
 
 // Options configure New. Zero durations take the defaults below.
 type Options struct {
@@ -90,8 +91,11 @@ type Options struct {
 	// leader reloads the state from the store first.
 	Leader  func() bool
 	Metrics Metrics
-	Logger  *slog.Logger
-	Audit   *slog.Logger // one record per Ack and Silence
+	// Clusters are the clusters whose active counts are reported from the first tick, zeros
+	// included; nil: DefaultCluster. A cluster that only stored alerts name is reported too.
+	Clusters []string
+	Logger   *slog.Logger
+	Audit    *slog.Logger // one record per Ack and Silence
 	// AuditSink also gets each Ack and Silence as an audit event, with its before → after (the
 	// store's audit history, which `/cms audit` reads); nil: none.
 	AuditSink commands.AuditSink
@@ -117,6 +121,9 @@ type Evaluator struct {
 	wasLead  bool
 	dirty    map[string]bool
 	deliverM sync.Mutex // one delivery pass at a time: nothing is sent twice
+
+	countM   sync.Mutex
+	reported map[string]bool // clusters countActive has reported, so each drops back to 0
 }
 
 // New builds an evaluator; it does no I/O (Load or the first Tick reads the store).
@@ -144,6 +151,9 @@ func New(opts Options) *Evaluator {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = noMetrics{}
+	}
+	if len(opts.Clusters) == 0 {
+		opts.Clusters = []string{DefaultCluster}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -593,13 +603,32 @@ func (e *Evaluator) ActiveAlerts(context.Context) *commands.AlertsResult {
 	return Rows(e.Active(), nil, e.opts.Clock())
 }
 
+// countActive reports how many alerts fire per cluster and kind. Every kind of every cluster
+// it has reported before is reported again, zeros included, so a resolved alert's series drops
+// back to 0 instead of keeping its last count.
 func (e *Evaluator) countActive() {
-	counts := map[Kind]int{}
-	for _, a := range e.Active() {
-		counts[a.Key.Kind]++
+	type clusterKind struct {
+		cluster string
+		kind    Kind
 	}
-	for _, k := range Kinds {
-		e.opts.Metrics.AlertsActive(string(k), counts[k])
+	counts := map[clusterKind]int{}
+	e.countM.Lock()
+	defer e.countM.Unlock()
+	if e.reported == nil {
+		e.reported = map[string]bool{}
+		for _, c := range e.opts.Clusters {
+			e.reported[c] = true
+		}
+	}
+	for _, a := range e.Active() {
+		c := cmp.Or(a.Key.Cluster, DefaultCluster) // a key that names no cluster is the default one's
+		counts[clusterKind{c, a.Key.Kind}]++
+		e.reported[c] = true
+	}
+	for _, c := range slices.Sorted(maps.Keys(e.reported)) {
+		for _, k := range Kinds {
+			e.opts.Metrics.AlertsActive(c, string(k), counts[clusterKind{c, k}])
+		}
 	}
 }
 

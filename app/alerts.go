@@ -40,6 +40,7 @@ func newAlerts(cfg config.Config, clusters Clusters, b *bot.Bot, reg prometheus.
 	// its cluster, "default" for CMS_NODES's; each reads its own cluster's CDR receiver lists.
 	opts.Sources = nil
 	for _, c := range clusters {
+		opts.Clusters = append(opts.Clusters, c.Config.Name) // nfmm_alerts_active{cluster, kind}
 		sc := sourceConfig(cfg.Alerts, c.Cluster, nil, time.Now)
 		if history != nil {
 			sc.CDRReceivers = history.AlertRegistrations(c.Config.Name)

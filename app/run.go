@@ -130,7 +130,7 @@ func (p *healthProbe) nodes() []ops.NodeHealth {
 	}
 	if p.base.Err() == nil { // a probe cut short by shutdown says nothing about the nodes
 		for _, h := range out {
-			p.metrics.NodeProbeIn(cmp.Or(h.Cluster, ops.Cluster), h.Name, h.Reachable)
+			p.metrics.NodeProbe(cmp.Or(h.Cluster, ops.Cluster), h.Name, h.Reachable)
 		}
 	}
 	if ctx.Err() != nil {

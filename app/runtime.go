@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	observe := func(cluster string, st cms.RequestStat) {
-		metrics.ObserveCMSIn(cluster, st)
+		metrics.ObserveCMS(cluster, st)
 		if o.Observe != nil {
 			o.Observe(st)
 		}
@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *Runtime, err err
 	// not fresh, reads go to REST.
 	for _, c := range clusters {
 		live := cms.NewLive(c.Cluster, cms.LiveConfig{Events: cms.EventsMode(cfg.CMSEvents),
-			PollInterval: cfg.PollInterval, Logger: o.Logger.With("cluster", c.Config.Name), Observe: liveMetrics.Observe})
+			PollInterval: cfg.PollInterval, Logger: o.Logger.With("cluster", c.Config.Name), Observe: liveMetrics.ObserveFor(c.Config.Name)})
 		c.Cluster.SetLive(live)
 	}
 	defer func() {

@@ -53,7 +53,7 @@ func TestRunSeveralClusters(t *testing.T) {
 		"NFMM_CHANNEL_CLUSTERS":      emeaCh + "=emea," + amerCh + "=amer",
 		"NFMM_OPERATORS":             global,
 		"CMS_AMER_OPERATORS":         amerOp,
-		"NFMM_HTTP_ADDR":             "off",
+		"NFMM_HTTP_ADDR":             freeAddr(t),
 		"NFMM_ALERT_CHANNEL":         alertCh,
 		"NFMM_ALERT_NODE_DOWN_AFTER": "1s",
 	})
@@ -224,7 +224,47 @@ func TestRunSeveralClusters(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("Details of amer's alert did not show amer's status: %v\n%s", err, run.stderr.String())
 	}
+	checkClusterMetrics(ctx, t, "http://"+opsAddr(t, run.stderr.String()))
 	run.stop(ctx, t)
+}
+
+// checkClusterMetrics: both emulators have a node cb1, and /metrics keeps them apart by the
+// cluster label: the request histogram, the node and live-state gauges, and the alert count
+// (amer's cb2 is down, emea has no alert). /healthz names each node's cluster.
+func checkClusterMetrics(ctx context.Context, t *testing.T, base string) {
+	t.Helper()
+	var want []string
+	for _, c := range []string{"emea", "amer"} {
+		want = append(want,
+			`nfmm_cms_request_duration_seconds_count{cluster="`+c+`",code="200",method="GET",node="cb1"} `,
+			`nfmm_cms_node_up{cluster="`+c+`",node="cb1"} 1`,
+			`nfmm_cms_events_connected{cluster="`+c+`",node="cb1"} 1`,
+			`nfmm_cms_resyncs_total{cluster="`+c+`",node="cb1"} `,
+			`nfmm_cms_polled_nodes{cluster="`+c+`"} 0`,
+		)
+	}
+	want = append(want, `nfmm_alerts_active{cluster="amer",kind="node_down"} 1`, `nfmm_alerts_active{cluster="emea",kind="node_down"} 0`)
+	var body string
+	for {
+		body, _ = get(t, base+"/metrics")
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(body, w) })
+		if len(missing) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("/metrics lacks %q:\n%s", missing, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(body, `cluster="default"`) {
+		t.Errorf("/metrics has a default cluster, though the clusters are emea and amer")
+	}
+	health, _ := get(t, base+"/healthz")
+	for _, c := range []string{"emea", "amer"} {
+		if !strings.Contains(health, `"cluster":"`+c+`","name":"cb1"`) {
+			t.Errorf("/healthz does not name %s's cb1:\n%s", c, health)
+		}
+	}
 }
 
 // mutedLegs lists the ids of the audio-muted legs of every meeting of sim, sorted.

@@ -68,6 +68,15 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	checkMonitoringKit(t, fake, base) // deploy/monitoring against this running instance
+	// CMS_NODES is one cluster, "default": its per-node and per-cluster series say so.
+	body, _ := get(t, base+"/metrics")
+	for _, want := range []string{`nfmm_cms_request_duration_seconds_count{cluster="default",code="200",method="GET",node="cb1"} `,
+		`nfmm_cms_events_connected{cluster="default",node="cb1"} 1`, `nfmm_cms_polled_nodes{cluster="default"} 0`,
+		`nfmm_cms_events_received_total{cluster="default",type="rosterUpdate"} `} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	run.stop(wctx, t)
 }
 

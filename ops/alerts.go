@@ -14,8 +14,8 @@ func NewAlertMetrics(reg prometheus.Registerer) (*AlertMetrics, error) {
 	m := &AlertMetrics{
 		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "nfmm_alerts_active",
-			Help: "Alerts firing now, by kind (node_down, alarm, licensing, poor_media, capacity, recording, presenter, cdr_receivers).",
-		}, []string{"kind"}),
+			Help: "Alerts firing now, by cluster and kind (node_down, alarm, licensing, poor_media, capacity, recording, presenter, cdr_receivers).",
+		}, []string{"cluster", "kind"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nfmm_alert_notifications_total",
 			Help: "Alert notifications sent to Slack (posts, updates, thread replies) by outcome: ok, or retry (failed, queued for a retry with backoff).",
@@ -29,10 +29,10 @@ func NewAlertMetrics(reg prometheus.Registerer) (*AlertMetrics, error) {
 	return m, nil
 }
 
-// AlertsActive sets how many alerts of kind fire.
-func (m *AlertMetrics) AlertsActive(kind string, n int) {
+// AlertsActive sets how many alerts of kind fire on the named cluster.
+func (m *AlertMetrics) AlertsActive(cluster, kind string, n int) {
 	if m != nil {
-		m.active.WithLabelValues(kind).Set(float64(n))
+		m.active.WithLabelValues(cluster, kind).Set(float64(n))
 	}
 }
 

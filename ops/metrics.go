@@ -26,8 +26,10 @@ type Metrics struct {
 	leader      prometheus.Gauge
 }
 
-// Cluster is the cluster label of the node metrics of CMS_NODES's one cluster; with
-// CMS_CLUSTERS each node's metrics carry its cluster's name (CMSRequestIn, NodeProbeIn).
+// Cluster is the cluster label of CMS_NODES's one cluster; with CMS_CLUSTERS every per-node
+// and per-cluster series carries its cluster's name, so two clusters' nodes of the same name
+// (each has its "cb1") stay two series. Cluster names are configured and at most 32
+// characters (internal/names), so the label's values are bounded.
 const Cluster = "default"
 
 // NewRegistry returns a registry with the Go runtime and process collectors, ready for NewMetrics.
@@ -47,10 +49,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"op", "outcome"}),
 		cms: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "nfmm_cms_request_duration_seconds",
-			Help: "CMS API request latency by node, HTTP method and status code (\"error\" for transport failures).",
+			Help: "CMS API request latency by cluster, node, HTTP method and status code (\"error\" for transport failures).",
 			// CMS answers in milliseconds when healthy; the tail matters up to CMS_TIMEOUT.
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"node", "method", "code"}),
+		}, []string{"cluster", "node", "method", "code"}),
 		nodeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "nfmm_cms_node_up",
 			Help: "1 when the node answered NFMM's last status probe, 0 when it did not (down, refused NFMM's credentials, 5xx).",
@@ -105,15 +107,9 @@ func (m *Metrics) Command(op, outcome string) {
 	}
 }
 
-// CMSRequest records one CMS API request; status 0 means a transport error.
-func (m *Metrics) CMSRequest(node, method string, status int, d time.Duration) {
-	m.CMSRequestIn(Cluster, node, method, status, d)
-}
-
-// CMSRequestIn is CMSRequest for a node of the named cluster. The request histogram keeps
-// its node, method and code labels (its dashboards' series stay as they were); the per-node
-// gauges carry the cluster.
-func (m *Metrics) CMSRequestIn(cluster, node, method string, status int, d time.Duration) {
+// CMSRequest records one CMS API request to a node of the named cluster; status 0 means a
+// transport error.
+func (m *Metrics) CMSRequest(cluster, node, method string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -121,17 +117,15 @@ func (m *Metrics) CMSRequestIn(cluster, node, method string, status int, d time.
 	if status > 0 {
 		code = strconv.Itoa(status)
 	}
-	m.cms.WithLabelValues(node, method, code).Observe(d.Seconds())
+	m.cms.WithLabelValues(cluster, node, method, code).Observe(d.Seconds())
 	if status >= 200 && status < 300 {
 		m.nodeSuccess.WithLabelValues(cluster, node).SetToCurrentTime()
 	}
 }
 
-// NodeProbe records one status probe of a node: up, and when it answered, its last success.
-func (m *Metrics) NodeProbe(node string, ok bool) { m.NodeProbeIn(Cluster, node, ok) }
-
-// NodeProbeIn is NodeProbe for a node of the named cluster.
-func (m *Metrics) NodeProbeIn(cluster, node string, ok bool) {
+// NodeProbe records one status probe of a node of the named cluster: up, and when it
+// answered, its last success.
+func (m *Metrics) NodeProbe(cluster, node string, ok bool) {
 	if m == nil {
 		return
 	}
@@ -171,13 +165,11 @@ func (m *Metrics) WatchSlack(connected func() bool) error {
 	}))
 }
 
-// ObserveCMS adapts CMSRequest to cms.NodeConfig.Observe. The request path is deliberately
-// not a label: it carries call and leg ids, which would explode the series count.
-func (m *Metrics) ObserveCMS(st cms.RequestStat) { m.ObserveCMSIn(Cluster, st) }
-
-// ObserveCMSIn is ObserveCMS for a node of the named cluster.
-func (m *Metrics) ObserveCMSIn(cluster string, st cms.RequestStat) {
-	m.CMSRequestIn(cluster, st.Node, st.Method, st.Status, st.Duration)
+// ObserveCMS records st, a request to a node of the named cluster (cms.NodeConfig.Observe
+// through a per-cluster closure). The request path is deliberately not a label: it carries
+// call and leg ids, which would explode the series count.
+func (m *Metrics) ObserveCMS(cluster string, st cms.RequestStat) {
+	m.CMSRequest(cluster, st.Node, st.Method, st.Status, st.Duration)
 }
 
 // Ack records how long a Slack envelope waited for its acknowledgement.

@@ -98,8 +98,8 @@ func TestMetricsExposition(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Command("calls", "ok")
-	m.CMSRequest("cb1", "GET", 200, 30*time.Millisecond)
-	m.ObserveCMS(cms.RequestStat{Node: "cb2", Method: "PUT", Path: "/api/v1/callLegs/abc", Status: 0, Duration: time.Second})
+	m.CMSRequest(Cluster, "cb1", "GET", 200, 30*time.Millisecond)
+	m.ObserveCMS("emea", cms.RequestStat{Node: "cb2", Method: "PUT", Path: "/api/v1/callLegs/abc", Status: 0, Duration: time.Second})
 	m.Ack(12 * time.Millisecond)
 	m.Reconnect()
 	m.ReportRun("posted")
@@ -116,8 +116,8 @@ func TestMetricsExposition(t *testing.T) {
 	body := get(t, "http://"+s.Addr()+"/metrics")
 	for _, want := range []string{
 		`nfmm_commands_total{op="calls",outcome="ok"} 1`,
-		`nfmm_cms_request_duration_seconds_count{code="200",method="GET",node="cb1"} 1`,
-		`nfmm_cms_request_duration_seconds_count{code="error",method="PUT",node="cb2"} 1`,
+		`nfmm_cms_request_duration_seconds_count{cluster="default",code="200",method="GET",node="cb1"} 1`,
+		`nfmm_cms_request_duration_seconds_count{cluster="emea",code="error",method="PUT",node="cb2"} 1`,
 		`nfmm_slack_ack_duration_seconds_count 1`,
 		`nfmm_slack_reconnects_total 1`,
 		`nfmm_report_runs_total{outcome="posted"} 1`,
@@ -170,10 +170,10 @@ func TestNodeAndSlackMetrics(t *testing.T) {
 		return 0, false
 	}
 	before := float64(time.Now().Unix())
-	m.NodeProbe("cb1", true)
-	m.NodeProbe("cb2", false)
-	m.CMSRequest("cb3", "GET", 503, time.Millisecond)
-	m.CMSRequest("cb3", "GET", 0, time.Millisecond)
+	m.NodeProbe(Cluster, "cb1", true)
+	m.NodeProbe(Cluster, "cb2", false)
+	m.CMSRequest(Cluster, "cb3", "GET", 503, time.Millisecond)
+	m.CMSRequest(Cluster, "cb3", "GET", 0, time.Millisecond)
 	if v, _ := value("nfmm_cms_node_up", "cluster=default", "node=cb1"); v != 1 {
 		t.Errorf("cb1 up = %v, want 1", v)
 	}
@@ -188,7 +188,7 @@ func TestNodeAndSlackMetrics(t *testing.T) {
 			t.Errorf("%s has a last success, but it never succeeded", n)
 		}
 	}
-	m.CMSRequest("cb3", "GET", 200, time.Millisecond)
+	m.CMSRequest(Cluster, "cb3", "GET", 200, time.Millisecond)
 	if v, _ := value("nfmm_cms_node_last_success_timestamp_seconds", "cluster=default", "node=cb3"); v < before {
 		t.Errorf("cb3 last success after a 200 = %v", v)
 	}
@@ -212,17 +212,23 @@ func TestNodeAndSlackMetrics(t *testing.T) {
 func TestNilMetricsIsANoOp(t *testing.T) {
 	var m *Metrics
 	m.Command("calls", "ok")
-	m.CMSRequest("cb1", "GET", 200, time.Millisecond)
-	m.ObserveCMS(cms.RequestStat{})
+	m.CMSRequest(Cluster, "cb1", "GET", 200, time.Millisecond)
+	m.ObserveCMS(Cluster, cms.RequestStat{})
 	m.Ack(time.Millisecond)
 	m.Reconnect()
 	m.ReportRun("error")
-	m.NodeProbe("cb1", true)
+	m.NodeProbe(Cluster, "cb1", true)
 	if err := m.WatchSlack(func() bool { return true }); err != nil {
 		t.Error(err)
 	}
 	m.Claim("error")
 	m.Lease("lost")
+	var lm *LiveMetrics
+	lm.Observe(Cluster, cms.LiveStat{Kind: cms.StatPolled, Node: "cb1", Value: 1})
+	lm.ObserveFor(Cluster)(cms.LiveStat{Kind: cms.StatConnected, Node: "cb1", Value: 1})
+	var am *AlertMetrics
+	am.AlertsActive(Cluster, "node_down", 1)
+	am.AlertNotification("ok")
 	if _, err := NewMetrics(prometheus.NewRegistry()); err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,17 @@ type ClusterChoiceError struct {
 	Op       Op
 	Clusters []string // every configured cluster, in configuration order
 	All      bool     // the operation also reads @all
+	Channel  string   // where it was asked: a channel, a DM (D…), "" for the terminal
+}
+
+// As makes the question a usage error (code choose_cluster) to errors.As: the command is
+// incomplete as typed, so exec exits 2 and JSON says "usage", like any missing argument.
+func (e *ClusterChoiceError) As(target any) bool {
+	if ue, ok := target.(**UsageError); ok {
+		*ue = &UsageError{Code: CodeChooseCluster, Msg: e.Error()}
+		return true
+	}
+	return false
 }
 
 func (e *ClusterChoiceError) Error() string {
@@ -56,6 +67,12 @@ func (e *ClusterChoiceError) Error() string {
 	msg := "Which cluster? Add " + strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 	if e.All {
 		msg += " (or `@all` for every cluster)"
+	}
+	switch {
+	case e.Channel == "":
+		return msg + " to the command: several clusters are configured."
+	case strings.HasPrefix(e.Channel, "D"):
+		return msg + " to the command: a direct message has no default cluster."
 	}
 	return msg + " to the command: this channel has no default cluster."
 }
@@ -113,7 +130,7 @@ func (s *Service) pick(a Actor, c Command) (string, error) {
 	if len(known) == 1 {
 		return known[0], nil
 	}
-	return "", &ClusterChoiceError{Op: c.Op, Clusters: known, All: acrossOps[c.Op]}
+	return "", &ClusterChoiceError{Op: c.Op, Clusters: known, All: acrossOps[c.Op], Channel: a.ChannelID}
 }
 
 // on is the Service as it runs on one cluster: the same Service with that cluster's seam and

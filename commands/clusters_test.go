@@ -38,19 +38,29 @@ func twoClusters(t *testing.T, policy Policy) (*Service, *bytes.Buffer) {
 }
 
 func TestParseClusterWord(t *testing.T) {
-	for _, tt := range []struct{ text, op, cluster string }{
-		{"calls @amer", "calls", "amer"},
-		{"calls board @emea public", "calls", "emea"},
-		{"status @ALL", "status", "all"},
-		{"calls", "calls", ""},
-		{"mute dmitri @amer", "mute", "amer"},
+	for _, tt := range []struct{ text, op, cluster, filter string }{
+		{"calls @amer", "calls", "amer", ""},
+		{"calls board @emea public", "calls", "emea", "board"},
+		{"status @ALL", "status", "all", ""},
+		{"calls", "calls", "", ""},
+		{"mute dmitri @amer", "mute", "amer", ""},
+		{"find @fabrikam.example @amer", "find", "amer", "@fabrikam.example"},
+		{"find ann @amer", "find", "amer", "ann"},
 	} {
 		c, err := Parse(tt.text)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.text, err)
 		}
-		if string(c.Op) != tt.op || c.Cluster != tt.cluster {
-			t.Errorf("%s: op %s cluster %q, want %s %q", tt.text, c.Op, c.Cluster, tt.op, tt.cluster)
+		if string(c.Op) != tt.op || c.Cluster != tt.cluster || c.Filter != tt.filter {
+			t.Errorf("%s: op %s cluster %q filter %q, want %s %q %q", tt.text, c.Op, c.Cluster, c.Filter, tt.op, tt.cluster, tt.filter)
+		}
+	}
+	// Two cluster words: which one was meant is not for NFMM to guess.
+	for _, text := range []string{"calls @emea @amer", "status @all @emea", "mute dmitri @emea @amer public"} {
+		_, err := Parse(text)
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Code != CodeInvalidCluster || !strings.Contains(ue.Msg, "Name one cluster") {
+			t.Errorf("%s: %v, want an invalid_cluster usage error", text, err)
 		}
 	}
 }
@@ -88,8 +98,20 @@ func TestClusterPick(t *testing.T) {
 	if !errors.As(err, &choice) || strings.Join(choice.Clusters, ",") != "emea,amer" || !choice.All {
 		t.Fatalf("a DM with two clusters: %v, want a ClusterChoiceError", err)
 	}
-	if got := UserMessage(err); got != "Which cluster? Add `@emea` or `@amer` (or `@all` for every cluster) to the command: this channel has no default cluster." {
-		t.Errorf("choice message = %q", got)
+	// The question says why it is asked where it is asked; it is a usage error (exec exits 2).
+	for _, tt := range []struct{ channel, want string }{
+		{"D0DM", "Which cluster? Add `@emea` or `@amer` (or `@all` for every cluster) to the command: a direct message has no default cluster."},
+		{"C0UNBOUND", "Which cluster? Add `@emea` or `@amer` (or `@all` for every cluster) to the command: this channel has no default cluster."},
+		{"", "Which cluster? Add `@emea` or `@amer` (or `@all` for every cluster) to the command: several clusters are configured."},
+	} {
+		_, err := calls(Actor{UserID: "U1", ChannelID: tt.channel, Local: tt.channel == ""}, "calls")
+		if got := UserMessage(err); got != tt.want {
+			t.Errorf("choice message in %q = %q, want %q", tt.channel, got, tt.want)
+		}
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Code != CodeChooseCluster {
+			t.Errorf("choice in %q: %v is no choose_cluster usage error", tt.channel, err)
+		}
 	}
 	if _, err := calls(Actor{UserID: "U1"}, "calls @apac"); err == nil || UserMessage(err) != `There is no cluster "apac"; clusters are emea, amer.` {
 		t.Errorf("unknown cluster: %v", err)
@@ -202,4 +224,53 @@ func firstMeeting(t *testing.T, svc *Service, cluster string) string {
 		t.Fatal(err)
 	}
 	return r.(*CallsResult).Meetings[0].Correlator
+}
+
+// A free text (find's, a banner's) keeps a last `@word` that names no cluster: `@helpdesk` in
+// a banner and `@fabrikam.example` to find stay what they meant before there were clusters.
+func TestFreeTextKeepsItsAtWord(t *testing.T) {
+	svc, _ := twoClusters(t, Policy{Operators: []string{"U0GLOBAL"}})
+	ctx := context.Background()
+	a := Actor{UserID: "U0GLOBAL", ChannelID: "C0EMEA"}
+	for _, tt := range []struct{ text, cluster, want string }{
+		{"find @example.com", "emea", "@example.com"},
+		{"find @example.com @amer", "amer", "@example.com"},
+		{"find @example.com @all", "", ""}, // find reads one cluster
+	} {
+		r, err := svc.Run(ctx, a, tt.text)
+		if tt.want == "" {
+			if err == nil || !strings.Contains(UserMessage(err), "`@all` works with") {
+				t.Errorf("%s: %v, want the @all refusal", tt.text, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.text, err)
+		}
+		if f := r.(*FindResult); f.Text != tt.want || f.Cluster != tt.cluster {
+			t.Errorf("%s: text %q on %q, want %q on %q", tt.text, f.Text, f.Cluster, tt.want, tt.cluster)
+		}
+	}
+	calls, err := svc.Run(ctx, a, "calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meeting := calls.(*CallsResult).Meetings[0].Correlator
+	for _, tt := range []struct{ text, after string }{
+		{"banner " + meeting + " questions to @helpdesk", "questions to @helpdesk"},
+		{"banner " + meeting + " back at 10, ask @helpdesk @emea public", "back at 10, ask @helpdesk"},
+	} {
+		r, err := svc.Run(ctx, a, tt.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.text, err)
+		}
+		ar := r.(*ActionResult)
+		if len(ar.Changes) == 0 || !strings.Contains(ar.Changes[0].After, tt.after) || ar.Cluster != "emea" {
+			t.Errorf("%s: %+v on %q, want the banner %q on emea", tt.text, ar.Changes, ar.Cluster, tt.after)
+		}
+	}
+	// Any other command's `@word` is its cluster, and one that names none is refused.
+	if _, err := svc.Run(ctx, a, "call "+meeting+" @helpdesk"); err == nil || UserMessage(err) != `There is no cluster "helpdesk"; clusters are emea, amer.` {
+		t.Errorf("call @helpdesk: %v", err)
+	}
 }

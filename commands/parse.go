@@ -1,14 +1,20 @@
 package commands
 
 import (
-	"github.com/nfmm/nfmm/internal/names"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nfmm/nfmm/internal/names"
 )
 
 // Parse turns command text into a Command. It checks the grammar and the shape of every
 // argument; it never talks to CMS. Empty text is help; a trailing word "public" sets Public.
-func Parse(text string) (Command, error) {
+func Parse(text string) (Command, error) { return parse(text, true) }
+
+// parse is Parse; without clusterWords a last `@word` stays an argument (Service.Run reparses a
+// free text so when the word names no cluster).
+func parse(text string, clusterWords bool) (Command, error) {
 	if !utf8.ValidString(text) {
 		return Command{}, &UsageError{Code: CodeInvalidText, Msg: "The command must be valid UTF-8 text."}
 	}
@@ -21,9 +27,12 @@ func Parse(text string) (Command, error) {
 		c.Public = true
 		words = words[:n-1]
 	}
-	if n := len(words); n > 1 && !clusterless[Op(strings.ToLower(words[0]))] {
+	if n := len(words); n > 1 && clusterWords && !clusterless[Op(strings.ToLower(words[0]))] {
 		// `audit @olivia` names a person: only commands that act on a cluster take `@emea`.
 		if name, ok := clusterWord(words[n-1]); ok {
+			if prev, twice := clusterWord(words[n-2]); twice && n > 2 && !freeText[opOf(words[0])] {
+				return Command{}, usageErr(CodeInvalidCluster, "", "Name one cluster: `@%s` or `@%s`, not both.", prev, name)
+			}
 			c.Cluster = name
 			words = words[:n-1]
 		}
@@ -46,6 +55,32 @@ func Parse(text string) (Command, error) {
 		return Command{}, err
 	}
 	return c, nil
+}
+
+// freeText operations end in text of the user's own, where `@someone` or `@domain` is at home:
+// their last `@word` is the cluster only when it names one (Service.Run).
+var freeText = map[Op]bool{OpFind: true, OpBanner: true}
+
+// textsWord reports whether the last word of a free-text command is `@word` that names no
+// cluster: `banner board questions to @helpdesk`, `find @fabrikam.example`. It is the text's.
+func (s *Service) textsWord(text string) bool {
+	words, err := tokenize(text)
+	if n := len(words); n > 0 && strings.EqualFold(words[n-1], "public") {
+		words = words[:n-1]
+	}
+	if n := len(words); err != nil || n < 2 || !freeText[opOf(words[0])] {
+		return false
+	}
+	name, ok := clusterWord(words[len(words)-1])
+	return ok && name != AllClusters && !slices.Contains(s.ClusterNames(), name)
+}
+
+// opOf is the operation a command's first word names ("" when none).
+func opOf(word string) Op {
+	if o, ok := operationOf(Op(strings.ToLower(word))); ok {
+		return o.op
+	}
+	return ""
 }
 
 // clusterWord reads a last word `@emea` or `@all`: the cluster the command acts on.

@@ -159,7 +159,7 @@ func (s *Service) Allowed(a Actor, op Op) error { return s.policyFor(a).Allowed(
 
 // Run parses text and executes it.
 func (s *Service) Run(ctx context.Context, a Actor, text string) (Result, error) {
-	c, err := Parse(text)
+	c, err := parse(text, !s.textsWord(text))
 	if err != nil {
 		return nil, err
 	}

@@ -265,8 +265,11 @@ type lPart struct {
 	speaker    bool // kept, never announced: it toggles too often to be news
 	importance *int
 	lobby      bool // not announced: no event field carries it
-	touched    uint64
-	since      time.Time
+	// lobbyUnread: the leg lookup of a join into a meeting that may be locked could not read
+	// the lobby; the lookup tries again until REST or NFMM's own admit tells.
+	lobbyUnread bool
+	touched     uint64
+	since       time.Time
 }
 
 // lMeeting is one correlator's instances and participants; ann* is what subscribers were told.
@@ -612,10 +615,13 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 			p.legID = *f.legID // REST knows the leg even when the event is newer
 		}
 		// No event carries the lobby either: REST's is the latest known, and a change is news.
-		if f.lobby != nil && p.lobby != *f.lobby {
-			p.lobby = *f.lobby
-			if c.m != nil {
-				c.m.dirty = true
+		if f.lobby != nil {
+			p.lobbyUnread = false
+			if p.lobby != *f.lobby {
+				p.lobby = *f.lobby
+				if c.m != nil {
+					c.m.dirty = true
+				}
 			}
 		}
 		return false
@@ -638,6 +644,9 @@ func (ls *liveState) upsertPart(node, callID, pid string, f partFields, guard ui
 	set(&p.speaker, f.speaker)
 	set(&p.legID, f.legID)
 	set(&p.lobby, f.lobby)
+	if f.lobby != nil {
+		p.lobbyUnread = false
+	}
 	if f.importance != nil {
 		p.importance = *f.importance
 	}
@@ -687,13 +696,25 @@ func (ls *liveState) setLegID(node, callID, pid, legID string) {
 func (ls *liveState) setLobby(node, pid string, lobby bool) {
 	if n := ls.nodes[node]; n != nil {
 		for _, c := range n.calls {
-			if p := c.roster[pid]; p != nil && p.lobby != lobby {
+			p := c.roster[pid]
+			if p == nil {
+				continue
+			}
+			p.lobbyUnread = false
+			if p.lobby != lobby {
 				p.lobby = lobby
 				if c.m != nil {
 					c.m.dirty = true
 				}
 			}
 		}
+	}
+}
+
+// setLobbyUnread records whether the leg lookup failed to read a participant's lobby.
+func (ls *liveState) setLobbyUnread(node, callID, pid string, unread bool) {
+	if p := ls.findPart(node, callID, pid); p != nil {
+		p.lobbyUnread = unread
 	}
 }
 
@@ -723,15 +744,20 @@ func (ls *liveState) mayBeLocked(node, callID string) bool {
 	return slices.ContainsFunc(c.m.calls, func(x *lCall) bool { return x.locked })
 }
 
-// needsLeg reports whether the participant is still there without a known leg id.
-func (ls *liveState) needsLeg(node, callID, pid string) bool {
+// needsLeg reports whether the participant is still there with its leg id or its lobby
+// unknown, and the leg id when known.
+func (ls *liveState) needsLeg(node, callID, pid string) (legID string, need bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	p := ls.findPart(node, callID, pid)
-	return p != nil && p.legID == ""
+	if p == nil {
+		return "", false
+	}
+	return p.legID, p.legID == "" || p.lobbyUnread
 }
 
-// missingLegs lists node's participants whose leg id is unknown, as (call id, participant id).
+// missingLegs lists node's participants whose leg id or lobby is unknown, as (call id,
+// participant id).
 func (ls *liveState) missingLegs(node string) [][2]string {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
@@ -742,7 +768,7 @@ func (ls *liveState) missingLegs(node string) [][2]string {
 	var out [][2]string
 	for _, c := range n.calls {
 		for _, p := range c.roster {
-			if p.legID == "" {
+			if p.legID == "" || p.lobbyUnread {
 				out = append(out, [2]string{c.id, p.id})
 			}
 		}

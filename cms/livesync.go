@@ -284,19 +284,22 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 	defer bg.Wait()
 	defer cancel()
 	legs := make(chan [2]string, 1024)
+	// requeue offers resolveLegs every participant whose leg id or lobby is still unknown.
+	requeue := func() {
+		for _, x := range l.ls.missingLegs(n.Name()) {
+			select {
+			case legs <- x:
+			default:
+			}
+		}
+	}
 	var resynced atomic.Bool
 	s := &session{node: n, ls: l.ls, cfg: &l.cfg, ws: ws}
 	s.onActive = func() {
 		bg.Go(func() {
 			l.liveResync(sctx, n, s)
 			resynced.Store(true)
-			// Joins the REST read just missed still need their leg ids.
-			for _, x := range l.ls.missingLegs(n.Name()) {
-				select {
-				case legs <- x:
-				default:
-				}
-			}
+			requeue() // joins the REST read just missed still need their leg ids
 		})
 	}
 	s.onNewPart = func(callID, pid string) {
@@ -309,7 +312,7 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 		}
 	}
 	bg.Go(func() { l.resolveLegs(sctx, n, legs) })
-	bg.Go(func() { l.checkLoop(sctx, n, s) })
+	bg.Go(func() { l.checkLoop(sctx, n, s, requeue) })
 	err = s.run(sctx)
 	cancel() // before the mode changes: a resync still under way must not mark the node live
 	l.ls.batch(func() {
@@ -367,8 +370,9 @@ func (l *Live) resync(ctx context.Context, n *Node) error {
 	return nil
 }
 
-// checkLoop is the idle resync check: one request per CheckEvery.
-func (l *Live) checkLoop(ctx context.Context, n *Node, s *session) {
+// checkLoop is the idle resync check: one request per CheckEvery. Each check also offers the
+// leg lookup again the participants whose leg or lobby it could not read.
+func (l *Live) checkLoop(ctx context.Context, n *Node, s *session, requeue func()) {
 	t := time.NewTicker(l.cfg.CheckEvery)
 	defer t.Stop()
 	for {
@@ -377,6 +381,7 @@ func (l *Live) checkLoop(ctx context.Context, n *Node, s *session) {
 			return
 		case <-t.C:
 		}
+		requeue()
 		t0 := time.Now()
 		total, err := callsTotal(ctx, n)
 		if err != nil {
@@ -403,38 +408,93 @@ func callsTotal(ctx context.Context, n *Node) (int, error) {
 	return total, err
 }
 
-// resolveLegs finds the leg id of participants the events announced (events carry none).
+// legTries is how many times resolveLegs reads a participant's leg before it leaves the
+// participant to the next idle check or resync.
+const legTries = 4
+
+// resolveLegs finds the leg id of participants the events announced (events carry none) and,
+// in a meeting that may be locked, whether they wait in the lobby (no event says so either).
+// A failed read is logged and tried again after a backoff; after legTries the next idle check
+// or resync tries again. Meanwhile the participant keeps what live state knew: no leg id (reads
+// that need it go to REST) and the lobby as it was.
 func (l *Live) resolveLegs(ctx context.Context, n *Node, in <-chan [2]string) {
+	type retry struct {
+		x     [2]string
+		tries int
+	}
+	again := make(chan retry)
 	for {
+		var r retry
 		select {
 		case <-ctx.Done():
 			return
-		case x := <-in:
-			if !l.ls.needsLeg(n.Name(), x[0], x[1]) {
-				continue // a resync found it meanwhile, or the participant left
+		case r.x = <-in:
+		case r = <-again:
+		}
+		err := l.resolveLeg(ctx, n, r.x)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		r.tries++
+		log := l.cfg.Logger.With("node", n.Name(), "call", r.x[0], "participant", r.x[1], "attempt", r.tries, "err", err)
+		if r.tries >= legTries {
+			log.Warn("participant's leg still not read: the next idle check or resync reads it")
+			continue
+		}
+		log.Warn("participant's leg not read: retrying")
+		time.AfterFunc(backoff(l.cfg.BackoffMin, l.cfg.BackoffMax, r.tries-1, false), func() {
+			select {
+			case again <- r:
+			case <-ctx.Done():
 			}
-			legs, err := n.ParticipantCallLegs(ctx, x[1])
-			if err != nil || len(legs) == 0 {
-				continue
-			}
-			id := legs[0].ID
-			// A join into a locked meeting waits in the lobby (lockMode all); no event says so,
-			// the leg's detail does. Unlocked meetings are not read: CMS fills the lobby behind a
-			// lock.
-			var lobby *bool
-			if l.ls.mayBeLocked(n.Name(), x[0]) {
-				if d, err := n.CallLeg(ctx, id); err == nil {
-					lobby = ptr(d.Status.Deactivated)
-				}
-			}
-			l.ls.batch(func() {
-				l.ls.setLegID(n.Name(), x[0], x[1], id)
-				if lobby != nil {
-					l.ls.setLobby(n.Name(), x[1], *lobby)
-				}
-			})
+		})
+	}
+}
+
+// resolveLeg reads the leg id of participant x = (call id, participant id) and, when its
+// meeting may be locked, its lobby. nil means nothing is left to learn, also when the
+// participant has left.
+func (l *Live) resolveLeg(ctx context.Context, n *Node, x [2]string) error {
+	name, callID, pid := n.Name(), x[0], x[1]
+	legID, need := l.ls.needsLeg(name, callID, pid)
+	if !need {
+		return nil // a resync found it meanwhile, or the participant left
+	}
+	if legID == "" {
+		legs, err := n.ParticipantCallLegs(ctx, pid)
+		switch {
+		case errors.Is(err, ErrParticipantNotFound):
+			return nil // left; its roster event removes it
+		case err != nil:
+			return err
+		case len(legs) == 0:
+			return fmt.Errorf("cms node %q: participant %s lists no call leg yet", name, pid)
+		}
+		legID = legs[0].ID
+	}
+	// A join into a locked meeting waits in the lobby (lockMode all); no event says so, the
+	// leg's detail does. Unlocked meetings are not read: CMS fills the lobby behind a lock.
+	var lobby *bool
+	var lobbyErr error
+	if l.ls.mayBeLocked(name, callID) {
+		d, err := n.CallLeg(ctx, legID)
+		switch {
+		case errors.Is(err, ErrCallLegNotFound):
+			return nil // left; its roster event removes it
+		case err != nil:
+			lobbyErr = err
+		default:
+			lobby = ptr(d.Status.Deactivated)
 		}
 	}
+	l.ls.batch(func() {
+		l.ls.setLegID(name, callID, pid, legID)
+		l.ls.setLobbyUnread(name, callID, pid, lobbyErr != nil)
+		if lobby != nil {
+			l.ls.setLobby(name, pid, *lobby)
+		}
+	})
+	return lobbyErr
 }
 
 // poll reads the node over REST every PollInterval until ctx ends or stop fires.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,7 +66,7 @@ func TestDashboardQueriesParse(t *testing.T) {
 	if d.UID == "" {
 		t.Error("dashboard.json has no uid (links and provisioning need one)")
 	}
-	vars := strings.NewReplacer("$job", "nfmm", "$instance", ".*", "$__rate_interval", "5m")
+	vars := strings.NewReplacer("$job", "nfmm", "$instance", ".*", "$cluster", ".*", "$__rate_interval", "5m")
 	var rules strings.Builder
 	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
 	n := 0
@@ -86,3 +88,54 @@ func TestDashboardQueriesParse(t *testing.T) {
 		t.Errorf("dashboard queries are not valid PromQL: %v\n%s\n%s", err, out, rules.String())
 	}
 }
+
+// clusterMetric matches the metrics that carry a cluster label (ops: every per-node and
+// per-cluster series).
+var clusterMetric = regexp.MustCompile(`\bnfmm_(cms_[a-z_]+|live_changes_total|alerts_active)\b`)
+
+// TestDashboardKeepsClustersApart: two clusters may both have a node cb1, so every dashboard
+// query of a cluster-labelled metric follows the $cluster variable, groups by cluster when it
+// aggregates, and names the cluster in its legend.
+func TestDashboardKeepsClustersApart(t *testing.T) {
+	b, err := os.ReadFile("monitoring/dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr   string `json:"expr"`
+				Legend string `json:"legendFormat"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("dashboard.json: %v", err)
+	}
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			if !clusterMetric.MatchString(tg.Expr) {
+				continue
+			}
+			n++
+			if !strings.Contains(tg.Expr, `cluster=~"$cluster"`) {
+				t.Errorf("panel %q: %s does not follow the cluster variable", p.Title, tg.Expr)
+			}
+			for _, by := range groupBy.FindAllStringSubmatch(tg.Expr, -1) {
+				if !slices.Contains(strings.Split(strings.ReplaceAll(by[1], " ", ""), ","), "cluster") {
+					t.Errorf("panel %q: %s aggregates the clusters together", p.Title, tg.Expr)
+				}
+			}
+			if !strings.Contains(tg.Legend, "{{cluster}}") {
+				t.Errorf("panel %q: legend %q does not name the cluster", p.Title, tg.Legend)
+			}
+		}
+	}
+	if n < 8 {
+		t.Fatalf("found %d queries of cluster-labelled metrics: the parsing is broken", n)
+	}
+}
+
+var groupBy = regexp.MustCompile(`\bby \(([^)]*)\)`)

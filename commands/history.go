@@ -119,9 +119,12 @@ func parseHistory(c *Command, args []string) error {
 	return nil
 }
 
-// looksLikeDate tells a mistyped date ("2026-13-01", "2026-11-01..") from a meeting name.
+// looksLikeDate tells a mistyped date ("2026-13-01", "2026-11-01..") from a meeting name or
+// id: digits, dashes and dots only, no longer than a range. A callCorrelator is a GUID, which
+// may start with a digit ("3dc39c11-18e7-…", the value of a history list's Details button).
 func looksLikeDate(s string) bool {
-	return len(s) >= 8 && s[0] >= '0' && s[0] <= '9' && strings.Count(s, "-") >= 2
+	return len(s) >= 8 && len(s) <= len("2006-01-02..2006-01-02") && s[0] >= '0' && s[0] <= '9' &&
+		strings.Count(s, "-") >= 2 && strings.Trim(s, "0123456789-.") == ""
 }
 
 // historyRange turns when into [from, to) in now's location. "" is the last week.

@@ -136,6 +136,27 @@ func TestHistoryLists(t *testing.T) {
 	}
 }
 
+// TestHistoryByCorrelator: a history list's Details button runs `history <callCorrelator>`,
+// and CMS's correlators are GUIDs that may start with digits: such an id is a meeting, never
+// a mistyped date.
+func TestHistoryByCorrelator(t *testing.T) {
+	for _, corr := range []string{"3dc39c11-18e7-4ad1-97ea-0628547ec9c4", "12345678-1234-4123-8123-123456789012"} {
+		t.Run(corr, func(t *testing.T) {
+			cb1 := &histRecords{node: "cb1"}
+			cb1.meeting("c1", corr, "Weekly ops", at("2026-11-30", "09:00"), at("2026-11-30", "10:00"),
+				cdr.CallLeg{ID: "l1", DisplayName: "Ann Smith", RemoteParty: "ann@corp.test"})
+			m := cdr.NewMemory()
+			if _, err := m.StoreCDRs(context.Background(), "default", "cb1", cdr.Batch{Session: "s-cb1", Records: cb1.recs}); err != nil {
+				t.Fatal(err)
+			}
+			r := runHistory(t, historyService(t, m), "history "+corr)
+			if meetingNames(r) != "Weekly ops" || !r.Detail || r.Meetings[0].ID != corr {
+				t.Errorf("history %s: meetings %q detail %v", corr, meetingNames(r), r.Detail)
+			}
+		})
+	}
+}
+
 // TestHistoryWhoJoined: "who joined the board meeting yesterday, for how long, and how did it
 // sound?"
 func TestHistoryWhoJoined(t *testing.T) {

@@ -359,6 +359,10 @@ func ClusterOf(r Result) string {
 		if r != nil {
 			return r.Cluster
 		}
+	case *HistoryResult:
+		if r != nil {
+			return r.Cluster
+		}
 	case *WatchResult:
 		if r != nil {
 			return r.Cluster

@@ -71,8 +71,27 @@ func render(r commands.Result, o renderOpts) message {
 	default:
 		m = message{Text: "Nothing to show.", Blocks: []slack.Block{textSection("Nothing to show.")}}
 	}
+	headerCluster(m.Blocks, cluster)
 	stampBlocks(m.Blocks, cluster)
 	return withNote(m, o.Note)
+}
+
+// headerCluster ends a message's header with its cluster ("· cluster amer", "· every cluster"
+// for @all) when there are several: `calls @amer` typed in emea's channel must not pass for
+// emea's, and two clusters may both have a cb1. A long header gives way, never the cluster.
+func headerCluster(blocks []slack.Block, cluster string) {
+	if cluster == "" || len(blocks) == 0 {
+		return
+	}
+	h, ok := blocks[0].(*slack.HeaderBlock)
+	if !ok || h.Text == nil {
+		return
+	}
+	suffix := " · cluster " + cluster
+	if cluster == commands.AllClusters {
+		suffix = " · every cluster"
+	}
+	h.Text.Text = truncate(h.Text.Text, maxHeaderText-textLen(suffix)) + suffix
 }
 
 // renderError renders a user-safe error (commands.UserMessage) for an ephemeral reply.

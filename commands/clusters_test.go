@@ -156,6 +156,16 @@ func TestClusterAll(t *testing.T) {
 	if rep.Meetings != len(all.Meetings) || len(rep.Nodes) != 5 || len(rep.Largest) == 0 || rep.Largest[0].Cluster == "" {
 		t.Errorf("report @all: %d meetings, %d nodes, largest %+v", rep.Meetings, len(rep.Nodes), rep.Largest)
 	}
+	// The text's summary line names the cluster, as its "No active meetings … on cluster amer".
+	for _, tt := range []struct{ text, want string }{
+		{"calls @amer", " participants on cluster amer\n"},
+		{"calls @all", " participants on every cluster\n"},
+	} {
+		var b bytes.Buffer
+		if err := FormatText(&b, one(tt.text)); err != nil || !strings.Contains(b.String(), tt.want) {
+			t.Errorf("%s text (%v), want %q in:\n%s", tt.text, err, tt.want, b.String())
+		}
+	}
 	var text bytes.Buffer
 	if err := FormatText(&text, st); err != nil {
 		t.Fatal(err)

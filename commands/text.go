@@ -96,7 +96,7 @@ func textCalls(w io.Writer, r *CallsResult) {
 			fmt.Fprintf(w, "%s%s\t%d\t%s\t%s\t%s\t%s\n", clusterCell(several, m.Cluster), cell(m.Name), m.Participants, strings.Join(m.Nodes, ","),
 				FormatDuration(m.Duration), shortID(m.Correlator), orDash(oneLine(StateMarks(m.State))))
 		}
-		fmt.Fprintf(w, "\n%s, %s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter, r.Node))
+		fmt.Fprintf(w, "\n%s, %s%s%s\n", plural(len(r.Meetings), "meeting"), plural(r.TotalParticipants, "participant"), ifFilter(r.Filter, r.Node), onCluster(r.Cluster))
 	}
 	textUnreachable(w, r.Unreachable)
 }

@@ -58,9 +58,13 @@ type retryPolicy struct {
 
 // Node is the API client for one call bridge.
 type Node struct {
-	cfg     NodeConfig
-	base    *url.URL
-	client  *http.Client
+	cfg    NodeConfig
+	base   *url.URL
+	client *http.Client
+	// once carries the requests that are never retried (POST): each on a connection of its
+	// own. On a kept-alive connection the node may be closing (its keep-alive timeout), such a
+	// request fails unread, and Go's transport replays only idempotent requests.
+	once    *http.Client
 	sem     chan struct{} // bounds every request to this node, page fan-out included
 	queue   slotQueue     // who waits for a slot of sem, list pages first
 	timeout time.Duration
@@ -97,6 +101,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		cfg:     cfg,
 		base:    base,
 		client:  client,
+		once:    unpooled(client),
 		sem:     make(chan struct{}, cfg.MaxConcurrency),
 		timeout: cfg.Timeout,
 		retry:   retryPolicy{attempts: 3, base: 50 * time.Millisecond, max: 400 * time.Millisecond},
@@ -147,6 +152,24 @@ func newHTTPClient(cfg NodeConfig) (*http.Client, error) {
 	// Keep as many idle connections as we allow requests, so page fan-out reuses them.
 	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
 	return &http.Client{Transport: tr}, nil
+}
+
+// unpooled is c without kept-alive connections: every request dials anew. A transport that is
+// not an *http.Transport (a test's hook) cannot be told so and is kept as it is.
+func unpooled(c *http.Client) *http.Client {
+	tr := c.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	ht, ok := tr.(*http.Transport)
+	if !ok {
+		return c
+	}
+	ht = ht.Clone()
+	ht.DisableKeepAlives = true
+	once := *c
+	once.Transport = ht
+	return &once
 }
 
 // Name is the operator-facing node name.
@@ -345,7 +368,11 @@ func (n *Node) roundTrip(ctx context.Context, req request, u *url.URL) (int, htt
 	if req.form != nil {
 		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := n.client.Do(hr)
+	client := n.client
+	if !req.idempotent() {
+		client = n.once
+	}
+	resp, err := client.Do(hr)
 	if err != nil {
 		return 0, nil, nil, err
 	}

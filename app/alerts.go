@@ -31,23 +31,14 @@ func newAlerts(cfg config.Config, clusters Clusters, b *bot.Bot, reg prometheus.
 	if err != nil {
 		return nil, err
 	}
-	var cdrLists func(context.Context) []cms.CDRRegistration
+	var cdrFor func(Named) func(context.Context) []cms.CDRRegistration
 	if history != nil {
-		cdrLists = history.AlertRegistrations("")
-	}
-	opts := alertOptions(cfg, clusters[0].Cluster, cdrLists, b, o.Logger, o.Audit, metrics, time.Now)
-	// Every cluster's sources feed the one evaluator; each alert's key (and fingerprint) names
-	// its cluster, "default" for CMS_NODES's; each reads its own cluster's CDR receiver lists.
-	opts.Sources = nil
-	for _, c := range clusters {
-		opts.Clusters = append(opts.Clusters, c.Config.Name) // nfmm_alerts_active{cluster, kind}
-		sc := sourceConfig(cfg.Alerts, c.Cluster, nil, time.Now)
-		if history != nil {
-			sc.CDRReceivers = history.AlertRegistrations(c.Config.Name)
+		cdrFor = func(n Named) func(context.Context) []cms.CDRRegistration {
+			return history.AlertRegistrations(n.Config.Name)
 		}
-		sc.ClusterName = c.Config.Name
-		opts.Sources = append(opts.Sources, alerts.Sources(sc)...)
 	}
+	opts := alertOptions(cfg, clusterSources(cfg.Alerts, clusters, cdrFor, time.Now), b, o.Logger, o.Audit, metrics, time.Now)
+	opts.Clusters = clusters.Names() // nfmm_alerts_active{cluster, kind}
 	// Alert state survives restarts in the store, and only the leader evaluates: every
 	// replica runs the loop, the others' ticks do nothing until they lead.
 	opts.Store, opts.Leader = newAlertStore(st), lead.Leading
@@ -57,11 +48,11 @@ func newAlerts(cfg config.Config, clusters Clusters, b *bot.Bot, reg prometheus.
 	return ev, nil
 }
 
-// alertOptions are the evaluator's options for cfg.
-func alertOptions(cfg config.Config, cluster alerts.Cluster, cdrLists func(context.Context) []cms.CDRRegistration, b *bot.Bot,
+// alertOptions are the evaluator's options for cfg over sources.
+func alertOptions(cfg config.Config, sources []alerts.Source, b *bot.Bot,
 	logger *slog.Logger, audit io.Writer, metrics alerts.Metrics, clock func() time.Time) alerts.Options {
 	return alerts.Options{
-		Sources:  alerts.Sources(sourceConfig(cfg.Alerts, cluster, cdrLists, clock)),
+		Sources:  sources,
 		Notifier: b.AlertNotifier(),
 		Route:    func(k alerts.Key) string { return cfg.Alerts.ChannelFor(k.Kind) },
 		Clock:    clock,
@@ -70,6 +61,24 @@ func alertOptions(cfg config.Config, cluster alerts.Cluster, cdrLists func(conte
 		Logger:   logger,
 		Audit:    slog.New(slog.NewJSONHandler(audit, nil)).With("log", "audit"),
 	}
+}
+
+// clusterSources are every cluster's alert sources, for the evaluator of nfmm run and the
+// one-shot check of nfmm exec alike. Each alert's key (and fingerprint) names its cluster,
+// "default" for CMS_NODES's, and a named cluster's headlines start "[emea]". cdrFor, when set
+// (meeting history on), is each cluster's own CDR receiver lists.
+func clusterSources(a config.Alerts, clusters Clusters, cdrFor func(Named) func(context.Context) []cms.CDRRegistration, clock func() time.Time) []alerts.Source {
+	var out []alerts.Source
+	for _, c := range clusters {
+		var cdrLists func(context.Context) []cms.CDRRegistration
+		if cdrFor != nil {
+			cdrLists = cdrFor(c)
+		}
+		sc := sourceConfig(a, c.Cluster, cdrLists, clock)
+		sc.ClusterName = c.Config.Name
+		out = append(out, alerts.Sources(sc)...)
+	}
+	return out
 }
 
 // sourceConfig is the alert sources' configuration: the same for the evaluator of nfmm run

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/alerts"
@@ -10,30 +12,40 @@ import (
 	"github.com/nfmm/nfmm/config"
 )
 
-// checkedAlerts answers `nfmm exec alerts`: every alert source checked once, now. A one-shot
-// process has no history, so a condition younger than its delay shows as pending (and a
-// recording that stopped before this run is not known).
+// checkedAlerts answers `nfmm exec alerts`: every alert source of every cluster checked once,
+// now. A one-shot process has no history, so a condition younger than its delay shows as
+// pending (and a recording that stopped before this run is not known).
 type checkedAlerts struct {
-	cfg     config.Alerts
-	cluster alerts.Cluster
-	// cdrLists reads every node's CDR receiver list (read-only) when history is on; else nil.
-	cdrLists func(context.Context) []cms.CDRRegistration
+	cfg      config.Alerts
+	clusters Clusters
+	// cdrFor reads a cluster's CDR receiver lists (read-only) when history is on; else nil.
+	cdrFor func(Named) func(context.Context) []cms.CDRRegistration
 }
 
-// ActiveAlerts implements commands.Alerts.
+// ActiveAlerts implements commands.Alerts. The clusters are checked at once, so a slow one
+// does not add to the others; the list keeps the configuration's order of clusters.
 func (c checkedAlerts) ActiveAlerts(ctx context.Context) *commands.AlertsResult {
 	now := time.Now()
-	list, errs := alerts.Check(ctx, alerts.Sources(sourceConfig(c.cfg, c.cluster, c.cdrLists, nil)), now)
-	return alerts.Rows(list, errs, now)
+	lists := make([][]alerts.Alert, len(c.clusters))
+	errs := make([][]error, len(c.clusters))
+	var wg sync.WaitGroup
+	for i, cl := range c.clusters {
+		wg.Go(func() { lists[i], errs[i] = alerts.Check(ctx, clusterSources(c.cfg, Clusters{cl}, c.cdrFor, nil), now) })
+	}
+	wg.Wait()
+	return alerts.Rows(slices.Concat(lists...), slices.Concat(errs...), now)
 }
 
-// execAlerts is the one-shot check for cfg; with meeting history it reads every node's CDR
-// receiver list too, without changing it.
-func execAlerts(cfg config.Config, cluster *cms.Cluster) checkedAlerts {
-	c := checkedAlerts{cfg: cfg.Alerts, cluster: cluster}
+// execAlerts is the one-shot check of every cluster for cfg, as `nfmm run`'s evaluator sees
+// them: each alert names its cluster. With meeting history it reads each cluster's CDR
+// receiver lists too (with that cluster's URI), without changing them.
+func execAlerts(cfg config.Config, clusters Clusters) checkedAlerts {
+	c := checkedAlerts{cfg: cfg.Alerts, clusters: clusters}
 	if cfg.CDR.Enabled() {
-		uriFor := cdrURIFor(cfg.CDR, config.DefaultCluster)
-		c.cdrLists = func(ctx context.Context) []cms.CDRRegistration { return cluster.CheckCDRReceivers(ctx, uriFor) }
+		c.cdrFor = func(n Named) func(context.Context) []cms.CDRRegistration {
+			uriFor := cdrURIFor(cfg.CDR, n.Config.Name)
+			return func(ctx context.Context) []cms.CDRRegistration { return n.Cluster.CheckCDRReceivers(ctx, uriFor) }
+		}
 	}
 	return c
 }

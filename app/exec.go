@@ -148,7 +148,6 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer release()
-	cluster := clusters[0].Cluster // alerts and watch read the first cluster
 	audit, closeAudit, err := execAudit(a.audit, os.Getenv("NFMM_AUDIT_FILE"), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nfmm exec:", err)
@@ -161,7 +160,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if a.verbose {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
-	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, cluster)}.withDefaults()
+	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, clusters)}.withDefaults()
 	svc := newService(cfg, clusters.commands(), svcOpts, nil, nil)
 	first := strings.Fields(strings.ToLower(a.text))
 	if len(first) > 0 && first[0] == string(commands.OpAudit) {
@@ -180,14 +179,15 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		svc = newService(cfg, clusters.commands(), svcOpts, nil, nil)
 	}
 	if cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
-		// History lives in the database: exec reads it there, as every replica does.
+		// History lives in the database: exec reads it there, as every replica does, over every
+		// cluster (the command picks one as any other does).
 		st, err := OpenStore(ctx, cfg, logger)
 		if err != nil {
 			fmt.Fprintln(stderr, "nfmm exec:", err)
 			return exitUsage
 		}
 		defer st.Close()
-		svc = newService(cfg, singleCluster(cluster), svcOpts, nil, NewCDRRuntime(cfg.CDR, oneCluster(cluster), st, logger, nil))
+		svc = newService(cfg, clusters.commands(), svcOpts, nil, NewCDRRuntime(cfg.CDR, clusters, st, logger, nil))
 	}
 	if watching {
 		meeting, named, err := watchCluster(meeting, clusters)
@@ -301,11 +301,12 @@ func execConfigError(a execArgs, err error, stdout, stderr io.Writer) int {
 // exitCode is the exit status of a command's outcome (the exit* constants).
 func exitCode(r commands.Result, err error) int {
 	var (
-		ue  *commands.UsageError
-		all *cms.AllNodesFailedError
+		ue     *commands.UsageError
+		choice *commands.ClusterChoiceError // a usage error too (JSON: choose_cluster)
+		all    *cms.AllNodesFailedError
 	)
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &choice):
 		return exitUsage
 	case errors.As(err, &all):
 		return exitNoNodes

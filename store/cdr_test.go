@@ -21,15 +21,15 @@ import (
 // a recording, a guest who left early with poor media, a lobby leg that was rejected, a
 // meeting whose callStart never arrived, and a failed dial-out with no call. Then the XML
 // examples of cms-cdr.md, verbatim.
-func cdrPosts(t *testing.T) []struct{ node, body string } {
+func cdrPosts(t *testing.T) []cdrPost {
 	rec := func(typ, at string, idx int, inner string) string {
 		return fmt.Sprintf(`<record type="%s" time="2026-11-30T%sZ" recordIndex="%d" correlatorIndex="%d">%s</record>`, typ, at, idx, idx, inner)
 	}
 	wrap := func(session string, recs ...string) string {
 		return `<?xml version="1.0"?><records session="` + session + `">` + strings.Join(recs, "\n") + `</records>`
 	}
-	posts := []struct{ node, body string }{
-		{"cb1", wrap("s-cb1",
+	posts := []cdrPost{
+		{"?node=cb1", wrap("s-cb1",
 			rec("callStart", "09:00:00", 1, `<call id="c1"><name>Board meeting</name><callType>coSpace</callType><callCorrelator>corr-board</callCorrelator></call>`),
 			rec("callLegStart", "09:01:00", 2, `<callLeg id="l-ann"><displayName>Ann Smith</displayName><remoteParty>ann@corp.test</remoteParty><direction>incoming</direction><call>c1</call></callLeg>`),
 			rec("callLegUpdate", "09:01:02", 3, `<callLeg id="l-ann"><state>connected</state><call>c1</call><deactivated>false</deactivated></callLeg>`),
@@ -37,7 +37,7 @@ func cdrPosts(t *testing.T) []struct{ node, body string } {
 			rec("recordingStart", "09:03:00", 5, `<recording id="r1"><path>board/1</path><call>c1</call></recording>`),
 			rec("callLegStart", "09:05:00", 6, `<callLeg id="l-lobby"><remoteAddress>0701234567@node01.example.org</remoteAddress><call>c1</call></callLeg>`),
 		)},
-		{"cb2", wrap("s-cb2",
+		{"?node=cb2", wrap("s-cb2",
 			rec("callStart", "09:02:00", 1, `<call id="c2"><name>Board meeting</name><callCorrelator>corr-board</callCorrelator></call>`),
 			rec("callLegStart", "09:10:00", 2, `<callLeg id="l-guest"><displayName>Guest (Web)</displayName><guestConnection>true</guestConnection><call>c2</call></callLeg>`),
 			rec("callLegEnd", "09:20:00", 3, `<callLeg id="l-guest"><reason>remoteTeardown</reason><durationSeconds>600</durationSeconds><alarm type="packetLoss" durationPercentage="41.5"/><alarm type="excessiveJitter" durationPercentage="12.0"/></callLeg>`),
@@ -45,7 +45,7 @@ func cdrPosts(t *testing.T) []struct{ node, body string } {
 			rec("callLegEnd", "10:31:00", 5, `<callLeg id="l-fail"><remoteParty>+4712345678</remoteParty><reason>unknownDestination</reason></callLeg>`),
 			rec("callEnd", "10:05:00", 6, `<call id="c2"><callLegsCompleted>2</callLegsCompleted><callLegsMaxActive>1</callLegsMaxActive><durationSeconds>3780</durationSeconds></call>`),
 		)},
-		{"cb1", wrap("s-cb1",
+		{"?node=cb1", wrap("s-cb1",
 			// Out of order: the call's end before its legs' ends, a duplicate of record 2.
 			rec("callEnd", "10:00:00", 11, `<call id="c1"><callLegsCompleted>3</callLegsCompleted><callLegsMaxActive>3</callLegsMaxActive><durationSeconds>3600</durationSeconds></call>`),
 			rec("callLegStart", "09:01:00", 2, `<callLeg id="l-ann"><displayName>Ann Smith</displayName><remoteParty>ann@corp.test</remoteParty><direction>incoming</direction><call>c1</call></callLeg>`),
@@ -69,24 +69,31 @@ func cdrPosts(t *testing.T) []struct{ node, body string } {
 		if strings.HasSuffix(f.Name(), ".record.xml") {
 			body = `<records session="example-` + f.Name() + `">` + body + `</records>`
 		}
-		posts = append(posts, struct{ node, body string }{"cb3", body})
+		posts = append(posts, cdrPost{"?node=cb3", body})
 	}
 	return posts
 }
 
-func postAll(t *testing.T, sink cdr.Sink, posts []struct{ node, body string }) {
+// cdrPost is one post to the receiver: the query string of the URI it was registered with
+// (its node, and its cluster beside CMS_NODES's) and the body.
+type cdrPost struct{ query, body string }
+
+// cdrNodes are the nodes of cdrPosts' one cluster (CMS_NODES).
+var cdrNodes = []cdr.KnownNode{{Name: "cb1"}, {Name: "cb2"}, {Name: "cb3"}}
+
+// postAll posts every post, in order, through a real receiver knowing nodes into sink.
+func postAll(t *testing.T, sink cdr.Sink, nodes []cdr.KnownNode, posts []cdrPost) {
 	t.Helper()
-	srv := httptest.NewServer(cdr.NewReceiver(cdr.ReceiverConfig{Token: "tok", Sink: sink,
-		Nodes: []cdr.KnownNode{{Name: "cb1"}, {Name: "cb2"}, {Name: "cb3"}}}))
+	srv := httptest.NewServer(cdr.NewReceiver(cdr.ReceiverConfig{Token: "tok", Sink: sink, Nodes: nodes}))
 	defer srv.Close()
 	for _, p := range posts {
-		resp, err := srv.Client().Post(srv.URL+"/cdr/tok?node="+p.node, "text/xml", bytes.NewBufferString(p.body))
+		resp, err := srv.Client().Post(srv.URL+"/cdr/tok"+p.query, "text/xml", bytes.NewBufferString(p.body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("post to %s: %d", p.node, resp.StatusCode)
+			t.Fatalf("post %s: %d", p.query, resp.StatusCode)
 		}
 	}
 }
@@ -98,7 +105,7 @@ var allTime = cdr.HistoryQuery{From: time.Unix(0, 0), To: time.Date(3000, 1, 1, 
 func TestCDRHistory(t *testing.T) {
 	posts := cdrPosts(t)
 	mem := cdr.NewMemory()
-	postAll(t, mem, posts)
+	postAll(t, mem, cdrNodes, posts)
 	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	queries := map[string]cdr.HistoryQuery{
 		"all":              allTime,
@@ -117,8 +124,8 @@ func TestCDRHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		postAll(t, s, posts)
-		postAll(t, s, posts) // CMS resending everything
+		postAll(t, s, cdrNodes, posts)
+		postAll(t, s, cdrNodes, posts) // CMS resending everything
 		for name, q := range queries {
 			want, _ := mem.HistoryRows(ctx(t), q)
 			got, err := s.HistoryRows(ctx(t), q)
@@ -146,7 +153,7 @@ func TestCDRPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		postAll(t, s, cdrPosts(t))
+		postAll(t, s, cdrNodes, cdrPosts(t))
 		n, err := s.PruneCDRs(ctx(t), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil || n != 8 { // the 2015–2022 examples
 			t.Errorf("pruned %d, %v; want the 8 example records", n, err)
@@ -173,7 +180,7 @@ func TestCDRPrune(t *testing.T) {
 func TestCDRReplicasRace(t *testing.T) {
 	posts := cdrPosts(t)[:3]
 	mem := cdr.NewMemory()
-	postAll(t, mem, posts)
+	postAll(t, mem, cdrNodes, posts)
 	want := cdr.Assemble(must(mem.HistoryRows(ctx(t), allTime)))
 	eachEngine(t, func(t *testing.T, cfg store.Config) {
 		a, err := store.Open(ctx(t), withReplica(cfg, "a"))
@@ -188,7 +195,7 @@ func TestCDRReplicasRace(t *testing.T) {
 		defer b.Close()
 		var wg sync.WaitGroup
 		for _, s := range []*store.Store{a, b, a, b} {
-			wg.Go(func() { postAll(t, s, posts) })
+			wg.Go(func() { postAll(t, s, cdrNodes, posts) })
 		}
 		wg.Wait()
 		if got := cdr.Assemble(must(b.HistoryRows(ctx(t), allTime))); !sameHistory(got, want) {
@@ -229,28 +236,14 @@ func TestCDRHistoryClusters(t *testing.T) {
 			`<record type="callLegStart" time="2026-11-30T09:01:00Z" recordIndex="2" correlatorIndex="2">` +
 			`<callLeg id="leg-` + id + `"><displayName>Guest of ` + name + `</displayName><call>` + id + `</call></callLeg></record></records>`
 	}
-	posts := []struct{ query, body string }{
+	posts := []cdrPost{
 		{"?node=cb1&cluster=emea", call("s-emea", "c-emea", "Emea standup")},
 		{"?node=cb1&cluster=amer", call("s-amer", "c-amer", "Amer standup")},
 		{"?node=cb2", call("s-default", "c-default", "Old standup")},
 	}
-	post := func(t *testing.T, sink cdr.Sink) {
-		srv := httptest.NewServer(cdr.NewReceiver(cdr.ReceiverConfig{Token: "tok", Sink: sink,
-			Nodes: []cdr.KnownNode{{Name: "cb1", Cluster: "emea"}, {Name: "cb1", Cluster: "amer"}, {Name: "cb2"}}}))
-		defer srv.Close()
-		for _, p := range posts {
-			resp, err := srv.Client().Post(srv.URL+"/cdr/tok"+p.query, "text/xml", bytes.NewBufferString(p.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("post %s: %d", p.query, resp.StatusCode)
-			}
-		}
-	}
+	nodes := []cdr.KnownNode{{Name: "cb1", Cluster: "emea"}, {Name: "cb1", Cluster: "amer"}, {Name: "cb2"}}
 	mem := cdr.NewMemory()
-	post(t, mem)
+	postAll(t, mem, nodes, posts)
 	want := map[string]string{"amer": "Amer standup", "emea": "Emea standup", "default": "Old standup"}
 	check := func(t *testing.T, h interface {
 		HistoryRows(context.Context, cdr.HistoryQuery) (cdr.Rows, error)
@@ -274,7 +267,7 @@ func TestCDRHistoryClusters(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		post(t, s)
+		postAll(t, s, nodes, posts)
 		check(t, s)
 	})
 }

@@ -263,20 +263,31 @@ func addNode(m *Meeting, node string) {
 }
 
 // peak is the most participants connected at once: a sweep over joins and leaves, where a
-// leave at the same instant as a join counts first.
+// leave at the same instant as a join counts first (one leaving as the next joins is not two
+// at once), except a leg that left the instant it joined (CDR times are whole seconds, so a
+// leg under a second): it was there for that instant.
 func peak(ps []Participant) int {
+	const (
+		leave   = iota // at one instant: the leaves of earlier joins,
+		join           // then the joins,
+		instant        // then the leaves of legs that joined at that instant
+	)
 	type edge struct {
-		t     time.Time
-		delta int
+		t           time.Time
+		kind, delta int
 	}
 	var edges []edge
 	for _, p := range ps {
-		edges = append(edges, edge{p.JoinedAt, 1})
-		if !p.LeftAt.IsZero() {
-			edges = append(edges, edge{p.LeftAt, -1})
+		edges = append(edges, edge{p.JoinedAt, join, 1})
+		switch {
+		case p.LeftAt.IsZero():
+		case p.LeftAt.After(p.JoinedAt):
+			edges = append(edges, edge{p.LeftAt, leave, -1})
+		default:
+			edges = append(edges, edge{p.JoinedAt, instant, -1})
 		}
 	}
-	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(a.t.Compare(b.t), a.delta-b.delta) })
+	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(a.t.Compare(b.t), a.kind-b.kind) })
 	n, best := 0, 0
 	for _, e := range edges {
 		n += e.delta

@@ -201,6 +201,10 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		if !strings.Contains(m.Text, fmt.Sprintf("%d meetings ended", header)) {
 			t.Errorf("%s: the answer is not a list of %d meetings: %q", what, header, m.Text)
 		}
+		// Every meeting had someone in it, if only for the second it lasted here.
+		if strings.Contains(blocks, "· peak 0 ·") {
+			t.Errorf("%s: a meeting with participants has a peak of 0:\n%s", what, blocks)
+		}
 		for _, other := range clusters {
 			if other == c {
 				continue

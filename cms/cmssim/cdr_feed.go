@@ -266,31 +266,36 @@ func (n *cdrNode) emit(typ string, t time.Time, inner string) {
 }
 
 // deliverCDRs posts each receiver's pending records, one batch after another until it is up
-// to date or fails.
+// to date or fails. Receivers are independent, as on CMS: one that fails (down, or refusing)
+// keeps its records pending and does not hold up the others. It returns the first failure.
 func (s *Sim) deliverCDRs(ctx context.Context, node string) error {
+	var first error
+	failed := map[string]bool{}
 	for {
-		post, done, err := s.nextPost(node)
-		if err != nil || done {
-			return err
+		post, done := s.nextPost(node, failed)
+		if done {
+			return first
 		}
 		status, err := s.postCDR(ctx, post.uri, post.body)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("cmssim: %s: CDR receiver answered %d", node, status)
+		}
 		s.cdr.mu.Lock()
 		n := s.cdr.node(s, node)
-		r := n.receiver(post.id)
-		if r != nil && err == nil && status == http.StatusOK {
+		if r := n.receiver(post.id); r != nil && err == nil {
 			r.delivered = max(r.delivered, post.upTo)
 			r.index = max(r.index, post.index)
 			r.lastErr = ""
 			n.trim()
 		} else if r != nil {
-			if err == nil {
-				err = fmt.Errorf("cmssim: %s: CDR receiver answered %d", node, status)
-			}
 			r.lastErr = err.Error()
 		}
 		s.cdr.mu.Unlock()
-		if err != nil || status != http.StatusOK {
-			return err
+		if err != nil {
+			failed[post.id] = true
+			if first == nil {
+				first = err
+			}
 		}
 	}
 }
@@ -302,8 +307,9 @@ type cdrPost struct {
 	index   int64
 }
 
-// nextPost builds the next post for the first receiver with pending records.
-func (s *Sim) nextPost(node string) (cdrPost, bool, error) {
+// nextPost builds the next post for the first receiver with pending records that has not
+// failed in this round.
+func (s *Sim) nextPost(node string, failed map[string]bool) (cdrPost, bool) {
 	f := &s.cdr
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -314,7 +320,7 @@ func (s *Sim) nextPost(node string) (cdrPost, bool, error) {
 	}
 	for _, r := range n.receivers {
 		from := r.delivered - n.dropped
-		if from >= len(n.log) || r.uri == "" {
+		if from >= len(n.log) || r.uri == "" || failed[r.id] {
 			continue
 		}
 		recs := n.log[from:min(len(n.log), from+cdrBatch)]
@@ -331,9 +337,9 @@ func (s *Sim) nextPost(node string) (cdrPost, bool, error) {
 				rec.typ, rec.time.Format(time.RFC3339), index, rec.correlator, rec.inner)
 		}
 		b.WriteString("</records>")
-		return cdrPost{id: r.id, uri: r.uri, body: b.Bytes(), upTo: r.delivered + len(recs), index: index}, false, nil
+		return cdrPost{id: r.id, uri: r.uri, body: b.Bytes(), upTo: r.delivered + len(recs), index: index}, false
 	}
-	return cdrPost{}, true, nil
+	return cdrPost{}, true
 }
 
 // bridgeIDOf reads a node's callBridge id; it is fixed at start, so no state lock is needed

@@ -113,3 +113,47 @@ func TestCDRFeedPosts(t *testing.T) {
 		t.Errorf("the name is not escaped: %s", bodies[1])
 	}
 }
+
+// TestCDRReceiversIndependent: a receiver that refuses (or is down) keeps its records pending
+// without holding up the node's other receivers, as on CMS; once it answers 200 it gets them.
+func TestCDRReceiversIndependent(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{} // posts taken, by receiver path
+	refuse := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/refusing" && refuse {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		got[r.URL.Path]++
+	}))
+	defer srv.Close()
+	s := start(t, Options{Nodes: 1})
+	for _, path := range []string{"/refusing", "/down", "/taking"} {
+		uri := srv.URL + path
+		if path == "/down" {
+			uri = "http://127.0.0.1:9/down" // discard port: nothing listens
+		}
+		if _, ok := s.AddCDRReceiver("cb1", uri); !ok {
+			t.Fatal("no slot")
+		}
+	}
+	s.AddMeeting(MeetingSpec{Name: "Review", Participants: []ParticipantSpec{{Name: "Ann"}}})
+	if err := s.FlushCDRs(t.Context()); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("FlushCDRs = %v, want the first receiver's refusal", err)
+	}
+	mu.Lock()
+	if got["/taking"] != 1 {
+		t.Errorf("the third receiver took %d posts behind a refusing and a dead one, want 1", got["/taking"])
+	}
+	refuse = false
+	mu.Unlock()
+	_ = s.FlushCDRs(t.Context()) // /down still fails
+	mu.Lock()
+	defer mu.Unlock()
+	if got["/refusing"] != 1 || got["/taking"] != 1 {
+		t.Errorf("after the refusal ended: %v, want the pending post once to /refusing and nothing new to /taking", got)
+	}
+}

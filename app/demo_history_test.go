@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/nfmm/nfmm/bot/slackfake"
+	"github.com/nfmm/nfmm/cms/cmssim"
 )
 
-// TestDemoHasHistory: the demo registers its CDR receiver on every emulated node, and a meeting
-// that ends shows up in `/cms history today`.
+// TestDemoHasHistory: the demo registers its CDR receiver on every emulated node of both its
+// clusters, and a meeting that ends on each shows up in `/cms history today` (the channel's
+// cluster) and `/cms history today @amer`, each list with its own cluster's meeting only.
 func TestDemoHasHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -19,10 +21,20 @@ func TestDemoHasHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	clusters := []struct {
+		sim     *cmssim.Sim
+		command string
+		ended   cmssim.MeetingInfo
+	}{{sim: d.Sim, command: "history today"}, {sim: d.Second, command: "history today @" + DemoSecondCluster}}
 	// The registration is on the emulator, not in Slack: poll it (Fake.WaitFor wakes only on
 	// Slack activity, which may all be over before the registration finishes).
 	registered := func() bool {
-		return len(d.Sim.CDRReceivers("cb1")) == 1 && len(d.Sim.CDRReceivers("cb2")) == 1
+		for _, c := range clusters {
+			if len(c.sim.CDRReceivers("cb1")) != 1 || len(c.sim.CDRReceivers("cb2")) != 1 {
+				return false
+			}
+		}
+		return true
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -30,21 +42,31 @@ func TestDemoHasHistory(t *testing.T) {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("the demo's receiver was never registered: cb1 %v, cb2 %v: %v",
-				d.Sim.CDRReceivers("cb1"), d.Sim.CDRReceivers("cb2"), ctx.Err())
+			t.Fatalf("the demo's receiver was never registered on both clusters: emea %v, amer %v: %v",
+				d.Sim.CDRReceivers("cb1"), d.Second.CDRReceivers("cb1"), ctx.Err())
 		}
 	}
-	m := d.Sim.Meetings()[0]
-	d.Sim.EndMeeting(m.Correlator)
-	if err := d.Sim.FlushCDRs(ctx); err != nil {
-		t.Fatal(err)
+	for i := range clusters {
+		c := &clusters[i]
+		c.ended = c.sim.Meetings()[0]
+		c.sim.EndMeeting(c.ended.Correlator)
+		if err := c.sim.FlushCDRs(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := d.Fake.SlashCommand(DemoViewer, DemoChannel, demoCommand, "history today"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Fake.WaitMessage(ctx, DemoChannel, func(msg slackfake.Message) bool {
-		return msg.VisibleTo == DemoViewer && strings.Contains(string(msg.Blocks), "ended") && strings.Contains(string(msg.Blocks), m.Name)
-	}); err != nil {
-		t.Fatalf("history today does not list %q: %v", m.Name, err)
+	for i, c := range clusters {
+		if _, err := d.Fake.SlashCommand(DemoViewer, DemoChannel, demoCommand, c.command); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := d.Fake.WaitMessage(ctx, DemoChannel, func(msg slackfake.Message) bool {
+			return msg.VisibleTo == DemoViewer && strings.Contains(string(msg.Blocks), "ended") && strings.Contains(string(msg.Blocks), c.ended.Name) &&
+				strings.Contains(string(msg.Blocks), `"value":"history `+c.ended.Correlator+`"`)
+		})
+		if err != nil {
+			t.Fatalf("%s does not list %q: %v", c.command, c.ended.Name, err)
+		}
+		if other := clusters[1-i].ended; strings.Contains(string(msg.Blocks), other.Correlator) {
+			t.Errorf("%s lists the other cluster's %q:\n%s", c.command, other.Name, msg.Blocks)
+		}
 	}
 }

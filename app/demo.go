@@ -93,7 +93,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "NFMM demo: open %s in your browser (Ctrl-C to stop)\n", run.URL)
-	fmt.Fprintf(stderr, "nfmm demo: %d emulated call bridges, fake Slack and the bot are running\n", opts.Nodes)
+	fmt.Fprintf(stderr, "nfmm demo: two emulated CMS clusters, %s (%d call bridges, the channel's) and %s (%d; /cms calls @%[3]s, @all), fake Slack and the bot are running\n",
+		DemoCluster, opts.Nodes, DemoSecondCluster, demoSecondNodes)
 	select {
 	case <-ctx.Done():
 	case err := <-run.done:
@@ -111,7 +112,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func parseDemoFlags(args []string, stdout, stderr io.Writer) (DemoOptions, int) {
 	fs := flag.NewFlagSet("nfmm demo", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the page and the fake Slack listen (loopback only)")
-	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges, 1-%d", config.MaxNodes))
+	nodes := fs.Int("nodes", 3, fmt.Sprintf("emulated CMS call bridges of the channel's cluster, %s, 1-%d (%s has %d)", DemoCluster, config.MaxNodes, DemoSecondCluster, demoSecondNodes))
 	seed := fs.Int64("seed", 1, "seed of the demo meetings")
 	outage := fs.Duration("outage", 0, "take the last call bridge down for a minute this often, e.g. 10m (0: never)")
 	fs.Usage = func() {

@@ -69,11 +69,6 @@ func NewCDRRuntime(cfg config.CDR, clusters Clusters, st cdrStore, logger *slog.
 		recv: cdr.NewReceiver(cdr.ReceiverConfig{Token: cfg.Token.Reveal(), Nodes: known, Sink: st, Logger: logger})}
 }
 
-// oneCluster is the single default cluster CMS_NODES configures, as Clusters.
-func oneCluster(c *cms.Cluster) Clusters {
-	return Clusters{{Config: config.Cluster{Name: config.DefaultCluster}, Cluster: c}}
-}
-
 // Listen opens NFMM_CDR_ADDR, so a busy port fails start-up rather than a goroutine.
 func (c *CDRRuntime) Listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", c.cfg.Addr)

@@ -27,6 +27,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// oneCluster is the single default cluster CMS_NODES configures, as Clusters.
+func oneCluster(c *cms.Cluster) Clusters {
+	return Clusters{{Config: config.Cluster{Name: config.DefaultCluster}, Cluster: c}}
+}
+
 // TestCDRRegistrationReportsFullNodes: a node whose four slots hold other tools' receivers is
 // logged as an error with its whole list, is left alone, and shows as full in status.
 func TestCDRRegistrationReportsFullNodes(t *testing.T) {

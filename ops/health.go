@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -70,11 +71,29 @@ func evaluate(r HealthReport) (healthBody, int) {
 		b.Nodes = []NodeHealth{}
 	}
 	reachable := 0
+	var clusters []string          // with several clusters, in the nodes' order
+	clusterUp := map[string]bool{} // a cluster with a reachable node
 	for _, n := range r.Nodes {
+		if n.Cluster != "" && !slices.Contains(clusters, n.Cluster) {
+			clusters = append(clusters, n.Cluster)
+		}
 		if n.Reachable {
 			reachable++
-		} else {
-			b.Reasons = append(b.Reasons, "node "+n.Name+" unreachable")
+			clusterUp[n.Cluster] = true
+			continue
+		}
+		// Two clusters may both have a cb1: the reason names which, as `status @all` does.
+		name := n.Name
+		if n.Cluster != "" {
+			name = n.Cluster + "/" + n.Name
+		}
+		b.Reasons = append(b.Reasons, "node "+name+" unreachable")
+	}
+	if reachable > 0 { // with none reachable at all, "no CMS node reachable" says it
+		for _, c := range clusters {
+			if !clusterUp[c] {
+				b.Reasons = append(b.Reasons, "no CMS node of cluster "+c+" reachable")
+			}
 		}
 	}
 	down := false

@@ -39,6 +39,15 @@ func TestHealthz(t *testing.T) {
 			`{"status":"ok","slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}],"store":{"engine":"postgres","reachable":true,"leader":true}}`},
 		{"store unreachable: degraded, reads still work", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{up}, Store: &StoreHealth{Engine: "postgres", Error: "unreachable: dial tcp 127.0.0.1:5432: connection refused"}}, 200,
 			`{"status":"degraded","reasons":["store unreachable: changes are refused until it is back"],"slack":{"connected":true},"nodes":[{"name":"cb1","reachable":true}],"store":{"engine":"postgres","reachable":false,"leader":false,"error":"unreachable: dial tcp 127.0.0.1:5432: connection refused"}}`},
+		{"two clusters, one node down: the reason names its cluster", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{
+			{Cluster: "emea", Name: "cb1", Reachable: true}, {Cluster: "amer", Name: "cb1", Reachable: true}, {Cluster: "amer", Name: "cb2", Error: "timeout"}}}, 200,
+			`{"status":"degraded","reasons":["node amer/cb2 unreachable"],"slack":{"connected":true},"nodes":[{"cluster":"emea","name":"cb1","reachable":true},{"cluster":"amer","name":"cb1","reachable":true},{"cluster":"amer","name":"cb2","reachable":false,"error":"timeout"}]}`},
+		{"two clusters, one wholly down: degraded, the other still serves", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{
+			{Cluster: "emea", Name: "cb1", Reachable: true}, {Cluster: "amer", Name: "cb1", Error: "timeout"}}}, 200,
+			`{"status":"degraded","reasons":["node amer/cb1 unreachable","no CMS node of cluster amer reachable"],"slack":{"connected":true},"nodes":[{"cluster":"emea","name":"cb1","reachable":true},{"cluster":"amer","name":"cb1","reachable":false,"error":"timeout"}]}`},
+		{"two clusters, every node down", HealthReport{Slack: SlackHealth{Connected: true}, Nodes: []NodeHealth{
+			{Cluster: "emea", Name: "cb1", Error: "timeout"}, {Cluster: "amer", Name: "cb1", Error: "timeout"}}}, 503,
+			`{"status":"down","reasons":["node emea/cb1 unreachable","node amer/cb1 unreachable","no CMS node reachable"],"slack":{"connected":true},"nodes":[{"cluster":"emea","name":"cb1","reachable":false,"error":"timeout"},{"cluster":"amer","name":"cb1","reachable":false,"error":"timeout"}]}`},
 		{"nothing known", HealthReport{}, 503,
 			`{"status":"down","reasons":["Slack socket not connected","no CMS node reachable"],"slack":{"connected":false},"nodes":[]}`},
 	}

@@ -128,6 +128,9 @@ func scrubToken(err error, token string) error {
 type evFrame struct {
 	Type    string     `json:"type"`
 	Message *evMessage `json:"message"`
+	Ack     *struct {
+		MessageID int64 `json:"messageId"`
+	} `json:"messageAck"`
 }
 
 type evMessage struct {
@@ -156,11 +159,17 @@ type session struct {
 	cfg  *LiveConfig
 	ws   *websocket.Conn
 
-	wmu    sync.Mutex // one writer at a time: acks, subscribes, probes
-	nextID int64
+	wmu sync.Mutex // one writer at a time: acks, subscribes, probes
 
-	// Read-loop state (one goroutine), except subsMu-guarded set for the prober.
-	subsMu    sync.Mutex
+	// subsMu guards the subscription set, the client message ids and the barriers, and is
+	// held while a subscription set is written, so CMS gets the sets in the order they were
+	// made (it replaces the set with each one).
+	subsMu sync.Mutex
+	nextID int64
+	// barriers: client message id -> what the read loop runs when CMS acks that message.
+	barriers map[int64]func()
+
+	// Read-loop state (one goroutine), except the subsMu-guarded set for the prober.
 	subs      map[int]evSub
 	byCall    map[string][2]int // call id -> callInfo, callRoster indexes
 	nextIndex int
@@ -214,9 +223,8 @@ func (s *session) subscribe(wanted []string) error {
 			delete(s.subs, idx[1])
 		}
 	}
-	msg := s.requestLocked()
-	s.subsMu.Unlock()
-	return s.write(msg)
+	defer s.subsMu.Unlock()
+	return s.write(s.requestLocked())
 }
 
 func (s *session) requestLocked() map[string]any {
@@ -234,9 +242,57 @@ func (s *session) requestLocked() map[string]any {
 // message, cms-events.md §4).
 func (s *session) resend() error {
 	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	return s.write(s.requestLocked())
+}
+
+// afterFramesSoFar runs fn on the read loop once every frame CMS sent before this call has
+// been applied: it sends the subscription set again unchanged, and CMS acks every client
+// message in stream order (cms-events.md §4), so the ack comes after those frames. A REST read
+// applied this way is never followed by an older frame that undoes it. Without an ack within
+// ProbeTimeout fn runs here (the watchdog then decides about the socket); it runs once.
+func (s *session) afterFramesSoFar(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	run := func() { fn(); close(done) }
+	s.subsMu.Lock()
 	msg := s.requestLocked()
+	id := s.nextID
+	if s.barriers == nil {
+		s.barriers = map[int64]func(){}
+	}
+	s.barriers[id] = run
+	err := s.write(msg)
 	s.subsMu.Unlock()
-	return s.write(msg)
+	if err != nil {
+		s.takeBarrier(id)
+		return err
+	}
+	t := time.NewTimer(s.cfg.ProbeTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		if s.takeBarrier(id) != nil {
+			return ctx.Err()
+		}
+	case <-t.C:
+		if f := s.takeBarrier(id); f != nil {
+			f()
+			return nil
+		}
+	}
+	<-done // the read loop took it first and is running it
+	return nil
+}
+
+// takeBarrier removes and returns the barrier of client message id (nil when already taken).
+func (s *session) takeBarrier(id int64) func() {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	f := s.barriers[id]
+	delete(s.barriers, id)
+	return f
 }
 
 func (s *session) subscribedCalls() []string {
@@ -327,8 +383,14 @@ func (s *session) handle(data []byte) error {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil // not JSON: nothing to ack or apply; CMS never sent such a frame in any trace
 	}
+	if f.Type == "messageAck" && f.Ack != nil {
+		if run := s.takeBarrier(f.Ack.MessageID); run != nil {
+			run()
+		}
+		return nil
+	}
 	if f.Type != "message" || f.Message == nil {
-		return nil // messageAck for our own requests: nothing to do
+		return nil
 	}
 	m := f.Message
 	if m.MessageID != nil {

@@ -326,7 +326,7 @@ func (l *Live) session(ctx context.Context, n *Node) (connected bool, err error)
 // liveResync reads the node over REST after a (re)connect and reconciles, then marks it live.
 func (l *Live) liveResync(ctx context.Context, n *Node, s *session) {
 	name := n.Name()
-	err := l.resync(ctx, n)
+	err := l.resync(ctx, n, s)
 	if err != nil && ctx.Err() == nil {
 		l.cfg.Logger.Warn("resync after connect failed; events keep the state current", "node", name, "err", err)
 	}
@@ -347,8 +347,11 @@ func (l *Live) liveResync(ctx context.Context, n *Node, s *session) {
 	}
 }
 
-// resync reads the node over REST and reconciles its live state with what it found.
-func (l *Live) resync(ctx context.Context, n *Node) error {
+// resync reads the node over REST and reconciles its live state with what it found. With an
+// events socket (s), the reconcile waits for the frames CMS sent before the read ended: a frame
+// still unread would otherwise be applied after it and bring back an older state (a layout or
+// mute flipping back and forth).
+func (l *Live) resync(ctx context.Context, n *Node, s *session) error {
 	name := n.Name()
 	var start uint64
 	l.ls.batch(func() { start = l.ls.tick() })
@@ -360,14 +363,20 @@ func (l *Live) resync(ctx context.Context, n *Node) error {
 	t0 := time.Now()
 	sys, serr := n.SystemStatus(ctx)
 	took := time.Since(t0)
-	l.ls.batch(func() {
-		l.ls.reconcile(name, snap, start)
-		l.ls.markSynced(name)
-		if serr == nil {
-			l.ls.setSystem(name, sys, took)
-		}
-	})
-	return nil
+	apply := func() {
+		l.ls.batch(func() {
+			l.ls.reconcile(name, snap, start)
+			l.ls.markSynced(name)
+			if serr == nil {
+				l.ls.setSystem(name, sys, took)
+			}
+		})
+	}
+	if s == nil {
+		apply() // polled: no frames in flight
+		return nil
+	}
+	return s.afterFramesSoFar(ctx, apply)
 }
 
 // checkLoop is the idle resync check: one request per CheckEvery. Each check also offers the
@@ -390,7 +399,7 @@ func (l *Live) checkLoop(ctx context.Context, n *Node, s *session, requeue func(
 		l.ls.setLatency(n.Name(), time.Since(t0))
 		if total != len(l.ls.callIDs(n.Name())) {
 			l.cfg.Logger.Info("live state disagrees with REST: resyncing", "node", n.Name(), "rest_calls", total)
-			if l.resync(ctx, n) == nil {
+			if l.resync(ctx, n, s) == nil {
 				_ = s.subscribe(l.ls.callIDs(n.Name()))
 			}
 		}
@@ -503,7 +512,7 @@ func (l *Live) poll(ctx context.Context, n *Node, stop <-chan time.Time) {
 	l.stat(LiveStat{Kind: StatPolled, Node: name, Value: 1})
 	defer l.stat(LiveStat{Kind: StatPolled, Node: name, Value: 0})
 	for {
-		err := l.resync(ctx, n)
+		err := l.resync(ctx, n, nil)
 		if ctx.Err() != nil {
 			return
 		}

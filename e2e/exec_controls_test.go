@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -390,12 +391,26 @@ func TestExecWatchLeavesOutInternalChanges(t *testing.T) {
 	w.wait(t, "the lock", func() bool {
 		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "meeting_changed" }) == 1
 	})
+	var mu sync.Mutex
+	read := map[string]bool{} // GET paths the emulator served
+	sim.OnRequest(func(ri cmssim.RequestInfo) {
+		if ri.Method == "GET" {
+			mu.Lock()
+			read[ri.Path] = true
+			mu.Unlock()
+		}
+	})
+	defer sim.OnRequest(nil)
 	guest, _ := sim.Join(board.Correlator, cmssim.ParticipantSpec{Name: "Guest", Node: "cb2"})
 	w.wait(t, "the guest's join", func() bool {
 		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "participant_joined" }) == 1
 	})
 	// The lobby is learnt after the join (a leg read); a later change shows it was handled.
-	time.Sleep(200 * time.Millisecond)
+	w.wait(t, "the guest's leg read for the lobby", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return read["/api/v1/callLegs/"+guest.ID]
+	})
 	sim.SetEndpointMute(guest.ID, false, true)
 	w.wait(t, "the guest's mute", func() bool {
 		return w.count(t, func(d watchDoc) bool { return d.Event.Type == "participant_changed" }) == 1

@@ -36,7 +36,8 @@ type historyCluster struct {
 // TestRunHistorySeveralClusters runs `nfmm run` over two emulated clusters, emea and amer,
 // whose call bridges themselves post their CDRs to NFMM's one receiver (issue 19):
 //   - the leader registers the receiver on every node of both clusters, each URI naming its
-//     node and cluster (both clusters have a cb1 and a cb2);
+//     node and cluster (both clusters have a cb1 and a cb2); the posts of a receiver left from
+//     before several clusters (?node=cb1 alone) are refused, not stored as the first cluster's;
 //   - `history @amer` and `history @emea`, and `history` in a channel bound to either, list
 //     exactly that cluster's meetings, never the other's, although both have a "Weekly ops";
 //   - the Details button of each cluster's meeting, clicked on its list in the other cluster's
@@ -91,6 +92,12 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		"NFMM_CDR_URL":          cdrURL,
 		"NFMM_CDR_ADDR":         cdrAddr,
 	}
+	// amer's cb1 still lists the receiver an NFMM of one cluster registered (?node=cb1, no
+	// cluster): both clusters have a cb1, so its posts must be refused, not stored as emea's.
+	legacy, ok := amer.sim.AddCDRReceiver("cb1", cdrURL+"?node=cb1")
+	if !ok {
+		t.Fatal("no receiver slot on amer's cb1")
+	}
 	run := startRun(t, env)
 	if err := fake.WaitConnected(ctx); err != nil {
 		t.Fatalf("nfmm run did not connect: %v\n%s", err, run.stderr.String())
@@ -103,7 +110,8 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 	waitUntil(t, ctx, "NFMM's receiver is registered on every node of both clusters", logs, func() bool {
 		for _, c := range clusters {
 			for _, n := range []string{"cb1", "cb2"} {
-				if rs := c.sim.CDRReceivers(n); len(rs) != 1 || rs[0].URI != uri(c, n) {
+				rs := c.sim.CDRReceivers(n)
+				if len(rs) == 0 || rs[len(rs)-1].URI != uri(c, n) || len(rs) != 1 && rs[0].ID != legacy {
 					return false
 				}
 			}
@@ -132,9 +140,12 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		}
 		return m
 	}
+	legacyRefused := func(c *historyCluster, err error) bool {
+		return c == amer && legacy != "" && err != nil && strings.Contains(err.Error(), "cb1: CDR receiver answered 403")
+	}
 	flush := func(c *historyCluster) {
 		t.Helper()
-		if err := c.sim.FlushCDRs(ctx); err != nil {
+		if err := c.sim.FlushCDRs(ctx); err != nil && !legacyRefused(c, err) {
 			t.Fatalf("%s: a receiver refused CDRs: %v\n%s", c.name, err, logs())
 		}
 	}
@@ -283,6 +294,15 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 			}
 		}
 	}
+
+	if !strings.Contains(logs(), "clusters emea, amer all have a node \\\"cb1\\\" and the URI names none") {
+		t.Errorf("nfmm run did not say why it refused the posts of amer's old receiver:\n%s", logs())
+	}
+	// As the log says, the administrator deletes it.
+	if !amer.sim.RemoveCDRReceiver("cb1", legacy) {
+		t.Fatal("amer's old receiver is gone")
+	}
+	legacy = ""
 
 	// nfmm run stops; meanwhile amer's late call ends, and its bridges keep the records NFMM
 	// did not take. Once nfmm run is back, they deliver that backlog.

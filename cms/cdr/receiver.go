@@ -95,13 +95,21 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	named, cluster := r.URL.Query().Get("node"), r.URL.Query().Get("cluster")
-	if named != "" && rc.byName(named, cluster) == nil {
-		rc.log.Warn("cdr: post from an unknown node refused", "node", named, "cluster", cluster, "remote", r.RemoteAddr)
-		if cluster != "" {
-			http.Error(w, fmt.Sprintf("forbidden: node %q is not configured in cluster %q", named, cluster), http.StatusForbidden)
-			return
+	if n, clusters := rc.byName(named, cluster, r.RemoteAddr); n == nil && named != "" {
+		var why string
+		switch {
+		case len(clusters) > 1:
+			// Most likely a receiver registered before several clusters were configured: its
+			// posts must not be stored under whichever cluster comes first. NFMM registers
+			// one naming the cluster beside it.
+			why = fmt.Sprintf("clusters %s all have a node %q and the URI names none: use NFMM's receiver URI with &cluster=, and delete this receiver", strings.Join(clusters, ", "), named)
+		case cluster != "":
+			why = fmt.Sprintf("node %q is not configured in cluster %q", named, cluster)
+		default:
+			why = fmt.Sprintf("node %q is not configured in CMS_NODES", named)
 		}
-		http.Error(w, fmt.Sprintf("forbidden: node %q is not configured in CMS_NODES", named), http.StatusForbidden)
+		rc.log.Warn("cdr: post from an unknown node refused: "+why, "node", named, "cluster", cluster, "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: "+why, http.StatusForbidden)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rc.cfg.MaxBody))
@@ -133,7 +141,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	stored := 0
 	if len(b.Records) > 0 {
-		if stored, err = rc.cfg.Sink.StoreCDRs(r.Context(), cmp.Or(node.Cluster, "default"), node.Name, b); err != nil {
+		if stored, err = rc.cfg.Sink.StoreCDRs(r.Context(), cmp.Or(node.Cluster, defaultCluster), node.Name, b); err != nil {
 			// No 200, so CMS keeps the records and sends them again.
 			rc.log.Error("cdr: storing records failed", "node", node.Name, "records", len(b.Records), "err", err)
 			http.Error(w, "service unavailable: the records could not be stored; CMS will resend them", http.StatusServiceUnavailable)
@@ -194,37 +202,72 @@ func xmlish(contentType string) bool {
 	return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") || mt == "text/plain" || mt == "application/octet-stream"
 }
 
-// byName is the node called name in cluster; without a cluster (the default cluster's URI),
-// the first so named, which is the default cluster's with CMS_NODES.
-func (rc *Receiver) byName(name, cluster string) *KnownNode {
+// defaultCluster is config.DefaultCluster, CMS_NODES's one cluster (cms never imports config).
+const defaultCluster = "default"
+
+// byName is the node called name in cluster. A URI without ?cluster= is the default
+// cluster's (NFMM registers it so for CMS_NODES): its node of that name, else the only node
+// so named in any cluster, else the one of those whose address sent the post. Otherwise the
+// name is ambiguous, as with a receiver registered before several clusters were configured:
+// nil, and the clusters that have such a node.
+func (rc *Receiver) byName(name, cluster, remote string) (*KnownNode, []string) {
+	var same []int
 	for i, n := range rc.cfg.Nodes {
-		if strings.EqualFold(n.Name, name) && (cluster == "" || n.Cluster == cluster) {
-			return &rc.cfg.Nodes[i]
+		switch {
+		case !strings.EqualFold(n.Name, name):
+		case cluster != "":
+			if n.Cluster == cluster {
+				return &rc.cfg.Nodes[i], nil
+			}
+		case n.Cluster == "" || n.Cluster == defaultCluster:
+			return &rc.cfg.Nodes[i], nil
+		default:
+			same = append(same, i)
 		}
 	}
-	return nil
+	if len(same) == 1 {
+		return &rc.cfg.Nodes[same[0]], nil
+	}
+	var from []int
+	var clusters []string
+	for _, i := range same {
+		if sameAddr(rc.cfg.Nodes[i].Host, remote) {
+			from = append(from, i)
+		}
+		clusters = append(clusters, rc.cfg.Nodes[i].Cluster)
+	}
+	if len(from) == 1 {
+		return &rc.cfg.Nodes[from[0]], nil
+	}
+	return nil, clusters
 }
 
 // match finds the sending node, over every cluster's nodes: by the ?node= (and ?cluster=)
 // NFMM registered, else by the callBridge id, else by the source address.
 func (rc *Receiver) match(named, cluster, callBridge, remote string) *KnownNode {
 	if named != "" {
-		return rc.byName(named, cluster)
+		n, _ := rc.byName(named, cluster, remote)
+		return n
 	}
 	for i, n := range rc.cfg.Nodes {
 		if callBridge != "" && strings.EqualFold(n.CallBridgeID, callBridge) {
 			return &rc.cfg.Nodes[i]
 		}
 	}
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
 	for i, n := range rc.cfg.Nodes {
-		if nip := net.ParseIP(strings.Trim(n.Host, "[]")); ip != nil && nip != nil && nip.Equal(ip) {
+		if sameAddr(n.Host, remote) {
 			return &rc.cfg.Nodes[i]
 		}
 	}
 	return nil
+}
+
+// sameAddr reports whether a node's API host is the IP address remote (host:port) posted from.
+func sameAddr(nodeHost, remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip, nip := net.ParseIP(host), net.ParseIP(strings.Trim(nodeHost, "[]"))
+	return ip != nil && nip != nil && nip.Equal(ip)
 }

@@ -377,6 +377,11 @@ func TestReceiverSeveralClusters(t *testing.T) {
 		{"cb2", "amer", "", "127.0.0.1:1", nil},
 		{"", "", cbSIP, "127.0.0.1:1", &nodes[2]},
 		{"", "", "", "10.1.0.1:443", &nodes[2]},
+		// No ?cluster= (a receiver registered before several clusters): a name only one
+		// cluster has is that node; one both have is told by the address, else nobody's.
+		{"cb2", "", "", "127.0.0.1:1", &nodes[1]},
+		{"cb1", "", "", "10.1.0.1:443", &nodes[2]},
+		{"cb1", "", "", "127.0.0.1:1", nil},
 	} {
 		if got := rc.match(tc.named, tc.cluster, tc.callBridge, tc.remote); got != tc.want {
 			t.Errorf("match(%q, %q, %q, %q) = %+v, want %+v", tc.named, tc.cluster, tc.callBridge, tc.remote, show(got), show(tc.want))
@@ -386,5 +391,13 @@ func TestReceiverSeveralClusters(t *testing.T) {
 	defer srv.Close()
 	if code, body := post(t, srv, "?node=cb2&cluster=amer", []byte("<records/>")); code != http.StatusForbidden || !strings.Contains(body, `node "cb2" is not configured in cluster "amer"`) {
 		t.Errorf("unknown node in amer: %d %s", code, body)
+	}
+	if code, body := post(t, srv, "?node=cb1", []byte("<records/>")); code != http.StatusForbidden || !strings.Contains(body, `clusters emea, amer all have a node "cb1" and the URI names none`) {
+		t.Errorf("cb1 of no cluster: %d %s", code, body)
+	}
+	// The default cluster's URI names no cluster: its node, wherever it is in the list.
+	withDefault := []KnownNode{{Name: "cb1", Cluster: "amer"}, {Name: "cb1", Cluster: "default"}}
+	if got := NewReceiver(ReceiverConfig{Token: testToken, Nodes: withDefault}).match("cb1", "", "", "127.0.0.1:1"); got == nil || got.Cluster != "default" {
+		t.Errorf("?node=cb1 beside a cluster called default = %+v, want default's", show(got))
 	}
 }

@@ -3,6 +3,7 @@ package alerts
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,8 +68,8 @@ func (c *clusterCounts) get(key string) (int, bool) {
 
 // TestActiveCountsPerCluster: nfmm_alerts_active is counted per cluster and kind: both
 // clusters' cb1 down are one node_down each (not two of one series), every kind of every
-// configured cluster is reported from the first tick, and a recovery drops only its cluster
-// back to 0.
+// configured cluster is reported from the first tick, a recovery drops only its cluster back
+// to 0, and a replica that stops leading drops to 0 (max or sum over replicas stays right).
 func TestActiveCountsPerCluster(t *testing.T) {
 	clock := newFakeClock()
 	emeaSim, emea := simCluster(t, 2, clock)
@@ -76,9 +77,11 @@ func TestActiveCountsPerCluster(t *testing.T) {
 	srcs := append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
 		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
 	counts := &clusterCounts{n: map[string]int{}}
+	var leading atomic.Bool
+	leading.Store(true)
 	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
 	r.ev = New(Options{Sources: srcs, Notifier: r.note, Store: r.store, Clock: clock.Now, Route: func(Key) string { return "C0OPS" },
-		Metrics: counts, Clusters: []string{"emea", "amer"}})
+		Metrics: counts, Clusters: []string{"emea", "amer"}, Leader: leading.Load})
 	want := func(when string, w map[string]int) {
 		t.Helper()
 		for k, n := range w {
@@ -105,4 +108,8 @@ func TestActiveCountsPerCluster(t *testing.T) {
 	emeaSim.SetDown("cb1", false)
 	r.step(10 * time.Second)
 	want("emea's cb1 back", map[string]int{"emea/node_down": 0, "amer/node_down": 1})
+	// A replica that no longer leads reports none: the new leader's counts are the ones.
+	leading.Store(false)
+	r.step(time.Second)
+	want("no longer leading", map[string]int{"emea/node_down": 0, "amer/node_down": 0})
 }

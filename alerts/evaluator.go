@@ -207,6 +207,7 @@ func (e *Evaluator) Tick(ctx context.Context) {
 	e.wasLead = lead
 	e.mu.Unlock()
 	if !lead {
+		e.countActive(nil) // the leader reports the counts; a stale copy here would add to them
 		return
 	}
 	if gained {
@@ -244,7 +245,7 @@ func (e *Evaluator) Tick(ctx context.Context) {
 	// What was sent is stored even when ctx ended meanwhile: a stored ts is what keeps the next
 	// leader from posting it again.
 	e.save(context.WithoutCancel(ctx))
-	e.countActive()
+	e.countActive(e.Active())
 }
 
 func (e *Evaluator) dueSources() []Source {
@@ -603,10 +604,10 @@ func (e *Evaluator) ActiveAlerts(context.Context) *commands.AlertsResult {
 	return Rows(e.Active(), nil, e.opts.Clock())
 }
 
-// countActive reports how many alerts fire per cluster and kind. Every kind of every cluster
-// it has reported before is reported again, zeros included, so a resolved alert's series drops
-// back to 0 instead of keeping its last count.
-func (e *Evaluator) countActive() {
+// countActive reports how many of firing there are per cluster and kind. Every kind of every
+// cluster it has reported before is reported again, zeros included, so a resolved alert's
+// series drops back to 0 instead of keeping its last count.
+func (e *Evaluator) countActive(firing []Alert) {
 	type clusterKind struct {
 		cluster string
 		kind    Kind
@@ -620,7 +621,7 @@ func (e *Evaluator) countActive() {
 			e.reported[c] = true
 		}
 	}
-	for _, a := range e.Active() {
+	for _, a := range firing {
 		c := cmp.Or(a.Key.Cluster, DefaultCluster) // a key that names no cluster is the default one's
 		counts[clusterKind{c, a.Key.Kind}]++
 		e.reported[c] = true

@@ -26,6 +26,7 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 		"NFMM_HTTP_ADDR":       freeAddr(t),
 		"NFMM_REPORT_SCHEDULE": "@every 10s > CREPORT01", // the shortest interval config accepts
 		"NFMM_OPERATORS":       monitorOperator,
+		"NFMM_ALERT_CHANNEL":   "CALERTS01", // nfmm_alerts_active, which the dashboard shows
 	})
 	code, stderr := run.code, &run.stderr
 
@@ -72,7 +73,7 @@ func TestRunPostsScheduledReportsAndServesOps(t *testing.T) {
 	body, _ := get(t, base+"/metrics")
 	for _, want := range []string{`nfmm_cms_request_duration_seconds_count{cluster="default",code="200",method="GET",node="cb1"} `,
 		`nfmm_cms_events_connected{cluster="default",node="cb1"} 1`, `nfmm_cms_polled_nodes{cluster="default"} 0`,
-		`nfmm_cms_events_received_total{cluster="default",type="rosterUpdate"} `} {
+		`nfmm_cms_events_received_total{cluster="default",type="rosterUpdate"} `, `nfmm_alerts_active{cluster="default",kind="node_down"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -78,10 +78,10 @@ type pageRef struct {
 }
 
 // Page refs are small: a kind, a page number and a filter a person typed. The filter may be
-// as long as still fits in a button value with the kind and page number.
+// as long as still fits in a button value with the kind, the page number and a cluster stamp.
 const (
 	maxPage         = 9999
-	maxFilterLen    = maxButtonValue - 16
+	maxFilterLen    = maxValueRoom - 16
 	pageKindCalls   = "calls"
 	pageKindRoster  = "roster"
 	pageRefSep      = "|"

@@ -60,7 +60,7 @@ func slackErr(method string, err error) error {
 }
 
 func (n alertNotifier) Post(ctx context.Context, channel string, a alerts.Alert, d alerts.Delivery) (string, string, error) {
-	m := renderAlert(a, n.b.cfg.Now(), n.b.cfg.Location)
+	m := n.render(a)
 	n.b.checkBeforePost("alert chat.postMessage", m)
 	if err := n.b.pacer.wait(ctx, channel); err != nil {
 		return "", "", err
@@ -74,12 +74,21 @@ func (n alertNotifier) Post(ctx context.Context, channel string, a alerts.Alert,
 }
 
 func (n alertNotifier) Update(ctx context.Context, channel, ts string, a alerts.Alert) error {
-	m := renderAlert(a, n.b.cfg.Now(), n.b.cfg.Location)
+	m := n.render(a)
 	n.b.checkBeforePost("alert chat.update", m)
 	if _, _, _, err := n.b.api.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...); err != nil {
 		return slackErr("chat.update", err)
 	}
 	return nil
+}
+
+// render is the alert's message; with several clusters its buttons name the alert's cluster.
+func (n alertNotifier) render(a alerts.Alert) message {
+	m := renderAlert(a, n.b.cfg.Now(), n.b.cfg.Location)
+	if n.b.severalClusters() {
+		stampBlocks(m.Blocks, a.Key.Cluster)
+	}
+	return m
 }
 
 func (n alertNotifier) Reply(ctx context.Context, channel, ts string, a alerts.Alert, d alerts.Delivery) error {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -376,6 +377,9 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 			b.onEventsAPI(ev)
 		}
 	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok && b.recoverBlockActions(ctx, bad.Message) {
+			return
+		}
 		b.log.Warn("Slack socket problem", "type", string(evt.Type), "detail", fmt.Sprint(evt.Data))
 	default:
 		b.log.Debug("ignored socket event", "type", string(evt.Type))
@@ -438,24 +442,42 @@ func (b *Bot) onInteractiveEnvelope(ctx context.Context, evt socketmode.Event) {
 			b.enqueue(b.jobs, *work)
 		}
 	case slack.InteractionTypeBlockActions:
-		b.ack(ctx, evt.Request, nil, start)
-		if !b.firstDelivery(evt.Request) {
-			return
-		}
-		for i, act := range cb.ActionCallback.BlockActions {
-			if act == nil {
-				continue
-			}
-			j, queue := b.blockActionJob(cb, *act)
-			j.claim = evt.Request.EnvelopeID
-			if i > 0 { // Slack sends one action per envelope; should it send more, each runs once
-				j.claim += fmt.Sprintf("#%d", i)
-			}
-			b.enqueue(queue, j)
-		}
+		b.onBlockActions(ctx, evt.Request, cb, blockActions(cb, evt.Request.Payload), start)
 	default:
 		b.ack(ctx, evt.Request, nil, start)
 	}
+}
+
+func (b *Bot) onBlockActions(ctx context.Context, req *socketmode.Request, cb slack.InteractionCallback, acts []slack.BlockAction, start time.Time) {
+	b.ack(ctx, req, nil, start)
+	if !b.firstDelivery(req) {
+		return
+	}
+	for i, act := range acts {
+		j, queue := b.blockActionJob(cb, act)
+		j.claim = req.EnvelopeID
+		if i > 0 { // Slack sends one action per envelope; should it send more, each runs once
+			j.claim += fmt.Sprintf("#%d", i)
+		}
+		b.enqueue(queue, j)
+	}
+}
+
+// recoverBlockActions runs a block_actions envelope slack-go could not parse because an action
+// has no block_id (it then reads the action as an attachment's, whose text is a string): a
+// payload built from an element's action_id and value alone. It reports whether msg was one.
+func (b *Bot) recoverBlockActions(ctx context.Context, msg json.RawMessage) bool {
+	start := b.cfg.Now()
+	var req socketmode.Request
+	if json.Unmarshal(msg, &req) != nil || req.Type != string(socketmode.RequestTypeInteractive) || req.EnvelopeID == "" {
+		return false
+	}
+	cb, acts, ok := parseBlockActions(req.Payload)
+	if !ok {
+		return false
+	}
+	b.onBlockActions(ctx, &req, cb, acts, start)
+	return true
 }
 
 // firstDelivery reports whether this envelope has not been handled yet. A retry (retry_attempt

@@ -96,3 +96,22 @@ func (g storeGuard) Execute(ctx context.Context, a commands.Actor, c commands.Co
 	}
 	return g.Runner.Execute(ctx, a, c)
 }
+
+// RoleOn passes through what a Service with several clusters adds to Runner (the role on one
+// cluster: the controls a cluster's message shows); without it, the role anywhere.
+func (g storeGuard) RoleOn(a commands.Actor, cluster string) commands.Role {
+	if ro, ok := g.Runner.(interface {
+		RoleOn(commands.Actor, string) commands.Role
+	}); ok {
+		return ro.RoleOn(a, cluster)
+	}
+	return g.Runner.RoleOf(a)
+}
+
+// ClusterNames passes through the Service's clusters (nil when it does not list them).
+func (g storeGuard) ClusterNames() []string {
+	if cn, ok := g.Runner.(interface{ ClusterNames() []string }); ok {
+		return cn.ClusterNames()
+	}
+	return nil
+}

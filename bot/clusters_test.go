@@ -33,8 +33,9 @@ func TestUnstampID(t *testing.T) {
 	}
 }
 
-// A message of a cluster names it on every block with controls, values untouched, and within
-// Slack's limits; a one-cluster message is exactly as before.
+// A message of a cluster names it on every block with controls and in every value, within
+// Slack's limits; stripped of the stamps it is the one-cluster message; a one-cluster message
+// is exactly as before.
 func TestRenderStampsTheCluster(t *testing.T) {
 	r := &commands.CallsResult{Meetings: []commands.MeetingSummary{
 		{Correlator: "9fea4ad1-0000-4000-8000-000000000001", Name: "Board", Participants: 3, Nodes: []string{"cb1"}},
@@ -63,9 +64,11 @@ func TestRenderStampsTheCluster(t *testing.T) {
 	if strings.Contains(string(a), "~") {
 		t.Errorf("a one-cluster message names a cluster:\n%s", a)
 	}
-	// Values are the controls' own.
-	if got, want := strings.Count(mustJSON(t, m.Blocks), `"value":"9fea4ad1-0000-4000-8000-000000000001"`), strings.Count(string(a), `"value":"9fea4ad1-0000-4000-8000-000000000001"`); got != want || got == 0 {
-		t.Errorf("values changed: %d, want %d", got, want)
+	if got, want := strings.Count(mustJSON(t, m.Blocks), `"value":"~amer~9fea4ad1-0000-4000-8000-000000000001"`), strings.Count(string(a), `"value":"9fea4ad1-0000-4000-8000-000000000001"`); got != want || got == 0 {
+		t.Errorf("%d values name the cluster, want %d", got, want)
+	}
+	if got := unstampJSON(t, mustJSON(t, m.Blocks)); got != canonicalJSON(t, string(a)) {
+		t.Errorf("without its stamps:\n%s\nwant the one-cluster message:\n%s", got, a)
 	}
 }
 
@@ -96,7 +99,7 @@ func TestClusterChoice(t *testing.T) {
 		t.Fatal(errs)
 	}
 	s := mustJSON(t, m.Blocks)
-	for _, want := range []string{`"calls board @emea public"`, `"calls board @amer public"`, `"calls board @all public"`, "Which cluster?"} {
+	for _, want := range []string{`"~emea~calls board @emea public"`, `"~amer~calls board @amer public"`, `"~all~calls board @all public"`, "Which cluster?"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %s in\n%s", want, s)
 		}

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -56,8 +58,13 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 	if ia.channel == "" && cb.View.Type == slack.VTHomeTab { // a click in the App Home: answer in its DM
 		ia.channel = b.live.homeChannel(cb.User.ID)
 	}
-	// The cluster of the message clicked (clusters.go); a click inside a modal takes its origin's.
-	ia.actor.Cluster, act.BlockID = unstampID(act.BlockID)
+	// The cluster of the message clicked (clusters.go): the value's, else the block's, else
+	// (a click inside a modal) its origin's. Handlers see the values their encoders made.
+	var valueCluster, optionCluster, blockCluster string
+	valueCluster, act.Value = unstamp(act.Value)
+	optionCluster, act.SelectedOption.Value = unstamp(act.SelectedOption.Value)
+	blockCluster, act.BlockID = unstampID(act.BlockID)
+	ia.actor.Cluster = cmp.Or(valueCluster, optionCluster, blockCluster)
 	if o, err := decodeOrigin(cb.View.PrivateMetadata); ia.actor.Cluster == "" && err == nil {
 		ia.actor.Cluster = o.Cluster
 	}
@@ -67,12 +74,64 @@ func (b *Bot) blockActionJob(cb slack.InteractionCallback, act slack.BlockAction
 			b.log.Warn("click on an unknown action", "action_id", truncate(act.ActionID, 64), "user", ia.actor.UserID)
 		}}, b.jobs
 	}
+	if err := b.knownCluster(ia.actor.Cluster); err != nil {
+		// A cluster renamed or removed since the message was posted: say so, act nowhere.
+		return b.userJob(act.ActionID, ia, func(ctx context.Context, ia interaction) {
+			b.replyError(ctx, ia, err)
+		}), b.jobs
+	}
 	q := b.jobs
 	if act.ActionID == actAdd || act.ActionID == actPresenterOn || act.ActionID == actMeeting ||
 		(act.ActionID == actRowMenu && rowOpensModal(act.SelectedOption.Value)) {
 		q = b.urgent
 	}
 	return b.userJob(act.ActionID, ia, func(ctx context.Context, ia interaction) { h(ctx, ia, act) }), q
+}
+
+// blockActions are the clicked elements of a block_actions payload. slack-go files an action
+// that has no block_id as an attachment action and drops its action_id; a payload built from
+// an element's action_id and value alone is such a one, so it is read again from the raw
+// JSON: its value names the cluster, and it acts like the click it copies.
+func blockActions(cb slack.InteractionCallback, payload json.RawMessage) []slack.BlockAction {
+	if len(cb.ActionCallback.AttachmentActions) > 0 {
+		if _, acts, ok := parseBlockActions(payload); ok {
+			return acts
+		}
+	}
+	var out []slack.BlockAction
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a != nil {
+			out = append(out, *a)
+		}
+	}
+	return out
+}
+
+// parseBlockActions reads a block_actions payload whose actions slack-go cannot tell apart:
+// the payload without its actions, then each action as a block element's.
+func parseBlockActions(payload json.RawMessage) (slack.InteractionCallback, []slack.BlockAction, bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(payload, &fields) != nil {
+		return slack.InteractionCallback{}, nil, false
+	}
+	rawActs := fields["actions"]
+	delete(fields, "actions")
+	rest, err := json.Marshal(fields)
+	var cb slack.InteractionCallback
+	if err != nil || json.Unmarshal(rest, &cb) != nil || cb.Type != slack.InteractionTypeBlockActions {
+		return slack.InteractionCallback{}, nil, false
+	}
+	var acts []*slack.BlockAction
+	if len(rawActs) > 0 && json.Unmarshal(rawActs, &acts) != nil {
+		return slack.InteractionCallback{}, nil, false
+	}
+	var out []slack.BlockAction
+	for _, a := range acts {
+		if a != nil {
+			out = append(out, *a)
+		}
+	}
+	return cb, out, true
 }
 
 func firstNonEmpty(s ...string) string {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"time"
@@ -68,6 +69,7 @@ func (b *Bot) onAdd(ctx context.Context, ia interaction, act slack.BlockAction) 
 	}
 	v := addModal(corr, "")
 	v.PrivateMetadata = originOf(ia, corr).encode()
+	stampView(&v, ia.actor.Cluster)
 	if _, err := b.api.OpenViewContext(ctx, ia.triggerID, v); err != nil {
 		b.log.Error("views.open failed", "view", viewAdd, "err", err)
 		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
@@ -121,7 +123,10 @@ func (b *Bot) onPresenterOn(ctx context.Context, ia interaction, act slack.Block
 		v = loadingModal("Presenter mode", "⚠️ Could not read the participants.")
 	default:
 		v = presenterModal(roster)
-		v.PrivateMetadata = originOf(ia, corr).encode()
+		o := originOf(ia, corr)
+		o.Cluster = cmp.Or(o.Cluster, roster.Cluster) // the roster's cluster, even from an unstamped click
+		v.PrivateMetadata = o.encode()
+		stampView(&v, o.Cluster)
 	}
 	if _, err := b.api.UpdateViewContext(ctx, v, "", "", viewID); err != nil {
 		b.log.Error("views.update failed", "view", viewPresenter, "err", err)

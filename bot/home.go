@@ -187,8 +187,12 @@ func (b *Bot) homeView(ctx context.Context, a commands.Actor) slack.HomeTabViewR
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), textSection("*Active alerts*\n"+strings.Join(lines, "\n")))
 	}
-	blocks = append(blocks, slack.NewActionBlock("nfmm_home",
-		button(actRunCalls, "Calls", "calls"), button(actRunStatus, "Status", "status"), button(actRunReport, "Report", "report")),
+	buttons := slack.NewActionBlock("nfmm_home",
+		button(actRunCalls, "Calls", "calls"), button(actRunStatus, "Status", "status"), button(actRunReport, "Report", "report"))
+	if b.severalClusters() {
+		stampBlock(buttons, commands.AllClusters, "") // the Home shows every cluster, and so do its buttons
+	}
+	blocks = append(blocks, buttons,
 		slack.NewContextBlock("", md("as of "+clock(now, b.cfg.Location)+" · updates by itself while you look", maxContextText)))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }

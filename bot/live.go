@@ -759,8 +759,11 @@ func withLiveBar(msg message, m *liveMsg, stop string, loc *time.Location) messa
 	if len(blocks)+2 > maxMessageBlocks {
 		blocks = blocks[:maxMessageBlocks-2]
 	}
-	msg.Blocks = append(slices.Clip(blocks), slack.NewContextBlock("", md(line, maxContextText)),
-		slack.NewActionBlock("nfmm_live", btn))
+	bar := slack.NewActionBlock("nfmm_live", btn)
+	if c := m.doc.Cluster; c != "" { // the live message's cluster, like the rest of it
+		stampBlock(bar, c, "")
+	}
+	msg.Blocks = append(slices.Clip(blocks), slack.NewContextBlock("", md(line, maxContextText)), bar)
 	return msg
 }
 

@@ -15,8 +15,8 @@ import (
 // every click is re-checked by commands. Self-contained so the roster rows can change around it.
 
 const (
-	actMeeting   = "nfmm_meeting"    // static_select "Meeting ▾"; selected value: <choice>|<correlator>
-	actLayoutAll = "nfmm_layout_all" // static_select; selected value: correlator|layout
+	actMeeting   = "nfmm_meeting"    // static_select "Meeting ▾"; selected value: <choice>|<correlator> (several clusters: <choice>, block_id: meetingBlockID)
+	actLayoutAll = "nfmm_layout_all" // static_select; selected value: correlator|layout (several clusters: layout, block_id: meetingBlockID)
 	actEnd       = "nfmm_end"        // danger button with a confirm dialog; value: correlator
 	actAdmit     = "nfmm_admit"      // button; value: legRef.encode()
 
@@ -68,23 +68,46 @@ func choiceCommand(choice, corr string) (commands.Command, bool) {
 	return c, true
 }
 
-func decodeChoice(v string) (choice, corr string, ok bool) {
+// decodeChoice reads a Meeting ▾ option: "<choice>|<correlator>", or with several clusters
+// "<choice>" in the block meetingBlockID names.
+func decodeChoice(v, blockID string) (choice, corr string, ok bool) {
 	choice, corr, found := strings.Cut(v, "|")
+	if !found {
+		corr, found = meetingOfBlock(blockID)
+	}
 	if !found || !idPattern.MatchString(corr) {
 		return "", "", false
 	}
 	return choice, corr, true
 }
 
+// decodeLayoutAll reads a Layout for all option: "<correlator>|<layout>", or with several
+// clusters "<layout>" in the block meetingBlockID names.
+func decodeLayoutAll(v, blockID string) (corr, layout string, ok bool) {
+	corr, layout, found := strings.Cut(v, "|")
+	if !found {
+		layout = v
+		corr, found = meetingOfBlock(blockID)
+	}
+	if !found || !idPattern.MatchString(corr) || layout == "" || len(layout) > 64 {
+		return "", "", false
+	}
+	return corr, layout, true
+}
+
 // meetingMenu is the operator's meeting controls for the roster: the Meeting ▾ select, layout for
-// all and end. Viewers get none.
-func meetingMenu(m commands.MeetingSummary, op bool) []slack.BlockElement {
+// all and end. Viewers get none. With several clusters (inBlock) the selects' options leave the
+// correlator to the block (meetingBlockID): with the cluster it would not fit an option value.
+func meetingMenu(m commands.MeetingSummary, op, inBlock bool) []slack.BlockElement {
 	corr := m.Correlator
 	if !op || !idPattern.MatchString(corr) {
 		return nil
 	}
 	st := m.State
 	opt := func(choice, label string) *slack.OptionBlockObject {
+		if inBlock {
+			return slack.NewOptionBlockObject(choice, plain(label, maxOptionText), nil)
+		}
 		return slack.NewOptionBlockObject(choice+"|"+corr, plain(label, maxOptionText), nil)
 	}
 	opts := []*slack.OptionBlockObject{opt(choiceMuteAll, "🔇 Mute all"), opt(choiceUnmuteAll, "🎤 Unmute all")}
@@ -112,7 +135,11 @@ func meetingMenu(m commands.MeetingSummary, op bool) []slack.BlockElement {
 
 	layouts := make([]*slack.OptionBlockObject, 0, len(layoutNames()))
 	for _, l := range layoutNames() {
-		layouts = append(layouts, layoutOption(corr+"|"+l, l, ""))
+		v := corr + "|" + l
+		if inBlock {
+			v = l
+		}
+		layouts = append(layouts, layoutOption(v, l, ""))
 	}
 	layoutAll := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Layout for all", maxPlaceholder), actLayoutAll, layouts...)
 
@@ -150,7 +177,7 @@ func (b *Bot) meetingActions() map[string]actionHandler {
 }
 
 func (b *Bot) onMeetingMenu(ctx context.Context, ia interaction, act slack.BlockAction) {
-	choice, corr, ok := decodeChoice(act.SelectedOption.Value)
+	choice, corr, ok := decodeChoice(act.SelectedOption.Value, act.BlockID)
 	if !ok {
 		b.tell(ctx, ia, staleButton)
 		return
@@ -168,8 +195,8 @@ func (b *Bot) onMeetingMenu(ctx context.Context, ia interaction, act slack.Block
 }
 
 func (b *Bot) onLayoutAll(ctx context.Context, ia interaction, act slack.BlockAction) {
-	corr, layout, found := strings.Cut(act.SelectedOption.Value, "|")
-	if !found || !idPattern.MatchString(corr) || layout == "" || len(layout) > 64 {
+	corr, layout, ok := decodeLayoutAll(act.SelectedOption.Value, act.BlockID)
+	if !ok {
 		b.tell(ctx, ia, staleButton)
 		return
 	}
@@ -202,6 +229,7 @@ func (b *Bot) openBanner(ctx context.Context, ia interaction, corr string) {
 	}
 	v := bannerModal()
 	v.PrivateMetadata = originOf(ia, corr).encode()
+	stampView(&v, ia.actor.Cluster)
 	if _, err := b.api.OpenViewContext(ctx, ia.triggerID, v); err != nil {
 		b.log.Error("views.open failed", "view", viewBanner, "err", err)
 		b.tell(ctx, ia, message{Text: "⚠️ Slack did not open the form in time. Please click again."})
@@ -314,7 +342,7 @@ func candidateMessage(text string, err error) (message, bool) {
 	n := 0
 	for _, c := range re.Matches {
 		run := strings.Replace(text, re.Ref, c.LegID, 1)
-		if !idPattern.MatchString(c.LegID) || textLen(run) > maxButtonValue || n == 5 {
+		if !idPattern.MatchString(c.LegID) || textLen(run) > maxValueRoom || n == 5 {
 			continue
 		}
 		// One block each: Slack refuses the same action_id twice in a block.

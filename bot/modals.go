@@ -76,7 +76,7 @@ func presenterOptions(rows []commands.ParticipantRow) ([]*slack.OptionBlockObjec
 	seen := map[string]bool{}
 	skipped := 0
 	for _, p := range rows {
-		if !idPattern.MatchString(p.LegID) || len(p.LegID) > maxOptionValue || seen[p.LegID] {
+		if !idPattern.MatchString(p.LegID) || len(p.LegID) > maxOptionRoom || seen[p.LegID] {
 			continue
 		}
 		seen[p.LegID] = true
@@ -103,6 +103,9 @@ func stateValue(v slack.View, block, elem string) (slack.BlockAction, bool) {
 		return slack.BlockAction{}, false
 	}
 	a, ok := v.State.Values[block][elem]
+	// A chosen option's value names the modal's cluster (stampView), which its origin says too.
+	// Typed text is the person's own and never read as a stamp.
+	_, a.SelectedOption.Value = unstamp(a.SelectedOption.Value)
 	return a, ok
 }
 

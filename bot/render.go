@@ -26,6 +26,8 @@ type renderOpts struct {
 	// RoleOn is the actor's role on a cluster, with several: a message of one cluster shows
 	// the controls that role allows (nil: Role).
 	RoleOn func(cluster string) commands.Role
+	// Cluster is the cluster the message is of, with several ("all" for @all; set by render).
+	Cluster string
 }
 
 // Page sizes keep every page under maxMessageBlocks with room for the header, the unreachable
@@ -41,6 +43,7 @@ const (
 // render turns any commands.Result into a message within Slack's limits (long lists page).
 func render(r commands.Result, o renderOpts) message {
 	cluster := commands.ClusterOf(r)
+	o.Cluster = cluster
 	if cluster != "" && o.RoleOn != nil {
 		o.Role = o.RoleOn(cluster) // the controls of a cluster's message are for its role
 	}
@@ -313,7 +316,7 @@ func renderCalls(r *commands.CallsResult, o renderOpts) message {
 		args = strings.TrimSpace(args + " --node " + r.Node)
 	}
 	var refresh []slack.BlockElement
-	if text := strings.TrimSpace("calls " + args); textLen(text) <= maxButtonValue {
+	if text := strings.TrimSpace("calls " + args); textLen(text) <= maxValueRoom {
 		refresh = append(refresh, button(actRun, "Refresh", text))
 	}
 	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindCalls, Filter: args}, page, pages, total,
@@ -389,8 +392,15 @@ func renderRoster(r *commands.RosterResult, o renderOpts) message {
 	for _, p := range rows[lo:hi] {
 		blocks = append(blocks, participantBlocks(p, r.Meeting, op)...)
 	}
-	blocks = append(blocks, pagerBlocks(pageRef{Kind: pageKindRoster, Filter: r.Meeting.Correlator}, page, pages,
-		total, rosterPerPage, "participants", append(meetingControls(r.Meeting.Correlator, op), meetingMenu(r.Meeting, op)...)...)...)
+	several := o.Cluster != ""
+	controls := pagerBlocks(pageRef{Kind: pageKindRoster, Filter: r.Meeting.Correlator}, page, pages,
+		total, rosterPerPage, "participants", append(meetingControls(r.Meeting.Correlator, op), meetingMenu(r.Meeting, op, several)...)...)
+	for _, b := range controls {
+		if ab, ok := b.(*slack.ActionBlock); ok && several && ab.BlockID == "nfmm_controls" {
+			ab.BlockID = meetingBlockID(r.Meeting.Correlator) // the meeting of the selects' choices
+		}
+	}
+	blocks = append(blocks, controls...)
 	blocks = append(blocks, freshness(r.AsOf, o))
 	return message{Text: escapeTrunc(name, 200) + ": " + plural(total, "participant", "participants"), Blocks: blocks}
 }

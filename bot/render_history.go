@@ -109,7 +109,7 @@ func historySection(m commands.HistoryMeeting, search bool, loc *time.Location) 
 	}
 	text := bold(name, 500) + "\n" + line + "\n" + escapeTrunc(who, 1500)
 	var acc *slack.Accessory
-	if value := "history " + m.ID; idPattern.MatchString(m.ID) && textLen(value) <= maxButtonValue {
+	if value := "history " + m.ID; idPattern.MatchString(m.ID) && textLen(value) <= maxValueRoom {
 		acc = slack.NewAccessory(button(actRun, "Details", value))
 	}
 	return slack.NewSectionBlock(md(text, maxSectionText), nil, acc)

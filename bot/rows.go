@@ -185,6 +185,7 @@ func (b *Bot) rowModal(ctx context.Context, ia interaction, ref legRef, choice s
 		return slack.ModalViewRequest{}, fmt.Errorf("participant read returned %T", res)
 	}
 	meta := rowMeta{origin: originOf(ia, ref.Correlator), Node: ref.Node, LegID: ref.LegID, Layout: pr.Participant.Layout}
+	meta.Cluster = cmp.Or(meta.Cluster, pr.Cluster) // the participant's cluster, even from an unstamped click
 	var v slack.ModalViewRequest
 	switch choice {
 	case rowSettings:
@@ -202,6 +203,7 @@ func (b *Bot) rowModal(ctx context.Context, ia interaction, ref legRef, choice s
 	}
 	if v.Submit != nil {
 		v.PrivateMetadata = meta.encode()
+		stampView(&v, meta.Cluster)
 	}
 	return v, nil
 }
@@ -281,7 +283,7 @@ func rowMoveModal(pr *commands.ParticipantResult, from string, calls *commands.C
 	var ms []commands.MeetingSummary
 	if calls != nil {
 		for _, m := range calls.Meetings {
-			if !strings.EqualFold(m.Correlator, from) && idPattern.MatchString(m.Correlator) && len(m.Correlator) <= maxOptionValue {
+			if !strings.EqualFold(m.Correlator, from) && idPattern.MatchString(m.Correlator) && len(m.Correlator) <= maxOptionRoom {
 				ms = append(ms, m)
 			}
 		}

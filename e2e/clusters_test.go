@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/nfmm/nfmm/cms/cmssim"
+	"github.com/slack-go/slack"
 )
 
 // TestRunSeveralClusters runs `nfmm run` over two emulated clusters, emea and amer, each with
@@ -153,6 +155,115 @@ func TestRunSeveralClusters(t *testing.T) {
 	if after := mutedLegs(amer); !slices.Equal(after, amerBefore) {
 		t.Errorf("amer changed: muted %v, was %v", after, amerBefore)
 	}
+	// Every value of that roster names emea, as its block ids do.
+	for _, v := range valuesIn(t, roster.Blocks) {
+		if !strings.HasPrefix(v, "~emea~") {
+			t.Errorf("a value of emea's roster names no cluster: %q", v)
+		}
+	}
+	// A payload carrying only a Mute's action_id and value (no block_id) acts on emea too …
+	mutes := controlsIn(t, fake, amerCh, roster.TS, "nfmm_mute_audio")
+	if len(mutes) < 3 {
+		t.Fatalf("emea's roster has %d Mute buttons, want 3 or more", len(mutes))
+	}
+	muteOnEmea := func(what string, click func()) {
+		t.Helper()
+		before := mutedLegs(emea)
+		click()
+		if err := fake.WaitFor(ctx, func() bool { return len(mutedLegs(emea)) > len(before) }); err != nil {
+			t.Fatalf("%s muted nobody on emea: %v\n%s", what, err, run.stderr.String())
+		}
+		if after := mutedLegs(amer); !slices.Equal(after, amerBefore) {
+			t.Errorf("%s changed amer: muted %v, was %v", what, after, amerBefore)
+		}
+	}
+	muteOnEmea("a click without a block_id", func() {
+		if _, err := fake.ClickAction(slackfake.Click{User: global, Channel: amerCh, MessageTS: roster.TS,
+			ActionID: "nfmm_mute_audio", BlockID: mutes[0].block, OmitBlockID: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// … and so does that value under another message's block_id, naming amer.
+	api := slack.New("xoxb-1111111111-2222222222-clustertesttokenvalue", slack.OptionAPIURL(fake.APIURL()))
+	post := func(blockID, value string) string {
+		t.Helper()
+		_, ts, err := api.PostMessage(amerCh, slack.MsgOptionText("copied", false), slack.MsgOptionBlocks(
+			slack.NewActionBlock(blockID, slack.NewButtonBlockElement("nfmm_mute_audio", value,
+				slack.NewTextBlockObject(slack.PlainTextType, "Mute", false, false)))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	muteOnEmea("a value of emea under amer's block_id", func() {
+		if _, err := fake.ClickButton(amerCh, post("~amer~nfmm_controls", mutes[1].value), "nfmm_mute_audio", global); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// A value naming a cluster that does not exist acts nowhere, and says so.
+	emeaMuted := mutedLegs(emea)
+	gone := strings.Replace(mutes[2].value, "~emea~", "~apac~", 1)
+	if _, err := fake.ClickButton(amerCh, post("~amer~elsewhere", gone), "nfmm_mute_audio", global); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, m := range fake.EphemeralFor(global, amerCh) {
+			if strings.Contains(m.Text+string(m.Blocks), "There is no cluster apac; clusters are emea, amer.") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("a value naming no cluster was not answered: %v\n%s", err, run.stderr.String())
+	}
+	if after := mutedLegs(emea); !slices.Equal(after, emeaMuted) {
+		t.Errorf("a value naming apac changed emea: muted %v, was %v", after, emeaMuted)
+	}
+	if after := mutedLegs(amer); !slices.Equal(after, amerBefore) {
+		t.Errorf("a value naming apac changed amer: muted %v, was %v", after, amerBefore)
+	}
+
+	// A row's Layout & importance modal names emea in its origin and options, and its
+	// submission sets the layout on emea.
+	rows := controlsIn(t, fake, amerCh, roster.TS, "nfmm_row")
+	var target string
+	for _, r := range rows {
+		if _, leg, _ := strings.Cut(strings.TrimPrefix(r.block, "~emea~"), "|"); leg != "" {
+			_, id, _ := strings.Cut(leg, "|")
+			if st, ok := emea.Leg(id); ok && st.ChosenLayout != "speakerOnly" {
+				target = id
+				if _, err := fake.ClickAction(slackfake.Click{User: global, Channel: amerCh, MessageTS: roster.TS,
+					ActionID: "nfmm_row", BlockID: r.block, Value: "~emea~settings"}); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	if target == "" {
+		t.Fatalf("no row of emea's roster to set a layout on:\n%s", roster.Blocks)
+	}
+	var modal slackfake.View
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, v := range fake.OpenViews(global) {
+			if v.CallbackID == "nfmm_row_settings_modal" {
+				modal = v
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no layout modal: %v\n%s", err, run.stderr.String())
+	}
+	if !strings.Contains(modal.PrivateMetadata, `"cl":"emea"`) || !strings.Contains(string(modal.Raw), `"~emea~speakerOnly"`) {
+		t.Errorf("the modal does not name emea: %s\n%s", modal.PrivateMetadata, modal.Raw)
+	}
+	if _, err := fake.SubmitView(modal.ID, global, map[string]map[string]any{"row_layout": {"row_layout_select": "~emea~speakerOnly"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool { st, _ := emea.Leg(target); return st.ChosenLayout == "speakerOnly" }); err != nil {
+		t.Fatalf("the modal did not set the layout on emea: %v\n%s", err, run.stderr.String())
+	}
 
 	// An operator of amer only: refused on emea, naming it; allowed on amer.
 	emeaLeg := legs[len(legs)-1].ID
@@ -184,8 +295,8 @@ func TestRunSeveralClusters(t *testing.T) {
 
 	// A DM names no cluster: NFMM asks which, with a button per cluster.
 	choice := private(viewer, dm, "calls", "Which cluster?")
-	for _, c := range []string{"calls @emea", "calls @amer", "calls @all"} {
-		if !strings.Contains(string(choice.Blocks), `"`+c+`"`) {
+	for _, c := range []string{"emea", "amer", "all"} {
+		if !strings.Contains(string(choice.Blocks), `"~`+c+`~calls @`+c+`"`) {
 			t.Errorf("the choice has no button running %q:\n%s", c, choice.Blocks)
 		}
 	}
@@ -265,6 +376,66 @@ func checkClusterMetrics(ctx context.Context, t *testing.T, base string) {
 			t.Errorf("/healthz does not name %s's cb1:\n%s", c, health)
 		}
 	}
+}
+
+// valuesIn lists every value of a message's elements (buttons, options).
+func valuesIn(t *testing.T, blocks json.RawMessage) []string {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(blocks, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(any)
+	walk = func(n any) {
+		switch n := n.(type) {
+		case map[string]any:
+			for k, c := range n {
+				if v, ok := c.(string); ok && k == "value" {
+					out = append(out, v)
+				} else {
+					walk(c)
+				}
+			}
+		case []any:
+			for _, c := range n {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	return out
+}
+
+// clusterControl is one element of a posted message: its block's id and its value.
+type clusterControl struct{ block, value string }
+
+// controlsIn lists the elements with actionID of a message as it is now.
+func controlsIn(t *testing.T, fake *slackfake.Server, channel, ts, actionID string) []clusterControl {
+	t.Helper()
+	m, ok := fake.Message(channel, ts)
+	if !ok {
+		t.Fatalf("no message %s in %s", ts, channel)
+	}
+	var blocks []struct {
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var out []clusterControl
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				out = append(out, clusterControl{b.BlockID, e.Value})
+			}
+		}
+	}
+	return out
 }
 
 // mutedLegs lists the ids of the audio-muted legs of every meeting of sim, sorted.

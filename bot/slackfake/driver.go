@@ -92,6 +92,9 @@ type Click struct {
 	// (checkboxes/multi-selects: comma-free single value); for users/conversations/channels
 	// selects, datepickers and timepickers it is the selected value itself. Buttons ignore it.
 	Value string
+	// OmitBlockID sends the action without its block_id, as a client that copies only the
+	// element's action_id and value into the payload would (Slack itself always sends it).
+	OmitBlockID bool
 }
 
 // ClickButton clicks the element with actionID in a recorded message.
@@ -149,6 +152,9 @@ func (s *Server) blockActionsLocked(c Click) (map[string]any, *envelopeState, er
 	action, err := findAction(blocks, c)
 	if err != nil {
 		return nil, nil, err
+	}
+	if c.OmitBlockID {
+		delete(action, "block_id")
 	}
 	action["action_ts"] = s.newTSLocked()
 	payload["actions"] = []any{action}

@@ -13,7 +13,7 @@ import (
 // Several clusters: every interactive element names the cluster of the message it belongs to,
 // so a click acts on that cluster whatever the channel it was posted in is bound to. The name
 // rides twice, both stamped the same way by stampBlocks (in render, and wherever a message or
-// view is built outside it: the live bar, alerts, the App Home, the cluster question, modals):
+// view is built outside it: the live bar, alerts, the App Home, modals):
 //
 //   - in every value an element carries: a button's value, each option's value of an overflow
 //     or select (and its initial_option, so it still equals one of them), as
@@ -37,8 +37,9 @@ import (
 // within an option's 75, so with several clusters their options carry only the choice (or the
 // layout) and the correlator rides in their block_id (meetingBlockID), as a row's legRef does
 // for its overflow. Modals carry the cluster in their origin (private_metadata "cl") as well
-// as in their option values. With one cluster nothing is stamped and every message is exactly
-// as before.
+// as in their option values. The question "which cluster?" (clusterChoice) is of no cluster:
+// each of its buttons runs the command with the cluster's own word, "calls @amer". With one
+// cluster nothing is stamped and every message is exactly as before.
 
 const stampMark = "~"
 
@@ -278,11 +279,12 @@ func clusterChoice(text string, e *commands.ClusterChoiceError) message {
 		if public {
 			run += " public"
 		}
-		if textLen(run) > maxValueRoom || len(els) == maxClusterChoices {
+		if textLen(run) > maxButtonValue || len(els) == maxClusterChoices {
 			break
 		}
-		// The value names the cluster it runs on, like every other (the message has none).
-		els = append(els, button(clusterRunAction(len(els)), truncate("@"+c, 40), stamp(c, run)))
+		// The value names the cluster it runs on in the command's own words ("calls @amer"):
+		// the message is of no cluster, and the command decides.
+		els = append(els, button(clusterRunAction(len(els)), truncate("@"+c, 40), run))
 	}
 	if len(els) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("nfmm_clusters", els...))

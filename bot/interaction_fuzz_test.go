@@ -107,6 +107,10 @@ func FuzzInteractionPayload(f *testing.F) {
 		click(actAdd, corr, ""), click(actPresenterOn, corr, ""), click(actPresenterOff, corr, ""),
 		click(actMuteAudio, corr+"|cb1|<!channel>", ""), click(actPage, "calls|1|<@U1>", ""),
 		click("nfmm_unknown", "x", "y"), click(actMuteVideo, strings.Repeat("a|", 1000), ""),
+		click(actMuteAudio, "~emea~"+ref, "~amer~nfmm_controls"), click(actMeeting, "", "~emea~nfmm_controls|"+corr),
+		click(actPage, "~all~calls|1|", ""), click(actMuteAudio, "~apac~"+ref, ""), click(actRun, "~~calls", "~emea"),
+		// No block_id: slack-go cannot parse it; blockActions reads it again.
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"` + actMuteAudio + `","type":"button","text":{"type":"plain_text","text":"Mute"},"value":"~emea~` + ref + `"}]}`,
 		submit(viewAdd, `"{\"c\":\"`+corr+`\",\"ch\":\"C1\"}"`, `{"uri":{"uri_input":{"type":"plain_text_input","value":"sip:a@b.c"}}}`),
 		submit(viewPresenter, `"{\"c\":\"`+corr+`\"}"`, `{"presenter":{"presenter_select":{"type":"static_select","selected_option":{"value":"`+ref+`"}}}}`),
 		submit(viewAdd, `"{\"c\":\"../../etc\"}"`, `{}`), submit(viewPresenter, `"not json"`, `{}`),
@@ -116,7 +120,12 @@ func FuzzInteractionPayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var cb slack.InteractionCallback
-		if json.Unmarshal(payload, &cb) != nil {
+		var acts []slack.BlockAction
+		if json.Unmarshal(payload, &cb) == nil {
+			acts = blockActions(cb, payload)
+		} else if c, as, ok := parseBlockActions(payload); ok { // what recoverBlockActions runs
+			cb, acts = c, as
+		} else {
 			return
 		}
 		rec := &recordingRunner{}
@@ -124,11 +133,9 @@ func FuzzInteractionPayload(f *testing.F) {
 		ctx := context.Background()
 		switch cb.Type {
 		case slack.InteractionTypeBlockActions:
-			for _, act := range cb.ActionCallback.BlockActions {
-				if act != nil {
-					j, _ := b.blockActionJob(cb, *act)
-					b.runJob(ctx, j)
-				}
+			for _, act := range acts {
+				j, _ := b.blockActionJob(cb, act)
+				b.runJob(ctx, j)
 			}
 		case slack.InteractionTypeViewSubmission:
 			if _, work := b.viewSubmission(cb); work != nil {
@@ -154,6 +161,7 @@ func FuzzDecodeRefs(f *testing.F) {
 		corr + "|cb1|" + corr, "|||", "a|b|c", "roster|0|" + corr, "calls|12|board review", "calls|-1|x",
 		"calls|01|x", "roster|99999|" + corr, `{"c":"` + corr + `","ch":"C1","ts":"1.2","u":"http://x","e":true}`,
 		`{"c":"<!channel>"}`, `{"c":1}`, "", strings.Repeat("|", 300), "calls|0|\u202e<@U1>",
+		"~emea~" + corr + "|cb1|" + corr, "~all~calls|1|", "~emea~#3", "~~x", "~e/u~x", "~emea", "~" + strings.Repeat("z", 33) + "~x",
 	} {
 		f.Add(s)
 	}
@@ -181,6 +189,17 @@ func FuzzDecodeRefs(f *testing.F) {
 		}
 		if c, ok := decodeCorrelator(s); ok && !idPattern.MatchString(c) {
 			t.Errorf("correlator %q accepted", c)
+		}
+		// A stamp names a valid cluster, or @all, and is exactly what stamp made.
+		if c, v := unstamp(s); c != "" {
+			if !names.ValidCluster(c) && c != commands.AllClusters || stamp(c, v) != s || strings.Contains(c, stampMark) {
+				t.Errorf("unstamp(%q) = %q, %q", s, c, v)
+			}
+		} else if v != s {
+			t.Errorf("unstamp(%q) changed it to %q without a cluster", s, v)
+		}
+		if c, id := unstampID(s); c == "" && id != s {
+			t.Errorf("unstampID(%q) changed it to %q without a cluster", s, id)
 		}
 	})
 }

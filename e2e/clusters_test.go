@@ -295,8 +295,8 @@ func TestRunSeveralClusters(t *testing.T) {
 
 	// A DM names no cluster: NFMM asks which, with a button per cluster.
 	choice := private(viewer, dm, "calls", "Which cluster?")
-	for _, c := range []string{"emea", "amer", "all"} {
-		if !strings.Contains(string(choice.Blocks), `"~`+c+`~calls @`+c+`"`) {
+	for _, c := range []string{"calls @emea", "calls @amer", "calls @all"} {
+		if !strings.Contains(string(choice.Blocks), `"`+c+`"`) {
 			t.Errorf("the choice has no button running %q:\n%s", c, choice.Blocks)
 		}
 	}

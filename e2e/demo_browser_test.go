@@ -208,7 +208,7 @@ func legRefOf(m cmssim.MeetingInfo, l cmssim.LegState) string {
 
 // rowChoice selects an option of a participant's row menu in a message.
 func rowChoice(scope, ref, choice string) string {
-	return fmt.Sprintf(`%s [data-block$=%q] .menu-item[data-value=%q]`, scope, ref, choice)
+	return fmt.Sprintf(`%s [data-block$=%q] .menu-item[data-value$=%q]`, scope, ref, choice)
 }
 
 // control selects an element of a participant's controls in a message.
@@ -240,10 +240,10 @@ func TestDemoInBrowser(t *testing.T) {
 		visible(`#suggest li[data-usage^="calls"]`))
 	b.shot("command-list")
 	b.run("run /cms calls", typeInto("#composer", "lls\n"),
-		visible(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value=%q]`, m.Correlator)))
+		visible(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value$=%q]`, m.Correlator)))
 	b.shot("calls")
 
-	b.run("open the roster", click(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value=%q]`, m.Correlator)),
+	b.run("open the roster", click(fmt.Sprintf(`button[data-action="nfmm_participants"][data-value$=%q]`, m.Correlator)),
 		visible(control(roster, ref, "button", "nfmm_mute_audio")),
 		visibleText("eph-note", "Only visible to you"))
 	b.shot("roster")
@@ -265,12 +265,12 @@ func TestDemoInBrowser(t *testing.T) {
 	b.shot("row-menu")
 	b.run("layout & importance", click(rowChoice(roster, ref, "settings")),
 		click(settings+` .select-trigger[data-action="row_layout_select"]`),
-		visible(settings+` .menu-item[data-value="speakerOnly"]`))
-	if got := b.text(settings + ` .menu-item[data-value="speakerOnly"]`); got != "Speaker only · speakerOnly" {
+		visible(settings+` .menu-item[data-value$="speakerOnly"]`))
+	if got := b.text(settings + ` .menu-item[data-value$="speakerOnly"]`); got != "Speaker only · speakerOnly" {
 		t.Errorf("the layout menu says %q for speakerOnly, want its human name first", got)
 	}
 	b.shot("layout-modal")
-	b.run("choose a layout", click(fmt.Sprintf(`%s .menu-item[data-value=%q]`, settings, layout)),
+	b.run("choose a layout", click(fmt.Sprintf(`%s .menu-item[data-value$=%q]`, settings, layout)),
 		click("#modal-submit"), gone("#modal-overlay .dialog"))
 	eventually(t, target.Name+"'s layout is "+layout, func() bool { l, _ := run.Sim.Leg(target.ID); return l.ChosenLayout == layout })
 	b.run("layout note", visibleText("msg", "set the layout of"))
@@ -280,7 +280,7 @@ func TestDemoInBrowser(t *testing.T) {
 		click(rowChoice(roster, ref, "details")),
 		visibleText("msg", "Back to roster"), visibleText("msg", "jitter"))
 	b.shot("details")
-	b.run("back to the roster", click(fmt.Sprintf(`%s button[data-action="nfmm_participants"][data-value=%q]`, roster, m.Correlator)),
+	b.run("back to the roster", click(fmt.Sprintf(`%s button[data-action="nfmm_participants"][data-value$=%q]`, roster, m.Correlator)),
 		visible(control(roster, ref, "button", "nfmm_unmute_audio")))
 
 	liveRosterInBrowser(t, b, run, m, roster)
@@ -335,7 +335,7 @@ func phoneRosterInBrowser(t *testing.T, b *browser, roster string) {
 // the emulator behind the page's back: the message follows by itself, with no click.
 func liveRosterInBrowser(t *testing.T, b *browser, run *app.Demo, m cmssim.MeetingInfo, roster string) {
 	live := ".msg:not(.ephemeral)"
-	b.run("go live", click(fmt.Sprintf(`%s button[data-action="nfmm_live"][data-value=%q]`, roster, m.Correlator)),
+	b.run("go live", click(fmt.Sprintf(`%s button[data-action="nfmm_live"][data-value$=%q]`, roster, m.Correlator)),
 		visibleText("msg", "updates by itself"))
 	const newcomer = "Zoë Newcomer"
 	if _, ok := run.Sim.Join(m.Correlator, cmssim.ParticipantSpec{Name: newcomer, URI: "zoe@example.com", Node: m.Legs[0].Node}); !ok {
@@ -356,9 +356,9 @@ func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 		before[l.ID] = l
 	}
 	modal := `#modal-overlay .dialog[data-callback="nfmm_presenter_modal"]`
-	b.run("presenter modal", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_on"][data-value=%q]`, roster, m.Correlator)),
+	b.run("presenter modal", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_on"][data-value$=%q]`, roster, m.Correlator)),
 		click(modal+` .select-trigger[data-action="presenter_select"]`),
-		click(fmt.Sprintf(`%s .menu-item[data-value=%q]`, modal, presenter.ID)))
+		click(fmt.Sprintf(`%s .menu-item[data-value$=%q]`, modal, presenter.ID)))
 	b.shot("presenter-modal")
 	b.run("presenter submit", click("#modal-submit"), gone("#modal-overlay .dialog"))
 	eventually(t, presenter.Name+" presents, everyone else muted", func() bool {
@@ -372,7 +372,7 @@ func presenterModeInBrowser(t *testing.T, b *browser, sim *cmssim.Sim, m cmssim.
 	b.run("presenter note", visibleText("msg", "the presenter"))
 	b.shot("presenter-on")
 
-	b.run("presenter off", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_off"][data-value=%q]`, roster, m.Correlator)),
+	b.run("presenter off", click(fmt.Sprintf(`%s button[data-action="nfmm_presenter_off"][data-value$=%q]`, roster, m.Correlator)),
 		visibleText("msg", "turned presenter mode off"))
 	// Off puts back what on changed: whoever was muted before stays muted.
 	eventually(t, "presenter mode is off, every leg as before", func() bool {
@@ -391,7 +391,7 @@ func addParticipantInBrowser(t *testing.T, b *browser, run *app.Demo, m cmssim.M
 	before := len(sim.Legs(m.Correlator))
 	const invalid = "alice@" // friction 1: one of the addresses the modal used to let through
 	input := `#modal-overlay .dialog[data-callback="nfmm_add_modal"] input[data-action="uri_input"]`
-	addButton := fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value=%q]`, roster, m.Correlator)
+	addButton := fmt.Sprintf(`%s button[data-action="nfmm_add"][data-value$=%q]`, roster, m.Correlator)
 	b.run("cancel the add modal", click(addButton), visible(input), click("#modal-cancel"), gone("#modal-overlay .dialog"))
 	if views := run.Fake.OpenViews(app.DemoOperator); len(views) != 0 {
 		t.Fatalf("%d modals still open in the fake Slack after Cancel", len(views))

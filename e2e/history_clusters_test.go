@@ -201,7 +201,7 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		header := len(c.meetings) // always several here
 		want := []string{"on cluster " + c.name}
 		for _, mt := range c.meetings {
-			want = append(want, "*"+mt.Name+"*", `"value":"history `+mt.Correlator+`"`)
+			want = append(want, "*"+mt.Name+"*", `"value":"~`+c.name+`~history `+mt.Correlator+`"`) // the value names its cluster
 		}
 		want = append(want, c.people...)
 		for _, w := range want {
@@ -263,7 +263,7 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		other   *historyCluster
 	}{{emeaCh, amer, emea}, {amerCh, emea, amer}} {
 		list := first["history @"+d.c.name+" in "+d.channel]
-		block := blockWithValue(t, list.Blocks, "history "+d.c.ops.Correlator)
+		block := blockWithValue(t, list.Blocks, "~"+d.c.name+"~history "+d.c.ops.Correlator)
 		if _, err := fake.ClickAction(slackfake.Click{User: viewer, Channel: d.channel, MessageTS: list.TS, BlockID: block, ActionID: "nfmm_run"}); err != nil {
 			t.Fatal(err)
 		}

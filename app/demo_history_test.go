@@ -22,10 +22,11 @@ func TestDemoHasHistory(t *testing.T) {
 	}
 	defer d.Close()
 	clusters := []struct {
+		name    string
 		sim     *cmssim.Sim
 		command string
 		ended   cmssim.MeetingInfo
-	}{{sim: d.Sim, command: "history today"}, {sim: d.Second, command: "history today @" + DemoSecondCluster}}
+	}{{name: DemoCluster, sim: d.Sim, command: "history today"}, {name: DemoSecondCluster, sim: d.Second, command: "history today @" + DemoSecondCluster}}
 	// The registration is on the emulator, not in Slack: poll it (Fake.WaitFor wakes only on
 	// Slack activity, which may all be over before the registration finishes).
 	registered := func() bool {
@@ -60,7 +61,7 @@ func TestDemoHasHistory(t *testing.T) {
 		}
 		msg, err := d.Fake.WaitMessage(ctx, DemoChannel, func(msg slackfake.Message) bool {
 			return msg.VisibleTo == DemoViewer && strings.Contains(string(msg.Blocks), "ended") && strings.Contains(string(msg.Blocks), c.ended.Name) &&
-				strings.Contains(string(msg.Blocks), `"value":"history `+c.ended.Correlator+`"`)
+				strings.Contains(string(msg.Blocks), `"value":"~`+c.name+`~history `+c.ended.Correlator+`"`) // the value names its cluster
 		})
 		if err != nil {
 			t.Fatalf("%s does not list %q: %v", c.command, c.ended.Name, err)

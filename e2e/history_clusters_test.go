@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfmm/nfmm/app"
 	"github.com/nfmm/nfmm/bot/slackfake"
 	"github.com/nfmm/nfmm/cms/cdr"
 	"github.com/nfmm/nfmm/cms/cmssim"
@@ -44,7 +45,8 @@ type historyCluster struct {
 //     channel, shows that cluster's meeting;
 //   - after a restart of nfmm run (amer's bridges keep what it missed and resend it) and a
 //     second delivery of every post the bridges made, the answers are unchanged and the store
-//     holds each leg once, under its own cluster.
+//     holds each leg once, under its own cluster;
+//   - `nfmm exec --json history @amer` on the same store lists amer's meetings only.
 func TestRunHistorySeveralClusters(t *testing.T) {
 	const (
 		viewer         = "U0HISTVIEW1"
@@ -347,6 +349,46 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		}
 	}
 	run.stop(ctx, t)
+
+	// `nfmm exec --json history @amer` reads the same store: amer's meetings, the late call
+	// included, with amer's people, and nothing of emea's.
+	var out, errOut bytes.Buffer
+	if code := app.Main(ctx, "test", []string{"exec", "--json", "history", "@amer"}, &out, &errOut); code != 0 {
+		t.Fatalf("nfmm exec --json history @amer: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	var doc struct {
+		Kind   string `json:"kind"`
+		Result struct {
+			Cluster  string `json:"cluster"`
+			Meetings []struct {
+				ID           string `json:"id"`
+				Participants []struct {
+					Name string `json:"name"`
+				} `json:"participants"`
+			} `json:"meetings"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(&out).Decode(&doc); err != nil {
+		t.Fatalf("nfmm exec --json history @amer: %v\n%s", err, out.String())
+	}
+	var ids, wantIDs, people []string
+	for _, m := range doc.Result.Meetings {
+		ids = append(ids, m.ID)
+		for _, p := range m.Participants {
+			people = append(people, p.Name)
+		}
+	}
+	for _, m := range amer.meetings {
+		wantIDs = append(wantIDs, m.Correlator)
+	}
+	slices.Sort(ids)
+	slices.Sort(wantIDs)
+	slices.Sort(people)
+	wantPeople := slices.Sorted(slices.Values(amer.people))
+	if doc.Kind != "history" || doc.Result.Cluster != "amer" || !slices.Equal(ids, wantIDs) || !slices.Equal(people, wantPeople) {
+		t.Errorf("nfmm exec --json history @amer: kind %q cluster %q meetings %v people %v, want amer's %v with %v",
+			doc.Kind, doc.Result.Cluster, ids, people, wantIDs, wantPeople)
+	}
 
 	// The store holds each of a cluster's legs once, under that cluster, and none of the other's.
 	st := storetest.OpenConfig(t, store.Config{DataDir: env["NFMM_DATA_DIR"]})

@@ -120,7 +120,9 @@ func (f *cdrFeed) add(s *Sim, node, uri string) (string, bool) {
 	return r.id, true
 }
 
-// startLocked starts the feed's loop once; f.mu must be held.
+// startLocked starts the feed once and kicks its loop. Its first look at the state is taken
+// here, with the first receiver: a call that is up then and ends before the loop's first round
+// is still recorded, start and end. The state (read) and f.mu must be held, in that order.
 func (f *cdrFeed) startLocked(s *Sim) {
 	if f.kick == nil {
 		f.kick = make(chan struct{}, 1)
@@ -133,6 +135,7 @@ func (f *cdrFeed) startLocked(s *Sim) {
 		return
 	}
 	f.started = true
+	s.observeLocked()
 	go s.cdrLoop()
 }
 
@@ -182,16 +185,20 @@ func (s *Sim) cdrNodes() []string {
 // observeCDRs diffs each node's calls and legs against the last snapshot. Lock order: state,
 // then feed.
 func (s *Sim) observeCDRs() {
+	s.state.mu.RLock()
+	defer s.state.mu.RUnlock()
+	s.cdr.mu.Lock()
+	defer s.cdr.mu.Unlock()
+	if s.cdr.started {
+		s.observeLocked()
+	}
+}
+
+// observeLocked is observeCDRs with the state (read) and the feed locked.
+func (s *Sim) observeLocked() {
 	st := s.state
-	st.mu.RLock()
-	defer st.mu.RUnlock()
 	now := st.now()
 	f := &s.cdr
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.started {
-		return
-	}
 	for _, node := range st.nodes {
 		n := f.node(s, node.name)
 		calls, legs := map[string]callSnap{}, map[string]legSnap{}

@@ -35,6 +35,8 @@ func (s *Sim) AddCDRReceiver(node, uri string) (string, bool) {
 	if s.state.nodeByName(node) == nil {
 		return "", false
 	}
+	s.state.mu.RLock() // the feed's first look (startLocked) reads the state
+	defer s.state.mu.RUnlock()
 	f := &s.cdr
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -117,6 +119,8 @@ func postCDRReceiver(ns *nodeServer, r *http.Request, _ []string) response {
 	if !validReceiverURI(uri) {
 		return badParam("uri")
 	}
+	ns.sim.state.mu.RLock() // the feed's first look (startLocked) reads the state
+	defer ns.sim.state.mu.RUnlock()
 	f := &ns.sim.cdr
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -157,3 +157,39 @@ func TestCDRReceiversIndependent(t *testing.T) {
 		t.Errorf("after the refusal ended: %v, want the pending post once to /refusing and nothing new to /taking", got)
 	}
 }
+
+// A call that is up when the first receiver is configured and ends before the feed's loop
+// first looks is still recorded, start and end, as on CMS. The demo's history test ended a
+// meeting right after the registration; under load the loop looked only afterwards, so that
+// meeting never reached the history.
+func TestCDRFeedRecordsACallThatEndsBeforeTheFirstRound(t *testing.T) {
+	var mu sync.Mutex
+	var bodies strings.Builder
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		bodies.Write(b)
+	}))
+	defer srv.Close()
+	s := start(t, Options{Nodes: 1})
+	m := s.AddMeeting(MeetingSpec{Name: "Board", Participants: []ParticipantSpec{{Name: "Ann"}}})
+	s.cdr.flush.Lock() // the feed's loop is late: it cannot look before the meeting ends
+	r := do(t, s, "cb1", http.MethodPost, "system/cdrReceivers", url.Values{"uri": {srv.URL + "/cdr/t?node=cb1"}})
+	if r.status != http.StatusOK {
+		s.cdr.flush.Unlock()
+		t.Fatalf("POST: %d", r.status)
+	}
+	s.EndMeeting(m.Correlator)
+	s.cdr.flush.Unlock()
+	if err := s.FlushCDRs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, typ := range []string{"callStart", "callLegStart", "callLegEnd", "callEnd"} {
+		if !strings.Contains(bodies.String(), `type="`+typ+`"`) {
+			t.Errorf("no %s record; posted:\n%s", typ, bodies.String())
+		}
+	}
+}

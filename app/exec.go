@@ -10,12 +10,15 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nfmm/nfmm/bot"
 	"github.com/nfmm/nfmm/cms"
+	"github.com/nfmm/nfmm/cms/cdr"
 	"github.com/nfmm/nfmm/commands"
 	"github.com/nfmm/nfmm/config"
+	"github.com/nfmm/nfmm/store"
 )
 
 const execUsage = `usage: nfmm exec [--json|--jsonl] [--audit] [-v] COMMAND [ARGS…]
@@ -160,35 +163,18 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if a.verbose {
 		svcLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: min(cfg.SlogLevel(), slog.LevelInfo)}))
 	}
-	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, clusters)}.withDefaults()
-	svc := newService(cfg, clusters.commands(), svcOpts, nil, nil)
-	first := strings.Fields(strings.ToLower(a.text))
-	if len(first) > 0 && first[0] == string(commands.OpAudit) {
-		// The audit history is what `nfmm run` stored: read it there, never create a store.
-		if path, missing := storeFileMissing(cfg); missing {
-			return printExec(a, nil, &commands.AuditError{Msg: "No audit history here: " + path +
-				" does not exist (set NFMM_DATA_DIR or NFMM_DATABASE_URL to the store nfmm run uses)."}, stdout, stderr)
-		}
-		st, err := OpenStore(ctx, cfg, logger)
-		if err != nil {
-			fmt.Fprintln(stderr, "nfmm exec:", err)
-			return exitUsage
-		}
-		defer st.Close()
-		svcOpts.auditLog = storeAudit{st: st, log: logger}
-		svc = newService(cfg, clusters.commands(), svcOpts, nil, nil)
+	// History and audit read the database, opened only when a command first reads it: help,
+	// calls or status never open (and so never create) nfmm.db, yet the service has both, so
+	// help lists exactly what Slack's does.
+	db := &execStore{cfg: cfg, log: logger}
+	defer db.Close()
+	svcOpts := Options{Logger: svcLog, Audit: audit, alerts: execAlerts(cfg, clusters), auditLog: db}.withDefaults()
+	var history *CDRRuntime
+	if cfg.CDR.Enabled() {
+		// Over every cluster: the command picks one as any other does.
+		history = NewCDRRuntime(cfg.CDR, clusters, db, logger, nil)
 	}
-	if cfg.CDR.Enabled() && len(first) > 0 && (first[0] == "history" || first[0] == "status") {
-		// History lives in the database: exec reads it there, as every replica does, over every
-		// cluster (the command picks one as any other does).
-		st, err := OpenStore(ctx, cfg, logger)
-		if err != nil {
-			fmt.Fprintln(stderr, "nfmm exec:", err)
-			return exitUsage
-		}
-		defer st.Close()
-		svc = newService(cfg, clusters.commands(), svcOpts, nil, NewCDRRuntime(cfg.CDR, clusters, st, logger, nil))
-	}
+	svc := newService(cfg, clusters.commands(), svcOpts, nil, history)
 	if watching {
 		meeting, named, err := watchCluster(meeting, clusters)
 		if err != nil {
@@ -198,11 +184,111 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			clusterWord: clusterWordOf(named, clusters), logger: logger, stdout: stdout, stderr: stderr})
 	}
 	r, err := svc.Run(ctx, commands.Actor{UserID: "local", Local: true}, a.text)
+	// The store's own failure outranks what the service made of it ("the NFMM database did not
+	// answer"): no store file for audit is the command's answer, a store that would not open
+	// is a configuration error.
+	var noStore *commands.AuditError
+	switch failed := db.failure(); {
+	case errors.As(failed, &noStore):
+		r, err = nil, failed
+	case failed != nil:
+		fmt.Fprintln(stderr, "nfmm exec:", failed)
+		return exitUsage
+	}
 	code = printExec(a, r, err, stdout, stderr)
 	if !a.verbose && failedOnCMS(r, err) {
 		fmt.Fprintln(stderr, "nfmm exec: run with -v to see the cause of each CMS failure.")
 	}
 	return code
+}
+
+// execStore is exec's database, opened on the first read (history or audit) and closed when
+// exec ends. A failure to open is kept (nothing retries it) for cmdExec to report.
+type execStore struct {
+	cfg config.Config
+	log *slog.Logger
+
+	mu   sync.Mutex
+	st   *store.Store
+	fail error // *commands.AuditError: audit found no store file; else the open error
+}
+
+var (
+	_ cdrStore              = (*execStore)(nil)
+	_ commands.AuditHistory = (*execStore)(nil)
+)
+
+// open opens the store once. mustExist is for audit: the audit history is what `nfmm run`
+// stored, so where there is no store file there is no history, and none is created.
+func (e *execStore) open(ctx context.Context, mustExist bool) (*store.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.st != nil:
+		return e.st, nil
+	case e.fail != nil:
+		return nil, e.fail
+	}
+	if path, missing := storeFileMissing(e.cfg); mustExist && missing {
+		e.fail = &commands.AuditError{Msg: "No audit history here: " + path +
+			" does not exist (set NFMM_DATA_DIR or NFMM_DATABASE_URL to the store nfmm run uses)."}
+		return nil, e.fail
+	}
+	e.st, e.fail = OpenStore(ctx, e.cfg, e.log)
+	return e.st, e.fail
+}
+
+// failure is why the store did not open; nil when it opened or nothing asked for it.
+func (e *execStore) failure() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fail
+}
+
+// Close closes the store if a command opened it.
+func (e *execStore) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st != nil {
+		e.st.Close()
+		e.st = nil
+	}
+}
+
+// AuditEvents implements commands.AuditHistory over the store nfmm run writes.
+func (e *execStore) AuditEvents(ctx context.Context, q commands.AuditQuery) ([]commands.AuditEntry, error) {
+	st, err := e.open(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return storeAudit{st: st, log: e.log}.AuditEvents(ctx, q)
+}
+
+// HistoryRows is what `history` reads.
+func (e *execStore) HistoryRows(ctx context.Context, q cdr.HistoryQuery) (cdr.Rows, error) {
+	st, err := e.open(ctx, false)
+	if err != nil {
+		return cdr.Rows{}, err
+	}
+	return st.HistoryRows(ctx, q)
+}
+
+// StoreCDRs and PruneCDRs complete the CDR runtime's store; exec neither serves the receiver
+// nor leads, so they run only if that changes.
+func (e *execStore) StoreCDRs(ctx context.Context, cluster, node string, b cdr.Batch) (int, error) {
+	st, err := e.open(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	return st.StoreCDRs(ctx, cluster, node, b)
+}
+
+func (e *execStore) PruneCDRs(ctx context.Context, before time.Time) (int, error) {
+	st, err := e.open(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	return st.PruneCDRs(ctx, before)
 }
 
 // failedOnCMS reports a CMS error or a node that could not be read: the failures whose cause

@@ -99,6 +99,8 @@ func (s *Service) help(a Actor, topic string) *HelpResult {
 	switch {
 	case role == RoleNone:
 		r.Note = s.policy.denial(a, role)
+	case topic == string(OpHistory) && s.hist == nil && role >= needs(OpHistory):
+		r.Note = historyOff // not a matter of role: this NFMM keeps no history
 	case role == RoleViewer && len(s.policy.Operators) > 0:
 		r.Note = "You may look; to change calls, ask " + s.policy.contact() + "."
 	case topic != "" && len(r.Entries) == 0:

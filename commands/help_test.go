@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/nfmm/nfmm/cms/cdr"
 )
 
 // Help's examples are commands that parse, each shown only to someone who may run it; every
@@ -57,5 +59,45 @@ func TestHelpExamplesAndGroups(t *testing.T) {
 	}
 	if slices.Contains(local, "calls public") || !slices.Contains(local, "mute dmitri") {
 		t.Errorf("the terminal's examples = %v, want no public (no channel there)", local)
+	}
+}
+
+// `help history` shows its usage where NFMM keeps history; where it does not, the note says
+// history is off, for everyone who may look: not a word about operators, which would send the
+// terminal (a local operator) or a Slack operator to an admin for nothing.
+func TestHelpHistoryWhereHistoryIsOff(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		operators []string
+		actor     Actor
+		history   bool
+		entry     bool
+		note      string
+	}{
+		{"terminal, history on", nil, Actor{UserID: "local", Local: true}, true, true, ""},
+		{"terminal, history off", nil, Actor{UserID: "local", Local: true}, false, false, historyOff},
+		{"terminal with operators, history off", []string{"UOP"}, Actor{UserID: "local", Local: true}, false, false, historyOff},
+		{"operator, history on", []string{"UOP"}, Actor{UserID: "UOP"}, true, true, ""},
+		{"operator, history off", []string{"UOP"}, Actor{UserID: "UOP"}, false, false, historyOff},
+		{"viewer, history off", []string{"UOP"}, Actor{UserID: "UV"}, false, false, historyOff},
+		{"viewer, no operators, history on", nil, Actor{UserID: "UV"}, true, true, "Nobody may change calls yet: ask an NFMM admin to name NFMM's operators."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{Cluster: newFake(t, "cb1"), Policy: Policy{Operators: tc.operators}}
+			if tc.history {
+				c.History = cdr.NewMemory()
+			}
+			r, err := New(c).Run(context.Background(), tc.actor, "help history")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := r.(*HelpResult)
+			if got := len(h.Entries) == 1 && h.Entries[0].Name == string(OpHistory); got != tc.entry || len(h.Entries) > 1 {
+				t.Errorf("entries %+v, want history's: %v", h.Entries, tc.entry)
+			}
+			if h.Note != tc.note {
+				t.Errorf("note %q, want %q", h.Note, tc.note)
+			}
+		})
 	}
 }

@@ -175,11 +175,14 @@ func checkHistory(c Command) error {
 	return nil
 }
 
+// historyOff is why there is no history, in `history` and `help history` alike.
+const historyOff = "Meeting history is off: NFMM keeps it only when it receives the call bridges' CDRs (set NFMM_CDR_URL; see docs/configuration.md)."
+
 // history answers `history`: meetings whose name or id matches the term, else meetings where a
 // participant matches it. Meetings are listed when they ended inside the range.
 func (s *Service) history(ctx context.Context, c Command) (*HistoryResult, error) {
 	if s.hist == nil {
-		return nil, &HistoryError{Msg: "Meeting history is off: NFMM keeps it only when it receives the call bridges' CDRs (set NFMM_CDR_URL; see docs/configuration.md)."}
+		return nil, &HistoryError{Msg: historyOff}
 	}
 	now := s.now()
 	u := usageOf(OpHistory)

@@ -6,16 +6,25 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nfmm/nfmm/cms/cmssim"
 )
+
+// twoClusters are the emulators of clusters emea and amer, two nodes each, and their sources.
+func twoClusters(t *testing.T, clock *fakeClock) (emeaSim, amerSim *cmssim.Sim, srcs []Source) {
+	t.Helper()
+	emeaSim, emea := simCluster(t, 2, clock)
+	amerSim, amer := simCluster(t, 2, clock)
+	srcs = append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
+		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
+	return emeaSim, amerSim, srcs
+}
 
 // Two clusters feed one evaluator: a node down on emea fires once, names emea, and the other
 // cluster's rounds (which do not see it) never resolve it.
 func TestSeveralClustersKeepTheirAlerts(t *testing.T) {
 	clock := newFakeClock()
-	emeaSim, emea := simCluster(t, 2, clock)
-	amerSim, amer := simCluster(t, 2, clock)
-	srcs := append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
-		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
+	emeaSim, amerSim, srcs := twoClusters(t, clock)
 	r := &rig{t: t, clock: clock, note: &fakeNotifier{}, store: NewMemoryStore()}
 	r.ev = New(Options{Sources: srcs, Notifier: r.note, Store: r.store, Clock: clock.Now, Route: func(Key) string { return "C0OPS" }})
 	emeaSim.SetDown("cb2", true)
@@ -72,10 +81,7 @@ func (c *clusterCounts) get(key string) (int, bool) {
 // to 0, and a replica that stops leading drops to 0 (max or sum over replicas stays right).
 func TestActiveCountsPerCluster(t *testing.T) {
 	clock := newFakeClock()
-	emeaSim, emea := simCluster(t, 2, clock)
-	amerSim, amer := simCluster(t, 2, clock)
-	srcs := append(Sources(SourceConfig{Cluster: emea, ClusterName: "emea", Clock: clock.Now}),
-		Sources(SourceConfig{Cluster: amer, ClusterName: "amer", Clock: clock.Now})...)
+	emeaSim, amerSim, srcs := twoClusters(t, clock)
 	counts := &clusterCounts{n: map[string]int{}}
 	var leading atomic.Bool
 	leading.Store(true)

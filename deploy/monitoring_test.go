@@ -42,27 +42,37 @@ func TestAlertRules(t *testing.T) {
 	runPromtool(t, "check", "config", "prometheus.yml")
 }
 
-// TestDashboardQueriesParse: every query of the Grafana dashboard is valid PromQL, checked by
-// promtool as recording rules with the dashboard variables filled in.
-func TestDashboardQueriesParse(t *testing.T) {
-	tool := promtool(t)
+// dashboard is what the tests read of monitoring/dashboard.json.
+type dashboard struct {
+	UID    string `json:"uid"`
+	Panels []struct {
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr   string `json:"expr"`
+			Legend string `json:"legendFormat"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+func readDashboard(t *testing.T) dashboard {
+	t.Helper()
 	b, err := os.ReadFile("monitoring/dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		UID    string `json:"uid"`
-		Panels []struct {
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
+	var d dashboard
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatalf("dashboard.json: %v", err)
 	}
+	return d
+}
+
+// TestDashboardQueriesParse: every query of the Grafana dashboard is valid PromQL, checked by
+// promtool as recording rules with the dashboard variables filled in.
+func TestDashboardQueriesParse(t *testing.T) {
+	tool := promtool(t)
+	d := readDashboard(t)
 	if d.UID == "" {
 		t.Error("dashboard.json has no uid (links and provisioning need one)")
 	}
@@ -97,22 +107,7 @@ var clusterMetric = regexp.MustCompile(`\bnfmm_(cms_[a-z_]+|live_changes_total|a
 // query of a cluster-labelled metric follows the $cluster variable, groups by cluster when it
 // aggregates, and names the cluster in its legend.
 func TestDashboardKeepsClustersApart(t *testing.T) {
-	b, err := os.ReadFile("monitoring/dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr   string `json:"expr"`
-				Legend string `json:"legendFormat"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("dashboard.json: %v", err)
-	}
+	d := readDashboard(t)
 	n := 0
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {

@@ -349,5 +349,6 @@ func candidateMessage(text string, err error) (message, bool) {
 		m.Blocks = append(m.Blocks, slack.NewActionBlock("", button(actRun, truncate(clean(c.Name), 40)+" ("+truncate(c.Node, 20)+")", run)))
 		n++
 	}
+	stampBlocks(m.Blocks, re.Cluster) // the candidates are that cluster's (several clusters)
 	return m, n > 0
 }

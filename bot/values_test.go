@@ -567,3 +567,28 @@ func TestE2EClickWithoutBlockID(t *testing.T) {
 		t.Error("a value naming another cluster muted Carol on this one")
 	}
 }
+
+// The buttons of an ambiguous participant's candidates name the cluster they were found on;
+// with one cluster they are as before.
+func TestCandidateButtonsNameTheirCluster(t *testing.T) {
+	refErr := func(cluster string) error {
+		return &commands.RefError{Kind: "participant", Ref: "ali", Ambiguous: true, Cluster: cluster, Matches: []commands.Candidate{
+			{LegID: uuid("1e", 1), Name: "Alice", Node: "cb1"}, {LegID: uuid("1e", 2), Name: "Alina", Node: "cb2"}}}
+	}
+	plain, ok := candidateMessage("mute ali", refErr(""))
+	if !ok || len(valuesOf(t, plain.Blocks)) != 2 {
+		t.Fatalf("no candidates: %+v", plain)
+	}
+	for _, c := range []string{"emea", longestCluster} {
+		m, _ := candidateMessage("mute ali", refErr(c))
+		if errs := checkLimits(m); len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		assertValuesName(t, m.Blocks, c)
+		for i, v := range valuesOf(t, m.Blocks) {
+			if _, run := unstamp(v.value); run != valuesOf(t, plain.Blocks)[i].value || stamped(valuesOf(t, plain.Blocks)[i].value) {
+				t.Errorf("candidate %d = %q, one cluster %q", i, v.value, valuesOf(t, plain.Blocks)[i].value)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package commands
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -212,8 +213,12 @@ func (s *Service) executeMulti(ctx context.Context, a Actor, c Command) (Result,
 	}
 	sc, _ := s.scopedByName(name)
 	r, err := s.on(sc).execute(ctx, a, c)
-	if err == nil {
+	var re *RefError
+	switch {
+	case err == nil:
 		tagCluster(r, name, false)
+	case errors.As(err, &re):
+		re.Cluster = name // whose candidates these are
 	}
 	return r, err
 }

@@ -66,6 +66,8 @@ type RefError struct {
 	// theirs when NFMM showed them before, so the message never quotes the leg id.
 	Left bool
 	Name string
+	// Cluster is the cluster searched, with several (its candidates' buttons name it).
+	Cluster string
 }
 
 func (e *RefError) Error() string {

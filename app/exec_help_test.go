@@ -78,20 +78,26 @@ func (d helpDoc) lists(name string) bool {
 // or not (the terminal is a local operator either way: no note about naming operators). It
 // lists history exactly when NFMM_CDR_URL is set, and never opens, so never creates, nfmm.db.
 func TestExecHelpIsSlacksHelp(t *testing.T) {
-	sim := startSim(t, 2)
-	cms := []string{"CMS_NODES=" + simNodesEnv(sim), "CMS_USERNAME=" + sim.Username, "CMS_PASSWORD=" + sim.Password}
+	sim, emea, amer := startSim(t, 2), startSim(t, 2), startSim(t, 2)
+	oneCluster := []string{"CMS_CLUSTERS=", "CMS_NODES=" + simNodesEnv(sim), "CMS_USERNAME=" + sim.Username, "CMS_PASSWORD=" + sim.Password}
+	twoClusters := []string{"CMS_NODES=", "CMS_CLUSTERS=emea,amer", "CMS_EMEA_NODES=" + simNodesEnv(emea),
+		"CMS_AMER_NODES=" + simNodesEnv(amer), "CMS_USERNAME=" + emea.Username, "CMS_PASSWORD=" + emea.Password}
 	set, err := schema.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name    string
+		cms     []string
 		cdr     string
 		history bool
 	}{
-		{"history on", execHistoryURL, true},
-		{"history off", "", false},
+		{"history on", oneCluster, execHistoryURL, true},
+		{"history off", oneCluster, "", false},
+		{"two clusters, history on", twoClusters, execHistoryURL, true},
+		{"two clusters, history off", twoClusters, "", false},
 	} {
+		cms := tc.cms
 		environ := append(slices.Clone(cms), "NFMM_CDR_URL="+tc.cdr)
 		slack := slackHelp(t, environ)
 		// Every command, as the full help of an operator with history on names them.

@@ -284,3 +284,30 @@ func TestFreeTextKeepsItsAtWord(t *testing.T) {
 		t.Errorf("call @helpdesk: %v", err)
 	}
 }
+
+// With several clusters help shows how to name one, and what a command without one acts on.
+func TestHelpShowsClusterWords(t *testing.T) {
+	svc, _ := twoClusters(t, Policy{})
+	for _, tt := range []struct {
+		channel string
+		want    []string
+	}{
+		{"C0EMEA", []string{"calls @amer", "commands here act on emea", "status @all"}},
+		{"C0AMER", []string{"calls @emea", "commands here act on amer"}},
+		{"D0DM", []string{"calls @emea", "asks which"}},
+	} {
+		r, err := svc.Run(context.Background(), Actor{UserID: "U1", ChannelID: tt.channel}, "help")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range r.(*HelpResult).Examples {
+			got = append(got, e.Text+" "+e.What)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(strings.Join(got, "\n"), w) {
+				t.Errorf("help in %s: no %q in the examples:\n%s", tt.channel, w, strings.Join(got, "\n"))
+			}
+		}
+	}
+}

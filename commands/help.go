@@ -60,6 +60,35 @@ func helpExamples() []HelpExample {
 	}
 }
 
+// clusterExamples show, with several clusters, how a command names its cluster: nobody
+// guesses `@amer` from the commands' usage lines.
+func (s *Service) clusterExamples(a Actor) []HelpExample {
+	if !s.Multi() {
+		return nil
+	}
+	here := s.bindings[a.ChannelID]
+	other := s.clusters[0].name
+	for _, c := range s.clusters {
+		if c.name != here {
+			other = c.name
+			break
+		}
+	}
+	what := "the meetings of cluster " + other
+	switch {
+	case here != "":
+		what += " (without `@<cluster>`, commands here act on " + here + ")"
+	case a.ChannelID == "":
+		what += " (several clusters: every command names its own)"
+	default:
+		what += " (here a command without `@<cluster>` asks which)"
+	}
+	return []HelpExample{
+		{"calls @" + other, what},
+		{"status @" + AllClusters, "every cluster's nodes, the cluster on each line (also calls and report)"},
+	}
+}
+
 // examplesFor keeps the examples role may run; local is the terminal.
 func (s *Service) examplesFor(role Role, local bool) []HelpExample {
 	var out []HelpExample
@@ -82,7 +111,7 @@ func (s *Service) help(a Actor, topic string) *HelpResult {
 		r.Note = s.policy.setupNote()
 	}
 	if topic == "" && role > RoleNone {
-		r.Examples = s.examplesFor(role, a.Local)
+		r.Examples = append(s.examplesFor(role, a.Local), s.clusterExamples(a)...)
 	}
 	for _, o := range operations() {
 		if topic != "" && string(o.op) != topic {

@@ -55,6 +55,14 @@ func TestParseClusterWord(t *testing.T) {
 			t.Errorf("%s: op %s cluster %q filter %q, want %s %q %q", tt.text, c.Op, c.Cluster, c.Filter, tt.op, tt.cluster, tt.filter)
 		}
 	}
+	// schedule and alerts cover every cluster: a cluster word there is refused, saying so.
+	for _, text := range []string{"alerts @emea", "schedule @amer", "alerts @all"} {
+		_, err := Parse(text)
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Code != CodeInvalidCluster || !strings.Contains(ue.Msg, "covers every cluster: drop `@") {
+			t.Errorf("%s: %v, want an invalid_cluster usage error", text, err)
+		}
+	}
 	// Two cluster words: which one was meant is not for NFMM to guess.
 	for _, text := range []string{"calls @emea @amer", "status @all @emea", "mute dmitri @emea @amer public"} {
 		_, err := Parse(text)

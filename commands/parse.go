@@ -27,6 +27,12 @@ func parse(text string, clusterWords bool) (Command, error) {
 		c.Public = true
 		words = words[:n-1]
 	}
+	if n := len(words); n > 1 && clusterWords && (opOf(words[0]) == OpSchedule || opOf(words[0]) == OpAlerts) {
+		if name, ok := clusterWord(words[n-1]); ok {
+			op := opOf(words[0])
+			return Command{}, usageErr(CodeInvalidCluster, usageOf(op), "%s covers every cluster: drop `@%s`.", op, name)
+		}
+	}
 	if n := len(words); n > 1 && clusterWords && !clusterless[Op(strings.ToLower(words[0]))] {
 		// `audit @olivia` names a person: only commands that act on a cluster take `@emea`.
 		if name, ok := clusterWord(words[n-1]); ok {

@@ -259,7 +259,7 @@ func TestExecPerCluster(t *testing.T) {
 				}
 			}},
 		{name: "alerts @amer", args: []string{"alerts", "@amer"}, code: exitUsage,
-			want: []string{"alerts takes no argument: \"@amer\" is not expected"}},
+			want: []string{"alerts covers every cluster: drop `@amer`."}},
 	})
 }
 

@@ -24,7 +24,8 @@ import (
 //
 // blockActionJob strips both before any handler runs, so handlers see exactly what their
 // encoders made, and takes the cluster from the value first (a payload may carry an action's
-// value without its block_id, or with another message's), else from the block_id (messages
+// value without its block_id, or with another message's; one with no block_id at all, which
+// slack-go cannot parse, is read again by recoverBlockActions), else from the block_id (messages
 // posted by the version that stamped only block ids), else from the modal's origin, else the
 // click acts on the cluster a typed command would (messages posted before several clusters). A
 // stamp naming no configured cluster is answered "There is no cluster …", never acted on
@@ -37,9 +38,11 @@ import (
 // within an option's 75, so with several clusters their options carry only the choice (or the
 // layout) and the correlator rides in their block_id (meetingBlockID), as a row's legRef does
 // for its overflow. Modals carry the cluster in their origin (private_metadata "cl") as well
-// as in their option values. The question "which cluster?" (clusterChoice) is of no cluster:
-// each of its buttons runs the command with the cluster's own word, "calls @amer". With one
-// cluster nothing is stamped and every message is exactly as before.
+// as in their option values; a submission acts on its origin's, and stateValue strips the
+// options' stamps (never a person's typed text). The question "which cluster?"
+// (clusterChoice) is of no cluster: each of its buttons runs the command with the cluster's
+// own word, "calls @amer". With one cluster nothing is stamped and every message is exactly
+// as before.
 
 const stampMark = "~"
 

@@ -592,3 +592,46 @@ func TestCandidateButtonsNameTheirCluster(t *testing.T) {
 		}
 	}
 }
+
+// Every modal's submission acts on the cluster its origin names (private_metadata "cl"),
+// whatever the channel it was opened from, reading the bare values of its stamped options.
+func TestModalSubmissionsActOnTheirCluster(t *testing.T) {
+	corr, target := uuid("c", 1), uuid("c", 2)
+	leg := legRef{Correlator: corr, Node: "cb2", LegID: uuid("1e", 1)}
+	o := origin{Correlator: corr, Channel: "C0AMER", MessageTS: "1.2", Cluster: "emea"}
+	row := rowMeta{origin: o, Node: leg.Node, LegID: leg.LegID, Layout: "allEqual"}
+	sel := func(v string) slack.BlockAction {
+		return slack.BlockAction{SelectedOption: slack.OptionBlockObject{Value: stamp("emea", v)}}
+	}
+	state := func(vs map[string]map[string]slack.BlockAction) *slack.ViewState { return &slack.ViewState{Values: vs} }
+	for _, tt := range []struct {
+		callback, meta string
+		state          *slack.ViewState
+		want           string
+	}{
+		{viewAdd, o.encode(), state(map[string]map[string]slack.BlockAction{blockURI: {elemURI: {Value: "sip:bob@example.com"}}}), "emea add " + corr},
+		{viewPresenter, o.encode(), state(map[string]map[string]slack.BlockAction{blockPresenter: {elemPresenter: sel(leg.LegID)}}), "emea presenter " + corr},
+		{viewBanner, o.encode(), state(map[string]map[string]slack.BlockAction{blockBanner: {elemBanner: {Value: "Back at 10:15"}},
+			blockPosition: {elemPosition: sel("top")}, blockDuration: {elemDuration: sel("30")}}), "emea banner " + corr},
+		{viewRowSettings, row.encode(), state(map[string]map[string]slack.BlockAction{blockRowLayout: {elemRowLayout: sel("speakerOnly")}}), "emea layout " + corr},
+		{viewRowMove, row.encode(), state(map[string]map[string]slack.BlockAction{blockMoveTo: {elemMoveTo: sel(target)}}), "emea move " + target},
+		{viewRowDisconnect, row.encode(), state(nil), "emea disconnect " + corr},
+	} {
+		t.Run(tt.callback, func(t *testing.T) {
+			rec := &clusterRecorder{names: []string{"emea", "amer"}}
+			b := offlineBot(t, rec)
+			cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: "U1"},
+				View: slack.View{CallbackID: tt.callback, PrivateMetadata: tt.meta, State: tt.state}}
+			ack, j := b.viewSubmission(cb)
+			if j == nil {
+				t.Fatalf("no work; ack %+v", ack)
+			}
+			b.runJob(context.Background(), *j)
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.seen) == 0 || rec.seen[0] != tt.want {
+				t.Errorf("commands saw %q, want first %q", rec.seen, tt.want)
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ type historyCluster struct {
 //     before several clusters (?node=cb1 alone) are refused, not stored as the first cluster's;
 //   - `history @amer` and `history @emea`, and `history` in a channel bound to either, list
 //     exactly that cluster's meetings, never the other's, although both have a "Weekly ops";
+//     in a DM NFMM asks which cluster, and its @amer button lists amer's;
 //   - the Details button of each cluster's meeting, clicked on its list in the other cluster's
 //     channel, shows that cluster's meeting;
 //   - after a restart of nfmm run (amer's bridges keep what it missed and resend it) and a
@@ -51,6 +52,7 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 	const (
 		viewer         = "U0HISTVIEW1"
 		emeaCh, amerCh = "C0HISTEMEA1", "C0HISTAMER1"
+		dm             = "D0HISTDM001"
 		token          = "e2e0clusters0history0token"
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -255,6 +257,30 @@ func TestRunHistorySeveralClusters(t *testing.T) {
 		return out
 	}
 	first := answers()
+
+	// A DM is bound to no cluster: NFMM asks which, and the @amer button lists amer's.
+	choice := ask(dm, "history")
+	if !strings.Contains(choice.Text+string(choice.Blocks), "Which cluster?") || !strings.Contains(string(choice.Blocks), `"value":"history @amer"`) {
+		t.Fatalf("history in a DM did not ask which cluster:\n%s %s", choice.Text, choice.Blocks)
+	}
+	if _, err := fake.ClickAction(slackfake.Click{User: viewer, Channel: dm, MessageTS: choice.TS, ActionID: "nfmm_run_cluster_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(ctx, func() bool {
+		for _, m := range fake.EphemeralFor(viewer, dm) { // in place of the question, or a new one
+			if strings.HasPrefix(m.Text, "Meeting history") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the @amer button of the question did not list amer's history: %v\n%s", err, logs())
+	}
+	for _, m := range fake.EphemeralFor(viewer, dm) { // the DM's only history answer
+		if strings.HasPrefix(m.Text, "Meeting history") {
+			lists("the @amer button in a DM", m, amer)
+		}
+	}
 
 	// The Details button of a cluster's Weekly ops, clicked on its list asked in the other
 	// cluster's channel, shows that cluster's meeting with its people (the other cluster's

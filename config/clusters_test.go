@@ -50,37 +50,9 @@ func TestLoadClusters(t *testing.T) {
 	}
 }
 
-// With CMS_NODES, a CMS_<CLUSTER>_… variable means CMS_CLUSTERS was forgotten.
-func TestClusterVariablesWithoutClusters(t *testing.T) {
-	tests := []struct {
-		name string
-		env  []string
-		want []string
-	}{
-		{"next to CMS_NODES", with("CMS_EMEA_NODES=sim", "CMS_EMEA_OPERATORS=U0123ABCD"), []string{
-			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
-			"CMS_EMEA_OPERATORS: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
-		}},
-		{"instead of CMS_NODES", []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "CMS_EMEA_NODES=sim"}, []string{
-			"CMS_NODES: required: name=https://host:port,name2=https://host2:port (or set CMS_NODES=sim to try the emulator)",
-			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadEnviron(tt.env, ModeRun)
-			var got []string
-			if e, ok := err.(*Error); ok {
-				for _, p := range e.Problems {
-					got = append(got, p.Error())
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			eq(t, "problems", got, tt.want)
-		})
-	}
-	// The shared variables and per-node credentials stay what they were.
+// With CMS_NODES, the shared variables and per-node credentials stay what they were (a
+// CMS_<CLUSTER>_… variable next to CMS_NODES is a problem: TestLoadClusterProblems).
+func TestSingleClusterVariablesStay(t *testing.T) {
 	if _, err := LoadEnviron(with("CMS_TIMEOUT=3s", "CMS_CA_FILE=", "CMS_DISCOVER=false", "CMS_CB1_USERNAME=x", "CMS_EVENTS=off"), ModeRun); err != nil {
 		t.Errorf("single-cluster variables: %v", err)
 	}
@@ -154,6 +126,14 @@ func TestLoadClusterProblems(t *testing.T) {
 			`NFMM_CHANNEL_CLUSTERS: entry 2: "general" is not a channel id (C…, G… or D…)`,
 			`NFMM_CHANNEL_CLUSTERS: entry 3 "C0456" is not CHANNEL=cluster (e.g. C0123ABCD=emea)`,
 			"NFMM_CHANNEL_CLUSTERS: channel C0789 is bound twice",
+		}},
+		{"a cluster variable next to CMS_NODES (CMS_CLUSTERS forgotten)", with("CMS_EMEA_NODES=sim", "CMS_EMEA_OPERATORS=U0123ABCD"), []string{
+			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
+			"CMS_EMEA_OPERATORS: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
+		}},
+		{"a cluster variable instead of CMS_NODES", []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "CMS_EMEA_NODES=sim"}, []string{
+			"CMS_NODES: required: name=https://host:port,name2=https://host2:port (or set CMS_NODES=sim to try the emulator)",
+			"CMS_EMEA_NODES: configures cluster emea, but CMS_CLUSTERS is not set (CMS_NODES is the one cluster): set CMS_CLUSTERS=emea,… and CMS_<CLUSTER>_NODES for each instead of CMS_NODES",
 		}},
 		{"a report naming no cluster", withMulti("NFMM_REPORT_SCHEDULE=@daily > C0123 @apac"), []string{
 			`NFMM_REPORT_SCHEDULE: entry 1 "@daily > C0123 @apac": no cluster named "apac" (clusters: emea, amer, or @all)`,

@@ -206,11 +206,11 @@ func TestExecPerCluster(t *testing.T) {
 			want: []string{"`@all` works with calls, status and report"}},
 
 		{name: "status @amer", args: []string{"status", "@amer"}, code: exitFailed,
-			want: []string{"CDR receiver on cb1: slots full (4 of 4)", "amer-other4"}, not: []string{"1 of 4", "CLUSTER"}},
+			want: []string{"CDR receiver on cb1: slots full (4 of 4)", "amer-other4", "nodes reachable on cluster amer"}, not: []string{"1 of 4", "CLUSTER"}},
 		{name: "status @emea", args: []string{"status", "@emea"}, code: exitFailed,
-			want: []string{"CDR receiver on cb1: not registered yet (1 of 4 receivers"}, not: []string{"amer-other", "full"}},
+			want: []string{"CDR receiver on cb1: not registered yet (1 of 4 receivers", "nodes reachable on cluster emea"}, not: []string{"amer-other", "full"}},
 		{name: "status @all", args: []string{"status", "@all"}, code: exitFailed,
-			want: []string{"CDR receiver on emea/cb1: not registered yet (1 of 4", "CDR receiver on amer/cb1: slots full (4 of 4)", "CDR receiver on amer/cb2: unknown"}},
+			want: []string{"CDR receiver on emea/cb1: not registered yet (1 of 4", "CDR receiver on amer/cb1: slots full (4 of 4)", "CDR receiver on amer/cb2: unknown", "nodes reachable on every cluster"}},
 		{name: "--json status @all", args: []string{"--json", "status", "@all"}, code: exitFailed,
 			check: func(t *testing.T, d execDoc) {
 				got := map[string]string{}
@@ -285,7 +285,7 @@ func TestExecOneClusterUnchanged(t *testing.T) {
 			}},
 		{name: "history @default", args: []string{"history", "@default"}, code: exitOK, want: []string{"Standup"}},
 		{name: "status", args: []string{"status"}, code: exitFailed,
-			want: []string{"NODE  REACHABLE", "CDR receiver on cb1: not registered yet (1 of 4", "CDR receiver on cb2: unknown"}, not: []string{"CLUSTER", "cluster", "default/"}},
+			want: []string{"NODE  REACHABLE", "CDR receiver on cb1: not registered yet (1 of 4", "CDR receiver on cb2: unknown"}, not: []string{"CLUSTER", "cluster", "default/", "nodes reachable"}},
 		{name: "--json status", args: []string{"--json", "status"}, code: exitFailed, not: []string{`"cluster"`}},
 		{name: "alerts", args: []string{"alerts"}, code: exitOK,
 			want: []string{"node_down", "cb2"}, not: []string{"[default]", "["}},

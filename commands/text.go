@@ -26,6 +26,7 @@ func FormatText(w io.Writer, r Result) error {
 		textAction(tw, r)
 	case *StatusResult:
 		textStatus(tw, r.Nodes)
+		textStatusCluster(tw, r)
 	case *ReportResult:
 		textReport(tw, r)
 	case *HelpResult:
@@ -245,6 +246,21 @@ func where(f LegFailure) string {
 		return f.Node
 	}
 	return shortID(f.LegID) + ", " + f.Node
+}
+
+// textStatusCluster names the cluster a status answer is about, with several clusters (two
+// may both have a cb1); with one cluster it prints nothing, so that output stays as it was.
+func textStatusCluster(w io.Writer, r *StatusResult) {
+	if r.Cluster == "" {
+		return
+	}
+	up := 0
+	for _, n := range r.Nodes {
+		if n.Reachable {
+			up++
+		}
+	}
+	fmt.Fprintf(w, "\n%d of %d nodes reachable%s\n", up, len(r.Nodes), onCluster(r.Cluster))
 }
 
 func textStatus(w io.Writer, nodes []NodeHealth) {

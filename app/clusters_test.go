@@ -44,7 +44,8 @@ func TestWatchCluster(t *testing.T) {
 		{"board @amer", "board", "amer", ""},
 		{"@emea", "", "emea", ""},
 		{"board", "", "", "Which cluster?"},
-		{"board @apac", "", "", `"apac" is not one of emea, amer`},
+		{"board @apac", "", "", `There is no cluster "apac"; clusters are emea, amer.`},
+		{"board @all", "", "", "exec watch follows one cluster: name one of emea, amer, not `@all`."},
 	} {
 		rest, c, err := watchCluster(tt.in, cs)
 		if tt.err != "" {

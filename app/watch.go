@@ -45,8 +45,11 @@ func watchCluster(rest string, cs Clusters) (string, Named, error) {
 	if name == "" {
 		return "", Named{}, &commands.ClusterChoiceError{Op: commands.OpWatch, Clusters: cs.Names()}
 	}
-	return "", Named{}, &commands.UsageError{Code: commands.CodeInvalidCluster,
-		Msg: fmt.Sprintf("exec watch follows one cluster: %q is not one of %s.", name, strings.Join(cs.Names(), ", "))}
+	if name == commands.AllClusters {
+		return "", Named{}, &commands.UsageError{Code: commands.CodeInvalidCluster,
+			Msg: fmt.Sprintf("exec watch follows one cluster: name one of %s, not `@all`.", strings.Join(cs.Names(), ", "))}
+	}
+	return "", Named{}, commands.UnknownCluster(name, cs.Names())
 }
 
 // clusterWordOf is " @name" with several clusters, else "".

@@ -78,8 +78,9 @@ func (e *ClusterChoiceError) Error() string {
 	return msg + " to the command: this channel has no default cluster."
 }
 
-// UnknownClusterError is an `@name` (or a button's cluster) that names no configured cluster.
-func unknownCluster(name string, known []string) error {
+// UnknownCluster is the usage error of an `@name` (or a button's cluster) that names no
+// configured cluster; exec watch, which picks its cluster itself, answers with it too.
+func UnknownCluster(name string, known []string) error {
 	return usageErr(CodeInvalidCluster, "", "There is no cluster %s; clusters are %s.", printable(name), strings.Join(known, ", "))
 }
 
@@ -121,7 +122,7 @@ func (s *Service) pick(a Actor, c Command) (string, error) {
 			return AllClusters, nil
 		}
 		if !slices.Contains(known, name) {
-			return "", unknownCluster(name, known)
+			return "", UnknownCluster(name, known)
 		}
 		return name, nil
 	}

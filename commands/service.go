@@ -173,7 +173,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, c Command) (Result, erro
 		return s.executeMulti(ctx, a, c)
 	}
 	if name := c.Cluster; name != "" && name != AllClusters && name != s.clusters[0].name {
-		return nil, unknownCluster(name, s.ClusterNames())
+		return nil, UnknownCluster(name, s.ClusterNames())
 	}
 	return s.execute(ctx, a, c)
 }

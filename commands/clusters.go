@@ -334,70 +334,93 @@ func tagCluster(r Result, name string, lines bool) {
 	}
 }
 
+// clusterNamer is a result that names the cluster it is about: clusterField is where, nil on a
+// nil result.
+type clusterNamer interface {
+	clusterField() *string
+}
+
+func (r *CallsResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *RosterResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *ParticipantResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *ActionResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *StatusResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *ReportResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *FindResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *HistoryResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
+func (r *WatchResult) clusterField() *string {
+	if r == nil {
+		return nil
+	}
+	return &r.Cluster
+}
+
 // ClusterOf is the cluster a result is about ("all" for @all); "" with one cluster.
 func ClusterOf(r Result) string {
-	switch r := r.(type) {
-	case *CallsResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *RosterResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *ParticipantResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *ActionResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *StatusResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *ReportResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *FindResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *HistoryResult:
-		if r != nil {
-			return r.Cluster
-		}
-	case *WatchResult:
-		if r != nil {
-			return r.Cluster
+	if c, ok := r.(clusterNamer); ok {
+		if f := c.clusterField(); f != nil {
+			return *f
 		}
 	}
 	return ""
 }
 
-// setCluster names the cluster on a result.
+// setCluster names the cluster on a result (and on a watch's snapshot).
 func setCluster(r Result, name string) {
-	switch r := r.(type) {
-	case *CallsResult:
-		r.Cluster = name
-	case *RosterResult:
-		r.Cluster = name
-	case *ParticipantResult:
-		r.Cluster = name
-	case *ActionResult:
-		r.Cluster = name
-	case *StatusResult:
-		r.Cluster = name
-	case *ReportResult:
-		r.Cluster = name
-	case *FindResult:
-		r.Cluster = name
-	case *HistoryResult:
-		r.Cluster = name
-	case *WatchResult:
-		r.Cluster = name
-		setCluster(r.Snapshot, name)
+	if c, ok := r.(clusterNamer); ok {
+		if f := c.clusterField(); f != nil {
+			*f = name
+		}
+	}
+	if w, ok := r.(*WatchResult); ok && w != nil {
+		setCluster(w.Snapshot, name)
 	}
 }

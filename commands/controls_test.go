@@ -142,10 +142,10 @@ func TestAmbiguousReferenceWritesNothing(t *testing.T) {
 	e := newSimEnv(t, 2, Policy{})
 	controlsMeeting(e)
 	e.sim.AddMeeting(cmssim.MeetingSpec{Name: "Other", Participants: []cmssim.ParticipantSpec{{Name: "Ana Costa", Node: "cb1"}}})
-	var writes int
+	var writes atomic.Int32 // the emulator serves its nodes concurrently
 	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
 		if ri.Method != "GET" {
-			writes++
+			writes.Add(1)
 		}
 	})
 	_, err := e.svc.Run(context.Background(), e.op, "mute ana")
@@ -153,8 +153,8 @@ func TestAmbiguousReferenceWritesNothing(t *testing.T) {
 	if !errors.As(err, &re) || !re.Ambiguous || len(re.Matches) != 2 {
 		t.Fatalf("err %v", err)
 	}
-	if writes != 0 {
-		t.Fatalf("%d writes for an ambiguous reference", writes)
+	if n := writes.Load(); n != 0 {
+		t.Fatalf("%d writes for an ambiguous reference", n)
 	}
 }
 
@@ -222,15 +222,15 @@ func TestAdmitImportanceMove(t *testing.T) {
 	siobhan := legOn(t, m, "cb2")
 	e.sim.SetCanMove(siobhan.ParticipantID, false)
 	e.sim.ResetCounters()
-	var writes int
+	var writes atomic.Int32 // the emulator serves its nodes concurrently
 	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
 		if ri.Method != "GET" {
-			writes++
+			writes.Add(1)
 		}
 	})
 	if _, err := e.svc.Run(context.Background(), e.op, "move o'brien standup"); err == nil ||
-		!strings.Contains(UserMessage(err), "cannot move") || writes != 0 {
-		t.Fatalf("immovable: %v (writes %d)", err, writes)
+		!strings.Contains(UserMessage(err), "cannot move") || writes.Load() != 0 {
+		t.Fatalf("immovable: %v (writes %d)", err, writes.Load())
 	}
 }
 
@@ -259,8 +259,13 @@ func TestNamesNeverReachAPath(t *testing.T) {
 	controlsMeeting(e)
 	refs := []string{"zzzz1234", "../../system/status", "abcd%2F1234", "abcd&rxAudioMute=true", "abcd-1234?x=1",
 		";rm", "a/b/c/d", "abcd/../1234"}
+	var mu sync.Mutex // the emulator serves its nodes concurrently
 	var paths []string
-	e.sim.OnRequest(func(ri cmssim.RequestInfo) { paths = append(paths, ri.Method+" "+ri.Path) })
+	e.sim.OnRequest(func(ri cmssim.RequestInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, ri.Method+" "+ri.Path)
+	})
 	for _, ref := range refs {
 		for _, c := range []Command{{Op: OpParticipant, Participant: ref}, {Op: OpDisconnect, Participant: ref},
 			{Op: OpLayout, Participant: ref, Layout: "allEqual"}, {Op: OpUnmute, Participant: ref}} {
@@ -271,6 +276,8 @@ func TestNamesNeverReachAPath(t *testing.T) {
 			}
 		}
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for _, p := range paths {
 		if p != "GET /api/v1/callLegs" && p != "GET /api/v1/calls" {
 			t.Errorf("a name reached %s", p)

@@ -252,8 +252,9 @@ func (b *Bot) knownCluster(name string) error {
 	if name == "" || name == commands.AllClusters || known == nil || slices.Contains(known, name) {
 		return nil
 	}
-	return &commands.UsageError{Code: commands.CodeInvalidCluster,
-		Msg: "There is no cluster " + name + "; clusters are " + strings.Join(known, ", ") + ". Run the command again for fresh controls."}
+	err := commands.UnknownCluster(name, known)
+	err.Msg += " Run the command again for fresh controls." // a stale control, not a typo
+	return err
 }
 
 // maxClusterChoices bounds the buttons of clusterChoice: config.MaxClusters and @all.
@@ -293,12 +294,4 @@ func clusterChoice(text string, e *commands.ClusterChoiceError) message {
 		blocks = append(blocks, slack.NewActionBlock("nfmm_clusters", els...))
 	}
 	return message{Text: e.Error(), Blocks: blocks}
-}
-
-// qualNode is cluster/node on a line of several clusters, else the node.
-func qualNode(cluster, node string) string {
-	if cluster == "" {
-		return node
-	}
-	return cluster + "/" + node
 }

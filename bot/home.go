@@ -217,7 +217,7 @@ func nodeLine(n commands.NodeHealth, o renderOpts) string {
 	if !n.Reachable { // the node once, with the cause and since when
 		return "❌ " + escapeTrunc(commands.NodeHealthDownText(n, o.Now, o.loc()), 400)
 	}
-	parts := []string{"✅ " + bold(qualNode(n.Cluster, n.Node), 100), escapeTrunc(cmp.Or(n.Version, "?"), 50),
+	parts := []string{"✅ " + bold(commands.QualifiedNode(n.Cluster, n.Node), 100), escapeTrunc(cmp.Or(n.Version, "?"), 50),
 		"up " + commands.FormatDuration(n.Uptime), plural(n.ActiveLegs, "leg", "legs"), latencyText(n.Latency)}
 	return strings.Join(parts, " · ")
 }

@@ -217,7 +217,7 @@ func answeredNodes(nodes []string, fails []commands.NodeFailure) string {
 	down := map[string]bool{}
 	var downNames []string
 	for _, f := range fails {
-		if n := qualNode(f.Cluster, f.Node); !down[n] {
+		if n := commands.QualifiedNode(f.Cluster, f.Node); !down[n] {
 			down[n] = true
 			downNames = append(downNames, n)
 		}
@@ -990,7 +990,7 @@ func renderReport(r *commands.ReportResult, o renderOpts) message {
 		if n.Reachable {
 			v = "✅ " + plural(n.ActiveLegs, "leg", "legs")
 		}
-		nodes = append(nodes, field{escapeTrunc(qualNode(n.Cluster, n.Node), 100), v})
+		nodes = append(nodes, field{escapeTrunc(commands.QualifiedNode(n.Cluster, n.Node), 100), v})
 	}
 	for i := 0; i < len(nodes) && i < 3*maxFields; i += maxFields {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fieldList(nodes[i:]), nil))
@@ -1021,7 +1021,7 @@ func poorMediaBlocks(ps []commands.PoorParticipant) []slack.Block {
 	for _, p := range ps[:min(len(ps), maxListed)] {
 		w := p.Worst
 		line := fmt.Sprintf("%s in %s (%s) · %s: loss %.1f %%, jitter %d ms", bold(w.Participant, 150), bold(w.Meeting, 150),
-			escapeTrunc(qualNode(w.Cluster, w.Node), 80), escapeTrunc(w.Stream, 50), w.LossPercent, w.JitterMs)
+			escapeTrunc(commands.QualifiedNode(w.Cluster, w.Node), 80), escapeTrunc(w.Stream, 50), w.LossPercent, w.JitterMs)
 		if p.Streams > 1 {
 			line += " · " + plural(p.Streams-1, "more stream", "more streams") + " poor"
 		}

@@ -483,7 +483,7 @@ func TestKnownCluster(t *testing.T) {
 		}
 	}
 	err := b.knownCluster("apac")
-	if msg := commands.UserMessage(err); !strings.Contains(msg, "There is no cluster apac; clusters are emea, amer.") || !isUsage(err) {
+	if msg := commands.UserMessage(err); !strings.Contains(msg, "There is no cluster \"apac\"; clusters are emea, amer.") || !isUsage(err) {
 		t.Errorf("apac: %q", msg)
 	}
 	if err := (&Bot{svc: nopRunner{}}).knownCluster("apac"); err != nil {
@@ -562,7 +562,7 @@ func TestE2EClickWithoutBlockID(t *testing.T) {
 	}
 	msg, _ := h.fake.Message(testChannel, ts)
 	h.click(testOperator, msg, actMuteAudio, "", "")
-	h.waitMessage(testOperator, "the answer to a stamp of no cluster", contains("There is no cluster emea; clusters are default."))
+	h.waitMessage(testOperator, "the answer to a stamp of no cluster", contains("There is no cluster \"emea\"; clusters are default."))
 	if h.leg(carol.ID).RxAudioMute {
 		t.Error("a value naming another cluster muted Carol on this one")
 	}

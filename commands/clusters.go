@@ -80,7 +80,7 @@ func (e *ClusterChoiceError) Error() string {
 
 // UnknownCluster is the usage error of an `@name` (or a button's cluster) that names no
 // configured cluster; exec watch, which picks its cluster itself, answers with it too.
-func UnknownCluster(name string, known []string) error {
+func UnknownCluster(name string, known []string) *UsageError {
 	return usageErr(CodeInvalidCluster, "", "There is no cluster %s; clusters are %s.", printable(name), strings.Join(known, ", "))
 }
 

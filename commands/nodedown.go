@@ -45,7 +45,7 @@ func failureOf(n NodeHealth) NodeFailure {
 // refused) · down since 14:02"). Times are shown in loc (nil: local time).
 func NodeDownText(f NodeFailure, now time.Time, loc *time.Location) string {
 	text := strings.TrimSuffix(strings.TrimSpace(f.Reason), ".")
-	node := qualified(f.Cluster, f.Node) // with several clusters, "emea/cb2"
+	node := QualifiedNode(f.Cluster, f.Node) // with several clusters, "emea/cb2"
 	switch {
 	case text == "":
 		text = node + " could not be reached"

@@ -102,8 +102,8 @@ func textCalls(w io.Writer, r *CallsResult) {
 	textUnreachable(w, r.Unreachable)
 }
 
-// qualified is cluster/node with several clusters, else node.
-func qualified(cluster, node string) string {
+// QualifiedNode is cluster/node with several clusters (cluster is "" with one), else node.
+func QualifiedNode(cluster, node string) string {
 	if cluster == "" {
 		return node
 	}
@@ -114,7 +114,7 @@ func qualified(cluster, node string) string {
 func qualifiedAll(cluster string, nodes []string) string {
 	q := make([]string, len(nodes))
 	for i, n := range nodes {
-		q[i] = qualified(cluster, n)
+		q[i] = QualifiedNode(cluster, n)
 	}
 	return strings.Join(q, ",")
 }
@@ -280,7 +280,7 @@ func textStatus(w io.Writer, nodes []NodeHealth) {
 	}
 	for _, n := range nodes {
 		if c := CDRText(n); c != "" {
-			fmt.Fprintf(w, "CDR receiver on %s: %s\n", qualified(n.Cluster, n.Node), c)
+			fmt.Fprintf(w, "CDR receiver on %s: %s\n", QualifiedNode(n.Cluster, n.Node), c)
 		}
 	}
 }
@@ -320,7 +320,7 @@ func textReport(w io.Writer, r *ReportResult) {
 		fmt.Fprintln(w, "PARTICIPANT\tMEETING\tNODE\tWORST STREAM\tLOSS\tJITTER\tPOOR STREAMS\tLEG")
 	}
 	for _, p := range ps {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%d\t%s\n", cell(p.Worst.Participant), cell(p.Worst.Meeting), qualified(p.Worst.Cluster, p.Worst.Node),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\t%d ms\t%d\t%s\n", cell(p.Worst.Participant), cell(p.Worst.Meeting), QualifiedNode(p.Worst.Cluster, p.Worst.Node),
 			p.Worst.Stream, p.Worst.LossPercent, p.Worst.JitterMs, p.Streams, shortID(p.Worst.LegID))
 	}
 	switch {

@@ -208,7 +208,7 @@ func TestRunSeveralClusters(t *testing.T) {
 	}
 	if err := fake.WaitFor(ctx, func() bool {
 		for _, m := range fake.EphemeralFor(global, amerCh) {
-			if strings.Contains(m.Text+string(m.Blocks), "There is no cluster apac; clusters are emea, amer.") {
+			if strings.Contains(m.Text+string(m.Blocks), `There is no cluster "apac"; clusters are emea, amer.`) {
 				return true
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -223,19 +224,37 @@ type response struct {
 // busy statuses. POST is never retried: a dial-out that reached CMS must not be placed twice.
 func (n *Node) send(ctx context.Context, req request) (*response, error) {
 	u := n.endpoint(req.query, req.segs...)
+	mayHaveActed := false // an earlier attempt may have reached CMS and lost only its answer
 	for attempt := 0; ; attempt++ {
 		resp, err := n.attempt(ctx, req, u)
 		if err == nil {
 			return resp, nil
 		}
+		if mayHaveActed && req.method == http.MethodDelete && errors.Is(err, ErrNotFound) {
+			// The object a retried DELETE finds gone is most likely the first attempt's doing:
+			// reporting "not found" would tell the operator a disconnect that worked did not.
+			return &response{status: http.StatusOK}, nil
+		}
 		var te *TransportError
 		if !req.idempotent() || attempt+1 >= n.retry.attempts || !errors.As(err, &te) || !te.retryable {
 			return nil, err
 		}
+		mayHaveActed = mayHaveActed || reachedNode(te)
 		if werr := n.backoff(ctx, attempt); werr != nil {
 			return nil, err
 		}
 	}
+}
+
+// reachedNode reports whether a failed attempt's request may have reached CMS: a connection
+// lost after it was made, or a proxy's 502 or 504 (CMS's answer lost behind it). A failure to
+// connect and a 503 (busy: nothing was done) mean it did not.
+func reachedNode(te *TransportError) bool {
+	if te.Status != 0 {
+		return te.Status == http.StatusBadGateway || te.Status == http.StatusGatewayTimeout
+	}
+	var op *net.OpError
+	return !errors.As(te.Err, &op) || op.Op != "dial"
 }
 
 // backoff sleeps base·2^attempt (capped) with ±50% jitter, or until ctx ends.

@@ -141,17 +141,10 @@ func TestRecordingSwitchReachesLiveState(t *testing.T) {
 	l := startLive(t, c, fastLive())
 	for _, on := range []bool{true, false} {
 		sim.SetRecording(m.Correlator, on)
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		waitUntil(t, fmt.Sprintf("live state to see recording=%v", on), func() bool {
 			lm, ok := liveMeeting(l, m.Correlator)
-			if ok && lm.Recording == on {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("live state never saw recording=%v: %+v", on, lm)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return ok && lm.Recording == on
+		})
 	}
 }
 

@@ -243,9 +243,11 @@ func TestLeaseEpochsAndFencing(t *testing.T) {
 	})
 }
 
-// TestElectorOneLeaderAtATime runs three electors with short terms and checks that at no
-// moment two leads overlap, that the lease moves on when the leader stops, and that a
-// stopped leader releases it (the next takes over within one renew interval, not a term).
+// TestElectorOneLeaderAtATime runs three electors and checks that at no moment two leads
+// overlap, that the lease moves on when the leader stops, and that a stopped leader releases
+// it: the term is far longer than the test waits for the next leader, so only a release can
+// move it. (A short term would make the test's verdict depend on the machine never stalling
+// for longer than the renew interval.)
 func TestElectorOneLeaderAtATime(t *testing.T) {
 	eachEngine(t, func(t *testing.T, cfg store.Config) {
 		var active, maxActive, terms atomic.Int32
@@ -256,10 +258,11 @@ func TestElectorOneLeaderAtATime(t *testing.T) {
 			done   chan struct{}
 			el     *store.Elector
 		}
+		const term, wait = 2 * time.Minute, 30 * time.Second
 		reps := make([]*rep, 3)
 		for i := range reps {
 			s := storetest.OpenConfig(t, withReplica(cfg, fmt.Sprint("r", i)))
-			el := s.NewElector(store.ElectorConfig{Renew: 50 * time.Millisecond, Valid: 300 * time.Millisecond})
+			el := s.NewElector(store.ElectorConfig{Renew: 50 * time.Millisecond, Valid: term})
 			c, cancel := context.WithCancel(ctx(t))
 			r := &rep{cancel: cancel, done: make(chan struct{}), el: el}
 			reps[i] = r
@@ -282,7 +285,7 @@ func TestElectorOneLeaderAtATime(t *testing.T) {
 			}()
 		}
 		leader := func() int {
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(wait)
 			for time.Now().Before(deadline) {
 				for i, r := range reps {
 					if r != nil {
@@ -293,19 +296,15 @@ func TestElectorOneLeaderAtATime(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			t.Fatal("no leader within 5 s")
+			t.Fatalf("no leader within %v", wait)
 			return -1
 		}
 		for range 2 {
 			i := leader()
-			start := time.Now()
 			reps[i].cancel()
 			<-reps[i].done
 			reps[i] = nil
-			next := leader()
-			if took := time.Since(start); took > 250*time.Millisecond {
-				t.Errorf("leadership moved from r%d to r%d in %v; a released lease should move within a renew interval", i, next, took)
-			}
+			leader() // within wait, long before the term could run out: the lease was released
 		}
 		for _, r := range reps {
 			if r != nil {
@@ -327,7 +326,9 @@ func TestElectorStepsDownWhenTheStoreFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const renew, valid = 50 * time.Millisecond, 300 * time.Millisecond
+		// A term long next to the renew interval: the leader steps down about a term after its
+		// last renewal, and the margin to the check below is most of a term, not a stall.
+		const renew, valid = 50 * time.Millisecond, 2 * time.Second
 		el := s.NewElector(store.ElectorConfig{Renew: renew, Valid: valid})
 		ended := make(chan time.Time, 1)
 		started := make(chan struct{})
@@ -348,7 +349,7 @@ func TestElectorStepsDownWhenTheStoreFails(t *testing.T) {
 			if !at.Before(l.ExpiresAt.Add(valid)) {
 				t.Errorf("stepped down at %v, after the lease could have moved (%v)", at, l.ExpiresAt.Add(valid))
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("the leader kept leading with a dead store")
 		}
 		if _, ok := el.Leading(); ok {

@@ -198,13 +198,17 @@ func TestE2EAuditQueueNeverBlocksActions(t *testing.T) {
 	h := newAuditHarness(t, feed, 500*time.Millisecond)
 	h.fake.Fail("chat.postMessage", 1000, 30*time.Second) // the poster waits out a long Retry-After
 	m := h.board()
+	// An action is audited after CMS has acted and before its reply is posted: the reply, not
+	// the emulator's state, is the point where the action's audit has happened.
 	for _, l := range m.Legs {
 		h.slash(testOperator, "mute "+l.ID)
 		h.eventually("the mute of "+l.Name+" reaches CMS while Slack rate-limits the audit channel",
 			func() bool { return h.leg(l.ID).RxAudioMute })
+		h.waitMessage(testOperator, "the reply to the mute of "+l.Name, contains("Muted audio of "+l.Name))
 	}
 	h.slash(testOperator, "unmute "+m.Legs[0].ID)
 	h.eventually("the unmute reaches CMS", func() bool { return !h.leg(m.Legs[0].ID).RxAudioMute })
+	h.waitMessage(testOperator, "the reply to the unmute", contains("Unmuted audio of "+m.Legs[0].Name))
 	// The poster holds at most one line and the queue one more: the rest were dropped, not waited for.
 	if got := feed.Dropped(); got < 2 {
 		t.Errorf("Dropped() = %d after 4 actions with a stuck poster and a queue of 1, want >= 2", got)

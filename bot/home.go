@@ -55,7 +55,7 @@ func (b *Bot) onEventsAPI(evt slackevents.EventsAPIEvent) {
 	if ev.Tab != "home" || ev.User == "" {
 		return
 	}
-	b.live.homeOpened(ev.User, ev.Channel, time.Now())
+	b.live.homeOpened(ev.User, ev.Channel, b.live.now())
 }
 
 func (lm *liveManager) homeOpened(user, channel string, now time.Time) {
@@ -113,13 +113,13 @@ func (lm *liveManager) stepHomes(ctx context.Context, now time.Time) time.Time {
 }
 
 func (lm *liveManager) publishHome(ctx context.Context, h *homeView) time.Time {
-	ok, at := lm.budget.take(time.Now())
+	ok, at := lm.budget.take(lm.now())
 	if !ok {
 		return at
 	}
 	ctx, cancel := context.WithTimeout(ctx, liveOpTimeout)
 	defer cancel()
-	started := time.Now()
+	started := lm.now()
 	a := commands.Actor{UserID: h.user}
 	view := lm.b.homeView(ctx, a)
 	_, err := lm.b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: h.user, View: view})
@@ -128,15 +128,15 @@ func (lm *liveManager) publishHome(ctx context.Context, h *homeView) time.Time {
 	var rl *slack.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
-		until := time.Now().Add(max(rl.RetryAfter, time.Second))
+		until := lm.now().Add(max(rl.RetryAfter, time.Second))
 		lm.budget.pause(until)
 		return until
 	case err != nil:
 		lm.b.log.Warn("could not publish the App Home", "user", h.user, "err", redactURLs(err))
-		h.busyUntil = time.Now().Add(liveRetry)
+		h.busyUntil = lm.now().Add(liveRetry)
 		return h.busyUntil
 	}
-	h.lastPublish, h.published = time.Now(), true
+	h.lastPublish, h.published = lm.now(), true
 	if !h.dirtyAt.After(started) {
 		h.dirtyAt = time.Time{}
 	}

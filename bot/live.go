@@ -243,7 +243,7 @@ func newLiveManager(b *Bot) *liveManager {
 		st = newMemLiveStore()
 	}
 	lm := &liveManager{b: b, store: st, ttl: cmp.Or(b.cfg.LiveTTL, DefaultLiveTTL),
-		budget: newBudget(cmp.Or(b.cfg.LiveUpdatesPerMinute, DefaultUpdatesPerMin), time.Now()),
+		budget: newBudget(cmp.Or(b.cfg.LiveUpdatesPerMinute, DefaultUpdatesPerMin), b.cfg.Now()),
 		msgs:   map[string]*liveMsg{}, homes: map[string]*homeView{}, wake: make(chan struct{}, 1)}
 	if src, ok := b.cfg.Service.(liveSource); ok { // b.svc wraps it
 		if f := src.Subscribe(b.cfg.Location); f != nil {
@@ -253,6 +253,10 @@ func newLiveManager(b *Bot) *liveManager {
 	}
 	return lm
 }
+
+// now is the bot's clock (Config.Now): every live timing decision reads it, so a test can
+// drive the coalescing rules in fake time, where a loaded machine cannot stretch them.
+func (lm *liveManager) now() time.Time { return lm.b.cfg.Now() }
 
 func (lm *liveManager) poke() {
 	select {
@@ -304,14 +308,14 @@ func (lm *liveManager) run(ctx context.Context) {
 		next := lm.step(ctx)
 		d := time.Hour
 		if !next.IsZero() {
-			d = max(time.Until(next), time.Millisecond)
+			d = max(next.Sub(lm.now()), time.Millisecond)
 		}
 		timer.Reset(d)
 		select {
 		case <-ctx.Done():
 			return
 		case <-feed.Ready():
-			lm.apply(feed.Next(), time.Now())
+			lm.apply(feed.Next(), lm.now())
 		case <-reload.C:
 			lm.resume(ctx)
 		case <-lm.wake:
@@ -329,7 +333,7 @@ func (lm *liveManager) resume(ctx context.Context) {
 		lm.b.log.Error("could not read the live messages to resume; they stay as they are", "err", err)
 		return
 	}
-	now := time.Now()
+	now := lm.now()
 	lm.mu.Lock()
 	defer lm.mu.Unlock()
 	added := 0
@@ -370,7 +374,7 @@ func (lm *liveManager) hold(m *liveMsg) string {
 
 // posted gives a held message its ts, atomically: from now on it is live under it.
 func (lm *liveManager) posted(ctx context.Context, key string, m *liveMsg, ts string) error {
-	now := time.Now()
+	now := lm.now()
 	lm.mu.Lock()
 	delete(lm.msgs, key)
 	m.ts = ts
@@ -401,7 +405,7 @@ func (lm *liveManager) release(key string) {
 
 // add registers a message that is already posted, and stores it.
 func (lm *liveManager) add(ctx context.Context, m *liveMsg) error {
-	now := time.Now()
+	now := lm.now()
 	lm.mu.Lock()
 	m.created, m.expires, m.lastUpdate = now, now.Add(lm.ttl), now
 	// Changes between the first read and now may not be shown yet: one update (coalesced
@@ -543,7 +547,7 @@ func followed(c commands.LiveChange) bool {
 
 // step does what is due and returns when to look again (zero: nothing pending).
 func (lm *liveManager) step(ctx context.Context) time.Time {
-	now := time.Now()
+	now := lm.now()
 	lm.mu.Lock()
 	var due []*liveMsg
 	var next time.Time
@@ -606,15 +610,15 @@ func (lm *liveManager) work(ctx context.Context, m *liveMsg) time.Time {
 	if !dirty && !ended && stop == "" {
 		return time.Time{}
 	}
-	ok, at := lm.budget.take(time.Now())
+	ok, at := lm.budget.take(lm.now())
 	if !ok {
 		return at
 	}
-	started := time.Now() // the read starts: later changes may not be in it
+	started := lm.now() // the read starts: later changes may not be in it
 	msg, gone := lm.render(ctx, m, stop)
 	if gone && !ended {
 		lm.mu.Lock()
-		m.ended, m.endedAt = true, time.Now()
+		m.ended, m.endedAt = true, lm.now()
 		lm.mu.Unlock()
 		ended = true
 	}
@@ -625,7 +629,7 @@ func (lm *liveManager) work(ctx context.Context, m *liveMsg) time.Time {
 	var rl *slack.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
-		until := time.Now().Add(max(rl.RetryAfter, time.Second))
+		until := lm.now().Add(max(rl.RetryAfter, time.Second))
 		lm.budget.pause(until)
 		lm.b.log.Warn("Slack rate limit on a live update; every live message waits", "retry_after", rl.RetryAfter)
 		return until
@@ -636,7 +640,7 @@ func (lm *liveManager) work(ctx context.Context, m *liveMsg) time.Time {
 	case err != nil:
 		lm.b.log.Warn("live update failed; retrying", "channel", m.channel, "ts", m.ts, "err", err)
 		lm.mu.Lock()
-		m.busyUntil = time.Now().Add(liveRetry)
+		m.busyUntil = lm.now().Add(liveRetry)
 		lm.mu.Unlock()
 		return m.busyUntil
 	}
@@ -658,7 +662,7 @@ func (lm *liveManager) work(ctx context.Context, m *liveMsg) time.Time {
 	} else {
 		m.dirtyAt = started
 	}
-	m.lastUpdate = time.Now()
+	m.lastUpdate = lm.now()
 	rec, rerr := m.recordLocked()
 	lm.mu.Unlock()
 	if rerr == nil {
@@ -781,7 +785,7 @@ func (lm *liveManager) finalMessage(m *liveMsg) message {
 	doc, endedAt := m.doc, m.endedAt
 	lm.mu.Unlock()
 	if endedAt.IsZero() {
-		endedAt = time.Now()
+		endedAt = lm.now()
 	}
 	parts := []string{"ended " + hhmm(endedAt, lm.b.cfg.Location)}
 	if !doc.Started.IsZero() && endedAt.After(doc.Started) {
@@ -884,7 +888,7 @@ func (b *Bot) startLive(ctx context.Context, ia interaction, w *commands.WatchRe
 	if rr, ok := w.Snapshot.(*commands.RosterResult); ok {
 		b.live.noteRoster(m, rr)
 	}
-	m.expires = time.Now().Add(b.live.ttl)
+	m.expires = b.live.now().Add(b.live.ttl)
 	// Listen before posting: a change between the read and the post still reaches the
 	// message (a follow line cannot be re-read later).
 	pending := b.live.hold(m)
@@ -975,7 +979,7 @@ func (b *Bot) goLive(ctx context.Context, ia interaction, k liveKey) {
 	}
 	// Show the live bar now; the loop takes it from here.
 	b.live.mu.Lock()
-	m.dirtyAt, m.lastChange = time.Now().Add(-liveMaxWait), time.Now().Add(-liveQuiet)
+	m.dirtyAt, m.lastChange = b.live.now().Add(-liveMaxWait), b.live.now().Add(-liveQuiet)
 	m.lastUpdate = time.Time{}
 	b.live.mu.Unlock()
 	b.live.poke()

@@ -20,9 +20,14 @@ import (
 // names what failed; the bot keeps serving another user meanwhile; the node coming back heals
 // everything; no goroutine outlives the test.
 
-// faultNodeTimeout is the per-request CMS timeout of these tests: short, so "slow past the
-// timeout" costs little wall time.
-const faultNodeTimeout = 400 * time.Millisecond
+// faultNodeTimeout is the per-request CMS timeout of slowNode, the node the faults make
+// slow: short, so "slow past the timeout" costs little wall time. The healthy nodes keep the
+// harness's 5 s: on a loaded machine a healthy request can take longer than 400 ms, and would
+// then be reported as a fault.
+const (
+	faultNodeTimeout = 400 * time.Millisecond
+	slowNode         = "cb2"
+)
 
 // lazyRunner lets a test put its own commands.Service behind the harness's bot after the
 // harness (and so the emulator) exists.
@@ -58,9 +63,13 @@ func newFaultHarness(t *testing.T, o harnessOptions) *harness {
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var nodes []*cms.Node
 	for _, n := range h.sim.Nodes() {
+		timeout := 5 * time.Second
+		if n.Name == slowNode {
+			timeout = faultNodeTimeout
+		}
 		node, err := cms.NewNode(cms.NodeConfig{
 			Name: n.Name, BaseURL: n.URL, Username: h.sim.Username, Password: h.sim.Password,
-			HTTPClient: h.sim.HTTPClient(), Timeout: faultNodeTimeout,
+			HTTPClient: h.sim.HTTPClient(), Timeout: timeout,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +116,7 @@ func TestE2ECMSFaultsCompleteOrNameWhatFailed(t *testing.T) {
 			h := newFaultHarness(t, harnessOptions{})
 			m := h.board()
 			alice, bob := legByName(t, m, "Alice"), legByName(t, m, "Bob")
-			f.inject(h.sim, "cb2")
+			f.inject(h.sim, slowNode)
 
 			// A read completes with what the healthy nodes hold and names the faulty one.
 			h.slash(testOperator, "call board")
@@ -147,7 +156,7 @@ func TestE2ECMSFaultsCompleteOrNameWhatFailed(t *testing.T) {
 			}
 
 			// The node comes back: everything works again without a restart.
-			f.heal(h.sim, "cb2")
+			f.heal(h.sim, slowNode)
 			if f.said != "" {
 				h.slash(testOperator, "mute "+bob.ID)
 				h.eventually("Bob is muted once cb2 is back", func() bool { return h.leg(bob.ID).RxAudioMute })

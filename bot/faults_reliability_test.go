@@ -21,11 +21,11 @@ import (
 // everything; no goroutine outlives the test.
 
 // faultNodeTimeout is the per-request CMS timeout of slowNode, the node the faults make
-// slow: short, so "slow past the timeout" costs little wall time. The healthy nodes keep the
-// harness's 5 s: on a loaded machine a healthy request can take longer than 400 ms, and would
-// then be reported as a fault.
+// slow: shorter than the harness's 5 s, so "slow past the timeout" costs less wall time, but
+// not so short that a loaded machine makes a healthy (or healed) answer late: with 400 ms,
+// cb2 was "still reported failing after it came back". The other nodes keep 5 s.
 const (
-	faultNodeTimeout = 400 * time.Millisecond
+	faultNodeTimeout = 2 * time.Second
 	slowNode         = "cb2"
 )
 
@@ -101,7 +101,7 @@ type cmsFault struct {
 func cmsFaults() []cmsFault {
 	return []cmsFault{
 		{"node down", func(s *cmssim.Sim, n string) { s.SetDown(n, true) }, func(s *cmssim.Sim, n string) { s.SetDown(n, false) }, "could not be reached"},
-		{"node slow past the timeout", func(s *cmssim.Sim, n string) { s.SetLatency(n, 5*faultNodeTimeout) }, func(s *cmssim.Sim, n string) { s.SetLatency(n, 0) }, "did not answer in time"},
+		{"node slow past the timeout", func(s *cmssim.Sim, n string) { s.SetLatency(n, 2*faultNodeTimeout) }, func(s *cmssim.Sim, n string) { s.SetLatency(n, 0) }, "did not answer in time"},
 		{"short 503 burst", func(s *cmssim.Sim, n string) { s.Fail503(n, 2) }, func(s *cmssim.Sim, n string) { s.Fail503(n, 0) }, ""},
 		{"long 503 burst", func(s *cmssim.Sim, n string) { s.Fail503(n, 1000) }, func(s *cmssim.Sim, n string) { s.Fail503(n, 0) }, "could not be reached"},
 		{"401 on one node", func(s *cmssim.Sim, n string) { s.SetAuthFailure(n, true) }, func(s *cmssim.Sim, n string) { s.SetAuthFailure(n, false) }, "rejected NFMM's credentials"},

@@ -63,11 +63,20 @@ func TestRestartOnSQLiteKeepsDedupeAndCatchUp(t *testing.T) {
 	if _, err := fake.Redeliver(cmd.ID); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // room for a second answer, if there were one
+	// Wait for run 2's decision on the redelivery: it says the envelope was claimed (and
+	// does not run it), or it answers again. A fixed sleep here was too short under load:
+	// the check below then ran before run 2 had even read the envelope.
+	claimed := func() bool { return strings.Contains(run.stderr.String(), "envelope already claimed") }
+	for !claimed() && len(fake.EphemeralFor("U0VIEWER1", "C0123ABCD")) == answers {
+		if ctx.Err() != nil {
+			t.Fatalf("run 2 neither answered nor refused the redelivered envelope:\n%s", run.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n := len(fake.EphemeralFor("U0VIEWER1", "C0123ABCD")); n != answers {
 		t.Errorf("after the restart a redelivered envelope was answered again: %d answers, want %d", n, answers)
 	}
-	if !strings.Contains(run.stderr.String(), "envelope already claimed") {
+	if !claimed() {
 		t.Errorf("the redelivery was not recognised as claimed:\n%s", run.stderr.String())
 	}
 	run.stop(ctx, t)

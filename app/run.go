@@ -60,17 +60,24 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 		return func() {}, nil
 	}
 	probe := &healthProbe{clusters: clusters, ttl: 5 * time.Second, base: ctx, metrics: metrics, storeHealth: storeHealth}
+	stop, _, err := serveOps(ctx, cfg.HTTPAddr, reg, b, probe, nodeProbeInterval, logger)
+	return stop, err
+}
+
+// serveOps is startOps with the probe and its background interval given, and the address it
+// listens on returned (addr may have port 0).
+func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, b *bot.Bot, probe *healthProbe, every time.Duration, logger *slog.Logger) (func(), string, error) {
 	health := func(ctx context.Context) ops.HealthReport {
 		r := ops.HealthReport{Slack: ops.SlackHealth{Connected: b.Connected()}, Nodes: probe.nodes(), Degraded: b.Problems()}
 		r.Store = probe.store(ctx)
 		return r
 	}
-	srv := ops.NewServer(cfg.HTTPAddr, health, reg, logger)
+	srv := ops.NewServer(addr, health, reg, logger)
 	if err := srv.Start(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	pctx, stopProbing := context.WithCancel(ctx)
-	go probe.every(pctx, nodeProbeInterval)
+	go probe.every(pctx, every)
 	return func() {
 		stopProbing()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -78,7 +85,7 @@ func startOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, 
 		if err := srv.Shutdown(sctx); err != nil {
 			logger.Warn("operations endpoint shutdown", "err", err)
 		}
-	}, nil
+	}, srv.Addr(), nil
 }
 
 // healthProbeTimeout bounds one probe of the nodes (kubelet's own probe timeout is shorter;

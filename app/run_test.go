@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/nfmm/nfmm/cms"
 	"github.com/nfmm/nfmm/cms/cmssim"
 	"github.com/nfmm/nfmm/commands"
-	"github.com/nfmm/nfmm/config"
 	"github.com/nfmm/nfmm/ops"
 )
 
@@ -85,18 +83,28 @@ func TestHealthzAfterAnAbortedProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	stop, err := startOps(context.Background(), config.Config{HTTPAddr: addr}, ops.NewRegistry(), nil, b, Clusters{{Cluster: cluster}}, nil, slog.New(slog.DiscardHandler))
+	// The background round serveOps starts at once, and then none for an hour: once its answer
+	// is cached and stale, the impatient request below probes by itself. (Through startOps the
+	// background round could be cached and fresh by then on a loaded machine, and the
+	// impatient client got that answer at once.)
+	p := &healthProbe{clusters: Clusters{{Cluster: cluster}}, ttl: time.Second, base: context.Background()}
+	stop, addr, err := serveOps(context.Background(), "127.0.0.1:0", ops.NewRegistry(), b, p, time.Hour, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
 	url := "http://" + addr + "/healthz"
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		p.mu.Lock()
+		at := p.at
+		p.mu.Unlock()
+		if !at.IsZero() && time.Since(at) >= p.ttl {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background probe's answer was never cached")
+		}
+	}
 
 	for _, n := range sim.Nodes() {
 		sim.SetLatency(n.Name, 300*time.Millisecond)

@@ -285,7 +285,17 @@
       next.set(it.key, { sig: it.sig, node });
       return node;
     });
-    box.replaceChildren(...nodes);
+    // Touch the DOM only where the timeline changed. Re-inserting the nodes that stay
+    // (replaceChildren with the same nodes, on every refresh) detached each for a moment: it
+    // lost focus, and a click that had just found its button (a browser driving the page)
+    // found the node gone.
+    const keep = new Set(nodes);
+    for (const child of [...box.children]) {
+      if (!keep.has(child)) child.remove();
+    }
+    nodes.forEach((node, i) => {
+      if (box.children[i] !== node) box.insertBefore(node, box.children[i] || null);
+    });
     app.rendered = next;
     if (nearBottom || arrived) tl.scrollTop = tl.scrollHeight;
   }

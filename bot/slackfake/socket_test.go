@@ -3,7 +3,12 @@ package slackfake_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"maps"
+	"net"
+	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -521,5 +526,38 @@ func TestTooManyWebsockets(t *testing.T) {
 	}
 	if n := fake.Connections(); n != slackfake.MaxConnections {
 		t.Errorf("%d live connections, want %d", n, slackfake.MaxConnections)
+	}
+}
+
+// TestCloseDropsConnectionsThatNeverSentARequest: an HTTP client may dial a connection and
+// then send its request over another one, leaving the new connection open and silent.
+// net/http's Shutdown does not close such a connection until it is 5 s old, which is as long
+// as Close gives it, so it stayed open after Close. Close must close it.
+func TestCloseDropsConnectionsThatNeverSentARequest(t *testing.T) {
+	fake, err := slackfake.New(fixtures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(fake.APIURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The fake accepts in order: once a later connection is answered, this one is accepted.
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Post(fake.APIURL()+"api.test", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	fake.Close()
+	// Closed by Close, not later by the server's 10 s ReadHeaderTimeout: the 3 s bound only
+	// ends the read when the connection was left open.
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read on a silent connection after Close: %v, want EOF (Close closed it)", err)
 	}
 }

@@ -142,15 +142,28 @@ func TestRunSeveralClusters(t *testing.T) {
 	if _, err := fake.ClickButton(amerCh, roster.TS, "nfmm_mute_audio", global); err != nil {
 		t.Fatal(err)
 	}
+	var muted cmssim.LegState
 	if err := fake.WaitFor(ctx, func() bool {
 		for _, l := range legs {
 			if st, ok := emea.Leg(l.ID); ok && st.RxAudioMute && !l.RxAudioMute {
+				muted = l
 				return true
 			}
 		}
 		return false
 	}); err != nil {
 		t.Fatalf("the click on emea's roster in amer's channel muted nobody on emea: %v\n%s", err, run.stderr.String())
+	}
+	// The bot redraws the roster after the write to CMS: wait until it offers Unmute on that
+	// row, so that the Mute buttons read below are the ones still offered. (Read before the
+	// redraw, the first of them was the participant just muted, and clicking it changed nothing.)
+	mutedRow := "~emea~" + corr + "|" + muted.Node + "|" + muted.ID
+	if err := fake.WaitFor(ctx, func() bool {
+		m, ok := fake.Message(amerCh, roster.TS)
+		return ok && blockHasAction(m.Blocks, mutedRow, "nfmm_unmute_audio")
+	}); err != nil {
+		m, _ := fake.Message(amerCh, roster.TS)
+		t.Fatalf("emea's roster was not redrawn with %s muted: %v\n%s", muted.Name, err, m.Blocks)
 	}
 	if after := mutedLegs(amer); !slices.Equal(after, amerBefore) {
 		t.Errorf("amer changed: muted %v, was %v", after, amerBefore)

@@ -39,9 +39,9 @@ func (h *harness) message(ts string) slackfake.Message {
 // within waits until the message ts satisfies match; d is what NFMM promises for it (issue
 // 16: a change shows within 2 s). On a loaded 2-core machine the wall clock measures CPU
 // starvation of the whole pipeline (emulator, events socket, live state, loop, fake Slack) as
-// much as NFMM: a run took 3.4 s for a change NFMM sent on time. So the promise is asserted
-// in fake time on the live manager's own rules (live_timing_test.go), and here the change
-// must arrive within the harness's wait budget; a slower arrival is logged.
+// much as NFMM (a stress run took 3.4 s to show the last join of a burst). So the promise is
+// asserted in fake time on the live manager's own rules (live_timing_test.go), and here the
+// change must arrive within the harness's wait budget; a slower arrival is logged.
 func (h *harness) within(d time.Duration, what, ts string, match func(slackfake.Message) bool) {
 	h.t.Helper()
 	start := time.Now()

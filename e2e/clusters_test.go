@@ -175,14 +175,9 @@ func TestRunSeveralClusters(t *testing.T) {
 		}
 	}
 	// A payload carrying only a Mute's action_id and value (no block_id) acts on emea too …
-	// The roster's own update after the first mute may not have arrived yet, so its Mute for
-	// that leg may still be there: use only the buttons of legs that are still unmuted, or a
-	// click would (rightly) change nothing.
-	mutes := slices.DeleteFunc(controlsIn(t, fake, amerCh, roster.TS, "nfmm_mute_audio"), func(c clusterControl) bool {
-		return slices.Contains(mutedLegs(emea), c.value[strings.LastIndex(c.value, "|")+1:])
-	})
+	mutes := controlsIn(t, fake, amerCh, roster.TS, "nfmm_mute_audio")
 	if len(mutes) < 3 {
-		t.Fatalf("emea's roster has %d Mute buttons of unmuted legs, want 3 or more", len(mutes))
+		t.Fatalf("emea's roster has %d Mute buttons, want 3 or more", len(mutes))
 	}
 	muteOnEmea := func(what string, click func()) {
 		t.Helper()

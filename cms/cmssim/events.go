@@ -175,7 +175,7 @@ func isTokenPath(r *http.Request) bool {
 func (ns *nodeServer) issueToken(w http.ResponseWriter) {
 	h := ns.sim.events
 	ns.sim.state.mu.Lock()
-	tok := ns.sim.state.newID()
+	tok := ns.sim.state.newToken()
 	now := ns.sim.state.now()
 	ns.sim.state.mu.Unlock()
 	h.mu.Lock()

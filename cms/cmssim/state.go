@@ -12,10 +12,14 @@ import (
 // state is the whole cluster: the shared database (coSpaces, callBridges) and every node's
 // runtime objects. One RWMutex guards all of it; handlers hold it only while rendering.
 type state struct {
-	mu    sync.RWMutex
-	rng   *rand.Rand
-	now   func() time.Time
-	start time.Time
+	mu  sync.RWMutex
+	rng *rand.Rand
+	// tokens draws the event sockets' auth tokens from a stream of their own: how often a
+	// client asks for one depends on timing (connects, reconnects), and must not shift the ids
+	// of the meetings a test adds afterwards.
+	tokens *rand.Rand
+	now    func() time.Time
+	start  time.Time
 
 	nodes        []*node
 	coSpaces     []*coSpace
@@ -136,6 +140,7 @@ type leg struct {
 func newState(opts Options) *state {
 	st := &state{
 		rng:          rand.New(rand.NewPCG(uint64(opts.Seed), idStream(opts.Cluster))),
+		tokens:       rand.New(rand.NewPCG(uint64(opts.Seed), idStream(opts.Cluster)^0x746f6b656e73)), // "tokens"
 		now:          opts.Now,
 		start:        opts.Now(),
 		coSpaceByID:  map[string]*coSpace{},
@@ -165,8 +170,13 @@ func (st *state) populate(opts Options) error {
 }
 
 // newID returns a lowercase hyphenated UUID (version 4 layout) from the seeded generator.
-func (st *state) newID() string {
-	a, b := st.rng.Uint64(), st.rng.Uint64()
+func (st *state) newID() string { return uuidFrom(st.rng) }
+
+// newToken is an event-socket token, from its own stream (state.tokens).
+func (st *state) newToken() string { return uuidFrom(st.tokens) }
+
+func uuidFrom(r *rand.Rand) string {
+	a, b := r.Uint64(), r.Uint64()
 	a = a&^0xf000 | 0x4000         // version 4
 	b = b&^(0xc<<60) | (0x8 << 60) // RFC 4122 variant
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x",

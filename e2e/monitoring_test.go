@@ -110,10 +110,11 @@ func checkMonitoringKit(t *testing.T, fake *slackfake.Server, base string) {
 			t.Fatal(err)
 		}
 	}
+	// Every series the commands above make appear, so the check below reads a settled scrape.
 	want := []string{"nfmm_commands_total", "nfmm_slack_ack_duration_seconds_bucket", "nfmm_cms_node_up", "nfmm_report_runs_total",
-		"nfmm_live_changes_total", "nfmm_cms_events_received_total"}
+		"nfmm_live_changes_total", "nfmm_cms_events_received_total", "nfmm_store_claims_total"}
 	var names map[string]bool
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		body, _ := get(t, base+"/metrics")
 		names = scrapedNames(body)
 		if !slices.ContainsFunc(want, func(n string) bool { return !names[n] }) {
